@@ -1,0 +1,110 @@
+// npm run images: build the podwire node image from Debian bookworm i386 packages.
+//
+// Output: <cache>/images/<key>/ with bzImage, initrd.zst, bios.bin, vgabios.bin and
+// manifest.json, where <key> is the hash of everything in images/. If that folder
+// is already complete, the build is done in the time it takes to hash the recipe.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { imagesDir } from '../src/vm/cache.js';
+import { PrivateApt } from './build/apt.js';
+import { assembleRootfs } from './build/assemble.js';
+import { packCpio } from './build/cpio.js';
+import { readRecipe } from './build/recipe.js';
+import type { ImageManifest } from '../src/vm/image.js';
+
+const log = (message: string) => process.stderr.write(`images: ${message}\n`);
+
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+export function buildImage(recipeDir: string, options: { force?: boolean } = {}): ImageManifest {
+  const recipe = readRecipe(recipeDir);
+  const outDir = join(imagesDir(), recipe.key);
+  const manifestFile = join(outDir, 'manifest.json');
+  if (!options.force && existsSync(manifestFile)) {
+    log(`up to date: ${outDir}`);
+    return JSON.parse(readFileSync(manifestFile, 'utf8')) as ImageManifest;
+  }
+
+  const work = join(imagesDir(), `${recipe.key}.work`);
+  rmSync(work, { recursive: true, force: true });
+  const stage = join(work, 'stage');
+  const rootfs = join(work, 'rootfs');
+  mkdirSync(stage, { recursive: true });
+
+  const started = Date.now();
+  const apt = new PrivateApt(join(work, 'apt'));
+  log('reading the package lists (i386)');
+  apt.update();
+  apt.checkNames(recipe.packages);
+  log(`downloading ${recipe.packages.length} packages and their dependencies`);
+  apt.download(recipe.packages.map((at) => at.words[0]!));
+  const debs = apt.debs();
+  for (const deb of debs) {
+    const unpack = spawnSync('dpkg-deb', ['-x', deb.file, stage], { encoding: 'utf8' });
+    if (unpack.status !== 0) throw new Error(`cannot unpack ${deb.file}: ${unpack.stderr}`);
+  }
+
+  log('assembling the root filesystem');
+  const assembled = assembleRootfs(recipe, stage, rootfs);
+
+  log('packing the initramfs (cpio + zstd)');
+  const cpio = join(work, 'initrd.cpio');
+  writeFileSync(cpio, packCpio(rootfs, [
+    { path: 'dev/console', mode: 0o020600, major: 5, minor: 1 },
+    { path: 'dev/null', mode: 0o020666, major: 1, minor: 3 },
+  ]));
+  const zstd = spawnSync('zstd', ['-q', '-f', '-19', '-T0', cpio, '-o', join(work, 'initrd.zst')], { encoding: 'utf8' });
+  if (zstd.status !== 0) throw new Error(`zstd failed (is the zstd package installed?): ${zstd.stderr ?? zstd.error?.message}`);
+
+  const staged = join(work, 'out');
+  mkdirSync(staged, { recursive: true });
+  copyFileSync(assembled.bzimage, join(staged, 'bzImage'));
+  copyFileSync(join(work, 'initrd.zst'), join(staged, 'initrd.zst'));
+  copyFileSync(assembled.bios, join(staged, 'bios.bin'));
+  copyFileSync(assembled.vgabios, join(staged, 'vgabios.bin'));
+
+  const artefact = (file: string) => ({ file, size: statSync(join(staged, file)).size, sha256: sha256(join(staged, file)) });
+  const manifest: ImageManifest = {
+    key: recipe.key,
+    builtAt: new Date().toISOString(),
+    cmdline: recipe.cmdline,
+    kernelVersion: assembled.kernelVersion,
+    artefacts: {
+      bzimage: artefact('bzImage'),
+      initrd: artefact('initrd.zst'),
+      bios: artefact('bios.bin'),
+      vgabios: artefact('vgabios.bin'),
+    },
+    rootfsBytes: statSync(cpio).size,
+    modules: assembled.modules,
+    packages: debs.map((deb) => ({
+      name: deb.name, version: deb.version, architecture: deb.architecture,
+      size: statSync(deb.file).size, sha256: sha256(deb.file),
+    })),
+  };
+  writeFileSync(join(staged, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(dirname(outDir), { recursive: true });
+  renameSync(staged, outDir);
+  rmSync(work, { recursive: true, force: true });
+  const total = Object.values(manifest.artefacts).reduce((sum, a) => sum + a.size, 0);
+  log(`built ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s (${(total / 1e6).toFixed(1)} MB to download)`);
+  return manifest;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  try {
+    const manifest = buildImage(process.env.PODWIRE_RECIPE ?? here, { force: process.argv.includes('--force') });
+    process.stdout.write(`${join(imagesDir(), manifest.key)}\n`);
+  } catch (error) {
+    process.stderr.write(`images: error: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,84 @@
+// apt with a private state directory: it reads the sources this machine is
+// configured with, but keeps its own package lists and an i386-only view, so the
+// build needs no root and leaves the system's dpkg architectures alone.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RecipeError, type Line } from './recipe.js';
+
+export interface DebInfo { name: string; version: string; architecture: string; file: string; size: number; sha256: string }
+
+export class PrivateApt {
+  readonly archives: string;
+  private readonly options: string[];
+
+  constructor(readonly root: string) {
+    this.archives = join(root, 'archives');
+    for (const dir of ['lists/partial', 'archives/partial', 'sources']) mkdirSync(join(root, dir), { recursive: true });
+    writeFileSync(join(root, 'status'), '');
+    copySystemSources(join(root, 'sources'));
+    this.options = [
+      `Dir::State=${root}`, `Dir::State::Lists=${root}/lists`, `Dir::State::status=${root}/status`,
+      `Dir::Cache=${root}`, `Dir::Cache::archives=${this.archives}`,
+      'Dir::Etc::SourceList=/dev/null', `Dir::Etc::SourceParts=${root}/sources`,
+      'APT::Architecture=i386', 'APT::Architectures::=i386', 'Debug::NoLocking=1',
+      'APT::Get::Assume-Yes=true', 'APT::Install-Recommends=false', 'Acquire::Retries=3',
+    ].flatMap((option) => ['-o', option]);
+  }
+
+  private run(tool: string, args: string[]): { ok: boolean; out: string } {
+    const result = spawnSync(tool, [...this.options, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (result.error) throw new Error(`cannot run ${tool}: ${result.error.message}`);
+    return { ok: result.status === 0, out: `${result.stdout}${result.stderr}` };
+  }
+
+  /** Fetch the package lists. A mirror mid-sync may fail one index; that is fine if the others came. */
+  update(): void {
+    const { ok, out } = this.run('apt-get', ['update']);
+    const lists = readdirSync(join(this.root, 'lists')).filter((f) => f.includes('_Packages'));
+    if (!ok && lists.length === 0) throw new Error(`apt-get update failed:\n${out}`);
+    if (!ok) process.stderr.write(`warning: some package indexes failed to download; using the rest\n`);
+  }
+
+  /** Every name must be a package apt knows for i386, or the build stops and says which. */
+  checkNames(packages: Line[]): void {
+    for (const at of packages) {
+      const name = at.words[0]!;
+      const { ok, out } = this.run('apt-cache', ['show', '--no-all-versions', name]);
+      if (!ok || !/^Package:/m.test(out)) {
+        throw new RecipeError(at.file, at.line, `unknown package '${name}': Debian bookworm has no i386 package of that name`);
+      }
+    }
+  }
+
+  /** Download the packages and everything they depend on. */
+  download(names: string[]): void {
+    const { ok, out } = this.run('apt-get', ['install', '--download-only', ...names]);
+    if (!ok) throw new Error(`apt-get could not download the packages:\n${out}`);
+  }
+
+  /** The .deb files apt would install for these names, read back from the archive directory. */
+  debs(): DebInfo[] {
+    return readdirSync(this.archives).filter((f) => f.endsWith('.deb')).sort().map((file) => {
+      const path = join(this.archives, file);
+      const fields = spawnSync('dpkg-deb', ['-f', path, 'Package', 'Version', 'Architecture'], { encoding: 'utf8' }).stdout;
+      const get = (key: string) => new RegExp(`^${key}: (.*)$`, 'm').exec(fields)?.[1] ?? '';
+      return { name: get('Package'), version: get('Version'), architecture: get('Architecture'), file: path, size: 0, sha256: '' };
+    });
+  }
+}
+
+function copySystemSources(dest: string): void {
+  const candidates = ['/etc/apt/sources.list', ...listDir('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f))];
+  let copied = 0;
+  for (const source of candidates) {
+    if (!existsSync(source) || !/\.(list|sources)$/.test(source)) continue;
+    copyFileSync(source, join(dest, source.replace(/^\/etc\/apt\//, '').replaceAll('/', '_')));
+    copied++;
+  }
+  if (copied === 0) throw new Error('this machine has no apt sources configured (/etc/apt/sources.list*)');
+}
+
+function listDir(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
+}

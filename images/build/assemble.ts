@@ -1,0 +1,127 @@
+// Assemble the node's root filesystem from the unpacked packages.
+// Only what images/rootfs.txt names is kept, plus the shared libraries it needs,
+// busybox's applets for the small tools, the chosen kernel modules, and the
+// guest files in images/rootfs/ on top.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { moduleClosure } from './modules.js';
+import { RecipeError, type Recipe } from './recipe.js';
+
+/** The node uses merged /usr: /bin, /sbin and /lib are symlinks into /usr. */
+export function mergedUsr(path: string): string {
+  return path.replace(/^\/(bin|sbin|lib)(\/|$)/, '/usr/$1$2');
+}
+
+const LIBRARY_DIRS = ['lib/i386-linux-gnu', 'usr/lib/i386-linux-gnu', 'lib', 'usr/lib'];
+
+export interface Assembled { kernelVersion: string; bzimage: string; modules: string[]; bios: string; vgabios: string }
+
+export function assembleRootfs(recipe: Recipe, stage: string, rootfs: string): Assembled {
+  for (const dir of ['usr/bin', 'usr/sbin', 'usr/lib', 'proc', 'sys', 'dev', 'run', 'tmp', 'etc', 'root', 'var/lib/cni', 'var/tmp', 'opt/cni/bin']) {
+    mkdirSync(join(rootfs, dir), { recursive: true });
+  }
+  chmodSync(join(rootfs, 'tmp'), 0o1777);
+  for (const top of ['bin', 'sbin', 'lib']) symlinkSync(`usr/${top}`, join(rootfs, top));
+  symlinkSync('bash', join(rootfs, 'usr/bin/sh'));
+
+  const elves: string[] = [];
+  const place = (from: string, to: string, at: RecipeError) => {
+    const source = join(stage, from);
+    if (!existsSync(source) && !isSymlink(source)) throw at;
+    const dest = join(rootfs, mergedUsr(to));
+    mkdirSync(dirname(dest), { recursive: true });
+    cpSync(source, dest, { recursive: true, verbatimSymlinks: true });
+    collectElves(dest, elves);
+  };
+  for (const entry of recipe.rootfs) {
+    const missing = (path: string) => new RecipeError(entry.at.file, entry.at.line, `'${path}' is in none of the downloaded packages`);
+    if (entry.kind === 'keep') place(entry.path, entry.path, missing(entry.path));
+    else if (entry.kind === 'copy') place(entry.path, entry.dest, missing(entry.path));
+    else {
+      const name = join(rootfs, mergedUsr(entry.name));
+      mkdirSync(dirname(name), { recursive: true });
+      symlinkSync(entry.target, name);
+    }
+  }
+  copyLibraries(stage, rootfs, elves);
+  installBusyboxApplets(stage, rootfs);
+
+  const kernel = installKernel(recipe, stage, rootfs);
+  cpSync(join(recipe.dir, 'rootfs'), rootfs, { recursive: true, verbatimSymlinks: true });
+  return {
+    ...kernel,
+    bios: join(stage, 'usr/share/seabios/bios.bin'),
+    vgabios: join(stage, 'usr/share/seabios/vgabios-stdvga.bin'),
+  };
+}
+
+function isSymlink(path: string): boolean {
+  try { return lstatSync(path).isSymbolicLink(); } catch { return false; }
+}
+
+function collectElves(path: string, into: string[]): void {
+  const st = lstatSync(path);
+  if (st.isDirectory()) for (const child of readdirSync(path)) collectElves(join(path, child), into);
+  else if (st.isFile() && isDynamicElf(readFileSync(path))) into.push(path);
+}
+
+/** A 32-bit ELF with a PT_DYNAMIC segment; static programs like busybox need no libraries. */
+function isDynamicElf(bytes: Buffer): boolean {
+  if (bytes.length < 52 || bytes.toString('latin1', 0, 4) !== '\x7fELF' || bytes[4] !== 1) return false;
+  const phoff = bytes.readUInt32LE(28);
+  const phentsize = bytes.readUInt16LE(42);
+  const phnum = bytes.readUInt16LE(44);
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    if (at + 4 <= bytes.length && bytes.readUInt32LE(at) === 2) return true;
+  }
+  return false;
+}
+
+/** Ask the packages' own dynamic loader which libraries each program needs, and copy them. */
+function copyLibraries(stage: string, rootfs: string, elves: string[]): void {
+  const loader = join(stage, 'lib/ld-linux.so.2');
+  const libraryPath = LIBRARY_DIRS.map((d) => join(stage, d)).join(':');
+  const needed = new Set<string>(['/lib/ld-linux.so.2']);
+  for (const elf of elves) {
+    const result = spawnSync(loader, ['--library-path', libraryPath, '--list', elf], { encoding: 'utf8' });
+    if (result.error) throw new Error(`cannot run the i386 loader ${loader}: ${result.error.message}`);
+    if (result.status !== 0) throw new Error(`cannot list the libraries of ${elf}:\n${result.stderr}`);
+    for (const line of result.stdout.split('\n')) {
+      const path = /=> (\S+)/.exec(line)?.[1];
+      if (path === 'not') throw new Error(`${elf} needs a library that no downloaded package has:\n${line.trim()}`);
+      if (path?.startsWith(stage)) needed.add(path.slice(stage.length));
+    }
+  }
+  for (const lib of needed) {
+    const dest = join(rootfs, mergedUsr(lib));
+    if (existsSync(dest)) continue;
+    mkdirSync(dirname(dest), { recursive: true });
+    cpSync(realpathSync(join(stage, lib)), dest);
+  }
+}
+
+/** Busybox's applets go last on PATH, so a real tool of the same name always wins. */
+function installBusyboxApplets(stage: string, rootfs: string): void {
+  const list = spawnSync(join(stage, 'bin/busybox'), ['--list'], { encoding: 'utf8' });
+  if (list.status !== 0) throw new Error(`cannot list busybox applets: ${list.stderr || list.error?.message}`);
+  const dir = join(rootfs, 'usr/lib/busybox');
+  mkdirSync(dir, { recursive: true });
+  for (const applet of list.stdout.split('\n').filter(Boolean)) symlinkSync('../../bin/busybox', join(dir, applet));
+}
+
+function installKernel(recipe: Recipe, stage: string, rootfs: string): Omit<Assembled, 'bios' | 'vgabios'> {
+  const versions = readdirSync(join(stage, 'lib/modules'));
+  if (versions.length !== 1) throw new Error(`expected one kernel in the packages, found: ${versions.join(', ') || 'none'}`);
+  const kernelVersion = versions[0]!;
+  const source = join(stage, 'lib/modules', kernelVersion);
+  const dest = join(rootfs, 'usr/lib/modules', kernelVersion);
+  const set = moduleClosure(source, recipe.modules);
+  for (const file of set.files) {
+    mkdirSync(dirname(join(dest, file)), { recursive: true });
+    cpSync(join(source, file), join(dest, file));
+  }
+  writeFileSync(join(dest, 'modules.dep'), set.modulesDep);
+  return { kernelVersion, bzimage: join(stage, 'boot', `vmlinuz-${kernelVersion}`), modules: set.files };
+}

@@ -1,0 +1,28 @@
+// Public surface of the virtual network. See README.md for how frames flow between these pieces.
+
+export type { FramePort, WiredPort } from './ports.js';
+export { framePort, wire } from './ports.js';
+export {
+  LearningSwitch,
+  SwitchPort,
+  type LearningSwitchOptions,
+  type MacTableEntry,
+  type PortCounters,
+  type StormLimit,
+} from './switch.js';
+export { Link, type LinkDirectionCounters, type LinkOptions } from './link.js';
+export {
+  Router,
+  RouterInterface,
+  type RouterCounters,
+  type RouterInterfaceConfig,
+  type RouterOptions,
+} from './router.js';
+export type { RouteView } from './routing-table.js';
+export type { NeighborView } from './neighbors.js';
+export { CaptureRing, type CapturedFrame, type CaptureRingOptions } from './capture.js';
+export { readPcapng, writePcapng, type CaptureFile, type CaptureFileInterface, type PcapngWriteOptions } from './pcapng.js';
+export { readCaptureFile, readPcap } from './pcap.js';
+export { benchSwitch, type SwitchBenchOptions, type SwitchBenchResult } from './bench.js';
+export { formatIpv4, formatMac, parseCidr, parseIpv4, parseMac } from './addr.js';
+export * from './decode/index.js';

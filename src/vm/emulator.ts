@@ -1,0 +1,37 @@
+// One v86 machine configured as a podwire node. Used inside a node worker, in
+// Node and in the browser alike. A saved state only restores into a machine
+// built with the very same options, so they live here and nowhere else.
+import { V86 } from 'v86';
+
+export const NODE_MEMORY_MB = 256;
+
+export interface BootAssets {
+  /** Path (Node) or URL (browser) of v86.wasm. */
+  wasm: string;
+  bios: ArrayBuffer;
+  vgabios: ArrayBuffer;
+  cmdline: string;
+  /** A cold boot needs the kernel and initramfs; a restore needs a state instead. */
+  bzimage?: ArrayBuffer;
+  initrd?: ArrayBuffer;
+  state?: ArrayBuffer;
+}
+
+export function createEmulator(assets: BootAssets): V86 {
+  return new V86({
+    wasm_path: assets.wasm,
+    memory_size: NODE_MEMORY_MB << 20,
+    vga_memory_size: 2 << 20,
+    bios: { buffer: assets.bios },
+    vga_bios: { buffer: assets.vgabios },
+    ...(assets.state
+      ? { initial_state: { buffer: assets.state } }
+      : { bzimage: { buffer: assets.bzimage! }, initrd: { buffer: assets.initrd! }, cmdline: assets.cmdline }),
+    autostart: true,
+    uart1: true,
+    net_device: { type: 'virtio' },
+    disable_keyboard: true,
+    disable_mouse: true,
+    disable_speaker: true,
+  } as ConstructorParameters<typeof V86>[0]);
+}
