@@ -1,0 +1,11 @@
+import { startCluster } from '../src/vm/cluster-node.js';
+let t = Date.now();
+const { snapshotAssets } = await import('../src/vm/assets-node.js');
+await snapshotAssets();
+console.log('snapshot ready', Date.now() - t); t = Date.now();
+const c = await startCluster({ nodes: [{ name: 'node1' }, { name: 'node2' }, { name: 'node3' }] });
+console.log('cluster up', Date.now() - t);
+for (const n of c.nodes.values()) console.log(n.name, (await n.exec('hostname; ip -br addr show eth0')).stdout.trim());
+console.log((await c.node('node1').exec('ping -c 3 -W 2 10.0.0.12; ping -c 3 10.0.0.13', { timeout: 20 })));
+await c.down();
+process.exit(0);

@@ -1,0 +1,82 @@
+// Boot assets on a Node host: the image from the build cache (built on first use),
+// and the base snapshot every node of a cluster starts from (made on first use).
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildImage } from '../../images/build.js';
+import { recipeKey } from '../../images/build/recipe.js';
+import { imagesDir, statesDir } from './cache.js';
+import { NODE_MEMORY_MB, type BootAssets } from './emulator.js';
+import type { ImageManifest } from './image.js';
+import { VmNode } from './node.js';
+import { nodeWorkerHost } from './host-node.js';
+import { gunzip, gzip } from './compress.js';
+
+const recipeDir = join(dirname(fileURLToPath(import.meta.url)), '../../images');
+const require = createRequire(import.meta.url);
+const v86Version = (require('v86/package.json') as { version: string }).version;
+
+function arrayBuffer(file: string): ArrayBuffer {
+  const bytes = readFileSync(file);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** The image for the recipe in this checkout, building it if the cache has none. */
+export function loadImage(): { dir: string; manifest: ImageManifest } {
+  const key = recipeKey(recipeDir);
+  const dir = join(imagesDir(), key);
+  const manifest = existsSync(join(dir, 'manifest.json'))
+    ? (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ImageManifest)
+    : buildImage(recipeDir);
+  return { dir, manifest };
+}
+
+/** Everything a cold boot needs. */
+export function coldBootAssets(): BootAssets {
+  const { dir, manifest } = loadImage();
+  return {
+    wasm: require.resolve('v86/build/v86.wasm'),
+    bios: arrayBuffer(join(dir, manifest.artefacts.bios.file)),
+    vgabios: arrayBuffer(join(dir, manifest.artefacts.vgabios.file)),
+    bzimage: arrayBuffer(join(dir, manifest.artefacts.bzimage.file)),
+    initrd: arrayBuffer(join(dir, manifest.artefacts.initrd.file)),
+    cmdline: manifest.cmdline,
+  };
+}
+
+/** A saved state only fits the same image, v86 version and machine options. */
+export function snapshotKey(): string {
+  const { manifest } = loadImage();
+  return `${manifest.key}-v86-${v86Version}-${NODE_MEMORY_MB}m`;
+}
+
+export function snapshotFile(): string {
+  return join(statesDir(), `${snapshotKey()}.state.gz`);
+}
+
+/**
+ * The base state: a node booted once, its caches dropped so the state stays small,
+ * saved and gzipped. Made on first use and kept in the cache.
+ */
+export async function snapshotAssets(): Promise<BootAssets & { state: ArrayBuffer }> {
+  const cold = coldBootAssets();
+  const file = snapshotFile();
+  if (!existsSync(file)) {
+    const node = new VmNode({ name: 'node', mac: '02:00:00:00:00:01', address: '10.0.0.1/24', podCidr: '10.244.0.0/24' }, nodeWorkerHost);
+    try {
+      await node.start(cold);
+      // Back to the anonymous node the snapshot should be, then drop what the kernel can rebuild.
+      await node.exec('hostname node; echo node >/etc/hostname; ip addr flush dev eth0; ip link set eth0 down; rm -f /etc/podwire/node.env; sync; echo 3 >/proc/sys/vm/drop_caches');
+      const state = await node.snapshot();
+      mkdirSync(statesDir(), { recursive: true });
+      writeFileSync(`${file}.tmp`, await gzip(new Uint8Array(state)));
+      renameSync(`${file}.tmp`, file);
+    } finally {
+      await node.stop();
+    }
+  }
+  const state = await gunzip(readFileSync(file));
+  const { bzimage: _k, initrd: _i, ...rest } = cold;
+  return { ...rest, state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer };
+}

@@ -1,0 +1,81 @@
+// A Cluster brings a Topology up: one switch per segment, a router when there is
+// more than one, a captured link from every node's NIC to its switch, and the
+// nodes themselves, all started from one saved state and then given their identity.
+import { CaptureRing } from '../net/capture.js';
+import { Link } from '../net/link.js';
+import { Router } from '../net/router.js';
+import { LearningSwitch } from '../net/switch.js';
+import type { BootAssets } from './emulator.js';
+import { VmNode, type WorkerHost } from './node.js';
+import { resolveTopology, type ResolvedTopology, type Topology } from './topology.js';
+
+export class Cluster {
+  readonly nodes = new Map<string, VmNode>();
+  readonly switches = new Map<string, LearningSwitch>();
+  readonly links = new Map<string, Link>();
+  readonly captures = new Map<string, CaptureRing>();
+  router: Router | null = null;
+
+  private constructor(readonly topology: ResolvedTopology) {}
+
+  static async up(topology: Topology, host: WorkerHost, assets: BootAssets): Promise<Cluster> {
+    const cluster = new Cluster(resolveTopology(topology));
+    try {
+      await cluster.wire(host);
+      await Promise.all([...cluster.nodes.values()].map((node) => node.start(assets)));
+    } catch (error) {
+      await cluster.down();
+      throw error;
+    }
+    return cluster;
+  }
+
+  private async wire(host: WorkerHost): Promise<void> {
+    const { segments, nodes, routed, links } = this.topology;
+    for (const segment of segments) this.switches.set(segment.name, new LearningSwitch({ name: segment.name }));
+    if (routed) {
+      this.router = new Router({ name: 'router' });
+      segments.forEach((segment, index) => {
+        const prefix = segment.subnet.split('/')[1];
+        const iface = this.router!.addInterface({
+          name: `router-${segment.name}`,
+          mac: `02:52:00:00:00:${(index + 1).toString(16).padStart(2, '0')}`,
+          address: `${segment.gateway}/${prefix}`,
+        });
+        const capture = new CaptureRing();
+        this.captures.set(iface.name, capture);
+        this.links.set(iface.name, Link.between(iface, this.switches.get(segment.name)!.addPort(iface.name), { name: iface.name, capture }));
+      });
+    }
+    for (const spec of nodes) {
+      const node = new VmNode({ name: spec.name, mac: spec.mac, address: spec.address, podCidr: spec.podCidr, ...(spec.gateway ? { gateway: spec.gateway } : {}) }, host);
+      this.nodes.set(spec.name, node);
+      const capture = new CaptureRing();
+      this.captures.set(spec.name, capture);
+      const port = this.switches.get(spec.segment)!.addPort(spec.name);
+      this.links.set(spec.name, Link.between(node.nic, port, { name: spec.name, capture, ...links }));
+    }
+  }
+
+  /** The node called name, or an error that lists the ones there are. */
+  node(name: string): VmNode {
+    const node = this.nodes.get(name);
+    if (!node) throw new Error(`unknown node '${name}' (this cluster has: ${[...this.nodes.keys()].join(', ')})`);
+    return node;
+  }
+
+  /** Every captured frame of every link, oldest first. */
+  capturedFrames() {
+    return [...this.captures.values()].flatMap((ring) => ring.frames()).sort((a, b) => a.timestampMicros - b.timestampMicros);
+  }
+
+  clearCaptures(): void {
+    for (const ring of this.captures.values()) ring.clear();
+  }
+
+  async down(): Promise<void> {
+    await Promise.all([...this.nodes.values()].map((node) => node.stop()));
+    for (const link of this.links.values()) link.close();
+    this.router?.dispose();
+  }
+}

@@ -1,0 +1,108 @@
+// The inside of a node worker: one v86 machine, its agent channel, its console and
+// its NIC. It runs in a worker_threads Worker on Node and in a Web Worker in the
+// browser; the environment-specific entry files only hand it an endpoint.
+import * as Comlink from 'comlink';
+import { AgentClient, type ExecOptions, type ExecResult } from './agent-client.js';
+import { createEmulator, type BootAssets } from './emulator.js';
+import type { V86 } from 'v86';
+
+/** Bytes of console output gathered before they are posted, so a busy console is not one message a byte. */
+const CONSOLE_FLUSH_MS = 8;
+
+export type ConsoleListener = (text: string) => void;
+
+export class NodeWorker {
+  private emulator: V86 | null = null;
+  private agent: AgentClient | null = null;
+  private nic: MessagePort | null = null;
+  private consoleListener: ConsoleListener | null = null;
+  private consoleBuffer: number[] = [];
+  private consoleTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Start the machine, from a cold boot or from a saved state, and wait until its agent answers. */
+  async boot(name: string, assets: BootAssets, timeoutSeconds = 120): Promise<void> {
+    await this.stop();
+    const emulator = createEmulator(assets);
+    this.emulator = emulator;
+    const agent = new AgentClient(name, (bytes) => this.sendToGuest(1, bytes));
+    this.agent = agent;
+    const ready = assets.state ? null : agent.waitForReady(timeoutSeconds);
+    emulator.add_listener('serial1-output-byte', (byte: number) => agent.feed(byte));
+    emulator.add_listener('serial0-output-byte', (byte: number) => this.onConsoleByte(byte));
+    emulator.add_listener('net0-send', (frame: Uint8Array) => {
+      // The frame is a view of the emulator's memory: copy it once, then transfer the copy.
+      const copy = frame.slice();
+      this.nic?.postMessage(copy, [copy.buffer]);
+    });
+    if (ready) {
+      await ready;
+    } else {
+      await new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
+      const deadline = Date.now() + timeoutSeconds * 1000;
+      for (;;) {
+        try { await agent.exec('true', { timeout: 2 }); break; } catch (error) {
+          if (Date.now() > deadline) throw error;
+        }
+      }
+    }
+  }
+
+  /** Where the NIC's frames go and come from: a port of a MessageChannel owned by the network. */
+  attachNic(port: MessagePort): void {
+    this.nic = port;
+    port.onmessage = (event: MessageEvent<Uint8Array>) => {
+      (this.emulator as unknown as { bus?: { send(name: string, data: unknown): void } } | null)?.bus?.send('net0-receive', event.data);
+      this.wake();
+    };
+  }
+
+  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    if (!this.agent) return Promise.reject(new Error('node is not running'));
+    return this.agent.exec(command, options);
+  }
+
+  onConsole(listener: ConsoleListener | null): void {
+    this.consoleListener = listener;
+  }
+
+  /** Keystrokes from a terminal. */
+  typeOnConsole(text: string): void {
+    this.sendToGuest(0, new TextEncoder().encode(text));
+  }
+
+  async saveState(): Promise<ArrayBuffer> {
+    if (!this.emulator) throw new Error('node is not running');
+    const state = await this.emulator.save_state();
+    return Comlink.transfer(state, [state]);
+  }
+
+  async stop(): Promise<void> {
+    const emulator = this.emulator;
+    this.emulator = null;
+    this.agent?.abandonAll();
+    this.agent = null;
+    if (emulator) await emulator.destroy();
+  }
+
+  private sendToGuest(serial: number, bytes: Uint8Array): void {
+    this.emulator?.serial_send_bytes(serial, bytes);
+    this.wake();
+  }
+
+  /** An idle v86 sleeps until its next timer; input should not wait for that. */
+  private wake(): void {
+    const core = (this.emulator as unknown as { v86?: { idle: boolean; next_tick(t: number): void } } | null)?.v86;
+    if (core?.idle) core.next_tick(0);
+  }
+
+  private onConsoleByte(byte: number): void {
+    this.consoleBuffer.push(byte);
+    this.consoleTimer ??= setTimeout(() => {
+      this.consoleTimer = null;
+      const text = new TextDecoder().decode(new Uint8Array(this.consoleBuffer.splice(0)));
+      this.consoleListener?.(text);
+    }, CONSOLE_FLUSH_MS);
+  }
+}
+
+export type NodeWorkerApi = NodeWorker;

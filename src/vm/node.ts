@@ -1,0 +1,132 @@
+// A node as the rest of podwire sees it: exec, console, start/stop/reset,
+// snapshot/restore, and a NIC to wire into the virtual network. The machine
+// itself runs in a worker; this class is the main-thread handle.
+import * as Comlink from 'comlink';
+import type { FramePort, WiredPort } from '../net/ports.js';
+import { AgentTimeoutError, type ExecOptions, type ExecResult } from './agent-client.js';
+import type { BootAssets } from './emulator.js';
+import type { NodeWorkerApi } from './node-worker.js';
+
+/** What an environment (Node or browser) provides to run a worker. */
+export interface WorkerHost {
+  spawn(): { endpoint: Comlink.Endpoint; terminate(): void };
+  channel(): { local: MessagePort; remote: MessagePort };
+}
+
+export interface NodeIdentity {
+  name: string;
+  mac: string;
+  /** Underlay address with prefix, e.g. 10.0.0.11/24. */
+  address: string;
+  podCidr: string;
+  gateway?: string;
+}
+
+type ConsoleListener = (text: string) => void;
+
+export class VmNode {
+  private worker: ReturnType<WorkerHost['spawn']> | null = null;
+  private remote: Comlink.Remote<NodeWorkerApi> | null = null;
+  private nicPort: MessagePort | null = null;
+  private peer: FramePort | null = null;
+  private consoleListeners = new Set<ConsoleListener>();
+  private startedFrom: BootAssets | null = null;
+  /** The NIC as a network port: frames delivered here go into the guest. */
+  readonly nic: WiredPort;
+
+  constructor(readonly identity: NodeIdentity, private readonly host: WorkerHost) {
+    this.nic = {
+      name: `${identity.name}:eth0`,
+      deliver: (frame) => {
+        const port = this.nicPort;
+        if (!port) return;
+        const own = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : frame.slice();
+        port.postMessage(own, [own.buffer as ArrayBuffer]);
+      },
+      connect: (peer) => { this.peer = peer; },
+    };
+  }
+
+  get name(): string { return this.identity.name; }
+  get running(): boolean { return this.remote !== null; }
+
+  /** Boot (cold, or from a saved state) and give the node its identity. */
+  async start(assets: BootAssets, options: { timeoutSeconds?: number } = {}): Promise<void> {
+    await this.stop();
+    this.worker = this.host.spawn();
+    const remote = Comlink.wrap<NodeWorkerApi>(this.worker.endpoint);
+    this.remote = remote;
+    const { local, remote: remotePort } = this.host.channel();
+    this.nicPort = local;
+    local.onmessage = (event: MessageEvent<Uint8Array>) => this.peer?.deliver(event.data);
+    await remote.attachNic(Comlink.transfer(remotePort, [remotePort]));
+    await remote.onConsole(Comlink.proxy((text: string) => { for (const l of this.consoleListeners) l(text); }));
+    // The worker needs its own copy of a state: the transfer detaches it.
+    const own = assets.state ? { ...assets, state: assets.state.slice(0) } : assets;
+    await remote.boot(this.name, own, options.timeoutSeconds ?? 120);
+    this.startedFrom = assets;
+    await this.applyIdentity();
+  }
+
+  private async applyIdentity(): Promise<void> {
+    const { name, mac, address, podCidr, gateway } = this.identity;
+    const route = gateway ? ` && ip route replace default via ${gateway}` : '';
+    const result = await this.exec(`podwire-identity ${name} ${mac} ${address} ${podCidr}${route}`, { timeout: 20 });
+    if (result.exitCode !== 0) throw new Error(`node ${name}: could not set its identity: ${result.stderr.trim()}`);
+  }
+
+  async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    if (!this.remote) throw new Error(`node ${this.name} is not running`);
+    try {
+      return await this.remote.exec(command, options);
+    } catch (error) {
+      // Errors cross the worker boundary as plain objects; give the caller the real kind back.
+      const message = (error as Error).message ?? String(error);
+      if (/did not answer within/.test(message)) throw new AgentTimeoutError(this.name, options?.timeout ?? 30, message);
+      throw error;
+    }
+  }
+
+  onConsole(listener: ConsoleListener): () => void {
+    this.consoleListeners.add(listener);
+    return () => this.consoleListeners.delete(listener);
+  }
+
+  type(text: string): void {
+    void this.remote?.typeOnConsole(text);
+  }
+
+  async snapshot(): Promise<ArrayBuffer> {
+    if (!this.remote) throw new Error(`node ${this.name} is not running`);
+    return this.remote.saveState();
+  }
+
+  /** Put the node back into a saved state. The state keeps its own identity. */
+  async restore(state: ArrayBuffer): Promise<void> {
+    if (!this.startedFrom) throw new Error(`node ${this.name} was never started`);
+    await this.stop();
+    this.worker = this.host.spawn();
+    const assets = this.startedFrom;
+    await this.start({ ...assets, state });
+    this.startedFrom = assets;
+  }
+
+  /** A clean node again: restart from what it was started from, without touching the others. */
+  async reset(): Promise<void> {
+    if (!this.startedFrom) throw new Error(`node ${this.name} was never started`);
+    await this.start(this.startedFrom);
+  }
+
+  async stop(): Promise<void> {
+    const remote = this.remote;
+    this.remote = null;
+    if (remote) {
+      await Promise.race([remote.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+      remote[Comlink.releaseProxy]();
+    }
+    this.nicPort?.close();
+    this.nicPort = null;
+    this.worker?.terminate();
+    this.worker = null;
+  }
+}

@@ -1,0 +1,6 @@
+// When podwire runs from its TypeScript source, a worker thread first teaches
+// Node to load .ts files (tsx), then starts the real entry.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./worker-entry-node.ts');
