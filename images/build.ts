@@ -30,7 +30,8 @@ export function buildImage(recipeDir: string, options: { force?: boolean } = {})
     return JSON.parse(readFileSync(manifestFile, 'utf8')) as ImageManifest;
   }
 
-  const work = join(imagesDir(), `${recipe.key}.work`);
+  // Each build works in its own folder, so two builds of one recipe at once cannot clobber each other.
+  const work = join(imagesDir(), `${recipe.key}.work.${process.pid}`);
   rmSync(work, { recursive: true, force: true });
   const stage = join(work, 'stage');
   const rootfs = join(work, 'rootfs');
@@ -89,9 +90,13 @@ export function buildImage(recipeDir: string, options: { force?: boolean } = {})
   };
   writeFileSync(join(staged, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 
-  rmSync(outDir, { recursive: true, force: true });
   mkdirSync(dirname(outDir), { recursive: true });
-  renameSync(staged, outDir);
+  if (existsSync(manifestFile)) {
+    log('another build of the same recipe finished first; keeping its output');
+  } else {
+    rmSync(outDir, { recursive: true, force: true });
+    renameSync(staged, outDir);
+  }
   rmSync(work, { recursive: true, force: true });
   const total = Object.values(manifest.artefacts).reduce((sum, a) => sum + a.size, 0);
   log(`built ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s (${(total / 1e6).toFixed(1)} MB to download)`);

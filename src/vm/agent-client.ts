@@ -35,19 +35,22 @@ const BACKSLASH = 92;
 
 /**
  * Text to the agent's line-safe form, cut into pieces of at most `size` characters:
- * printable ASCII stays, a backslash doubles, every other byte becomes \xHH.
+ * printable ASCII and inner spaces stay, a backslash doubles, every other byte
+ * becomes \xHH. A space at either end of a piece is escaped too, because bash's
+ * read would trim it.
  */
 export function escapeForAgent(text: string, size = Infinity): string[] {
   const pieces: string[] = [];
   let piece = '';
+  const finish = () => pieces.push(piece.replace(/^ /, '\\x20').replace(/ $/, '\\x20'));
   for (const byte of utf8.encode(text)) {
     const token = byte === BACKSLASH ? '\\\\'
-      : byte > 32 && byte < 127 ? String.fromCharCode(byte)
+      : byte >= 32 && byte < 127 ? String.fromCharCode(byte)
       : `\\x${byte.toString(16).padStart(2, '0')}`;
-    if (piece.length + token.length > size) { pieces.push(piece); piece = ''; }
+    if (piece.length + token.length > size - 6) { finish(); piece = ''; }
     piece += token;
   }
-  pieces.push(piece);
+  finish();
   return pieces;
 }
 

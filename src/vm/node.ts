@@ -63,7 +63,8 @@ export class VmNode {
     await remote.onConsole(Comlink.proxy((text: string) => { for (const l of this.consoleListeners) l(text); }));
     // The worker needs its own copy of a state: the transfer detaches it.
     const own = assets.state ? { ...assets, state: assets.state.slice(0) } : assets;
-    await remote.boot(this.name, own, options.timeoutSeconds ?? 120);
+    // Generous: a cold boot on a busy two-core machine can take minutes.
+    await remote.boot(this.name, own, options.timeoutSeconds ?? 300);
     this.startedFrom = assets;
     await this.applyIdentity();
   }

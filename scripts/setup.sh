@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install what podwire needs on a fresh Debian machine, then build the node image.
+# Safe to run again: each step skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian tools: dpkg-deb and apt for the image build, zstd to pack the initramfs,
+# tshark to check exported captures in the tests.
+need=()
+for tool in zstd:zstd tshark:tshark dpkg-deb:dpkg; do
+  command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# npm packages, exactly as locked.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+# The node image: from Debian i386 packages into ~/.cache/podwire, keyed by the recipe's hash.
+npm run --silent images

@@ -1,0 +1,104 @@
+// A cluster started from the snapshot: nodes reach each other over the switch, a
+// VXLAN overlay shows up on the wire as tshark decodes it too, and a node whose
+// learner took eth0 down is still driven and comes back clean on reset.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeFrame, findLayer, innermostIpv4, outermostIpv4, vniList } from '../../src/net/decode/index.js';
+import { writePcapng } from '../../src/net/pcapng.js';
+import type { Cluster } from '../../src/vm/cluster.js';
+import { startCluster } from '../../src/vm/cluster-node.js';
+
+describe('a three-node cluster from the snapshot', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: [{ name: 'node1' }, { name: 'node2' }, { name: 'node3' }] });
+  });
+  afterAll(() => cluster?.down());
+
+  it('gives every node its own name, MAC and address', async () => {
+    const seen = await Promise.all(['node1', 'node2', 'node3'].map((name) => cluster.node(name).exec('hostname; cat /sys/class/net/eth0/address; ip -4 -o addr show eth0')));
+    expect(seen.map((r) => r.stdout.split('\n')[0])).toEqual(['node1', 'node2', 'node3']);
+    expect(new Set(seen.map((r) => r.stdout.split('\n')[1])).size).toBe(3);
+    expect(seen[2]!.stdout).toContain('10.0.0.13/24');
+  });
+
+  it('lets every node ping every other over the switch', async () => {
+    const targets: [string, string][] = [['node1', '10.0.0.12'], ['node2', '10.0.0.13'], ['node3', '10.0.0.11']];
+    for (const [from, to] of targets) {
+      const result = await cluster.node(from).exec(`ping -c 2 -W 3 ${to}`, { timeout: 15 });
+      expect(result.stdout, `${from} -> ${to}`).toMatch(/2 received/);
+    }
+  });
+
+  it('says which node is unknown', () => {
+    expect(() => cluster.node('node9')).toThrow(/unknown node 'node9'.*node1, node2, node3/);
+  });
+
+  it('carries a VXLAN overlay that the capture and tshark both decode', async () => {
+    const vxlan = (self: string, peer: string, overlay: string) => [
+      `ip link add vxlan42 type vxlan id 42 dstport 4789 local ${self} dev eth0 nolearning`,
+      `bridge fdb append 00:00:00:00:00:00 dev vxlan42 dst ${peer}`,
+      `ip addr add ${overlay}/24 dev vxlan42`,
+      'ip link set vxlan42 up',
+    ].join(' && ');
+    expect((await cluster.node('node1').exec(vxlan('10.0.0.11', '10.0.0.12', '10.42.0.1'))).exitCode).toBe(0);
+    expect((await cluster.node('node2').exec(vxlan('10.0.0.12', '10.0.0.11', '10.42.0.2'))).exitCode).toBe(0);
+    cluster.clearCaptures();
+    const ping = await cluster.node('node1').exec('ping -c 3 -W 3 10.42.0.2', { timeout: 20 });
+    expect(ping.stdout).toMatch(/3 received/);
+
+    const frames = cluster.captures.get('node1')!.frames();
+    const overlay = frames.map((f) => ({ frame: f, decoded: decodeFrame(f.bytes) })).filter(({ decoded }) => vniList(decoded).includes(42));
+    expect(overlay.length).toBeGreaterThanOrEqual(6);
+    const first = overlay.find(({ decoded }) => innermostIpv4(decoded)?.source === '10.42.0.1')!;
+    expect(outermostIpv4(first.decoded)).toMatchObject({ source: '10.0.0.11', destination: '10.0.0.12' });
+    expect(findLayer(first.decoded, 'udp')?.destinationPort).toBe(4789);
+    expect(innermostIpv4(first.decoded)).toMatchObject({ destination: '10.42.0.2', ipProtocol: 1 });
+
+    const file = join(mkdtempSync(join(tmpdir(), 'podwire-pcap-')), 'vxlan.pcapng');
+    writeFileSync(file, writePcapng(overlay.map((o) => o.frame)));
+    const tshark = execFileSync('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=,', '-e', 'vxlan.vni', '-e', 'udp.dstport', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'icmp.type'], { encoding: 'utf8' });
+    const rows = tshark.trim().split('\n');
+    expect(rows.length).toBe(overlay.length);
+    expect(rows).toContain('42,4789,10.0.0.11,10.42.0.1,10.0.0.12,10.42.0.2,8');
+  });
+
+  it('drives a node whose eth0 the learner took down, and a reset brings it back clean', async () => {
+    const node = cluster.node('node3');
+    node.type('ip link set eth0 down\r');
+    const deadline = Date.now() + 20_000;
+    while (!(await node.exec('ip -br link show eth0')).stdout.includes('DOWN')) {
+      if (Date.now() > deadline) throw new Error('eth0 never went down');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect((await cluster.node('node1').exec('ping -c 1 -W 2 10.0.0.13', { timeout: 10 })).exitCode).not.toBe(0);
+    await node.reset();
+    const after = await node.exec('hostname; ip -br link show eth0');
+    expect(after.stdout).toMatch(/^node3\neth0\s+UP/);
+    expect((await cluster.node('node1').exec('ping -c 2 -W 3 10.0.0.13', { timeout: 15 })).stdout).toMatch(/2 received/);
+    // The other nodes were not disturbed: node1's overlay is still there.
+    expect((await cluster.node('node1').exec('ip -br link show vxlan42')).exitCode).toBe(0);
+  });
+});
+
+describe('two segments joined by the router', () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({
+      segments: [{ name: 'east', subnet: '10.0.1.0/24' }, { name: 'west', subnet: '10.0.2.0/24' }],
+      nodes: [{ name: 'node1', segment: 'east' }, { name: 'node2', segment: 'west' }],
+    });
+  });
+  afterAll(() => cluster?.down());
+
+  it('routes between subnets and decrements the TTL', async () => {
+    const result = await cluster.node('node1').exec('ping -c 2 -W 3 10.0.2.11', { timeout: 15 });
+    expect(result.stdout).toMatch(/2 received/);
+    expect(result.stdout).toMatch(/ttl=63/);
+    const trace = await cluster.node('node1').exec('ping -c 1 -t 1 -W 3 10.0.2.11', { timeout: 10 });
+    expect(trace.stdout).toMatch(/From 10\.0\.1\.1 .*Time to live exceeded/);
+  });
+});

@@ -1,0 +1,81 @@
+// The node image, cold-booted under v86 in a worker: the tools run, the modules are
+// loaded, and the agent answers whatever the learner does on the console.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coldBootAssets } from '../../src/vm/assets-node.js';
+import { nodeWorkerHost } from '../../src/vm/host-node.js';
+import { VmNode } from '../../src/vm/node.js';
+
+const modules = readFileSync(new URL('../../images/rootfs/etc/podwire/modules', import.meta.url), 'utf8')
+  .split('\n').map((line) => line.replace(/#.*/, '').trim()).filter(Boolean);
+
+async function eventually(check: () => Promise<boolean>, seconds = 30): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('node image (cold boot)', () => {
+  const node = new VmNode({ name: 'node1', mac: '02:50:00:00:00:01', address: '10.0.0.11/24', podCidr: '10.244.1.0/24' }, nodeWorkerHost);
+  let consoleText = '';
+
+  beforeAll(async () => {
+    node.onConsole((text) => { consoleText += text; });
+    await node.start(coldBootAssets());
+  });
+  afterAll(() => node.stop());
+
+  it('boots, and the agent answers', async () => {
+    const result = await node.exec('hostname; cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/bridge/bridge-nf-call-iptables');
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'node1\n1\n1\n', stderr: '' });
+  });
+
+  it('runs the networking tools', async () => {
+    const result = await node.exec('ip -V && iptables -V && iptables-legacy -V && iptables-nft -V && /opt/cni/bin/bridge --version; tcpdump --version');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/iproute2-6\./);
+    expect(result.stdout).toMatch(/iptables v1\.8\.\d+ \(legacy\)[\s\S]*iptables v1\.8\.\d+ \(legacy\)[\s\S]*iptables v1\.8\.\d+ \(nf_tables\)/);
+    expect(result.stdout + result.stderr).toMatch(/CNI bridge plugin/);
+    expect(result.stdout + result.stderr).toMatch(/tcpdump version 4\./);
+    const cni = await node.exec('ls /opt/cni/bin');
+    expect(cni.stdout.split('\n')).toEqual(expect.arrayContaining(['bridge', 'host-local', 'portmap', 'bandwidth', 'tuning', 'loopback', 'vlan', 'ptp']));
+  });
+
+  it('has every listed kernel module loaded', async () => {
+    const result = await node.exec('ls /sys/module');
+    const loaded = new Set(result.stdout.split('\n'));
+    const missing = modules.filter((name) => !loaded.has(name.replaceAll('-', '_')));
+    expect(missing).toEqual([]);
+    expect(modules.length).toBeGreaterThan(30);
+  });
+
+  it('returns stdout, stderr and the exit code of a failing command', async () => {
+    const result = await node.exec('echo out; echo err >&2; exit 3');
+    expect(result).toEqual({ stdout: 'out\n', stderr: 'err\n', exitCode: 3, timedOut: false });
+  });
+
+  it('kills a command that runs past its timeout, children included, and keeps answering', async () => {
+    const result = await node.exec('sleep 300 & sleep 200', { timeout: 2 });
+    expect(result).toMatchObject({ exitCode: 124, timedOut: true });
+    const left = await node.exec('pgrep -x sleep || true');
+    expect(left.stdout.trim()).toBe('');
+  });
+
+  it('carries requests and replies larger than a serial line, byte for byte', async () => {
+    const text = Array.from({ length: 3000 }, (_, i) => `line ${i}: ünïcode \\ back\tslash "quotes" $HOME`).join('\n');
+    const result = await node.exec('cat', { stdin: text });
+    expect(result.stdout).toBe(text);
+    const long = await node.exec(`printf '%s' '${'x'.repeat(20000)}' | wc -c`);
+    expect(long.stdout.trim()).toBe('20000');
+  });
+
+  it('still answers after the learner breaks networking and filtering on the console', async () => {
+    await eventually(async () => /root@/.test(consoleText));
+    node.type('ip link set eth0 down; iptables -P INPUT DROP\r');
+    await eventually(async () => (await node.exec('ip -br link show eth0')).stdout.includes('DOWN'));
+    const rules = await node.exec('iptables -S INPUT');
+    expect(rules.stdout).toContain('-P INPUT DROP');
+  });
+});

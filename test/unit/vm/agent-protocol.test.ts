@@ -1,0 +1,69 @@
+// The harness's AgentClient against the real guest agent script, run by the host's bash
+// over pipes: the protocol, its escaping and its timeouts, without booting a VM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentClient, AgentTimeoutError, escapeForAgent, unescapeFromAgent } from '../../../src/vm/agent-client.js';
+
+const agentScript = new URL('../../../images/rootfs/usr/local/sbin/podwire-agent', import.meta.url).pathname;
+
+describe('escaping', () => {
+  it('keeps every piece on one line, within its size, and never splits an escape', () => {
+    const text = 'a b\n\\ ü\t' + ' '.repeat(10) + 'end ';
+    const pieces = escapeForAgent(text, 12);
+    for (const piece of pieces) {
+      expect(piece.length).toBeLessThanOrEqual(12);
+      expect(piece).not.toMatch(/[\n\t]/);
+      expect(piece).not.toMatch(/^ | $/);
+      expect(piece).toMatch(/^(?:\\\\|\\x[0-9a-f]{2}|[^\\])*$/);
+    }
+  });
+
+  it('reads the agent escapes back', () => {
+    expect(unescapeFromAgent(new TextEncoder().encode('a\\sb\\nc\\\\d'))).toBe('a b\nc\\d');
+  });
+});
+
+describe('AgentClient with the real agent script', () => {
+  let agent: ChildProcess;
+  let client: AgentClient;
+  beforeAll(async () => {
+    agent = spawn('bash', [agentScript], { env: { ...process.env, PODWIRE_AGENT_SPOOL: mkdtempSync(join(tmpdir(), 'agent-')) } });
+    client = new AgentClient('host', (bytes) => agent.stdin!.write(bytes));
+    const ready = client.waitForReady(10);
+    agent.stdout!.on('data', (chunk: Buffer) => { for (const byte of chunk) client.feed(byte); });
+    await ready;
+  });
+  afterAll(() => { agent.kill('SIGKILL'); });
+
+  it('returns stdout, stderr and exit codes', async () => {
+    expect(await client.exec('echo "two  spaces"; echo oops >&2; exit 7')).toEqual({ stdout: 'two  spaces\n', stderr: 'oops\n', exitCode: 7, timedOut: false });
+    expect(await client.exec('true')).toEqual({ stdout: '', stderr: '', exitCode: 0, timedOut: false });
+  });
+
+  it('round-trips any printable text, large requests and stdin included', async () => {
+    const text = Array.from({ length: 2000 }, (_, i) => ` ${i}\t\\x41 ü "'$x' ${'%'.repeat(i % 5)}  `).join('\n');
+    expect((await client.exec('cat', { stdin: text })).stdout).toBe(text);
+    const command = `printf '%s' '${'y'.repeat(50_000)}' | wc -c`;
+    expect((await client.exec(command)).stdout.trim()).toBe('50000');
+  });
+
+  it('kills a command that overruns its timeout, with its children', async () => {
+    const started = Date.now();
+    const result = await client.exec('sleep 30 & sleep 40; echo never', { timeout: 1 });
+    expect(result).toMatchObject({ exitCode: 124, timedOut: true, stdout: '' });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await client.exec('echo still here')).stdout).toBe('still here\n');
+  });
+
+  it('reports a guest that does not answer at all, by name', async () => {
+    agent.kill('SIGSTOP');
+    const hung = client.exec('true', { timeout: 1 });
+    await expect(hung).rejects.toThrow(AgentTimeoutError);
+    await expect(hung).rejects.toThrow(/node host did not answer within \d+ s \(running: true\)/);
+    agent.kill('SIGCONT');
+    expect((await client.exec('echo back')).stdout).toBe('back\n');
+  }, 20_000);
+});
