@@ -24,6 +24,7 @@ export function assembleRootfs(recipe: Recipe, stage: string, rootfs: string): A
   chmodSync(join(rootfs, 'tmp'), 0o1777);
   for (const top of ['bin', 'sbin', 'lib']) symlinkSync(`usr/${top}`, join(rootfs, top));
   symlinkSync('bash', join(rootfs, 'usr/bin/sh'));
+  symlinkSync('../run', join(rootfs, 'var/run'));
 
   const elves: string[] = [];
   const place = (from: string, to: string, at: RecipeError) => {

@@ -107,7 +107,7 @@ function parseYaml(file: string, split: Split): Reader {
   const lines = new LineCounter();
   const doc = parseDocument(split.frontMatter, { lineCounter: lines, prettyErrors: false });
   const error = doc.errors[0];
-  if (error) throw new LabError(file, (error.linePos?.[0].line ?? 1) + split.frontLine - 1, `YAML: ${error.message.split('\n')[0]}`);
+  if (error) throw new LabError(file, lines.linePos(error.pos[0]).line + split.frontLine - 1, `YAML: ${error.message.split('\n')[0]}`);
   if (!isMap(doc.contents)) throw new LabError(file, split.frontLine, 'the front matter must be a YAML mapping');
   return new Reader(file, doc, lines, split.frontLine - 1);
 }

@@ -1,5 +1,5 @@
-// A Cluster brings a Topology up: one switch per segment, a router when there is
-// more than one, a captured link from every node's NIC to its switch, and the
+// A Cluster brings a Topology up: one switch per segment, a router at every
+// segment's gateway address, a captured link from every node's NIC to its switch, and the
 // nodes themselves, all started from one saved state and then given their identity.
 import { CaptureRing } from '../net/capture.js';
 import { Link } from '../net/link.js';
@@ -31,24 +31,23 @@ export class Cluster {
   }
 
   private async wire(host: WorkerHost): Promise<void> {
-    const { segments, nodes, routed, links } = this.topology;
+    const { segments, nodes, links } = this.topology;
     for (const segment of segments) this.switches.set(segment.name, new LearningSwitch({ name: segment.name }));
-    if (routed) {
-      this.router = new Router({ name: 'router' });
-      segments.forEach((segment, index) => {
-        const prefix = segment.subnet.split('/')[1];
-        const iface = this.router!.addInterface({
-          name: `router-${segment.name}`,
-          mac: `02:52:00:00:00:${(index + 1).toString(16).padStart(2, '0')}`,
-          address: `${segment.gateway}/${prefix}`,
-        });
-        const capture = new CaptureRing();
-        this.captures.set(iface.name, capture);
-        this.links.set(iface.name, Link.between(iface, this.switches.get(segment.name)!.addPort(iface.name), { name: iface.name, capture }));
+    const router = new Router({ name: 'router' });
+    this.router = router;
+    segments.forEach((segment, index) => {
+      const prefix = segment.subnet.split('/')[1];
+      const iface = router.addInterface({
+        name: `router-${segment.name}`,
+        mac: `02:52:00:00:00:${(index + 1).toString(16).padStart(2, '0')}`,
+        address: `${segment.gateway}/${prefix}`,
       });
-    }
+      const capture = new CaptureRing();
+      this.captures.set(iface.name, capture);
+      this.links.set(iface.name, Link.between(iface, this.switches.get(segment.name)!.addPort(iface.name), { name: iface.name, capture }));
+    });
     for (const spec of nodes) {
-      const node = new VmNode({ name: spec.name, mac: spec.mac, address: spec.address, podCidr: spec.podCidr, ...(spec.gateway ? { gateway: spec.gateway } : {}) }, host);
+      const node = new VmNode({ name: spec.name, mac: spec.mac, address: spec.address, podCidr: spec.podCidr, gateway: spec.gateway }, host);
       this.nodes.set(spec.name, node);
       const capture = new CaptureRing();
       this.captures.set(spec.name, capture);

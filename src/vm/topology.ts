@@ -27,8 +27,8 @@ export interface Topology {
   links?: LinkSpec;
 }
 
-export interface ResolvedNode { name: string; segment: string; address: string; podCidr: string; mac: string; gateway?: string }
-export interface ResolvedTopology { nodes: ResolvedNode[]; segments: (SegmentSpec & { gateway: string })[]; routed: boolean; links: LinkSpec }
+export interface ResolvedNode { name: string; segment: string; address: string; podCidr: string; mac: string; gateway: string }
+export interface ResolvedTopology { nodes: ResolvedNode[]; segments: (SegmentSpec & { gateway: string })[]; links: LinkSpec }
 
 function subnetOf(segment: SegmentSpec): { address: number; prefixLength: number } {
   try {
@@ -48,7 +48,6 @@ export function resolveTopology(topology: Topology): ResolvedTopology {
     const cidr = subnetOf(segment);
     return { ...segment, gateway: segment.gateway ?? formatIpv4((cidr.address + 1) >>> 0) };
   });
-  const routed = segments.length > 1;
   const seen = new Set<string>();
   const perSegment = new Map<string, number>();
   const nodes = topology.nodes.map((spec, index) => {
@@ -61,13 +60,15 @@ export function resolveTopology(topology: Topology): ResolvedTopology {
     const ordinal = perSegment.get(segment.name) ?? 0;
     perSegment.set(segment.name, ordinal + 1);
     const address = spec.address ?? `${formatIpv4((cidr.address + 11 + ordinal) >>> 0)}/${cidr.prefixLength}`;
-    // Locally administered and unique per node: 02:50:00:00:<index>.
-    const mac = `02:50:00:00:${((index >> 8) & 255).toString(16).padStart(2, '0')}:${(index & 255).toString(16).padStart(2, '0')}`;
+    // Locally administered and unique per node: 02:50:00:00:<node number>.
+    const mac = `02:50:00:00:${(((index + 1) >> 8) & 255).toString(16).padStart(2, '0')}:${((index + 1) & 255).toString(16).padStart(2, '0')}`;
     return {
       name: spec.name, segment: segment.name, address, mac,
       podCidr: spec.podCidr ?? `10.244.${index + 1}.0/24`,
-      ...(routed ? { gateway: segment.gateway } : {}),
+      // Every segment has the router at its gateway address, like the upstream router
+      // of a real node network; with several segments it also routes between them.
+      gateway: segment.gateway,
     };
   });
-  return { nodes, segments, routed, links: topology.links ?? {} };
+  return { nodes, segments, links: topology.links ?? {} };
 }

@@ -1,0 +1,99 @@
+// Solution bots: for every lab, the untouched cluster fails its checks with useful
+// messages, and the reference solution passes them all. Then, per lab, a plausible
+// wrong solution fails the right check, and a different correct one passes.
+import { describe, expect, it } from 'vitest';
+import { gradeLab, gradeStep, runCommands } from '../../src/harness/grader.js';
+import { startLab } from '../../src/harness/run-lab.js';
+import { findLab, loadLabs } from '../../src/lab/load.js';
+import type { Lab } from '../../src/lab/types.js';
+
+async function withLab<T>(lab: Lab, body: (cluster: Awaited<ReturnType<typeof startLab>>) => Promise<T>): Promise<T> {
+  const cluster = await startLab(lab);
+  try {
+    return await body(cluster);
+  } finally {
+    await cluster.down();
+  }
+}
+
+/** Apply the solutions of steps before `step` (0-based), then run `commands` for that step and grade it. */
+async function gradeWith(lab: Lab, step: number, commands: Record<string, string>) {
+  return withLab(lab, async (cluster) => {
+    for (let i = 0; i < step; i++) await runCommands(cluster, lab.steps[i]!.solution, 'earlier solution');
+    await runCommands(cluster, commands, 'the attempt');
+    return gradeStep(lab, step, cluster);
+  });
+}
+
+describe.each(loadLabs().map((lab) => [lab.id, lab] as const))('lab %s', (_id, lab) => {
+  it('fails on the untouched cluster, saying what it expected and found, and passes with the reference solution', async () => {
+    await withLab(lab, async (cluster) => {
+      const untouched = await gradeLab(lab, cluster);
+      for (const step of untouched.steps) {
+        expect(step.passed, `step ${step.id} must not pass untouched`).toBeLessThan(step.total);
+        for (const check of step.checks.filter((c) => !c.passed)) {
+          expect(check.expected.length).toBeGreaterThan(5);
+          expect(check.found.length).toBeGreaterThan(3);
+          expect(check.message).toContain('expected');
+        }
+        expect(step.hint, `step ${step.id} offers a hint`).toBeTruthy();
+      }
+      const solved = await gradeLab(lab, cluster, { solution: true });
+      const failures = solved.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => c.message));
+      expect(failures).toEqual([]);
+      expect(solved.score).toBe(1);
+    });
+  });
+});
+
+describe('plausible mistakes fail the right check, and other correct ways pass', () => {
+  it('netns-veth: an end left down fails the ping, not the address checks', async () => {
+    const lab = findLab('netns-veth');
+    const report = await gradeWith(lab, 1, { node1: lab.steps[1]!.solution.node1!.replace('ip -n pod-b link set veth-b up', '') });
+    expect(report.checks.filter((c) => !c.passed).map((c) => c.name)).toEqual(['pod-a reaches pod-b']);
+    expect(report.checks.find((c) => !c.passed)!.found).toMatch(/exit code 1/);
+    expect(report.hint).toMatch(/up/);
+  });
+
+  it('netns-veth: pod-b in another subnet is named in the message', async () => {
+    const lab = findLab('netns-veth');
+    const report = await gradeWith(lab, 1, { node1: lab.steps[1]!.solution.node1!.replace('10.244.1.3/24', '10.244.2.3/24') });
+    const failed = report.checks.find((c) => c.name === 'pod-b has an address in 10.244.1.0/24')!;
+    expect(failed.passed).toBe(false);
+    expect(failed.found).toContain('10.244.2.3/24 on veth-b');
+  });
+
+  it('netns-veth: other addresses in the range, in another order, pass', async () => {
+    const lab = findLab('netns-veth');
+    const report = await gradeWith(lab, 1, {
+      node1: [
+        'ip link add b-end type veth peer name a-end',
+        'ip link set b-end netns pod-b && ip -n pod-b link set b-end up && ip -n pod-b addr add 10.244.1.51/24 dev b-end',
+        'ip link set a-end netns pod-a && ip -n pod-a addr add 10.244.1.50/24 dev a-end && ip -n pod-a link set a-end up',
+      ].join('\n'),
+    });
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+  });
+
+  it('bridge: a default route via the wrong gateway names the route it found', async () => {
+    const lab = findLab('bridge');
+    const report = await gradeWith(lab, 1, { node1: lab.steps[1]!.solution.node1!.replace('ip -n $pod route add default via 10.244.1.1', 'ip -n $pod route add default via 10.244.1.254 dev eth0 onlink') });
+    const failed = report.checks.filter((c) => !c.passed);
+    expect(failed.map((c) => c.name)).toEqual(expect.arrayContaining(["pod-a's default route goes via the gateway"]));
+    expect(failed.find((c) => c.name === "pod-a's default route goes via the gateway")!.found).toContain('default via 10.244.1.254');
+  });
+
+  it('bridge: SNAT to the node address works as well as MASQUERADE', async () => {
+    const lab = findLab('bridge');
+    const report = await gradeWith(lab, 2, { node1: 'iptables -t nat -A POSTROUTING -s 10.244.1.0/24 -o eth0 -j SNAT --to-source 10.0.0.11' });
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+  });
+
+  it('cni-by-hand: DEL with the wrong container id leaves the lease, and the check says which', async () => {
+    const lab = findLab('cni-by-hand');
+    const report = await gradeWith(lab, 2, { node1: lab.steps[2]!.solution.node1!.replace('CNI_CONTAINERID=$pod', 'CNI_CONTAINERID=$pod-x') });
+    const failed = report.checks.find((c) => c.name === 'no leases are left for mynet')!;
+    expect(failed.passed).toBe(false);
+    expect(failed.found).toMatch(/2 lease\(s\): 10\.244\.1\.\d+, 10\.244\.1\.\d+/);
+  });
+});

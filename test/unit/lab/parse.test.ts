@@ -1,0 +1,92 @@
+// Lab files: every lab in labs/ parses, and each kind of mistake names the file and line.
+import { describe, expect, it } from 'vitest';
+import { loadLabs } from '../../../src/lab/load.js';
+import { LabError, parseLab } from '../../../src/lab/parse.js';
+
+const good = `---
+id: tiny
+title: Tiny
+summary: A lab
+level: beginner
+time: 5 min
+topology:
+  nodes:
+    - name: node1
+steps:
+  - id: one
+    checks:
+      - name: pod exists
+        node: node1
+        netns: { name: pod }
+    hints: [make it]
+    solution:
+      node1: ip netns add pod
+---
+Intro.
+
+## The only step
+
+Text.
+`;
+
+function errorOf(text: string): LabError {
+  try {
+    parseLab('labs/x/lab.md', text);
+  } catch (error) {
+    if (error instanceof LabError) return error;
+    throw error;
+  }
+  throw new Error('the lab parsed without an error');
+}
+
+describe('lab files', () => {
+  it('parses every lab in labs/', () => {
+    const labs = loadLabs();
+    expect(labs.map((l) => l.id)).toEqual(expect.arrayContaining(['netns-veth', 'bridge', 'cni-by-hand']));
+    for (const lab of labs) {
+      expect(lab.steps.length).toBeGreaterThan(0);
+      for (const step of lab.steps) {
+        expect(step.text.length, `${lab.id}/${step.id} has text`).toBeGreaterThan(40);
+        expect(Object.keys(step.solution).length, `${lab.id}/${step.id} has a solution`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('reads a well-formed lab', () => {
+    const lab = parseLab('labs/x/lab.md', good);
+    expect(lab).toMatchObject({ id: 'tiny', minutes: 5, intro: 'Intro.', topology: { nodes: [{ name: 'node1' }] } });
+    expect(lab.steps[0]).toMatchObject({ id: 'one', title: 'The only step', text: 'Text.', hints: ['make it'], solution: { node1: 'ip netns add pod' } });
+    expect(lab.steps[0]!.checks[0]).toMatchObject({ kind: 'netns', netns: 'pod', exists: true, at: 'labs/x/lab.md:13' });
+  });
+
+  const cases: [string, string, number, RegExp][] = [
+    ['no front matter', 'hello\n', 1, /starts with '---'/],
+    ['front matter never closed', '---\nid: x\n', 1, /not closed/],
+    ['YAML syntax error', good.replace('title: Tiny', 'title: [Tiny'), 4, /YAML/],
+    ['unknown field', good.replace('level: beginner', 'level: beginner\ncolour: red'), 6, /unknown field 'colour'/],
+    ['missing title', good.replace('title: Tiny\n', ''), 2, /missing 'title'/],
+    ['bad level', good.replace('level: beginner', 'level: expert'), 5, /level 'expert' must be one of/],
+    ['unknown node in a check', good.replace('        node: node1', '        node: node7'), 14, /unknown node 'node7' \(the topology has: node1\)/],
+    ['unknown node in a solution', good.replace('      node1: ip netns', '      nodeX: ip netns'), 18, /unknown node 'nodeX'/],
+    ['two kinds in one check', good.replace('        netns: { name: pod }', '        netns: { name: pod }\n        ping: { to: 1.2.3.4 }'), 13, /one kind, this one has netns and ping/],
+    ['no kind at all', good.replace('        netns: { name: pod }', '        nets: { name: pod }'), 13, /needs one of: command/],
+    ['bad CIDR', good.replace('        netns: { name: pod }', '        address: { in: 10.0.0.0 }'), 15, /not an IPv4 CIDR/],
+    ['bad regular expression', good.replace('        netns: { name: pod }', '        command: "true"\n        expect: { stdout: "(" }'), 16, /not a valid regular expression/],
+    ['steps and sections disagree', good.replace('## The only step', '## One\n\n## Two'), 11, /1 step\(s\) but the lesson has 2 '## ' section/],
+    ['duplicate step id', good.replace('steps:\n', 'steps:\n  - id: one\n    checks: [{ node: node1, netns: { name: a } }]\n').replace('## The only step', '## A\n\n## B'), 13, /step id 'one' is used twice/],
+  ];
+  for (const [what, text, line, message] of cases) {
+    it(`names the line of: ${what}`, () => {
+      const error = errorOf(text);
+      expect(error.message).toMatch(message);
+      expect(error.message.startsWith(`labs/x/lab.md:${line}: `), error.message).toBe(true);
+    });
+  }
+
+  it('reads translations and insists they have every step', () => {
+    const zh = '---\ntitle: 小\nsummary: 一个实验\nhints:\n  one: [试试]\n---\n介绍\n\n## 唯一的一步\n\n正文\n';
+    const lab = parseLab('labs/x/lab.md', good, { zh: { file: 'labs/x/lab.zh.md', text: zh } });
+    expect(lab.locales.zh).toMatchObject({ title: '小', intro: '介绍', steps: { one: { title: '唯一的一步', text: '正文', hints: ['试试'] } } });
+    expect(() => parseLab('labs/x/lab.md', good, { zh: { file: 'labs/x/lab.zh.md', text: '---\ntitle: a\nsummary: b\n---\n' } })).toThrow(/labs\/x\/lab\.zh\.md:\d+: the translation has 0 step section/);
+  });
+});
