@@ -2,7 +2,7 @@
 // start-up time, agent latency, switch speed, pod/overlay latency and throughput,
 // memory and download size — and writes bench/results.json and bench/results.md.
 // Each benchmark is isolated: a failure becomes an error entry, never an abort.
-import { mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,9 @@ import { runInNewContext } from 'node:vm';
 import { benchSwitch } from '../net/bench.js';
 import { coldBootAssets, loadImage, snapshotAssets, snapshotFile } from '../vm/assets-node.js';
 import { Cluster } from '../vm/cluster.js';
+import { gunzip } from '../vm/compress.js';
+import type { BootAssets } from '../vm/emulator.js';
+import type { ImageManifest } from '../vm/image.js';
 import { nodeWorkerHost } from '../vm/host-node.js';
 import type { VmNode } from '../vm/node.js';
 import type { Topology } from '../vm/topology.js';
@@ -60,6 +63,8 @@ export interface BenchResults {
 }
 
 export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold'] as const;
+
+type SnapshotAssets = BootAssets & { state: ArrayBuffer };
 
 const THREE_NODES: Topology = { nodes: [{ name: 'node1' }, { name: 'node2' }, { name: 'node3' }] };
 const ONE_NODE: Topology = { nodes: [{ name: 'node1' }] };
@@ -185,6 +190,23 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
       for (const figure of planned) if (!done.has(figure.name)) record({ ...figure, value: null, error: message });
     }
   };
+  // The image and snapshot are resolved once and reused. Someone editing images/ while
+  // we run changes the recipe key, and a later loadImage() would then build a new image
+  // inside a timed section, or measure a different image than the first benchmarks did.
+  let manifest: ImageManifest | undefined;
+  let cold: BootAssets | undefined;
+  const image = () => {
+    manifest ??= loadImage().manifest; // builds the image if the cache has none
+    cold ??= coldBootAssets();
+    return { manifest, cold };
+  };
+  let snapshot: Promise<{ file: string; assets: SnapshotAssets }> | undefined;
+  const restorable = () => (snapshot ??= (async () => {
+    image();
+    const file = snapshotFile();
+    return { file, assets: await snapshotAssets() }; // makes the snapshot if there is none yet
+  })());
+
   const clusters = new Set<Cluster>();
   const bringUp = async (start: () => Promise<Cluster>) => {
     const cluster = await start();
@@ -202,15 +224,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
         { section: 7, name: 'Image download size (kernel + initrd + BIOS)', unit: 'MiB', goal: { comparison: '<=', value: 32 } },
         { section: 7, name: 'Snapshot size (gzipped)', unit: 'MiB' },
       ], async () => {
-        const { artefacts } = loadImage().manifest;
+        const { artefacts } = image().manifest;
         const parts = [artefacts.bzimage, artefacts.initrd, artefacts.bios, artefacts.vgabios];
         const bytes = parts.reduce((sum, artefact) => sum + artefact.size, 0);
         record({
           section: 7, name: 'Image download size (kernel + initrd + BIOS)', value: round(bytes / 2 ** 20, 2), unit: 'MiB',
           goal: { comparison: '<=', value: 32 }, note: parts.map((a) => `${a.file} ${round(a.size / 2 ** 20, 2)} MiB`).join(', '),
         });
-        const file = snapshotFile();
-        await snapshotAssets(); // makes the snapshot if this checkout has none yet
+        const { file } = await restorable();
         record({ section: 7, name: 'Snapshot size (gzipped)', value: round(statSync(file).size / 2 ** 20, 2), unit: 'MiB' });
       });
     }
@@ -241,7 +262,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
       ];
       await attempt('3-node cluster: memory, agent latency, ping, iperf3', planned, async () => {
         // Loaded before the baseline: the decompressed snapshot is shared by all nodes, not per node.
-        const assets = await snapshotAssets();
+        const { assets } = await restorable();
         collectGarbage();
         const rssBefore = process.memoryUsage().rss;
         const cluster = await bringUp(() => Cluster.up(THREE_NODES, nodeWorkerHost, assets));
@@ -321,14 +342,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
         { section: 1, name: '3-node cluster ready, from snapshot', unit: 's', goal: { comparison: '<', value: 5 } },
         { section: 1, name: '… of which reading and gunzipping the snapshot', unit: 's' },
       ], async () => {
-        await snapshotAssets(); // make sure the snapshot exists; its creation is not what we time
-        // What startCluster does, timed in two parts to show where a slow start goes.
+        const { file, assets } = await restorable(); // its creation, if needed, is not what we time
+        // What startCluster does (read and gunzip the snapshot, then start the nodes), timed in two parts.
         const loads: number[] = [];
         const times = await timeStarts(async () => {
           const t = performance.now();
-          const assets = await snapshotAssets();
+          const state = await gunzip(readFileSync(file));
           loads.push((performance.now() - t) / 1000);
-          return Cluster.up(THREE_NODES, nodeWorkerHost, assets);
+          return Cluster.up(THREE_NODES, nodeWorkerHost, { ...assets, state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer });
         });
         restoreMedian = median(times);
         record({ section: 1, name: '3-node cluster ready, from snapshot', value: round(restoreMedian, 2), unit: 's', goal: { comparison: '<', value: 5 }, note: `${describe(times)}; as startCluster: reads and gunzips the snapshot, then starts the nodes` });
@@ -340,7 +361,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
       await attempt('3-node cluster cold boot', [
         { section: 1, name: '3-node cluster ready, cold boot', unit: 's' },
       ], async () => {
-        const assets = coldBootAssets();
+        const assets = image().cold;
         const times = await timeStarts(() => Cluster.up(THREE_NODES, nodeWorkerHost, assets));
         const cold = median(times);
         record({ section: 1, name: '3-node cluster ready, cold boot', value: round(cold), unit: 's', note: `${describe(times)}; 3 VMs on ${cpus().length} cores` });
@@ -350,7 +371,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
         { section: 1, name: 'One node cold boot to agent ready', unit: 's', goal: { comparison: '<', value: 20 } },
       ], async () => {
         // A node of its own: in the 3-node boot the VMs share 2 cores, which is not one node's boot time.
-        const assets = coldBootAssets();
+        const assets = image().cold;
         const times = await timeStarts(() => Cluster.up(ONE_NODE, nodeWorkerHost, assets));
         record({ section: 1, name: 'One node cold boot to agent ready', value: round(median(times)), unit: 's', goal: { comparison: '<', value: 20 }, note: describe(times) });
       });
@@ -367,7 +388,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     totalMemoryMB: Math.round(totalmem() / 2 ** 20),
-    image: imageKey(),
+    image: manifest?.key ?? null,
     loadAverage: loadavg().map((load) => round(load, 2)),
     runs,
     durationSeconds: Math.round((performance.now() - began) / 1000),
@@ -379,10 +400,6 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(outDir, 'results.md'), markdown(results));
   return results;
-}
-
-function imageKey(): string | null {
-  try { return loadImage().manifest.key; } catch { return null; }
 }
 
 function defaultOutDir(): string {

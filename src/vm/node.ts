@@ -61,18 +61,18 @@ export class VmNode {
     local.onmessage = (event: MessageEvent<Uint8Array>) => this.peer?.deliver(event.data);
     await remote.attachNic(Comlink.transfer(remotePort, [remotePort]));
     await remote.onConsole(Comlink.proxy((text: string) => { for (const l of this.consoleListeners) l(text); }));
-    // The worker needs its own copy of a state: the transfer detaches it.
+    // The worker gets its own copy of a state, handed over without a second copy.
     const own = assets.state ? { ...assets, state: assets.state.slice(0) } : assets;
+    const boot = own.state ? Comlink.transfer(own, [own.state]) : own;
     // Generous: a cold boot on a busy two-core machine can take minutes.
-    await remote.boot(this.name, own, options.timeoutSeconds ?? 300);
+    await remote.boot(this.name, boot, options.timeoutSeconds ?? 300);
     this.startedFrom = assets;
     await this.applyIdentity();
   }
 
   private async applyIdentity(): Promise<void> {
     const { name, mac, address, podCidr, gateway } = this.identity;
-    const route = gateway ? ` && ip route replace default via ${gateway}` : '';
-    const result = await this.exec(`podwire-identity ${name} ${mac} ${address} ${podCidr}${route}`, { timeout: 20 });
+    const result = await this.exec(`podwire-identity ${name} ${mac} ${address} ${podCidr} ${gateway ?? ''}`, { timeout: 20 });
     if (result.exitCode !== 0) throw new Error(`node ${name}: could not set its identity: ${result.stderr.trim()}`);
   }
 
