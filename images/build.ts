@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { imagesDir } from '../src/vm/cache.js';
+import { imagesDir, pruneCache } from '../src/vm/cache.js';
 import { PrivateApt } from './build/apt.js';
 import { assembleRootfs } from './build/assemble.js';
 import { packCpio } from './build/cpio.js';
@@ -98,6 +98,7 @@ export function buildImage(recipeDir: string, options: { force?: boolean } = {})
     renameSync(staged, outDir);
   }
   rmSync(work, { recursive: true, force: true });
+  void pruneCache(imagesDir(), 3, outDir);
   const total = Object.values(manifest.artefacts).reduce((sum, a) => sum + a.size, 0);
   log(`built ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s (${(total / 1e6).toFixed(1)} MB to download)`);
   return manifest;

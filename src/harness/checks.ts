@@ -126,15 +126,15 @@ function matchesWire(frame: CapturedFrame, check: WireCheck): { match: boolean; 
 async function wireOutcome(check: WireCheck, target: CheckTarget): Promise<Outcome> {
   target.clearCaptures();
   const trigger = await target.exec(check.node, check.trigger, { timeout: 30 });
-  const frames = target.capturedFrames();
+  const frames = target.capturedFrames().filter((frame) => !check.on || frame.interfaceName === check.on);
   const wrapped = check.vni !== undefined ? ` inside VXLAN VNI ${check.vni}` : check.ipip ? ' inside IP-in-IP' : '';
-  const expected = `a ${check.protocol.toUpperCase()}${check.protocol === 'icmp' ? ' echo' : ''} packet${check.src ? ` from ${check.src}` : ''}${check.dst ? ` to ${check.dst}` : ''} on the wire${wrapped}`;
+  const expected = `a ${check.protocol.toUpperCase()}${check.protocol === 'icmp' ? ' echo' : ''} packet${check.src ? ` from ${check.src}` : ''}${check.dst ? ` to ${check.dst}` : ''} on the wire${check.on ? ` of ${check.on}` : ''}${wrapped}`;
   const verdicts = frames.map((frame) => matchesWire(frame, check));
   if (verdicts.some((v) => v.match)) return { passed: true, expected, found: 'seen on the wire' };
   // Say what did go by: the nearest thing to the packet we wanted.
   const related = verdicts.map((v) => v.summary).filter((s) => (check.dst && s.includes(check.dst)) || (check.src && s.includes(check.src)));
   const found = frames.length === 0
-    ? `nothing crossed the wire (the trigger exited ${trigger.exitCode}${trigger.stderr.trim() ? `: ${shorten(trigger.stderr, 100)}` : ''})`
+    ? `nothing crossed the wire${check.on ? ` of ${check.on}` : ''} (the trigger exited ${trigger.exitCode}${trigger.stderr.trim() ? `: ${shorten(trigger.stderr, 100)}` : ''})`
     : related.length ? `only: ${shorten([...new Set(related)].slice(0, 3).join('; '), 300)}` : `${frames.length} frame(s), none of them it, e.g. ${shorten(verdicts[0]!.summary, 120)}`;
   return { passed: false, expected, found };
 }

@@ -198,12 +198,14 @@ function parseCheck(r: Reader, path: Path, nodes: string[]): Check {
       r.keys(spec, ['network', 'leases']);
       return { ...base, kind, network: r.string([...spec, 'network']), leases: r.number([...spec, 'leases'], false)! };
     case 'wire': {
-      r.keys(spec, ['trigger', 'protocol', 'src', 'dst', 'vni', 'ipip']);
+      r.keys(spec, ['trigger', 'protocol', 'src', 'dst', 'vni', 'ipip', 'on']);
+      const on = r.string([...spec, 'on'], true);
+      if (on !== undefined && !nodes.includes(on)) r.fail([...spec, 'on'], `unknown node '${on}' (the topology has: ${nodes.join(', ')})`);
       const protocol = r.string([...spec, 'protocol'], true) ?? 'icmp';
       if (!['icmp', 'udp', 'tcp'].includes(protocol)) r.fail([...spec, 'protocol'], "'protocol' is icmp, udp or tcp");
       return {
         ...base, kind, trigger: r.string([...spec, 'trigger']), protocol: protocol as 'icmp' | 'udp' | 'tcp',
-        ...opt('src', r.string([...spec, 'src'], true)), ...opt('dst', r.string([...spec, 'dst'], true)), ...opt('vni', r.number([...spec, 'vni'])), ...opt('ipip', r.boolean([...spec, 'ipip'])),
+        ...opt('src', r.string([...spec, 'src'], true)), ...opt('dst', r.string([...spec, 'dst'], true)), ...opt('vni', r.number([...spec, 'vni'])), ...opt('ipip', r.boolean([...spec, 'ipip'])), ...opt('on', on),
       };
     }
   }

@@ -39,6 +39,8 @@ export interface WireCheck extends CheckBase {
   vni?: number;
   /** true when it must be inside IP-in-IP. */
   ipip?: boolean;
+  /** Only frames on this node's link count, e.g. "it reached node2". */
+  on?: string;
 }
 
 export type Check = CommandCheck | AddressCheck | RouteCheck | LinkCheck | NetnsCheck | IptablesCheck | SysctlCheck | PingCheck | IpamCheck | WireCheck;

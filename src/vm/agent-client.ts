@@ -143,17 +143,20 @@ export class AgentClient {
     const timeout = Math.max(1, Math.ceil(options.timeout ?? 30));
     const id = `${this.nextId++}`;
     const what = `running: ${command.length > 60 ? `${command.slice(0, 57)}...` : command}`;
-    const send = async (kind: 'C' | 'I', text: string) => {
-      for (const piece of escapeForAgent(text, CHUNK)) {
+    const send = async (kind: 'C' | 'I', pieces: string[]) => {
+      for (const piece of pieces) {
         const acked = this.expect('A', id, GRACE_SECONDS * 2, what);
         this.write(utf8.encode(`${kind} ${id} ${piece}\n`));
         await acked;
       }
     };
-    await send('C', command);
-    if (options.stdin) await send('I', options.stdin);
+    // A short command is one X line and one round trip; longer ones send C pieces first.
+    const pieces = escapeForAgent(command, CHUNK);
+    const last = pieces.pop()!;
+    await send('C', pieces);
+    if (options.stdin) await send('I', escapeForAgent(options.stdin, CHUNK));
     const reply = this.expect('R', id, timeout + GRACE_SECONDS, what);
-    this.write(utf8.encode(`X ${id} ${timeout}\n`));
+    this.write(utf8.encode(`X ${id} ${timeout} ${last}\n`));
     const fields = await reply;
     const exitCode = Number(String.fromCharCode(...fields[2]!));
     return {

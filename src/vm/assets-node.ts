@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImage } from '../../images/build.js';
 import { recipeKey } from '../../images/build/recipe.js';
-import { imagesDir, statesDir } from './cache.js';
+import { imagesDir, pruneCache, statesDir } from './cache.js';
 import { NODE_MEMORY_MB, type BootAssets } from './emulator.js';
 import type { ImageManifest } from './image.js';
 import { VmNode } from './node.js';
@@ -72,6 +72,7 @@ export async function snapshotAssets(): Promise<BootAssets & { state: ArrayBuffe
       mkdirSync(statesDir(), { recursive: true });
       writeFileSync(`${file}.tmp`, await gzip(new Uint8Array(state)));
       renameSync(`${file}.tmp`, file);
+      await pruneCache(statesDir(), 3, file);
     } finally {
       await node.stop();
     }

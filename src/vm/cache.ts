@@ -9,3 +9,21 @@ export function cacheDir(): string {
 
 export const imagesDir = () => join(cacheDir(), 'images');
 export const statesDir = () => join(cacheDir(), 'states');
+
+/**
+ * Keep the cache from growing with every recipe change: of the entries in a
+ * folder, keep the `keep` most recently modified and remove the rest.
+ */
+export async function pruneCache(dir: string, keep: number, protect: string): Promise<void> {
+  const { readdirSync, rmSync, statSync } = await import('node:fs');
+  let entries: { path: string; mtime: number }[];
+  try {
+    entries = readdirSync(dir).map((name) => ({ path: join(dir, name), mtime: statSync(join(dir, name)).mtimeMs }));
+  } catch {
+    return;
+  }
+  entries.sort((a, b) => b.mtime - a.mtime);
+  for (const entry of entries.slice(keep)) {
+    if (entry.path !== protect && !entry.path.includes('.work.')) rmSync(entry.path, { recursive: true, force: true });
+  }
+}

@@ -37,8 +37,11 @@ export class NodeWorker {
     if (ready) {
       await ready;
     } else {
-      await new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
       const deadline = Date.now() + timeoutSeconds * 1000;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`node ${name}: the saved state did not load within ${timeoutSeconds} s`)), timeoutSeconds * 1000);
+        emulator.add_listener('emulator-loaded', () => { clearTimeout(timer); resolve(); });
+      });
       for (;;) {
         try { await agent.exec('true', { timeout: 2 }); break; } catch (error) {
           if (Date.now() > deadline) throw error;

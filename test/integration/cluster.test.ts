@@ -66,6 +66,17 @@ describe('a three-node cluster from the snapshot', () => {
     expect(rows).toContain('42,4789,10.0.0.11,10.42.0.1,10.0.0.12,10.42.0.2,8');
   });
 
+  it('snapshots one node and restores it to exactly that state', async () => {
+    const node = cluster.node('node2');
+    await node.exec('echo before >/root/marker; ip link add dummy7 type dummy');
+    const state = await node.snapshot();
+    await node.exec('echo after >/root/marker; ip link del dummy7');
+    await node.restore(state);
+    const result = await node.exec('cat /root/marker; ip -br link show dummy7; hostname');
+    expect(result.stdout).toMatch(/^before\ndummy7\s+DOWN[^\n]*\nnode2\n$/);
+    expect((await cluster.node('node1').exec('ping -c 2 -W 3 10.0.0.12', { timeout: 15 })).stdout).toMatch(/2 received/);
+  });
+
   it('drives a node whose eth0 the learner took down, and a reset brings it back clean', async () => {
     const node = cluster.node('node3');
     node.type('ip link set eth0 down\r');
