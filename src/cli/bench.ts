@@ -12,7 +12,6 @@ import { runInNewContext } from 'node:vm';
 import { benchSwitch } from '../net/bench.js';
 import { coldBootAssets, loadImage, snapshotAssets, snapshotFile } from '../vm/assets-node.js';
 import { Cluster } from '../vm/cluster.js';
-import { gunzip } from '../vm/compress.js';
 import type { BootAssets } from '../vm/emulator.js';
 import type { ImageManifest } from '../vm/image.js';
 import { nodeWorkerHost } from '../vm/host-node.js';
@@ -342,20 +341,21 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     if (wanted('restore')) {
       await attempt('3-node cluster from snapshot', [
         { section: 1, name: '3-node cluster ready, from snapshot', unit: 's', goal: { comparison: '<', value: 5 } },
-        { section: 1, name: '… of which reading and gunzipping the snapshot', unit: 's' },
+        { section: 1, name: '… of which reading the snapshot', unit: 's' },
       ], async () => {
         const { file, assets } = await restorable(); // its creation, if needed, is not what we time
-        // What startCluster does (read and gunzip the snapshot, then start the nodes), timed in two parts.
+        // What startCluster does (read the raw snapshot from the cache, then start the nodes), timed in two parts.
         const loads: number[] = [];
         const times = await timeStarts(async () => {
           const t = performance.now();
-          const state = await gunzip(readFileSync(file));
+          const bytes = readFileSync(file.replace(/\.gz$/, ''));
+          const state = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
           loads.push((performance.now() - t) / 1000);
           return Cluster.up(THREE_NODES, nodeWorkerHost, { ...assets, state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer });
         });
         restoreMedian = median(times);
-        record({ section: 1, name: '3-node cluster ready, from snapshot', value: round(restoreMedian, 2), unit: 's', goal: { comparison: '<', value: 5 }, note: `${describe(times)}; as startCluster: reads and gunzips the snapshot, then starts the nodes` });
-        record({ section: 1, name: '… of which reading and gunzipping the snapshot', value: round(median(loads), 2), unit: 's', note: describe(loads) });
+        record({ section: 1, name: '3-node cluster ready, from snapshot', value: round(restoreMedian, 2), unit: 's', goal: { comparison: '<', value: 5 }, note: `${describe(times)}; as startCluster: reads the snapshot, then starts the nodes` });
+        record({ section: 1, name: '… of which reading the snapshot', value: round(median(loads), 2), unit: 's', note: describe(loads) });
       });
     }
 
@@ -446,11 +446,12 @@ async function main(argv: string[]): Promise<number> {
       runs: { type: 'string' },
       only: { type: 'string' },
       out: { type: 'string' },
+      readme: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log(`usage: npm run bench -- [--quick] [--runs N] [--only ${GROUPS.join(',')}] [--out DIR]`);
+    console.log(`usage: npm run bench -- [--quick] [--runs N] [--only ${GROUPS.join(',')}] [--out DIR] [--readme]`);
     return 0;
   }
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
@@ -466,7 +467,17 @@ async function main(argv: string[]): Promise<number> {
   }
   const results = await runBench({ quick: values.quick, only, ...(runs ? { runs } : {}), ...(values.out ? { outDir: values.out } : {}) });
   process.stdout.write(markdown(results));
+  if (values.readme) updateReadme(markdown(results));
   return 0;
+}
+
+/** Put the table into README.md between its bench markers, so README shows the latest figures. */
+function updateReadme(table: string): void {
+  const file = fileURLToPath(new URL('../../README.md', import.meta.url));
+  const text = readFileSync(file, 'utf8');
+  const updated = text.replace(/(<!-- bench:start -->\n)[\s\S]*?(<!-- bench:end -->)/, `$1${table}$2`);
+  if (updated === text && !text.includes('<!-- bench:start -->')) throw new Error('README.md has no <!-- bench:start --> marker');
+  writeFileSync(file, updated);
 }
 
 const invokedDirectly = (() => {

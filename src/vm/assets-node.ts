@@ -11,7 +11,7 @@ import { NODE_MEMORY_MB, type BootAssets } from './emulator.js';
 import type { ImageManifest } from './image.js';
 import { VmNode } from './node.js';
 import { nodeWorkerHost } from './host-node.js';
-import { gunzip, gzip } from './compress.js';
+import { gzip } from './compress.js';
 
 const recipeDir = join(dirname(fileURLToPath(import.meta.url)), '../../images');
 const require = createRequire(import.meta.url);
@@ -57,27 +57,31 @@ export function snapshotFile(): string {
 
 /**
  * The base state: a node booted once, its caches dropped so the state stays small,
- * saved and gzipped. Made on first use and kept in the cache.
+ * saved and kept in the cache twice: raw, so a cluster starts without unpacking it,
+ * and gzipped, the form a browser downloads. Made on first use.
  */
 export async function snapshotAssets(): Promise<BootAssets & { state: ArrayBuffer }> {
   const cold = coldBootAssets();
   const file = snapshotFile();
-  if (!existsSync(file)) {
+  const raw = file.replace(/\.gz$/, '');
+  if (!existsSync(file) || !existsSync(raw)) {
     const node = new VmNode({ name: 'node', mac: '02:00:00:00:00:01', address: '10.0.0.1/24', podCidr: '10.244.0.0/24' }, nodeWorkerHost);
     try {
       await node.start(cold);
       // Back to the anonymous node the snapshot should be, then drop what the kernel can rebuild.
       await node.exec('hostname node; echo node >/etc/hostname; ip addr flush dev eth0; ip link set eth0 down; rm -f /etc/podwire/node.env; sync; echo 3 >/proc/sys/vm/drop_caches');
-      const state = await node.snapshot();
+      const state = new Uint8Array(await node.snapshot());
       mkdirSync(statesDir(), { recursive: true });
-      writeFileSync(`${file}.tmp`, await gzip(new Uint8Array(state)));
+      writeFileSync(`${raw}.tmp`, state);
+      writeFileSync(`${file}.tmp`, await gzip(state));
+      renameSync(`${raw}.tmp`, raw);
       renameSync(`${file}.tmp`, file);
-      await pruneCache(statesDir(), 3, file);
+      await pruneCache(statesDir(), 6, file);
     } finally {
       await node.stop();
     }
   }
-  const state = await gunzip(readFileSync(file));
+  const state = readFileSync(raw);
   const { bzimage: _k, initrd: _i, ...rest } = cold;
   return { ...rest, state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer };
 }

@@ -11,6 +11,18 @@ const CONSOLE_FLUSH_MS = 8;
 
 export type ConsoleListener = (text: string) => void;
 
+/**
+ * v86 logs a line to the console for every frame that arrives while the guest has
+ * no receive buffer posted (during boot, or when it is overrun). Count those drops
+ * instead of printing them into whatever the host process is writing.
+ */
+let framesDroppedByGuest = 0;
+const log = console.log.bind(console);
+console.log = (...args: unknown[]) => {
+  if (args[0] === 'No buffer to write into!') framesDroppedByGuest++;
+  else log(...args);
+};
+
 export class NodeWorker {
   private emulator: V86 | null = null;
   private agent: AgentClient | null = null;
@@ -71,6 +83,11 @@ export class NodeWorker {
   /** Keystrokes from a terminal. */
   typeOnConsole(text: string): void {
     this.sendToGuest(0, new TextEncoder().encode(text));
+  }
+
+  /** Frames the guest's NIC had no buffer for, since this worker started. */
+  droppedFrames(): number {
+    return framesDroppedByGuest;
   }
 
   async saveState(): Promise<ArrayBuffer> {
