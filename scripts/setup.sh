@@ -23,3 +23,5 @@ fi
 
 # The node image: from Debian i386 packages into ~/.cache/podwire, keyed by the recipe's hash.
 npm run --silent images
+# The snapshot every node starts from: one cold boot, saved beside the image.
+npx tsx src/vm/assets-node.ts

@@ -72,10 +72,12 @@ export async function snapshotAssets(): Promise<BootAssets & { state: ArrayBuffe
       await node.exec('hostname node; echo node >/etc/hostname; ip addr flush dev eth0; ip link set eth0 down; rm -f /etc/podwire/node.env; sync; echo 3 >/proc/sys/vm/drop_caches');
       const state = new Uint8Array(await node.snapshot());
       mkdirSync(statesDir(), { recursive: true });
-      writeFileSync(`${raw}.tmp`, state);
-      writeFileSync(`${file}.tmp`, await gzip(state));
-      renameSync(`${raw}.tmp`, raw);
-      renameSync(`${file}.tmp`, file);
+      // Another process may be making the same snapshot: write under names of our own, then move.
+      const tmp = `.tmp.${process.pid}.${Math.random().toString(36).slice(2)}`;
+      writeFileSync(`${raw}${tmp}`, state);
+      writeFileSync(`${file}${tmp}`, await gzip(state));
+      renameSync(`${raw}${tmp}`, raw);
+      renameSync(`${file}${tmp}`, file);
       await pruneCache(statesDir(), 6, file);
     } finally {
       await node.stop();
@@ -84,4 +86,13 @@ export async function snapshotAssets(): Promise<BootAssets & { state: ArrayBuffe
   const state = readFileSync(raw);
   const { bzimage: _k, initrd: _i, ...rest } = cold;
   return { ...rest, state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer };
+}
+
+// `tsx src/vm/assets-node.ts`: make sure the image and the snapshot exist (setup runs this,
+// so tests and the first cluster start do not all race to make them).
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const started = Date.now();
+  await snapshotAssets();
+  process.stderr.write(`snapshot: ready (${snapshotFile()}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.exit(0);
 }

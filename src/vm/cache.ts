@@ -24,6 +24,6 @@ export async function pruneCache(dir: string, keep: number, protect: string): Pr
   }
   entries.sort((a, b) => b.mtime - a.mtime);
   for (const entry of entries.slice(keep)) {
-    if (entry.path !== protect && !entry.path.includes('.work.')) rmSync(entry.path, { recursive: true, force: true });
+    if (entry.path !== protect && !/\.work\.|\.tmp\./.test(entry.path)) rmSync(entry.path, { recursive: true, force: true });
   }
 }
