@@ -105,8 +105,6 @@ export class VmNode {
   /** Put the node back into a saved state. The state keeps its own identity. */
   async restore(state: ArrayBuffer): Promise<void> {
     if (!this.startedFrom) throw new Error(`node ${this.name} was never started`);
-    await this.stop();
-    this.worker = this.host.spawn();
     const assets = this.startedFrom;
     await this.start({ ...assets, state });
     this.startedFrom = assets;
