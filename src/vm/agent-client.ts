@@ -1,6 +1,9 @@
 // The harness side of the guest agent protocol (see images/rootfs/usr/local/sbin/podwire-agent).
 // It knows nothing of v86 or workers: it writes bytes out and is fed the bytes that come back.
-import { utf8 } from './base64.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const utf8 = { encode: (s: string) => encoder.encode(s), decode: (b: Uint8Array) => decoder.decode(b) };
 
 export interface ExecOptions {
   /** Seconds the command may run inside the guest before it is killed (exit 124). */
