@@ -32,16 +32,24 @@ export function loadImage(): { dir: string; manifest: ImageManifest } {
   return { dir, manifest };
 }
 
-/** Everything a cold boot needs. */
-export function coldBootAssets(): BootAssets {
+/** What every machine needs, booted or restored: the emulator and its firmware. */
+function machineAssets(): BootAssets {
   const { dir, manifest } = loadImage();
   return {
     wasm: require.resolve('v86/build/v86.wasm'),
     bios: arrayBuffer(join(dir, manifest.artefacts.bios.file)),
     vgabios: arrayBuffer(join(dir, manifest.artefacts.vgabios.file)),
+    cmdline: manifest.cmdline,
+  };
+}
+
+/** Everything a cold boot needs: the machine, plus the kernel and the initramfs. */
+export function coldBootAssets(): BootAssets {
+  const { dir, manifest } = loadImage();
+  return {
+    ...machineAssets(),
     bzimage: arrayBuffer(join(dir, manifest.artefacts.bzimage.file)),
     initrd: arrayBuffer(join(dir, manifest.artefacts.initrd.file)),
-    cmdline: manifest.cmdline,
   };
 }
 
@@ -61,13 +69,12 @@ export function snapshotFile(): string {
  * and gzipped, the form a browser downloads. Made on first use.
  */
 export async function snapshotAssets(): Promise<BootAssets & { state: ArrayBuffer }> {
-  const cold = coldBootAssets();
   const file = snapshotFile();
   const raw = file.replace(/\.gz$/, '');
   if (!existsSync(file) || !existsSync(raw)) {
     const node = new VmNode({ name: 'node', mac: '02:00:00:00:00:01', address: '10.0.0.1/24', podCidr: '10.244.0.0/24' }, nodeWorkerHost);
     try {
-      await node.start(cold);
+      await node.start(coldBootAssets());
       // Back to the anonymous node the snapshot should be, then drop what the kernel can rebuild.
       await node.exec('hostname node; echo node >/etc/hostname; ip addr flush dev eth0; ip link set eth0 down; rm -f /etc/podwire/node.env; sync; echo 3 >/proc/sys/vm/drop_caches');
       const state = new Uint8Array(await node.snapshot());
@@ -84,8 +91,8 @@ export async function snapshotAssets(): Promise<BootAssets & { state: ArrayBuffe
     }
   }
   const state = readFileSync(raw);
-  const { bzimage: _k, initrd: _i, ...rest } = cold;
-  return { ...rest, state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer };
+  // A restore needs no kernel or initramfs: reading them on every start would be 23 MB for nothing.
+  return { ...machineAssets(), state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer };
 }
 
 // `tsx src/vm/assets-node.ts`: make sure the image and the snapshot exist (setup runs this,
