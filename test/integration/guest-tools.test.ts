@@ -30,7 +30,8 @@ describe('guest tools', () => {
     const list = await node.exec('podctl ls');
     expect(list.stdout).toMatch(/web-1\s+10\.244\.1\.\d+\/24\s+app=web/);
     const ip = /web-2 (10\.244\.1\.\d+)/.exec(run.stdout)![1];
-    const answer = await node.exec(`sleep 1; podctl exec web-1 socat -T 3 - TCP:${ip}:80 </dev/null`, { timeout: 20 });
+    // The pod's server starts in the background; on a busy machine it may take a few seconds to listen.
+    const answer = await node.exec(`for try in $(seq 30); do podctl exec web-1 socat -T 3 - TCP:${ip}:80 </dev/null >/tmp/answer && [ -s /tmp/answer ] && break; sleep 0.5; done; cat /tmp/answer`, { timeout: 60 });
     expect(answer.stdout).toMatch(/^HTTP\/1.0 200 OK\r\n[\s\S]*\r\n\r\nweb-2\n$/);
     const removed = await node.exec('podctl rm web-2 && ls /var/lib/cni/networks/podnet/ && ip netns list', { timeout: 60 });
     expect(removed.stdout).not.toContain(ip);
@@ -47,6 +48,8 @@ describe('guest tools', () => {
     for (const chain of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING']) expect(sync.stdout).toContain(`-N ${chain}`);
     expect(sync.stdout).toMatch(/-A KUBE-SVC-[0-9A-F]{16} .*--probability 0\.50000000000 -j KUBE-SEP-/);
     expect(sync.stdout).toMatch(new RegExp(`-A KUBE-SEP-[0-9A-F]{16} -p tcp .*-j DNAT --to-destination ${ip2!.replaceAll('.', '\\.')}:80`));
+    const ready = `for try in $(seq 30); do socat -T 2 - TCP:${ip1}:80 </dev/null | grep -q api && socat -T 2 - TCP:${ip2}:80 </dev/null | grep -q api && break; sleep 0.5; done`;
+    await node.exec(ready, { timeout: 60 });
     const answers = await node.exec('for i in 1 2 3 4 5 6 7 8; do socat -T 2 - TCP:10.96.0.20:80 </dev/null; done', { timeout: 60 });
     expect(answers.stdout).toMatch(/api-[12]/);
     // Syncing again replaces the rules rather than adding to them.
