@@ -236,7 +236,7 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
   const minutes = /^(\d+)\s*min/.exec(time)?.[1];
   if (!minutes) r.fail(['time'], `time '${time}' must look like '20 min'`);
 
-  r.keys(['topology'], ['nodes', 'segments']);
+  r.keys(['topology'], ['nodes', 'segments', 'links']);
   const nodeCount = r.length(['topology', 'nodes'], false);
   if (nodeCount === 0) r.fail(['topology', 'nodes'], 'a lab needs at least one node');
   const nodes: NodeSpec[] = Array.from({ length: nodeCount }, (_, i) => {
@@ -258,6 +258,14 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
   nodes.forEach((node, i) => {
     if (node.segment && !segments.some((s) => s.name === node.segment)) r.fail(['topology', 'nodes', i, 'segment'], `unknown segment '${node.segment}'`);
   });
+  // The cable of every node: the underlay's MTU, latency, loss, and whether it carries IPv4 fragments.
+  r.keys(['topology', 'links'], ['mtu', 'latencyMs', 'lossProbability', 'dropFragments']);
+  const links = {
+    ...optional('mtu', r.number(['topology', 'links', 'mtu'])),
+    ...optional('latencyMs', r.number(['topology', 'links', 'latencyMs'])),
+    ...optional('lossProbability', r.number(['topology', 'links', 'lossProbability'])),
+    ...optional('dropFragments', r.boolean(['topology', 'links', 'dropFragments'])),
+  };
 
   const { intro, sections } = splitSections(split.body, split.bodyLine);
   const stepCount = r.length(['steps'], false);
@@ -284,7 +292,7 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
 
   const lab: Lab = {
     id, title: r.string(['title']), summary: r.string(['summary']), level: level as Lab['level'], minutes: Number(minutes),
-    topology: { nodes, ...(segments.length ? { segments } : {}) },
+    topology: { nodes, ...(segments.length ? { segments } : {}), ...(Object.keys(links).length ? { links } : {}) },
     setup: r.commands(['setup'], names), intro, steps, locales: {}, source: file,
   };
   for (const [locale, { file: localeFile, text: localeText }] of Object.entries(locales)) lab.locales[locale] = parseLocale(lab, localeFile, localeText);

@@ -15,6 +15,8 @@ export interface LinkOptions {
   random?: () => number;
   /** Largest L3 payload carried (Ethernet header and one 802.1Q tag do not count). */
   mtu?: number;
+  /** Drop IPv4 fragments, as some real networks do (firewalls, cloud fabrics, NAT). */
+  dropFragments?: boolean;
   /** Frames in flight per direction before the link tail-drops, like a qdisc limit. */
   maxQueuedFrames?: number;
   capture?: CaptureRing;
@@ -28,6 +30,8 @@ export interface LinkDirectionCounters {
   drops: number;
   downDrops: number;
   mtuDrops: number;
+  /** IPv4 fragments, on a link that drops them. */
+  fragmentDrops: number;
   lossDrops: number;
   queueDrops: number;
   malformedDrops: number;
@@ -40,13 +44,20 @@ function newCounters(): LinkDirectionCounters {
     drops: 0,
     downDrops: 0,
     mtuDrops: 0,
+    fragmentDrops: 0,
     lossDrops: 0,
     queueDrops: 0,
     malformedDrops: 0,
   };
 }
 
-type DropReason = 'downDrops' | 'mtuDrops' | 'lossDrops' | 'queueDrops' | 'malformedDrops';
+type DropReason = 'downDrops' | 'mtuDrops' | 'fragmentDrops' | 'lossDrops' | 'queueDrops' | 'malformedDrops';
+
+/** An IPv4 packet with More Fragments set or a non-zero fragment offset. */
+function isIpv4Fragment(frame: Uint8Array, l3: number): boolean {
+  if (frame[l3 - 2] !== 0x08 || frame[l3 - 1] !== 0x00 || frame.length < l3 + 8) return false;
+  return ((frame[l3 + 6]! & 0x3f) | frame[l3 + 7]!) !== 0;
+}
 
 /** One direction of the cable: frames enter here and leave at `receiver`. */
 class LinkDirection implements FramePort {
@@ -78,6 +89,7 @@ class LinkDirection implements FramePort {
     if (frame.length < 14) return this.drop('malformedDrops');
     const tagged = frame[12] === 0x81 && frame[13] === 0x00;
     if (frame.length - 14 - (tagged ? 4 : 0) > link.mtu) return this.drop('mtuDrops');
+    if (link.dropFragments && isIpv4Fragment(frame, tagged ? 18 : 14)) return this.drop('fragmentDrops');
     link.capture?.record(link.name, frame, this.captureComment);
     if (link.lossProbability > 0 && link.random() < link.lossProbability) return this.drop('lossDrops');
 
@@ -153,6 +165,7 @@ export class Link {
   latencyMs: number;
   lossProbability: number;
   mtu: number;
+  dropFragments: boolean;
   readonly maxQueuedFrames: number;
   capture: CaptureRing | undefined;
   readonly random: () => number;
@@ -171,6 +184,7 @@ export class Link {
     this.latencyMs = options.latencyMs ?? 0;
     this.lossProbability = options.lossProbability ?? 0;
     this.mtu = options.mtu ?? 1500;
+    this.dropFragments = options.dropFragments ?? false;
     this.maxQueuedFrames = options.maxQueuedFrames ?? 10_000;
     this.capture = options.capture;
     this.random = options.random ?? Math.random;

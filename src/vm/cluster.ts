@@ -18,11 +18,18 @@ export class Cluster {
 
   private constructor(readonly topology: ResolvedTopology) {}
 
-  static async up(topology: Topology, host: WorkerHost, assets: BootAssets): Promise<Cluster> {
+  /**
+   * Bring the topology up. Nodes start from `assets` (the base snapshot) and get their
+   * identity; a node named in `resume` continues from that state of its own instead.
+   */
+  static async up(topology: Topology, host: WorkerHost, assets: BootAssets, resume: Record<string, ArrayBuffer> = {}): Promise<Cluster> {
     const cluster = new Cluster(resolveTopology(topology));
     try {
       await cluster.wire(host);
-      await Promise.all([...cluster.nodes.values()].map((node) => node.start(assets)));
+      await Promise.all([...cluster.nodes.values()].map((node) => {
+        const state = resume[node.name];
+        return state ? node.restore(state, assets) : node.start(assets);
+      }));
     } catch (error) {
       await cluster.down();
       throw error;

@@ -3,6 +3,7 @@
 // browser; the environment-specific entry files only hand it an endpoint.
 import * as Comlink from 'comlink';
 import { AgentClient, type ExecOptions, type ExecResult } from './agent-client.js';
+import { gzip } from './compress.js';
 import { createEmulator, type BootAssets } from './emulator.js';
 import type { V86 } from 'v86';
 
@@ -90,9 +91,11 @@ export class NodeWorker {
     return framesDroppedByGuest;
   }
 
-  async saveState(): Promise<ArrayBuffer> {
+  /** The machine's state; gzipped here, off the page's thread, when it is to be stored. */
+  async saveState(options: { gzip?: boolean } = {}): Promise<ArrayBuffer> {
     if (!this.emulator) throw new Error('node is not running');
-    const state = await this.emulator.save_state();
+    let state = await this.emulator.save_state();
+    if (options.gzip) state = (await gzip(new Uint8Array(state))).buffer as ArrayBuffer;
     return Comlink.transfer(state, [state]);
   }
 

@@ -50,8 +50,11 @@ export class VmNode {
   get name(): string { return this.identity.name; }
   get running(): boolean { return this.remote !== null; }
 
-  /** Boot (cold, or from a saved state) and give the node its identity. */
-  async start(assets: BootAssets, options: { timeoutSeconds?: number } = {}): Promise<void> {
+  /**
+   * Boot (cold, or from a saved state) and give the node its identity. A state saved
+   * from this very node already has it: `identity: false` leaves it as it was.
+   */
+  async start(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean } = {}): Promise<void> {
     await this.stop();
     this.worker = this.host.spawn();
     const remote = Comlink.wrap<NodeWorkerApi>(this.worker.endpoint);
@@ -67,7 +70,7 @@ export class VmNode {
     // Generous: a cold boot on a busy two-core machine can take minutes.
     await remote.boot(this.name, boot, options.timeoutSeconds ?? 300);
     this.startedFrom = assets;
-    await this.applyIdentity();
+    if (options.identity !== false) await this.applyIdentity();
   }
 
   private async applyIdentity(): Promise<void> {
@@ -97,16 +100,20 @@ export class VmNode {
     void this.remote?.typeOnConsole(text);
   }
 
-  async snapshot(): Promise<ArrayBuffer> {
+  /** The node's state now; `gzip` for one to keep (about a third of the size). */
+  async snapshot(options: { gzip?: boolean } = {}): Promise<ArrayBuffer> {
     if (!this.remote) throw new Error(`node ${this.name} is not running`);
-    return this.remote.saveState();
+    return this.remote.saveState(options);
   }
 
-  /** Put the node back into a saved state. The state keeps its own identity. */
-  async restore(state: ArrayBuffer): Promise<void> {
-    if (!this.startedFrom) throw new Error(`node ${this.name} was never started`);
-    const assets = this.startedFrom;
-    await this.start({ ...assets, state });
+  /**
+   * Put the node back into a state saved from it. The state keeps its own identity:
+   * applying it again would take eth0 down and lose the routes the learner made.
+   */
+  async restore(state: ArrayBuffer, base?: BootAssets): Promise<void> {
+    const assets = base ?? this.startedFrom;
+    if (!assets) throw new Error(`node ${this.name} was never started`);
+    await this.start({ ...assets, state }, { identity: false });
     this.startedFrom = assets;
   }
 

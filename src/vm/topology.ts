@@ -19,7 +19,7 @@ export interface NodeSpec {
   podCidr?: string;
 }
 
-export interface LinkSpec { latencyMs?: number; lossProbability?: number; mtu?: number }
+export interface LinkSpec { latencyMs?: number; lossProbability?: number; mtu?: number; dropFragments?: boolean }
 
 export interface Topology {
   nodes: NodeSpec[];

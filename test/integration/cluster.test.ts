@@ -93,6 +93,25 @@ describe('a three-node cluster from the snapshot', () => {
     // The other nodes were not disturbed: node1's overlay is still there.
     expect((await cluster.node('node1').exec('ip -br link show vxlan42')).exitCode).toBe(0);
   });
+
+  it('keeps answering while a fork bomb runs on the console, and a reset ends it', async () => {
+    const node = cluster.node('node3');
+    node.type(':(){ :|:& };:\r');
+    // The bomb fills the console's pids cgroup; the agent lives outside it and still answers.
+    const deadline = Date.now() + 30_000;
+    let pids = 0;
+    while (pids < 250 && Date.now() < deadline) {
+      const result = await node.exec('cat /sys/fs/cgroup/console/pids.current', { timeout: 30 });
+      pids = Number(result.stdout.trim());
+    }
+    expect(pids).toBeGreaterThanOrEqual(250);
+    const during = await node.exec('echo alive; cat /sys/fs/cgroup/console/pids.max', { timeout: 30 });
+    expect(during.stdout).toMatch(/^alive\n\d+\n$/);
+    await node.reset();
+    const after = await node.exec('hostname; cat /sys/fs/cgroup/console/pids.current');
+    expect(after.stdout).toMatch(/^node3\n\d+\n$/);
+    expect(Number(after.stdout.split('\n')[1])).toBeLessThan(20);
+  });
 });
 
 describe('two segments joined by the router', () => {
