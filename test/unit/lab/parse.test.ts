@@ -59,6 +59,12 @@ describe('lab files', () => {
     expect(lab.steps[0]!.checks[0]).toMatchObject({ kind: 'netns', netns: 'pod', exists: true, at: 'labs/x/lab.md:13' });
   });
 
+  it('reads the properties of the nodes\' cables, and refuses unknown ones', () => {
+    const withLinks = good.replace('    - name: node1\n', '    - name: node1\n  links: { mtu: 1400, dropFragments: true }\n');
+    expect(parseLab('labs/x/lab.md', withLinks).topology.links).toEqual({ mtu: 1400, dropFragments: true });
+    expect(errorOf(good.replace('    - name: node1\n', '    - name: node1\n  links: { jumbo: true }\n')).message).toMatch(/unknown field 'jumbo'/);
+  });
+
   const cases: [string, string, number, RegExp][] = [
     ['no front matter', 'hello\n', 1, /starts with '---'/],
     ['front matter never closed', '---\nid: x\n', 1, /not closed/],

@@ -1,0 +1,119 @@
+// The services group (across-subnets, clusterip, nodeport, ipvs): plausible mistakes fail
+// the check that names them, and other correct ways pass. labs.test.ts already checks that
+// every lab fails untouched and passes with its reference solution.
+import { describe, expect, it } from 'vitest';
+import { findLab } from '../../src/lab/load.js';
+import { failedNames, gradeWith } from './lab-bots.js';
+
+describe('services labs: plausible mistakes fail the right check, and other correct ways pass', () => {
+  it('across-subnets: sending pod traffic to the router instead is not the host-gw route, and nobody is asked for 10.0.2.12', async () => {
+    const lab = findLab('across-subnets');
+    const report = await gradeWith(lab, 0, { node1: 'ip route add 10.244.2.0/24 via 10.0.1.1' });
+    expect(failedNames(report)).toEqual(['node1 has the host-gw route to node2\'s pod CIDR via node2', 'node1 asks for 10.0.2.12 on eth0 and nobody answers']);
+    expect(report.checks.find((c) => !c.passed)!.found).toContain('10.244.2.0/24 via 10.0.1.1');
+  });
+
+  it('across-subnets: a tunnel on node1 only gets the ping to node2 inside IP-in-IP, but no reply', async () => {
+    const lab = findLab('across-subnets');
+    const report = await gradeWith(lab, 1, { node1: lab.steps[1]!.solution.node1! });
+    expect(failedNames(report)).toEqual(['pod-a reaches pod-b', 'pod-b reaches pod-a']);
+  });
+
+  it('across-subnets: point-to-point ipip devices pass as well as Calico\'s tunl0', async () => {
+    const lab = findLab('across-subnets');
+    const report = await gradeWith(lab, 1, {
+      node1: [
+        'ip route del 10.244.2.0/24',
+        'ip link add ipip-node2 type ipip local 10.0.1.11 remote 10.0.2.12 && ip link set ipip-node2 up',
+        'ip route add 10.244.2.0/24 dev ipip-node2',
+      ].join('\n'),
+      node2: 'ip link add ipip-node1 type ipip local 10.0.2.12 remote 10.0.1.11 && ip link set ipip-node1 up && ip route add 10.244.1.0/24 dev ipip-node1',
+    });
+    expect(failedNames(report)).toEqual([]);
+  });
+
+  it('clusterip: two plain DNAT rules in a row send everything to web-1; only the statistic check fails', async () => {
+    const lab = findLab('clusterip');
+    const report = await gradeWith(lab, 0, {
+      node1: [
+        'iptables -t nat -A PREROUTING -d 10.96.0.100 -p tcp --dport 80 -j DNAT --to-destination 10.244.1.2:80',
+        'iptables -t nat -A PREROUTING -d 10.96.0.100 -p tcp --dport 80 -j DNAT --to-destination 10.244.1.3:80',
+      ].join('\n'),
+    });
+    expect(failedNames(report)).toEqual(['a rule chooses between the backends at random']);
+    expect(report.hint).toMatch(/statistic/);
+  });
+
+  it('clusterip: without the OUTPUT hook, pods reach the Service but node1 itself does not', async () => {
+    const lab = findLab('clusterip');
+    const report = await gradeWith(lab, 1, {
+      node1: 'iptables -t nat -D OUTPUT -j MY-SERVICES\nsysctl -w net.bridge.bridge-nf-call-iptables=1',
+    });
+    expect(failedNames(report)).toEqual(['node1 itself reaches the Service too']);
+    expect(report.checks.find((c) => !c.passed)!.hint).toMatch(/OUTPUT/);
+  });
+
+  it('clusterip: kube-proxy-mini on top of the hand-made rules leaves them in place, and the check names them', async () => {
+    const lab = findLab('clusterip');
+    const report = await gradeWith(lab, 2, {
+      node1: "mkdir -p /etc/kubernetes\necho 'default/web 10.96.0.100:80/tcp - 10.244.1.2:80 10.244.1.3:80' >/etc/kubernetes/services\nkube-proxy-mini sync",
+    });
+    expect(failedNames(report)).toEqual(["only kube-proxy's KUBE-SEP chains DNAT now (your own rules are gone)"]);
+    expect(report.checks.find((c) => !c.passed)!.found).toContain('MY-SEP-WEB-1');
+  });
+
+  it('nodeport: masquerading in the first step hides the client, and the check says what web-1 saw', async () => {
+    const lab = findLab('nodeport');
+    const report = await gradeWith(lab, 0, {
+      node1: [
+        lab.steps[0]!.solution.node1!,
+        'iptables -t nat -A POSTROUTING -d 10.244.1.2 -p tcp --dport 80 -j MASQUERADE',
+      ].join('\n'),
+    });
+    expect(failedNames(report)).toHaveLength(1);
+    expect(report.checks[0]!.found).toMatch(/web-1: you are 10\.244\.1\.1/);
+  });
+
+  it('nodeport: DNAT on both nodes without masquerading loses the answers from the other node\'s pod', async () => {
+    const lab = findLab('nodeport');
+    const noMasquerade = lab.steps[1]!.solution.node1!.split('\n').filter((line) => !/MASQUERADE|MARK/.test(line)).join('\n');
+    const report = await gradeWith(lab, 1, { node1: noMasquerade, node2: noMasquerade });
+    const failed = failedNames(report);
+    expect(failed).toContain('through node2:30080 the client reaches both web-1 and web-2');
+    expect(report.checks.find((c) => c.name === 'through node2:30080 the client reaches both web-1 and web-2')!.found).toContain('(no answer)');
+  });
+
+  it('nodeport: SNAT by conntrack state instead of a mark passes too', async () => {
+    const lab = findLab('nodeport');
+    const dnatOnly = lab.steps[1]!.solution.node1!.split('\n').filter((line) => !/MASQUERADE|MARK/.test(line)).join('\n');
+    const snat = `${dnatOnly}\niptables -t nat -A POSTROUTING -m conntrack --ctstate DNAT --ctorigdstport 30080 -j MASQUERADE`;
+    const report = await gradeWith(lab, 1, { node1: snat, node2: snat });
+    expect(failedNames(report)).toEqual([]);
+  });
+
+  it('ipvs: a virtual server without the VIP on kube-ipvs0 is never reached', async () => {
+    const lab = findLab('ipvs');
+    const report = await gradeWith(lab, 0, {
+      node1: lab.steps[0]!.solution.node1!.split('\n').filter((line) => !line.startsWith('ip ')).join('\n'),
+    });
+    expect(failedNames(report)).toEqual([
+      'node1 has a dummy interface kube-ipvs0',
+      'the ClusterIP 10.96.0.100 is bound to kube-ipvs0',
+      'requests from the client pod to 10.96.0.100:80 reach both pods',
+      "ipvsadm -Lnc shows the client's connection to the VIP, sent to a pod",
+    ]);
+  });
+
+  it('ipvs: wrr with equal weights fails the weight and the 6-to-2 checks, naming what it found', async () => {
+    const lab = findLab('ipvs');
+    const report = await gradeWith(lab, 1, { node1: 'ipvsadm -E -t 10.96.0.100:80 -s wrr' });
+    expect(failedNames(report)).toEqual(['web-1 has weight 3', 'of 8 requests from the client pod, web-1 gets 6 and web-2 gets 2']);
+    expect(report.checks.find((c) => c.name.startsWith('of 8'))!.found).toMatch(/4 web-1 \| +4 web-2/);
+  });
+
+  it('ipvs: rr with persistence keeps the client on one pod but is not source hashing', async () => {
+    const lab = findLab('ipvs');
+    const report = await gradeWith(lab, 2, { node1: 'ipvsadm -E -t 10.96.0.100:80 -s rr -p 300' });
+    expect(failedNames(report)).toEqual(['the virtual server uses the sh (source hashing) scheduler']);
+  });
+});
