@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# npm test: set up what is missing, type-check, then run every test. Integration
+# npm test: set up what is missing, type-check, build the site, then run every test. Integration
 # tests boot real nodes under v86, two test files at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The browser tests drive Debian's chromium (playwright-core brings no browser of its own).
+if ! command -v chromium >/dev/null; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+fi
 npx tsc --noEmit -p .
+# The static site the browser tests open.
+npx vite build --logLevel warn
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@" || status=$?
 # One plain summary line that any CI can read.

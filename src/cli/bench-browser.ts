@@ -1,0 +1,107 @@
+// The browser part of `npm run bench`: the built site in Debian's chromium, as a
+// learner meets it. First visit (nothing cached): time to every node's shell and the
+// bytes the server sent. Later visit (assets cached): time to the first shell, from the
+// base snapshot and when resuming the saved cluster. Memory of a 3-node lab, as the
+// browser itself reports it.
+import { execFileSync } from 'node:child_process';
+import type { Page } from 'playwright-core';
+import { launchBrowser } from '../../test/e2e/browser.js';
+import { waitForTerminals } from '../../test/e2e/page.js';
+import { loadLabs } from '../lab/load.js';
+import { serveStatic } from './static-server.js';
+
+export interface BrowserFigures {
+  lab: string;
+  nodes: number;
+  firstVisitSeconds: number[];
+  firstVisitBytes: number;
+  cachedFirstShellSeconds: number[];
+  cachedAllShellsSeconds: number[];
+  resumedFirstShellSeconds: number[];
+  memoryBytes: number | null;
+  memoryNote: string;
+  chromiumRssBytes: number;
+}
+
+/** Resident memory of every chromium process (renderer, workers' process, GPU, browser). */
+function chromiumRss(): number {
+  const out = execFileSync('ps', ['-C', 'chromium', '-o', 'rss='], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean).reduce((sum, kb) => sum + Number(kb) * 1024, 0);
+}
+
+/** Seconds from navigation to the first node's prompt, then to every node's (shown side by side). */
+async function timeToShells(page: Page, url: string, nodes: string[]): Promise<{ first: number; all: number }> {
+  const started = performance.now();
+  await page.goto(url);
+  await waitForTerminals(page, nodes[0]!, 300_000);
+  const first = (performance.now() - started) / 1000;
+  if (nodes.length > 1) await page.click('[data-testid="split"]');
+  for (const node of nodes) await waitForTerminals(page, node, 300_000);
+  return { first, all: (performance.now() - started) / 1000 };
+}
+
+export async function benchBrowser(options: { runs: number; log: (line: string) => void }): Promise<BrowserFigures> {
+  const lab = loadLabs().find((l) => l.topology.nodes.length >= 3) ?? loadLabs()[0]!;
+  const nodes = lab.topology.nodes.map((n) => n.name);
+  options.log(`  building the site, then opening lab ${lab.id} (${nodes.length} nodes) in chromium`);
+  execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' });
+  // Cross-origin isolated, so the page may ask the browser for its memory figure.
+  const server = await serveStatic({ isolated: true });
+  const browser = await launchBrowser();
+  const url = `${server.url}#/lab/${lab.id}`;
+  const figures: BrowserFigures = {
+    lab: lab.id, nodes: nodes.length, firstVisitSeconds: [], firstVisitBytes: 0,
+    cachedFirstShellSeconds: [], cachedAllShellsSeconds: [], resumedFirstShellSeconds: [],
+    memoryBytes: null, memoryNote: '', chromiumRssBytes: 0,
+  };
+  try {
+    for (let run = 0; run < options.runs; run++) {
+      // A new context is a new profile: empty HTTP cache, Cache Storage and IndexedDB.
+      const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+      const sentBefore = server.bytesSent();
+      let page = await context.newPage();
+      const first = await timeToShells(page, url, nodes);
+      figures.firstVisitSeconds.push(first.all);
+      // Let the service worker finish keeping the site for offline use: that is part of a first visit too.
+      await page.evaluate(() => navigator.serviceWorker?.ready.then(() => undefined));
+      await page.waitForTimeout(2000);
+      if (run === 0) {
+        figures.firstVisitBytes = server.bytesSent() - sentBefore;
+        figures.chromiumRssBytes = chromiumRss();
+        const measured = await Promise.race([
+          page.evaluate(async () => {
+            const measure = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> }).measureUserAgentSpecificMemory;
+            if (!crossOriginIsolated || !measure) return { bytes: null, why: `crossOriginIsolated=${crossOriginIsolated}, API ${measure ? 'present' : 'missing'}` };
+            return { bytes: (await measure.call(performance)).bytes, why: '' };
+          }),
+          new Promise<{ bytes: null; why: string }>((resolve) => setTimeout(() => resolve({ bytes: null, why: 'no answer within 60 s' }), 60_000)),
+        ]);
+        figures.memoryBytes = measured.bytes;
+        figures.memoryNote = measured.why;
+      }
+      await page.close();
+
+      // Assets cached, the saved cluster forgotten: nodes start from the base snapshot.
+      page = await context.newPage();
+      await page.goto(server.url);
+      await page.evaluate(() => new Promise((resolve) => { const r = indexedDB.deleteDatabase('podwire'); r.onsuccess = r.onerror = r.onblocked = resolve; }));
+      const cached = await timeToShells(page, url, nodes);
+      figures.cachedFirstShellSeconds.push(cached.first);
+      figures.cachedAllShellsSeconds.push(cached.all);
+      await page.locator('[data-testid="saved"]').waitFor({ timeout: 300_000 });
+      await page.close();
+
+      // Assets cached and a saved cluster: the nodes resume where they were.
+      page = await context.newPage();
+      const resumed = await timeToShells(page, url, nodes);
+      figures.resumedFirstShellSeconds.push(resumed.first);
+      await page.close();
+      await context.close();
+      options.log(`  run ${run + 1}: first visit ${first.all.toFixed(1)} s, cached ${cached.first.toFixed(2)} s (all ${cached.all.toFixed(2)} s), resumed ${resumed.first.toFixed(2)} s`);
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  return figures;
+}

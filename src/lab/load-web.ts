@@ -1,0 +1,45 @@
+// Labs in the browser: the ones in labs/ are bundled into the site at build time;
+// others come from a file, a folder or a URL the learner gives. Either way a lab is
+// data: parsed, checked, and its Markdown sanitized when shown (src/ui/markdown.ts).
+import { LabError, parseLab } from './parse.js';
+import type { Lab } from './types.js';
+
+const bundled = import.meta.glob('../../labs/*/lab*.md', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+
+const LOCALE_FILE = /^lab\.([a-z]{2}(?:-[A-Z]{2})?)\.md$/;
+
+/** A lab from its files: lab.md (English) and optional lab.<locale>.md, by file name. */
+export function labFromFiles(folder: string, files: Record<string, string>): Lab {
+  const english = files['lab.md'];
+  const shown = folder ? `${folder}/lab.md` : 'lab.md';
+  if (english === undefined) {
+    const only = Object.keys(files);
+    // A single Markdown file of another name is a lab on its own.
+    if (only.length === 1 && only[0]!.endsWith('.md')) return parseLab(folder ? `${folder}/${only[0]}` : only[0]!, files[only[0]!]!);
+    throw new LabError(shown, 1, 'a lab folder needs a lab.md (English)');
+  }
+  const locales: Record<string, { file: string; text: string }> = {};
+  for (const [name, text] of Object.entries(files)) {
+    const locale = LOCALE_FILE.exec(name)?.[1];
+    if (locale) locales[locale] = { file: folder ? `${folder}/${name}` : name, text };
+  }
+  return parseLab(shown, english, locales);
+}
+
+/** The labs shipped with the site, in folder order. */
+export function bundledLabs(): Lab[] {
+  const folders = new Map<string, Record<string, string>>();
+  for (const [path, text] of Object.entries(bundled)) {
+    const [, folder, file] = /labs\/([^/]+)\/([^/]+)$/.exec(path)!;
+    folders.set(folder!, { ...folders.get(folder!), [file!]: text });
+  }
+  return [...folders.keys()].sort().map((folder) => labFromFiles(`labs/${folder}`, folders.get(folder)!));
+}
+
+/** A lab from a URL: the Markdown file itself. Fetched as text, never run. */
+export async function labFromUrl(url: string): Promise<Lab> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not load the lab at ${url}: HTTP ${response.status}`);
+  const name = new URL(url, document.baseURI).pathname.split('/').pop() || 'lab.md';
+  return labFromFiles('', { [name]: await response.text() });
+}

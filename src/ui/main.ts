@@ -1,0 +1,11 @@
+// The web lab's entry: mount the app, and register the service worker that keeps
+// the built site for offline use (the dev server has none).
+import { mount } from 'svelte';
+import App from './App.svelte';
+import './style.css';
+
+mount(App, { target: document.getElementById('app')! });
+
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  navigator.serviceWorker.register('./sw.js').catch((error) => console.warn('podwire: no offline support:', error));
+}

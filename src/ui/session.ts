@@ -1,0 +1,142 @@
+// One lab running in the page: its cluster, brought up from the shared base snapshot
+// (or resumed from the states saved last time), its consoles, checks, resets and
+// saves. The Svelte views only call this; it knows nothing of the DOM.
+import { gradeStep, runCommands, type StepReport } from '../harness/grader.js';
+import type { Lab, NodeCommands } from '../lab/types.js';
+import { loadWebAssets, type DownloadProgress, type LoadedAssets } from '../vm/assets-web.js';
+import { Cluster } from '../vm/cluster.js';
+import { gunzip } from '../vm/compress.js';
+import { webWorkerHost } from '../vm/host-web.js';
+import { loadCluster, saveCluster } from './store.js';
+
+/** Console output kept per node, so a terminal opened later shows what came before. */
+const CONSOLE_KEEP = 64 * 1024;
+
+let assets: Promise<LoadedAssets> | undefined;
+const progressListeners = new Set<(p: DownloadProgress) => void>();
+
+/** The firmware and base snapshot, loaded once per page for every lab and node. */
+export function nodeAssets(onProgress?: (p: DownloadProgress) => void): Promise<LoadedAssets> {
+  if (onProgress) progressListeners.add(onProgress);
+  assets ??= loadWebAssets((p) => { for (const listener of progressListeners) listener(p); }).catch((error) => {
+    assets = undefined;
+    throw error;
+  });
+  return assets.finally(() => { if (onProgress) progressListeners.delete(onProgress); });
+}
+
+export class LabSession {
+  private consoles = new Map<string, string>();
+  private consoleListeners = new Map<string, Set<(text: string) => void>>();
+  /** True when the learner may have changed something since the last save. */
+  dirty = false;
+  readonly resumed: boolean;
+
+  private constructor(readonly lab: Lab, readonly cluster: Cluster, private readonly loaded: LoadedAssets, resumed: boolean) {
+    this.resumed = resumed;
+    for (const node of cluster.nodes.values()) {
+      this.consoles.set(node.name, '');
+      node.onConsole((text) => {
+        this.consoles.set(node.name, (this.consoles.get(node.name)! + text).slice(-CONSOLE_KEEP));
+        for (const listener of this.consoleListeners.get(node.name) ?? []) listener(text);
+      });
+    }
+  }
+
+  /** Start the lab: resume the cluster saved for it if there is one, else a fresh one with the setup run. */
+  static async open(lab: Lab, options: { onProgress?: (p: DownloadProgress) => void; onStatus?: (s: string) => void; fresh?: boolean } = {}): Promise<LabSession> {
+    const loaded = await nodeAssets(options.onProgress);
+    const saved = options.fresh ? undefined : await loadCluster(lab.id).catch(() => undefined);
+    if (saved && saved.snapshotKey === loaded.manifest.key) {
+      options.onStatus?.('resuming the saved cluster');
+      try {
+        const states: Record<string, ArrayBuffer> = {};
+        await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => {
+          states[name] = (await gunzip(new Uint8Array(await blob.arrayBuffer()))).buffer as ArrayBuffer;
+        }));
+        const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets, states);
+        const session = new LabSession(lab, cluster, loaded, true);
+        session.refreshPrompts();
+        return session;
+      } catch (error) {
+        console.warn('podwire: the saved cluster did not resume, starting afresh', error);
+      }
+    }
+    options.onStatus?.('starting the nodes');
+    const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets);
+    const session = new LabSession(lab, cluster, loaded, false);
+    options.onStatus?.('running the lab setup');
+    await session.setUp([...cluster.nodes.keys()], 0);
+    session.refreshPrompts();
+    return session;
+  }
+
+  get nodeNames(): string[] {
+    return [...this.cluster.nodes.keys()];
+  }
+
+  consoleText(node: string): string {
+    return this.consoles.get(node) ?? '';
+  }
+
+  onConsole(node: string, listener: (text: string) => void): () => void {
+    const set = this.consoleListeners.get(node) ?? new Set();
+    this.consoleListeners.set(node, set);
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  type(node: string, text: string): void {
+    this.dirty = true;
+    this.cluster.node(node).type(text);
+  }
+
+  /** Tell the guest the terminal's size, so full-screen programs and line wrapping fit. */
+  async resize(node: string, rows: number, cols: number): Promise<void> {
+    await this.cluster.node(node).exec(`stty -F /dev/ttyS0 rows ${rows} cols ${cols}`, { timeout: 5 }).catch(() => undefined);
+  }
+
+  async check(stepIndex: number, attempt = 0): Promise<StepReport> {
+    return gradeStep(this.lab, stepIndex, this.cluster, attempt);
+  }
+
+  /** A node as it was when the lab started: the base snapshot, then the lab's setup for it. */
+  async resetNode(name: string): Promise<void> {
+    await this.cluster.node(name).reset();
+    await this.setUp([name], 0);
+    this.refreshPrompts([name]);
+  }
+
+  /** Every node as it was when step `stepIndex` began: setup, then the solutions of the steps before it. */
+  async resetToStep(stepIndex: number): Promise<void> {
+    await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
+    await this.setUp(this.nodeNames, stepIndex);
+    this.refreshPrompts();
+  }
+
+  /** Save every node's state for the next visit. */
+  async save(): Promise<void> {
+    this.dirty = false;
+    const states: Record<string, Blob> = {};
+    await Promise.all(this.nodeNames.map(async (name) => {
+      states[name] = new Blob([await this.cluster.node(name).snapshot({ gzip: true })]);
+    }));
+    await saveCluster({ lab: this.lab.id, snapshotKey: this.loaded.manifest.key, savedAt: Date.now(), states });
+  }
+
+  async close(): Promise<void> {
+    this.consoleListeners.clear();
+    await this.cluster.down();
+  }
+
+  private async setUp(nodes: string[], stepsBefore: number): Promise<void> {
+    const only = (commands: NodeCommands) => Object.fromEntries(Object.entries(commands).filter(([node]) => nodes.includes(node)));
+    await runCommands(this.cluster, only(this.lab.setup), `the setup of lab ${this.lab.id}`);
+    for (const step of this.lab.steps.slice(0, stepsBefore)) await runCommands(this.cluster, only(step.solution), `the solution of step '${step.id}'`);
+  }
+
+  /** A fresh prompt on each console: after a start or restore the screen is blank. */
+  private refreshPrompts(nodes = this.nodeNames): void {
+    for (const name of nodes) this.cluster.node(name).type('\n');
+  }
+}

@@ -1,0 +1,54 @@
+// What the page keeps between visits, in IndexedDB: per lab, the learner's progress
+// (current step and each step's last result) and the saved cluster (one gzipped v86
+// state per node). Nothing here needs a server.
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+
+export interface StepProgress { passed: number; total: number; checkedAt: number }
+export interface LabProgress { lab: string; step: number; steps: Record<string, StepProgress>; updatedAt: number }
+export interface SavedCluster {
+  lab: string;
+  /** The base snapshot the states grew from; a new site build cannot resume them. */
+  snapshotKey: string;
+  savedAt: number;
+  /** Node name to gzipped state. */
+  states: Record<string, Blob>;
+}
+
+interface PodwireDb extends DBSchema {
+  progress: { key: string; value: LabProgress };
+  clusters: { key: string; value: SavedCluster };
+}
+
+let db: Promise<IDBPDatabase<PodwireDb>> | undefined;
+const open = () => (db ??= openDB<PodwireDb>('podwire', 1, {
+  upgrade(database) {
+    database.createObjectStore('progress', { keyPath: 'lab' });
+    database.createObjectStore('clusters', { keyPath: 'lab' });
+  },
+}));
+
+export async function loadProgress(lab: string): Promise<LabProgress> {
+  return (await (await open()).get('progress', lab)) ?? { lab, step: 0, steps: {}, updatedAt: 0 };
+}
+
+export async function allProgress(): Promise<Map<string, LabProgress>> {
+  return new Map((await (await open()).getAll('progress')).map((p) => [p.lab, p]));
+}
+
+export async function saveProgress(progress: LabProgress): Promise<void> {
+  await (await open()).put('progress', { ...progress, updatedAt: Date.now() });
+}
+
+export async function loadCluster(lab: string): Promise<SavedCluster | undefined> {
+  return (await open()).get('clusters', lab);
+}
+
+export async function saveCluster(saved: SavedCluster): Promise<void> {
+  await (await open()).put('clusters', saved);
+}
+
+export async function forget(lab: string): Promise<void> {
+  const database = await open();
+  await database.delete('clusters', lab);
+  await database.delete('progress', lab);
+}

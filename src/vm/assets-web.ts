@@ -1,0 +1,90 @@
+// Boot assets in the browser. The site ships the firmware and the base snapshot
+// (zstd) under node/, described by node/manifest.json, which the build writes.
+// The first visit downloads them once for all nodes; the unpacked snapshot is then
+// kept in the Cache Storage, so later visits start without downloading or unpacking.
+import { ZSTDDecoder } from 'zstddec';
+import wasmUrl from 'v86/build/v86.wasm?url';
+import type { BootAssets } from './emulator.js';
+
+export interface WebAssetFile { url: string; size: number }
+export interface WebAssetManifest {
+  key: string;
+  cmdline: string;
+  bios: WebAssetFile;
+  vgabios: WebAssetFile;
+  /** The base snapshot, zstd-compressed; rawSize is its size unpacked. */
+  state: WebAssetFile & { rawSize: number };
+}
+
+export interface DownloadProgress {
+  /** What is loading: "BIOS", "VGA BIOS", "snapshot", "unpacking". */
+  what: string;
+  loaded: number;
+  total: number;
+}
+
+const CACHE = 'podwire-node-assets';
+
+async function fetchWithProgress(url: string, size: number, what: string, onProgress: (p: DownloadProgress) => void): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok || !response.body) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onProgress({ what, loaded, total: size });
+  }
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const chunk of chunks) { bytes.set(chunk, offset); offset += chunk.byteLength; }
+  return bytes;
+}
+
+/** The snapshot: downloaded, then unpacked (zstd, in WebAssembly) in one go. */
+async function downloadState(base: URL, manifest: WebAssetManifest, onProgress: (p: DownloadProgress) => void): Promise<ArrayBuffer> {
+  const packed = await fetchWithProgress(new URL(manifest.state.url, base).href, manifest.state.size, 'snapshot', onProgress);
+  onProgress({ what: 'unpacking', loaded: 0, total: manifest.state.rawSize });
+  const decoder = new ZSTDDecoder();
+  await decoder.init();
+  const raw = decoder.decode(packed, manifest.state.rawSize);
+  if (raw.byteLength !== manifest.state.rawSize) throw new Error(`the snapshot unpacked to ${raw.byteLength} bytes, expected ${manifest.state.rawSize}`);
+  onProgress({ what: 'unpacking', loaded: raw.byteLength, total: manifest.state.rawSize });
+  return buffer(raw);
+}
+
+function buffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer as ArrayBuffer : bytes.slice().buffer;
+}
+
+export interface LoadedAssets { assets: BootAssets & { state: ArrayBuffer }; manifest: WebAssetManifest }
+
+/** Everything a node needs to start from the base snapshot. */
+export async function loadWebAssets(onProgress: (p: DownloadProgress) => void = () => {}): Promise<LoadedAssets> {
+  const base = new URL('node/', document.baseURI);
+  const manifestResponse = await fetch(new URL('manifest.json', base));
+  if (!manifestResponse.ok) throw new Error(`no node assets at ${base.href} (HTTP ${manifestResponse.status}); was the site built with npm run build?`);
+  const manifest = await manifestResponse.json() as WebAssetManifest;
+  const firmware = async (file: WebAssetFile, what: string) => buffer(await fetchWithProgress(new URL(file.url, base).href, file.size, what, onProgress));
+  const [bios, vgabios] = await Promise.all([firmware(manifest.bios, 'BIOS'), firmware(manifest.vgabios, 'VGA BIOS')]);
+
+  const unpackedUrl = new URL(`${manifest.key}/state.raw`, base).href;
+  const cache = 'caches' in globalThis ? await caches.open(CACHE) : null;
+  let state: ArrayBuffer | undefined;
+  const cached = await cache?.match(unpackedUrl);
+  if (cached) {
+    state = await cached.arrayBuffer();
+    onProgress({ what: 'snapshot', loaded: state.byteLength, total: state.byteLength });
+  } else {
+    state = await downloadState(base, manifest, onProgress);
+    // Keep the unpacked state for the next visit; old keys are of no use any more.
+    if (cache) {
+      for (const request of await cache.keys()) if (!request.url.includes(manifest.key)) await cache.delete(request);
+      await cache.put(unpackedUrl, new Response(state.slice(0))).catch(() => undefined);
+    }
+  }
+  return { assets: { wasm: wasmUrl, bios, vgabios, cmdline: manifest.cmdline, state }, manifest };
+}

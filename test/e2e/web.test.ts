@@ -1,0 +1,174 @@
+// The web lab in a real browser (Debian's chromium), on the built site served as
+// static files: real v86 nodes in Web Workers, real checks, real IndexedDB.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findLab } from '../../src/lab/load.js';
+import { launchBrowser, serveStatic } from './browser.js';
+import { check, terminalText, typeInTerminal, waitForTerminals } from './page.js';
+
+const shots = process.env.PODWIRE_SCREENSHOTS ?? 'test-results/screenshots';
+mkdirSync(shots, { recursive: true });
+
+const EVIL_LAB = `---
+id: evil
+title: A lab with script in it
+summary: "<img src=x onerror=\\"window.__pwned='summary'\\">"
+level: beginner
+time: 5 min
+topology:
+  nodes:
+    - name: node1
+steps:
+  - id: only
+    checks:
+      - name: true runs
+        node: node1
+        command: "true"
+    hints: ["none"]
+    solution:
+      node1: "true"
+---
+Harmless text stays. <script>window.__pwned = 'script'</script>
+<img src="x" onerror="window.__pwned = 'onerror'">
+[a link](javascript:window.__pwned='link') and <a href="javascript:window.__pwned='a'">another</a>
+<iframe src="javascript:window.__pwned='iframe'"></iframe>
+
+## The only step
+
+<svg><script>window.__pwned='svg'</script></svg><details open ontoggle="window.__pwned='toggle'">x</details>
+`;
+
+let server: Awaited<ReturnType<typeof serveStatic>>;
+let browser: Browser;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  server = await serveStatic({ extra: { '/external/evil/lab.md': EVIL_LAB } });
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function newPage(): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  return page;
+}
+
+describe('the web lab', () => {
+  it('opens lab 1 from the catalogue, takes the solution typed into the terminal, and passes the step; a reload keeps progress and cluster', async () => {
+    const lab = findLab('netns-veth');
+    const page = await newPage();
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid="catalogue"]');
+    await expect.poll(() => page.locator(`[data-lab="${lab.id}"] [data-testid="progress"]`).textContent()).toBe(`0/${lab.steps.length} steps`);
+    await page.screenshot({ path: join(shots, 'start-page.png') });
+
+    await page.click(`[data-lab="${lab.id}"] a`);
+    await waitForTerminals(page);
+
+    // Before any work the step fails, and says why.
+    expect(await check(page)).toMatch(/0 of \d+ checks pass/);
+    expect(await page.locator('[data-testid="step"].current [data-testid="checks"]').textContent()).toContain('expected');
+
+    await typeInTerminal(page, 'node1', lab.steps[0]!.solution.node1!);
+    expect(await check(page)).toBe('Step passed');
+    await page.locator('[data-testid="saved"]').waitFor({ timeout: 120_000 });
+    await page.screenshot({ path: join(shots, 'lab-terminals.png') });
+
+    // Reload: the step is still done, and the namespaces are still there on the resumed node.
+    await page.reload();
+    await waitForTerminals(page);
+    await expect.poll(() => page.locator('[data-testid="status"]').textContent()).toContain('resumed');
+    await expect.poll(() => page.locator(`[data-step="${lab.steps[0]!.id}"] [data-testid="credit"]`).textContent()).toMatch(/^(\d+)\/\1$/);
+    await page.locator(`[data-step="${lab.steps[0]!.id}"] .step-title`).click();
+    expect(await check(page)).toBe('Step passed');
+    await typeInTerminal(page, 'node1', 'ip netns list');
+    expect(await terminalText(page, 'node1')).toMatch(/pod-a/);
+
+    // The catalogue shows the progress too.
+    await page.goto(`${server.url}#/`);
+    await expect.poll(() => page.locator(`[data-lab="${lab.id}"] [data-testid="progress"]`).textContent()).toBe(`1/${lab.steps.length} steps`);
+    await page.close();
+  });
+
+  it('works with the network cut once it has loaded', async () => {
+    const page = await newPage();
+    await page.goto(server.url);
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    // The service worker keeps the site in the background after the first load; wait until it has.
+    await expect.poll(() => page.evaluate(async () => (await caches.keys()).some((k) => k.startsWith('podwire-site-'))), { timeout: 60_000 }).toBe(true);
+    await context.setOffline(true);
+    const servedBefore = server.bytesSent();
+    try {
+      await page.goto(`${server.url}#/lab/bridge`);
+      await waitForTerminals(page);
+      await typeInTerminal(page, 'node1', 'ip -br link show eth0');
+      expect(await terminalText(page, 'node1')).toMatch(/eth0\s+UP/);
+      expect(server.bytesSent()).toBe(servedBefore);
+    } finally {
+      await context.setOffline(false);
+      await page.close();
+    }
+  });
+
+  it('opens a lab from a URL as data: its Markdown runs no script', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}#/url/${encodeURIComponent(`${server.url}external/evil/lab.md`)}`);
+    await page.waitForSelector('[data-testid="lesson"]', { timeout: 60_000 }).catch(async (error) => {
+      throw new Error(`${(error as Error).message}\nthe page shows: ${await page.textContent('body')}`);
+    });
+    await expect(page.locator('[data-testid="lesson"]').textContent()).resolves.toContain('Harmless text stays.');
+    // Give anything that might fire (onerror, ontoggle) its chance.
+    await page.waitForTimeout(1500);
+    await page.locator('[data-testid="lesson"] a', { hasText: 'a link' }).click().catch(() => undefined);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
+    const lesson = await page.locator('[data-testid="lesson"]').innerHTML();
+    expect(lesson).not.toMatch(/<script|onerror|ontoggle|javascript:|<iframe/i);
+    await page.close();
+  });
+
+  it('shows a VXLAN frame with its inner ICMP in the capture panel, and its pcapng download opens in tshark', async () => {
+    const lab = findLab('vxlan');
+    const page = await newPage();
+    await page.goto(`${server.url}#/lab/${lab.id}`);
+    await waitForTerminals(page, 'node1');
+    await waitForTerminals(page, 'node2');
+    for (const step of lab.steps) {
+      for (const [node, commands] of Object.entries(step.solution)) await typeInTerminal(page, node, commands);
+    }
+    await typeInTerminal(page, 'node1', 'ip netns exec pod-a ping -c 3 -W 2 10.244.2.2');
+    expect(await terminalText(page, 'node1')).toMatch(/3 received|3 packets received/);
+
+    await page.click('[data-testid="view-topology"]');
+    await page.locator('[data-testid="topology-pod"]').first().waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid="topology-pod"][data-pod="pod-a"]').click();
+    await expect(page.locator('[data-testid="topology-details"]').textContent()).resolves.toContain('10.244.1.2');
+    await page.screenshot({ path: join(shots, 'topology.png') });
+
+    await page.click('[data-testid="view-capture"]');
+    await page.selectOption('[data-testid="capture-filter-protocol"]', 'vxlan');
+    const row = page.locator('[data-testid="capture-row"]', { hasText: /ICMP|icmp/ }).first();
+    await row.waitFor({ timeout: 60_000 });
+    await row.click();
+    const inner = await page.locator('[data-testid="capture-inner"]').textContent();
+    expect(inner).toMatch(/ICMP/i);
+    expect(inner).toContain('10.244.1.2');
+    await page.screenshot({ path: join(shots, 'capture.png') });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="capture-download"]')]);
+    const file = join('test-results', 'capture.pcapng');
+    await download.saveAs(file);
+    const decoded = execFileSync('tshark', ['-r', file, '-d', 'udp.port==8472,vxlan', '-Y', 'vxlan.vni == 1 && icmp', '-T', 'fields', '-e', 'ip.src'], { encoding: 'utf8' });
+    expect(decoded).toContain('10.244.1.2');
+    writeFileSync(join(shots, 'capture.tshark.txt'), decoded);
+    await page.close();
+  });
+});

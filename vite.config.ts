@@ -1,0 +1,17 @@
+// The web lab: a static site from src/ui. `npm run build` writes it to dist/, with
+// the node assets (firmware and the base snapshot) from the build cache and a
+// service worker that keeps everything for offline use. base './' lets the site
+// run from any folder of any static host.
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defineConfig } from 'vite';
+import { nodeAssets, offline } from './src/vm/assets-vite.js';
+
+export default defineConfig({
+  root: 'src/ui',
+  base: './',
+  publicDir: '../../public',
+  plugins: [svelte(), nodeAssets(), offline()],
+  build: { outDir: '../../dist', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2048 },
+  worker: { format: 'es' },
+  server: { fs: { allow: ['../..'] } },
+});
