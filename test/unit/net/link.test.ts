@@ -66,6 +66,29 @@ describe('Link', () => {
     expect(link.counters.aToB.mtuDrops).toBe(3);
   });
 
+  it('drops IPv4 fragments when told to, and only them', () => {
+    const a = endpoint('a');
+    const b = endpoint('b');
+    const link = Link.between(a, b, { dropFragments: true });
+    // Bytes 6-7 of the IPv4 header: flags (More Fragments = 0x20) and fragment offset.
+    const packet = (flagsAndOffset: number, vlans?: number[]) => {
+      const frame = sized(100, 0x45, vlans);
+      const ip = vlans ? 18 : 14;
+      frame[ip + 6] = flagsAndOffset >> 8;
+      frame[ip + 7] = flagsAndOffset & 255;
+      return frame;
+    };
+    a.peer!.deliver(packet(0x4000)); // Don't Fragment: a whole packet
+    a.peer!.deliver(packet(0x2000)); // first fragment
+    a.peer!.deliver(packet(0x00b9)); // last fragment, offset 185 * 8
+    a.peer!.deliver(packet(0x2000, [100]));
+    expect(b.received).toHaveLength(1);
+    expect(link.counters.aToB).toMatchObject({ fragmentDrops: 3, drops: 3 });
+    link.dropFragments = false;
+    a.peer!.deliver(packet(0x2000));
+    expect(b.received).toHaveLength(2);
+  });
+
   it('loses frames according to the injected random source', () => {
     const a = endpoint('a');
     const b = endpoint('b');
