@@ -22,15 +22,27 @@ export interface StaticServerOptions {
   isolated?: boolean;
 }
 
-export interface StaticServer { url: string; server: Server; bytesSent(): number; close(): Promise<void> }
+export interface StaticServer {
+  url: string;
+  server: Server;
+  bytesSent(): number;
+  /** Cut the network (or mend it): while cut, every request's connection is dropped unanswered. */
+  cut(on: boolean): void;
+  /** The paths asked for while the network was cut. */
+  refused(): string[];
+  close(): Promise<void>;
+}
 
 export async function serveStatic(options: StaticServerOptions = {}): Promise<StaticServer> {
   const root = options.root ?? distDir;
   if (!existsSync(join(root, 'index.html'))) throw new Error(`${root} has no index.html: build the site first (npm run build)`);
   let sent = 0;
+  let isCut = false;
+  const refused: string[] = [];
   const isolation: Record<string, string> = options.isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   const server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    if (isCut) { refused.push(path); req.socket.destroy(); return; }
     const extra = options.extra?.[path];
     if (extra !== undefined) {
       res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain', 'access-control-allow-origin': '*', ...isolation });
@@ -55,6 +67,8 @@ export async function serveStatic(options: StaticServerOptions = {}): Promise<St
     url: `http://${options.host ?? '127.0.0.1'}:${port}/`,
     server,
     bytesSent: () => sent,
+    cut: (on) => { isCut = on; if (on) server.closeAllConnections(); },
+    refused: () => [...refused],
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }

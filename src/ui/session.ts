@@ -114,8 +114,19 @@ export class LabSession {
     this.refreshPrompts();
   }
 
-  /** Save every node's state for the next visit. */
-  async save(): Promise<void> {
+  /**
+   * Save every node's state for the next visit. Saves run one after another, so an
+   * older snapshot can never land after a newer one.
+   */
+  save(): Promise<void> {
+    const run = this.saving.then(() => this.saveNow());
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
+
+  private saving: Promise<void> = Promise.resolve();
+
+  private async saveNow(): Promise<void> {
     this.dirty = false;
     const states: Record<string, Blob> = {};
     await Promise.all(this.nodeNames.map(async (name) => {

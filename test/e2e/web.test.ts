@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
 import { launchBrowser, serveStatic } from './browser.js';
 import { check, terminalText, typeInTerminal, waitForTerminals } from './page.js';
@@ -51,10 +51,21 @@ beforeAll(async () => {
   context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
 });
 
+// A failed test must not leave its page (and its nodes) running into the next one.
+afterEach(async () => {
+  for (const page of context?.pages() ?? []) await page.close();
+});
+
 afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
+
+/** For a failed expectation: the checks' messages and node1's terminal, so the log says what went wrong. */
+async function whatThePageShows(page: Page): Promise<string> {
+  const checks = await page.locator('[data-testid="step"].current [data-testid="checks"]').textContent().catch(() => '(no checks)');
+  return `the checks say: ${checks}\nnode1's terminal:\n${(await terminalText(page, 'node1')).trimEnd()}`;
+}
 
 async function newPage(): Promise<Page> {
   const page = await context.newPage();
@@ -79,8 +90,10 @@ describe('the web lab', () => {
     expect(await page.locator('[data-testid="step"].current [data-testid="checks"]').textContent()).toContain('expected');
 
     await typeInTerminal(page, 'node1', lab.steps[0]!.solution.node1!);
-    expect(await check(page)).toBe('Step passed');
-    await page.locator('[data-testid="saved"]').waitFor({ timeout: 120_000 });
+    const checkedAt = await page.evaluate(() => Date.now());
+    expect(await check(page), await whatThePageShows(page)).toBe('Step passed');
+    // A check saves the cluster: wait for that save, not the one made when the lab opened.
+    await page.waitForFunction((after) => Number(document.querySelector('[data-testid="saved"]')?.getAttribute('data-saved-at')) > after, checkedAt, { timeout: 120_000 });
     await page.screenshot({ path: join(shots, 'lab-terminals.png') });
 
     // Reload: the step is still done, and the namespaces are still there on the resumed node.
@@ -89,7 +102,7 @@ describe('the web lab', () => {
     await expect.poll(() => page.locator('[data-testid="status"]').textContent()).toContain('resumed');
     await expect.poll(() => page.locator(`[data-step="${lab.steps[0]!.id}"] [data-testid="credit"]`).textContent()).toMatch(/^(\d+)\/\1$/);
     await page.locator(`[data-step="${lab.steps[0]!.id}"] .step-title`).click();
-    expect(await check(page)).toBe('Step passed');
+    expect(await check(page), await whatThePageShows(page)).toBe('Step passed');
     await typeInTerminal(page, 'node1', 'ip netns list');
     expect(await terminalText(page, 'node1')).toMatch(/pod-a/);
 
@@ -105,16 +118,19 @@ describe('the web lab', () => {
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     // The service worker keeps the site in the background after the first load; wait until it has.
     await expect.poll(() => page.evaluate(async () => (await caches.keys()).some((k) => k.startsWith('podwire-site-'))), { timeout: 60_000 }).toBe(true);
+    // Cut it for real: the server drops every connection, and the browser is offline too.
+    server.cut(true);
     await context.setOffline(true);
-    const servedBefore = server.bytesSent();
     try {
-      await page.goto(`${server.url}#/lab/bridge`);
+      // A new document (not a hash change), so the service worker must serve the page itself.
+      await page.goto(`${server.url}?offline#/lab/bridge`);
       await waitForTerminals(page);
       await typeInTerminal(page, 'node1', 'ip -br link show eth0');
       expect(await terminalText(page, 'node1')).toMatch(/eth0\s+UP/);
-      expect(server.bytesSent()).toBe(servedBefore);
+      console.log(`offline: the server refused ${JSON.stringify(server.refused())}`);
     } finally {
       await context.setOffline(false);
+      server.cut(false);
       await page.close();
     }
   });
