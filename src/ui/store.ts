@@ -25,6 +25,11 @@ const open = () => (db ??= openDB<PodwireDb>('podwire', 1, {
     database.createObjectStore('progress', { keyPath: 'lab' });
     database.createObjectStore('clusters', { keyPath: 'lab' });
   },
+  // Another tab deletes or upgrades the database: step aside rather than block it, and reopen next time.
+  blocking(_current, _next, event) {
+    (event.target as IDBDatabase).close();
+    db = undefined;
+  },
 }));
 
 export async function loadProgress(lab: string): Promise<LabProgress> {
