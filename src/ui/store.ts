@@ -17,13 +17,18 @@ export interface SavedCluster {
 interface PodwireDb extends DBSchema {
   progress: { key: string; value: LabProgress };
   clusters: { key: string; value: SavedCluster };
+  /** Each lab's nodes just after its setup ran: a fresh start restores these instead of running the setup again. */
+  starts: { key: string; value: SavedCluster };
 }
 
 let db: Promise<IDBPDatabase<PodwireDb>> | undefined;
-const open = () => (db ??= openDB<PodwireDb>('podwire', 1, {
-  upgrade(database) {
-    database.createObjectStore('progress', { keyPath: 'lab' });
-    database.createObjectStore('clusters', { keyPath: 'lab' });
+const open = () => (db ??= openDB<PodwireDb>('podwire', 2, {
+  upgrade(database, oldVersion) {
+    if (oldVersion < 1) {
+      database.createObjectStore('progress', { keyPath: 'lab' });
+      database.createObjectStore('clusters', { keyPath: 'lab' });
+    }
+    if (oldVersion < 2) database.createObjectStore('starts', { keyPath: 'lab' });
   },
   // Another tab deletes or upgrades the database: step aside rather than block it, and reopen next time.
   blocking(_current, _next, event) {
@@ -52,6 +57,15 @@ export async function saveCluster(saved: SavedCluster): Promise<void> {
   await (await open()).put('clusters', saved);
 }
 
+export async function loadStart(lab: string): Promise<SavedCluster | undefined> {
+  return (await open()).get('starts', lab);
+}
+
+export async function saveStart(start: SavedCluster): Promise<void> {
+  await (await open()).put('starts', start);
+}
+
+/** Forget the learner's work on a lab (its start states stay: they hold nothing of theirs). */
 export async function forget(lab: string): Promise<void> {
   const database = await open();
   await database.delete('clusters', lab);

@@ -7,3 +7,6 @@ async function through(stream: CompressionStream | DecompressionStream, bytes: U
 
 export const gzip = (bytes: Uint8Array) => through(new CompressionStream('gzip'), bytes);
 export const gunzip = (bytes: Uint8Array) => through(new DecompressionStream('gzip'), bytes);
+
+/** gzip's magic number; a raw v86 state never starts with it. */
+export const isGzip = (bytes: Uint8Array) => bytes[0] === 0x1f && bytes[1] === 0x8b;

@@ -3,7 +3,7 @@
 // browser; the environment-specific entry files only hand it an endpoint.
 import * as Comlink from 'comlink';
 import { AgentClient, type ExecOptions, type ExecResult } from './agent-client.js';
-import { gzip } from './compress.js';
+import { gunzip, gzip, isGzip } from './compress.js';
 import { createEmulator, type BootAssets } from './emulator.js';
 import type { V86 } from 'v86';
 
@@ -35,6 +35,11 @@ export class NodeWorker {
   /** Start the machine, from a cold boot or from a saved state, and wait until its agent answers. */
   async boot(name: string, assets: BootAssets, timeoutSeconds = 120): Promise<void> {
     await this.stop();
+    // A state saved with `gzip` is unpacked here, in the node's own thread, so the nodes
+    // of a cluster unpack side by side and the page stays responsive.
+    if (assets.state && isGzip(new Uint8Array(assets.state))) {
+      assets = { ...assets, state: (await gunzip(new Uint8Array(assets.state))).buffer as ArrayBuffer };
+    }
     const emulator = createEmulator(assets);
     this.emulator = emulator;
     const agent = new AgentClient(name, (bytes) => this.sendToGuest(1, bytes));

@@ -112,6 +112,22 @@ describe('the web lab', () => {
     await page.close();
   });
 
+  it('resets the whole lab to the states its setup left, keeping nothing the learner did', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}#/lab/clusterip`);
+    await waitForTerminals(page);
+    // The first save after the setup also keeps the lab's start states.
+    await page.locator('[data-testid="saved"]').waitFor({ timeout: 120_000 });
+    const namespaces = (label: string) => `echo "${label}: $(ip netns list | cut -d' ' -f1 | sort | tr '\\n' ' ')"`;
+    await typeInTerminal(page, 'node1', `ip netns del web-1; ip netns add scratch; ${namespaces('before')}`);
+    expect(await terminalText(page, 'node1')).toMatch(/^before:\s+client\s+scratch\s+web-2\s*$/m);
+    await page.click('[data-testid="reset-menu"]');
+    await page.click('[data-testid="reset-lab"]');
+    await expect.poll(() => page.locator('[data-testid="status"]').textContent(), { timeout: 120_000 }).not.toMatch(/resetting/);
+    await typeInTerminal(page, 'node1', namespaces('after'));
+    expect(await terminalText(page, 'node1')).toMatch(/^after:\s+client\s+web-1\s+web-2\s*$/m);
+  });
+
   it('works with the network cut once it has loaded', async () => {
     const page = await newPage();
     await page.goto(server.url);
