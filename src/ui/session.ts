@@ -99,6 +99,11 @@ export class LabSession {
     }
   }
 
+  /** True while the lab's start states are still to be kept: the next save keeps them too. */
+  get keepsStartOnSave(): boolean {
+    return this.keepAsStart;
+  }
+
   get nodeNames(): string[] {
     return [...this.cluster.nodes.keys()];
   }
