@@ -2,9 +2,9 @@
 // Only what images/rootfs.txt names is kept, plus the shared libraries it needs,
 // busybox's applets for the small tools, the chosen kernel modules, and the
 // guest files in images/rootfs/ on top.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { busyboxApplets, isDynamicElf, libraryClosure } from './elf.js';
 import { moduleClosure } from './modules.js';
 import { RecipeError, type Recipe } from './recipe.js';
 
@@ -67,34 +67,9 @@ function collectElves(path: string, into: string[]): void {
   else if (st.isFile() && isDynamicElf(readFileSync(path))) into.push(path);
 }
 
-/** A 32-bit ELF with a PT_DYNAMIC segment; static programs like busybox need no libraries. */
-function isDynamicElf(bytes: Buffer): boolean {
-  if (bytes.length < 52 || bytes.toString('latin1', 0, 4) !== '\x7fELF' || bytes[4] !== 1) return false;
-  const phoff = bytes.readUInt32LE(28);
-  const phentsize = bytes.readUInt16LE(42);
-  const phnum = bytes.readUInt16LE(44);
-  for (let i = 0; i < phnum; i++) {
-    const at = phoff + i * phentsize;
-    if (at + 4 <= bytes.length && bytes.readUInt32LE(at) === 2) return true;
-  }
-  return false;
-}
-
-/** Ask the packages' own dynamic loader which libraries each program needs, and copy them. */
+/** Copy the shared libraries the programs need, read from their ELF headers (nothing is run). */
 function copyLibraries(stage: string, rootfs: string, elves: string[]): void {
-  const loader = join(stage, 'lib/ld-linux.so.2');
-  const libraryPath = LIBRARY_DIRS.map((d) => join(stage, d)).join(':');
-  const needed = new Set<string>(['/lib/ld-linux.so.2']);
-  for (const elf of elves) {
-    const result = spawnSync(loader, ['--library-path', libraryPath, '--list', elf], { encoding: 'utf8' });
-    if (result.error) throw new Error(`cannot run the i386 loader ${loader}: ${result.error.message}`);
-    if (result.status !== 0) throw new Error(`cannot list the libraries of ${elf}:\n${result.stderr}`);
-    for (const line of result.stdout.split('\n')) {
-      const path = /=> (\S+)/.exec(line)?.[1];
-      if (path === 'not') throw new Error(`${elf} needs a library that no downloaded package has:\n${line.trim()}`);
-      if (path?.startsWith(stage)) needed.add(path.slice(stage.length));
-    }
-  }
+  const needed = libraryClosure(stage, LIBRARY_DIRS, elves);
   for (const lib of needed) {
     const dest = join(rootfs, mergedUsr(lib));
     if (existsSync(dest)) continue;
@@ -105,11 +80,10 @@ function copyLibraries(stage: string, rootfs: string, elves: string[]): void {
 
 /** Busybox's applets go last on PATH, so a real tool of the same name always wins. */
 function installBusyboxApplets(stage: string, rootfs: string): void {
-  const list = spawnSync(join(stage, 'bin/busybox'), ['--list'], { encoding: 'utf8' });
-  if (list.status !== 0) throw new Error(`cannot list busybox applets: ${list.stderr || list.error?.message}`);
+  const applets = busyboxApplets(readFileSync(join(stage, 'bin/busybox')));
   const dir = join(rootfs, 'usr/lib/busybox');
   mkdirSync(dir, { recursive: true });
-  for (const applet of list.stdout.split('\n').filter(Boolean)) symlinkSync('../../bin/busybox', join(dir, applet));
+  for (const applet of applets) symlinkSync('../../bin/busybox', join(dir, applet));
 }
 
 function installKernel(recipe: Recipe, stage: string, rootfs: string): Omit<Assembled, 'bios' | 'vgabios'> {
