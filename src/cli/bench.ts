@@ -17,7 +17,7 @@ import type { BootAssets } from '../vm/emulator.js';
 import type { ImageManifest } from '../vm/image.js';
 import { nodeWorkerHost } from '../vm/host-node.js';
 import type { VmNode } from '../vm/node.js';
-import type { Topology } from '../vm/topology.js';
+import type { Topology } from '../topology/topology.js';
 
 export interface BenchOptions {
   /** One run instead of three for the start-up benchmarks. */

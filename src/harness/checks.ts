@@ -5,7 +5,7 @@ import { decodeFrame, findLayer, innermostIpv4, vniList } from '../net/decode/in
 import type { CapturedFrame } from '../net/capture.js';
 import type { Check, CommandCheck, WireCheck } from '../lab/types.js';
 import type { ExecOptions, ExecResult } from '../vm/agent-client.js';
-import { gatherFacts, ipInCidr, type NamespaceFacts, type NodeFacts } from './facts.js';
+import { gatherFacts, ipInCidr, type NamespaceFacts, type NodeFacts } from '../observe/facts.js';
 
 export interface CheckResult {
   name: string;

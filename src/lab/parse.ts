@@ -3,7 +3,7 @@
 // can fix a lab without reading our code. A lab is data only: nothing in it runs
 // on the page, and its commands run only inside the nodes.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import type { NodeSpec } from '../vm/topology.js';
+import type { NodeSpec } from '../topology/topology.js';
 import type { Check, CheckKind, CommandCheck, Lab, NodeCommands, Step } from './types.js';
 
 export class LabError extends Error {

@@ -1,5 +1,5 @@
 // A lab as data: what the lab file says, after it has been checked.
-import type { Topology } from '../vm/topology.js';
+import type { Topology } from '../topology/topology.js';
 
 /** Commands per node, run through the agent. */
 export type NodeCommands = Record<string, string>;

@@ -5,7 +5,7 @@
 //   describeNode(facts)                       what is inside one node: devices, bridges, pods
 //   layoutTopology(topology, nodeStates)      the whole picture: router, switches, nodes, lines
 //   detailsFor(facts, netns)                  the side panel for a pod or a node
-import type { LinkFact, NamespaceFacts, NodeFacts, RouteFact } from '../harness/facts-types.js';
+import type { LinkFact, NamespaceFacts, NodeFacts, RouteFact } from '../observe/facts-types.js';
 
 // ---------------------------------------------------------------------------------------------
 // What is inside a node

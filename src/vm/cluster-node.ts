@@ -3,7 +3,7 @@
 import { snapshotAssets } from './assets-node.js';
 import { Cluster } from './cluster.js';
 import { nodeWorkerHost } from './host-node.js';
-import type { Topology } from './topology.js';
+import type { Topology } from '../topology/topology.js';
 
 export async function startCluster(topology: Topology): Promise<Cluster> {
   return Cluster.up(topology, nodeWorkerHost, await snapshotAssets());

@@ -7,7 +7,7 @@ import { Router } from '../net/router.js';
 import { LearningSwitch } from '../net/switch.js';
 import type { BootAssets } from './emulator.js';
 import { VmNode, type WorkerHost } from './node.js';
-import { resolveTopology, type ResolvedTopology, type Topology } from './topology.js';
+import { resolveTopology, type ResolvedTopology, type Topology } from '../topology/topology.js';
 
 export class Cluster {
   readonly nodes = new Map<string, VmNode>();

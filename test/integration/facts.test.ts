@@ -2,7 +2,7 @@
 // a veth into it, an address, a route, an iptables rule) and check the facts
 // see exactly that. Also says how long a gather takes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressesIn, defaultRoute, findLink, gatherFacts, namespace, rulesOf, type Exec } from '../../src/harness/facts.js';
+import { addressesIn, defaultRoute, findLink, gatherFacts, namespace, rulesOf, type Exec } from '../../src/observe/facts.js';
 import type { Cluster } from '../../src/vm/cluster.js';
 import { startCluster } from '../../src/vm/cluster-node.js';
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FactsCache, jsonPath, runCheck, type CheckTarget } from '../../../src/harness/checks.js';
 import { gradeStep } from '../../../src/harness/grader.js';
-import { FACTS_SCRIPT } from '../../../src/harness/facts.js';
+import { FACTS_SCRIPT } from '../../../src/observe/facts.js';
 import { parseLab } from '../../../src/lab/parse.js';
 import type { Check } from '../../../src/lab/types.js';
 import { AgentTimeoutError, type ExecResult } from '../../../src/vm/agent-client.js';

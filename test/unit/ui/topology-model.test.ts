@@ -2,7 +2,7 @@
 // what describeNode finds inside a node, and what layoutTopology draws for a cluster.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseFacts } from '../../../src/harness/facts.js';
+import { parseFacts } from '../../../src/observe/facts.js';
 import { describeNode, detailsFor, formatRoute, layoutTopology, type Box, type TopologyInput } from '../../../src/ui/topology-model.js';
 
 const fixture = (name: string) => parseFacts(name, readFileSync(new URL(`../../fixtures/facts/${name}.txt`, import.meta.url), 'utf8'));

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FACTS_SCRIPT, gatherFacts, namespace, parseFacts, type Exec } from '../../../src/harness/facts.js';
+import { FACTS_SCRIPT, gatherFacts, namespace, parseFacts, type Exec } from '../../../src/observe/facts.js';
 
 const node1Raw = readFileSync(new URL('../../fixtures/facts/node1.txt', import.meta.url), 'utf8');
 

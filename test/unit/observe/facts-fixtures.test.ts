@@ -2,7 +2,7 @@
 // says how each node was set up): the values here are what the guest really had.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { addressesIn, defaultRoute, findLink, namespace, parseFacts, rulesOf, type NodeFacts } from '../../../src/harness/facts.js';
+import { addressesIn, defaultRoute, findLink, namespace, parseFacts, rulesOf, type NodeFacts } from '../../../src/observe/facts.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/facts/${name}.txt`, import.meta.url), 'utf8');
 const node1 = parseFacts('node1', fixture('node1'));

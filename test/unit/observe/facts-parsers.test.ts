@@ -1,10 +1,10 @@
 // The parsers one by one, on the shapes the fixtures do not happen to contain.
 import { describe, expect, it } from 'vitest';
-import { ipInCidr, parseIp } from '../../../src/harness/parse/cidr.js';
-import { parseFdb, parseLinksAndAddresses, parseNeighbours, parseRoutes } from '../../../src/harness/parse/ip.js';
-import { parseIptablesSave, parseRule, tokenizeRule } from '../../../src/harness/parse/iptables.js';
-import { parseCniLeases, parseConntrack, parseIpvsadm, parseSysctls } from '../../../src/harness/parse/netfilter.js';
-import { splitSections } from '../../../src/harness/parse/sections.js';
+import { ipInCidr, parseIp } from '../../../src/observe/parse/cidr.js';
+import { parseFdb, parseLinksAndAddresses, parseNeighbours, parseRoutes } from '../../../src/observe/parse/ip.js';
+import { parseIptablesSave, parseRule, tokenizeRule } from '../../../src/observe/parse/iptables.js';
+import { parseCniLeases, parseConntrack, parseIpvsadm, parseSysctls } from '../../../src/observe/parse/netfilter.js';
+import { splitSections } from '../../../src/observe/parse/sections.js';
 
 describe('ipInCidr', () => {
   it('handles IPv4', () => {
