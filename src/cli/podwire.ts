@@ -1,53 +1,94 @@
 // podwire: the headless command line.
 //
-//   podwire labs                                   list the labs
-//   podwire check <lab> [--step N] [--solution]    set the lab up, optionally apply the
-//                                                  reference solution, and grade it
-//   podwire grade <lab> [--solution] --report out.json --junit out.xml
+//   podwire labs                                      list the labs
+//   podwire check <lab> [--step N] [--solution | --apply node=file ...] [--json]
+//                                                     set the lab up, apply the reference solution
+//                                                     or your commands, and grade it
+//   podwire grade <lab> [--solution | --apply node=file ...] [--report out.json] [--junit out.xml]
 //
-// Exit codes: 0 every check passed, 1 a check failed, 2 bad usage or a malformed
-// lab, 3 the cluster could not be brought up or set up.
-import { writeFileSync } from 'node:fs';
+// Exit codes: 0 every check passed, 1 a check failed, 2 bad usage or a malformed lab,
+// 3 the harness or a node failed (the cluster did not come up, the setup failed, or a
+// node crashed, hung or answered garbage during a check).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { findLab, loadLabs } from '../lab/load.js';
 import { LabError } from '../lab/parse.js';
-import { SetupError } from '../harness/grader.js';
-import { toJson, toJunit, toText } from '../harness/report.js';
-import { runLab } from '../harness/run-lab.js';
+import type { Lab, NodeCommands } from '../lab/types.js';
+import { nodeFailures, toJson, toJunit, toText } from '../harness/report.js';
+import { withLab } from '../harness/run-lab.js';
 
 const USAGE = `usage:
   podwire labs
-  podwire check <lab> [--step N] [--solution] [--json]
-  podwire grade <lab> [--solution] [--report out.json] [--junit out.xml]`;
+  podwire check <lab> [--step N] [--solution | --apply NODE=FILE ...] [--json]
+  podwire grade <lab> [--solution | --apply NODE=FILE ...] [--report out.json] [--junit out.xml]
+
+  --solution         apply the lab's reference solution of each step before grading it
+  --apply NODE=FILE  run the commands in FILE on NODE (as typed in its terminal) before
+                     grading; repeat it for more nodes
+
+exit codes: 0 all passed, 1 a check failed, 2 bad usage or a malformed lab,
+            3 the harness or a node failed`;
+
+export const EXIT = { passed: 0, failed: 1, usage: 2, harness: 3 } as const;
 
 class UsageError extends Error {}
+
+/** --apply node1=cmds.sh, repeatable: each node's commands from a file. */
+function commandsFrom(lab: Lab, specs: string[]): NodeCommands {
+  const nodes = lab.topology.nodes.map((n) => n.name);
+  const commands: NodeCommands = {};
+  for (const spec of specs) {
+    const match = /^([^=]+)=(.+)$/.exec(spec);
+    if (!match) throw new UsageError(`--apply takes NODE=FILE, not '${spec}'`);
+    const [, node, file] = match as unknown as [string, string, string];
+    if (!nodes.includes(node)) throw new UsageError(`lab ${lab.id} has no node '${node}' (it has: ${nodes.join(', ')})`);
+    if (commands[node] !== undefined) throw new UsageError(`--apply names ${node} twice`);
+    try {
+      commands[node] = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--apply ${node}=${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    }
+  }
+  return commands;
+}
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { step: { type: 'string' }, solution: { type: 'boolean' }, json: { type: 'boolean' }, report: { type: 'string' }, junit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      step: { type: 'string' }, solution: { type: 'boolean' }, apply: { type: 'string', multiple: true },
+      json: { type: 'boolean' }, report: { type: 'string' }, junit: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command, labName, ...extra] = positionals;
-  if (values.help || !command) { process.stdout.write(`${USAGE}\n`); return command ? 0 : 2; }
+  if (values.help || !command) { process.stdout.write(`${USAGE}\n`); return command ? EXIT.passed : EXIT.usage; }
   if (command === 'labs') {
     for (const lab of loadLabs()) process.stdout.write(`${lab.id.padEnd(24)} ${lab.level.padEnd(13)} ${String(lab.minutes).padStart(3)} min  ${lab.steps.length} steps  ${lab.title}\n`);
-    return 0;
+    return EXIT.passed;
   }
   if (command !== 'check' && command !== 'grade') throw new UsageError(`unknown command '${command}'`);
   if (!labName) throw new UsageError(`'${command}' needs a lab (see: podwire labs)`);
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
   const step = values.step === undefined ? undefined : Number(values.step);
   if (step !== undefined && !Number.isInteger(step)) throw new UsageError(`--step takes a step number, not '${values.step}'`);
+  if (values.solution && values.apply?.length) throw new UsageError('--solution and --apply exclude each other: grade the reference solution or your commands');
   const lab = findLab(labName);
   if (step !== undefined && (step < 1 || step > lab.steps.length)) throw new UsageError(`lab ${lab.id} has steps 1 to ${lab.steps.length}; there is no step ${step}`);
+  const commands = values.apply?.length ? commandsFrom(lab, values.apply) : undefined;
 
-  const report = await runLab(lab, { ...(step ? { step } : {}), solution: values.solution ?? false, onProgress: (m) => process.stderr.write(`podwire: ${m}\n`) });
+  const log = (message: string) => process.stderr.write(`podwire: ${message}\n`);
+  const report = await withLab(lab, (run) => run.grade({
+    ...(step ? { step } : {}), solution: values.solution ?? false, ...(commands ? { commands } : {}), onProgress: log,
+  }), { onStatus: log });
   if (command === 'grade') {
     if (values.report) writeFileSync(values.report, toJson(report));
     if (values.junit) writeFileSync(values.junit, toJunit([report]));
   }
   process.stdout.write(values.json ? toJson(report) : toText(report));
-  return report.passed === report.total ? 0 : 1;
+  const failed = nodeFailures(report);
+  for (const check of failed) log(`the harness could not judge '${check.name}' on ${check.node}: ${check.error}`);
+  if (failed.length) return EXIT.harness;
+  return report.passed === report.total ? EXIT.passed : EXIT.failed;
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
@@ -55,5 +96,6 @@ main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) 
   process.stderr.write(`podwire: ${message}\n`);
   if (error instanceof UsageError) process.stderr.write(`${USAGE}\n`);
   const usage = error instanceof UsageError || error instanceof LabError || /^unknown lab /.test(message);
-  process.exit(usage ? 2 : error instanceof SetupError ? 3 : 3);
+  // Anything else (the cluster did not come up, a setup script failed, a node died) is the harness's failure, not the learner's.
+  process.exit(usage ? EXIT.usage : EXIT.harness);
 });

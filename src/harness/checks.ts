@@ -2,10 +2,10 @@
 // facts), run a command, or watch the wire. Any correct way to get there passes.
 // A failing check says what it expected and what it found.
 import { decodeFrame, findLayer, innermostIpv4, vniList } from '../net/decode/index.js';
-import type { CapturedFrame } from '../net/capture.js';
-import type { Check, CommandCheck, WireCheck } from '../lab/types.js';
+import type { CaptureCursor, CapturedFrame } from '../net/capture.js';
+import type { Check, CommandCheck, PingCheck, SysctlCheck, WireCheck } from '../lab/types.js';
 import type { ExecOptions, ExecResult } from '../vm/agent-client.js';
-import { gatherFacts, ipInCidr, type NamespaceFacts, type NodeFacts } from '../observe/facts.js';
+import { ipInCidr, type NamespaceFacts, type NodeFacts } from '../observe/facts.js';
 
 export interface CheckResult {
   name: string;
@@ -19,13 +19,18 @@ export interface CheckResult {
   hint?: string;
   at: string;
   durationMs: number;
+  /** Set when the check could not be judged: the node crashed, hung or answered garbage. */
+  error?: string;
 }
 
-/** What checks need of a running cluster. */
-export interface CheckTarget {
+/** What checks need of a running lab (LabRun provides it). */
+export interface CheckContext {
+  /** Gathered once per node per round and shared. */
+  facts(node: string): Promise<NodeFacts>;
   exec(node: string, command: string, options?: ExecOptions): Promise<ExecResult>;
-  clearCaptures(): void;
-  capturedFrames(): CapturedFrame[];
+  /** Where the capture stream is now. */
+  captureCursor(): CaptureCursor;
+  framesSince(cursor: CaptureCursor): CapturedFrame[];
 }
 
 interface Outcome { passed: boolean; expected: string; found: string }
@@ -37,22 +42,6 @@ const shorten = (text: string, max = 200) => {
 const shellQuote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
 const inNetns = (netns: string | undefined, command: string) => (netns ? `ip netns exec ${shellQuote(netns)} ${command}` : command);
 const where = (netns?: string) => (netns ? `in netns ${netns}` : 'in the node namespace');
-
-/** Facts are gathered once per node per round of checks. */
-export class FactsCache {
-  private cache = new Map<string, Promise<NodeFacts>>();
-  constructor(private readonly target: CheckTarget) {}
-  get(node: string): Promise<NodeFacts> {
-    let facts = this.cache.get(node);
-    if (!facts) {
-      facts = gatherFacts(node, (command, options) => this.target.exec(node, command, options));
-      this.cache.set(node, facts);
-      facts.catch(() => this.cache.delete(node));
-    }
-    return facts;
-  }
-  clear(): void { this.cache.clear(); }
-}
 
 function namespaceOf(facts: NodeFacts, netns: string | undefined): NamespaceFacts | undefined {
   return facts.netns.find((ns) => ns.name === (netns ?? ''));
@@ -75,7 +64,7 @@ export function jsonPath(value: unknown, path: string): unknown {
   return current;
 }
 
-async function commandOutcome(check: CommandCheck, target: CheckTarget): Promise<Outcome> {
+async function commandOutcome(check: CommandCheck, target: CheckContext): Promise<Outcome> {
   const result = await target.exec(check.node, check.run, { timeout: check.timeout ?? 20 });
   const wanted: string[] = [];
   const problems: string[] = [];
@@ -111,7 +100,7 @@ async function commandOutcome(check: CommandCheck, target: CheckTarget): Promise
 function matchesWire(frame: CapturedFrame, check: WireCheck): { match: boolean; summary: string } {
   const decoded = decodeFrame(frame.bytes);
   const inner = innermostIpv4(decoded);
-  const summary = `${frame.interfaceName}: ${decoded.summary}`;
+  const summary = `${frame.link}: ${decoded.summary}`;
   if (!inner) return { match: false, summary };
   const protocolNumber = { icmp: 1, tcp: 6, udp: 17 }[check.protocol];
   if (inner.ipProtocol !== protocolNumber) return { match: false, summary };
@@ -123,10 +112,11 @@ function matchesWire(frame: CapturedFrame, check: WireCheck): { match: boolean; 
   return { match: true, summary };
 }
 
-async function wireOutcome(check: WireCheck, target: CheckTarget): Promise<Outcome> {
-  target.clearCaptures();
+async function wireOutcome(check: WireCheck, target: CheckContext): Promise<Outcome> {
+  // Only what the trigger (and whatever ran beside it) sent; the captures stay for everyone else.
+  const cursor = target.captureCursor();
   const trigger = await target.exec(check.node, check.trigger, { timeout: 30 });
-  const frames = target.capturedFrames().filter((frame) => !check.on || frame.interfaceName === check.on);
+  const frames = target.framesSince(cursor).filter((frame) => !check.on || frame.link === check.on);
   const wrapped = check.vni !== undefined ? ` inside VXLAN VNI ${check.vni}` : check.ipip ? ' inside IP-in-IP' : '';
   const expected = `a ${check.protocol.toUpperCase()}${check.protocol === 'icmp' ? ' echo' : ''} packet${check.src ? ` from ${check.src}` : ''}${check.dst ? ` to ${check.dst}` : ''} on the wire${check.on ? ` of ${check.on}` : ''}${wrapped}`;
   const verdicts = frames.map((frame) => matchesWire(frame, check));
@@ -139,30 +129,43 @@ async function wireOutcome(check: WireCheck, target: CheckTarget): Promise<Outco
   return { passed: false, expected, found };
 }
 
-async function outcome(check: Check, target: CheckTarget, facts: FactsCache): Promise<Outcome> {
+/** Pings with the fewest probes that prove the point: one, and one more with a longer wait if it got no reply, so "slow" is not taken for "blocked". */
+async function pingOutcome(check: PingCheck, target: CheckContext): Promise<Outcome> {
+  const ping = (probes: number, wait: number) => target.exec(check.node, inNetns(check.netns, `ping -c ${probes} -W ${wait} -i 0.2 ${shellQuote(check.to)}`), { timeout: probes * 0.2 + wait + 5 });
+  const probes = check.count ?? 1;
+  let result = await ping(probes, 1);
+  if (result.exitCode !== 0) result = await ping(1, 2);
+  const reached = result.exitCode === 0;
+  const summary = /(\d+) packets transmitted, (\d+) received/.exec(result.stdout)?.[0] ?? shorten(result.stderr || result.stdout, 120);
+  return {
+    passed: reached === (check.expect === 'success'),
+    expected: `ping ${where(check.netns)} to ${check.to} ${check.expect === 'success' ? 'gets replies' : 'gets no reply'}`,
+    found: summary,
+  };
+}
+
+/** A sysctl from the node's facts when they have it (no extra round trip); else read it, for the error a missing key gives. */
+async function sysctlOutcome(check: SysctlCheck, target: CheckContext): Promise<Outcome> {
+  const expected = `${check.key} = ${check.value}`;
+  const known = (await target.facts(check.node)).sysctls[check.key];
+  if (known !== undefined) return { passed: known === check.value, expected, found: `${check.key} = ${known}` };
+  const result = await target.exec(check.node, `sysctl -n ${shellQuote(check.key)}`);
+  const value = result.stdout.trim();
+  return { passed: result.exitCode === 0 && value === check.value, expected, found: result.exitCode === 0 ? `${check.key} = ${value}` : shorten(result.stderr) };
+}
+
+async function outcome(check: Check, target: CheckContext): Promise<Outcome> {
   switch (check.kind) {
     case 'command':
       return commandOutcome(check, target);
     case 'wire':
       return wireOutcome(check, target);
-    case 'sysctl': {
-      const result = await target.exec(check.node, `sysctl -n ${shellQuote(check.key)}`);
-      const value = result.stdout.trim();
-      return { passed: result.exitCode === 0 && value === check.value, expected: `${check.key} = ${check.value}`, found: result.exitCode === 0 ? `${check.key} = ${value}` : shorten(result.stderr) };
-    }
-    case 'ping': {
-      const count = check.count ?? 2;
-      const result = await target.exec(check.node, inNetns(check.netns, `ping -c ${count} -W 2 -i 0.3 ${shellQuote(check.to)}`), { timeout: count * 3 + 5 });
-      const reached = result.exitCode === 0;
-      const summary = /(\d+) packets transmitted, (\d+) received/.exec(result.stdout)?.[0] ?? shorten(result.stderr || result.stdout, 120);
-      return {
-        passed: reached === (check.expect === 'success'),
-        expected: `ping ${where(check.netns)} to ${check.to} ${check.expect === 'success' ? 'gets replies' : 'gets no reply'}`,
-        found: summary,
-      };
-    }
+    case 'sysctl':
+      return sysctlOutcome(check, target);
+    case 'ping':
+      return pingOutcome(check, target);
     default:
-      return factOutcome(check, await facts.get(check.node));
+      return factOutcome(check, await target.facts(check.node));
   }
 }
 
@@ -242,14 +245,19 @@ function factOutcome(check: Exclude<Check, CommandCheck | WireCheck | { kind: 's
   }
 }
 
-/** Run one check. It never throws: a hung node or a broken command is a failed check that says so. */
-export async function runCheck(check: Check, target: CheckTarget, facts: FactsCache): Promise<CheckResult> {
+/**
+ * Run one check. It never throws: a hung or crashed node is a failed check that says so,
+ * with `error` set, so a grader can tell "the answer is wrong" from "the node failed".
+ */
+export async function runCheck(check: Check, context: CheckContext): Promise<CheckResult> {
   const started = Date.now();
   let result: Outcome;
+  let error: string | undefined;
   try {
-    result = await outcome(check, target, facts);
-  } catch (error) {
-    result = { passed: false, expected: check.name, found: (error as Error).message };
+    result = await outcome(check, context);
+  } catch (thrown) {
+    error = thrown instanceof Error ? thrown.message : String(thrown);
+    result = { passed: false, expected: check.name, found: error };
   }
   return {
     name: check.name, kind: check.kind, node: check.node, passed: result.passed,
@@ -257,5 +265,6 @@ export async function runCheck(check: Check, target: CheckTarget, facts: FactsCa
     expected: result.expected, found: result.found,
     ...(check.hint ? { hint: check.hint } : {}),
     at: check.at, durationMs: Date.now() - started,
+    ...(error === undefined ? {} : { error }),
   };
 }

@@ -1,28 +1,21 @@
-// One lab, start to finish, on a Node host: bring up its topology, run its setup,
-// grade it, bring it down. Used by the podwire CLI and the solution-bot tests.
+// A lab on this Node host: its nodes are worker_threads, started from the cached base
+// snapshot (made on first use). Used by the podwire CLI, the solution bots and the benchmarks.
 import type { Lab } from '../lab/types.js';
-import type { Cluster } from '../vm/cluster.js';
-import { startCluster } from '../vm/cluster-node.js';
-import { gradeLab, runCommands, type GradeOptions, type LabReport } from './grader.js';
+import { snapshotAssets } from '../vm/assets-node.js';
+import { nodeWorkerHost } from '../vm/host-node.js';
+import { LabRun, type LabRunOptions } from './lab-run.js';
 
-/** Start a lab's cluster with its setup applied. The caller brings it down. */
-export async function startLab(lab: Lab): Promise<Cluster> {
-  const cluster = await startCluster(lab.topology);
-  try {
-    await runCommands(cluster, lab.setup, `the setup of lab ${lab.id}`);
-  } catch (error) {
-    await cluster.down();
-    throw error;
-  }
-  return cluster;
+/** Open a lab with its setup applied (or from saved states). The caller closes it. */
+export async function openLab(lab: Lab, options: Omit<LabRunOptions, 'host' | 'assets'> = {}): Promise<LabRun> {
+  return LabRun.open(lab, { ...options, host: nodeWorkerHost, assets: await snapshotAssets() });
 }
 
-export async function runLab(lab: Lab, options: GradeOptions & { beforeGrading?: (cluster: Cluster) => Promise<void> } = {}): Promise<LabReport> {
-  const cluster = await startLab(lab);
+/** Open a lab, do `body` with it, and close it whatever happens. */
+export async function withLab<T>(lab: Lab, body: (run: LabRun) => Promise<T>, options: Omit<LabRunOptions, 'host' | 'assets'> = {}): Promise<T> {
+  const run = await openLab(lab, options);
   try {
-    await options.beforeGrading?.(cluster);
-    return await gradeLab(lab, cluster, options);
+    return await body(run);
   } finally {
-    await cluster.down();
+    await run.close();
   }
 }

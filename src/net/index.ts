@@ -20,7 +20,7 @@ export {
 } from './router.js';
 export type { RouteView } from './routing-table.js';
 export type { NeighborView } from './neighbors.js';
-export { CaptureRing, type CapturedFrame, type CaptureRingOptions } from './capture.js';
+export { CaptureRing, cursorOf, framesSince, type CaptureCursor, type CapturedFrame, type CaptureRingOptions, type PacketRecord } from './capture.js';
 export { readPcapng, writePcapng, type CaptureFile, type CaptureFileInterface, type PcapngWriteOptions } from './pcapng.js';
 export { readCaptureFile, readPcap } from './pcap.js';
 export { benchSwitch, type SwitchBenchOptions, type SwitchBenchResult } from './bench.js';

@@ -65,7 +65,7 @@ class LinkDirection implements FramePort {
   readonly counters = newCounters();
   private readonly link: Link;
   private readonly receiver: FramePort;
-  private readonly captureComment: string;
+  private readonly sender: string;
   // Delay line as parallel arrays with a moving head, compacted lazily, to avoid per-frame objects.
   private queuedFrames: Uint8Array[] = [];
   private queuedDueAt: number[] = [];
@@ -76,7 +76,7 @@ class LinkDirection implements FramePort {
     this.link = link;
     this.receiver = receiver;
     this.name = `${link.name}:${sender}->${receiver.name}`;
-    this.captureComment = `${sender} -> ${receiver.name}`;
+    this.sender = sender;
   }
 
   get queued(): number {
@@ -90,7 +90,7 @@ class LinkDirection implements FramePort {
     const tagged = frame[12] === 0x81 && frame[13] === 0x00;
     if (frame.length - 14 - (tagged ? 4 : 0) > link.mtu) return this.drop('mtuDrops');
     if (link.dropFragments && isIpv4Fragment(frame, tagged ? 18 : 14)) return this.drop('fragmentDrops');
-    link.capture?.record(link.name, frame, this.captureComment);
+    link.capture?.record(link.name, frame, this.sender, this.receiver.name);
     if (link.lossProbability > 0 && link.random() < link.lossProbability) return this.drop('lossDrops');
 
     if (link.latencyMs <= 0 && this.queued === 0) return this.handOver(frame);

@@ -1,7 +1,7 @@
 // Classic libpcap reader: tcpdump -w inside the VMs writes this format by default, so
 // fixtures captured there can be loaded without converting them first.
 
-import type { CapturedFrame } from './capture.js';
+import type { PacketRecord } from './capture.js';
 import { readPcapng, type CaptureFile } from './pcapng.js';
 
 /** Reads classic pcap (µs or ns, either byte order). Throws if the global header is not pcap. */
@@ -21,7 +21,7 @@ export function readPcap(file: Uint8Array, interfaceName = 'pcap0'): CaptureFile
   const u32 = (at: number): number => view.getUint32(at, littleEndian);
   const snapLength = u32(16);
   const linkType = u32(20) & 0x0fffffff;
-  const frames: CapturedFrame[] = [];
+  const frames: PacketRecord[] = [];
   let offset = 24;
   let truncated = false;
   while (offset < file.length) {

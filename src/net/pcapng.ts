@@ -3,7 +3,7 @@
 // (linktype 1 = Ethernet, if_name, if_tsresol = 6 i.e. microseconds), then Enhanced Packet Blocks.
 // Spec: draft-ietf-opsawg-pcapng. We always write little-endian; the reader accepts both orders.
 
-import type { CapturedFrame } from './capture.js';
+import type { CapturedFrame, PacketRecord } from './capture.js';
 import { utf8Decode, utf8Encode } from './host.js';
 
 const BLOCK_SECTION_HEADER = 0x0a0d0d0a;
@@ -102,7 +102,7 @@ class BlockWriter {
   }
 }
 
-export function writePcapng(frames: Iterable<CapturedFrame>, options: PcapngWriteOptions = {}): Uint8Array {
+export function writePcapng(frames: Iterable<PacketRecord | CapturedFrame>, options: PcapngWriteOptions = {}): Uint8Array {
   const snapLength = options.snapLength ?? 262_144;
   const interfaceIds = new Map<string, number>();
   for (const name of options.interfaceNames ?? []) if (!interfaceIds.has(name)) interfaceIds.set(name, interfaceIds.size);
@@ -138,8 +138,9 @@ export function writePcapng(frames: Iterable<CapturedFrame>, options: PcapngWrit
   }
 
   for (const frame of frameList) {
-    const packetOptions: PcapOption[] =
-      frame.comment === undefined ? [] : [{ code: OPT_COMMENT, value: utf8Encode(frame.comment) }];
+    // A captured frame's direction becomes the comment Wireshark shows.
+    const comment = frame.comment ?? ('from' in frame ? `${frame.from} -> ${frame.to}` : undefined);
+    const packetOptions: PcapOption[] = comment === undefined ? [] : [{ code: OPT_COMMENT, value: utf8Encode(comment) }];
     const micros = Math.max(0, Math.floor(frame.timestampMicros));
     out.block(BLOCK_ENHANCED_PACKET, 20 + padded4(frame.bytes.length) + optionsLength(packetOptions), () => {
       out.u32(interfaceIds.get(frame.interfaceName) ?? 0);
@@ -162,7 +163,7 @@ export interface CaptureFileInterface {
 
 export interface CaptureFile {
   readonly interfaces: CaptureFileInterface[];
-  readonly frames: CapturedFrame[];
+  readonly frames: PacketRecord[];
   readonly application?: string;
   /** The file ended inside a block; frames before that point are still returned. */
   readonly truncated: boolean;
@@ -182,7 +183,7 @@ export function readPcapng(file: Uint8Array): CaptureFile {
   let littleEndian = true;
   let interfaces: ReaderInterface[] = [];
   const allInterfaces: ReaderInterface[] = [];
-  const frames: CapturedFrame[] = [];
+  const frames: PacketRecord[] = [];
   let application: string | undefined;
   let offset = 0;
   let truncated = false;

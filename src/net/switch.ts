@@ -191,7 +191,7 @@ export class LearningSwitch {
       counters.drops++;
       return;
     }
-    if (this.capture !== undefined) this.capture.record(ingress.captureName, frame);
+    if (this.capture !== undefined) this.capture.record(ingress.captureName, frame, ingress.name, this.name);
 
     const now = this.now();
     this.learn(macKey(frame, 6), ingress, now);

@@ -1,7 +1,7 @@
 // The capture panel's pure half: captured frames in, table rows, filters, layer panes, a hex
-// dump and "follow this packet" out. Capture.svelte polls the cluster's CaptureRings and
-// renders what these return.
-import type { CapturedFrame } from '../net/capture.js';
+// dump and "follow this packet" out. Capture.svelte polls the lab's captures by cursor
+// (only the frames new since the last poll) and renders what these return.
+import type { CaptureCursor, CapturedFrame, PacketRecord } from '../net/capture.js';
 import { decodeFrame, findLayers, layerFields, matchesFilter, type DecodedFrame, type DecodedLayer, type FrameFilter } from '../net/decode/index.js';
 
 /** Frames kept in the panel (all links together); older ones drop off the top. */
@@ -20,11 +20,14 @@ export interface Endpoints {
 export interface CaptureRow extends Endpoints {
   /** Increasing, unique per panel: the row's key. */
   seq: number;
-  frame: CapturedFrame;
+  frame: PacketRecord;
   decoded: DecodedFrame;
   time: number;
   link: string;
-  /** The direction the link saw it go, e.g. "node1 -> lan" (the capture comment). */
+  /** The device that sent it into the link and the one it went to, when known. */
+  from?: string;
+  to?: string;
+  /** The same, to show: "node1:eth0 -> node1". */
   direction?: string;
   /** For a tunnelled frame: the outer packet, and the tunnel. */
   outer?: { src: string; dst: string; tunnel: string };
@@ -63,10 +66,19 @@ export function splitTunnel(decoded: DecodedFrame): { outer: readonly DecodedLay
   return undefined;
 }
 
-export function toRow(frame: CapturedFrame, seq: number): CaptureRow {
+/** Where a frame went: a captured frame says so as data; a frame read from a file may say it in its comment. */
+function directionOf(frame: PacketRecord | CapturedFrame): { from: string; to: string } | undefined {
+  if ('from' in frame) return { from: frame.from, to: frame.to };
+  const [from, to, ...rest] = frame.comment?.split(' -> ') ?? [];
+  return from && to && !rest.length ? { from, to } : undefined;
+}
+
+export function toRow(frame: PacketRecord | CapturedFrame, seq: number): CaptureRow {
   const decoded = decodeFrame(frame.bytes);
-  const row: CaptureRow = { seq, frame, decoded, time: frame.timestampMicros, link: frame.interfaceName, ...endpointsOf(decoded.layers) };
-  if (frame.comment) row.direction = frame.comment;
+  const link = 'link' in frame ? frame.link : frame.interfaceName;
+  const row: CaptureRow = { seq, frame, decoded, time: frame.timestampMicros, link, ...endpointsOf(decoded.layers) };
+  const direction = directionOf(frame);
+  if (direction) Object.assign(row, direction, { direction: `${direction.from} -> ${direction.to}` });
   const split = splitTunnel(decoded);
   if (split && split.inner.length) {
     const outer = endpointsOf(split.outer);
@@ -115,8 +127,8 @@ export function filterRows(rows: readonly CaptureRow[], filter: RowFilter): Capt
 /**
  * Wire order. Frames that cross several links in one go can share a timestamp (the browser's
  * clock is coarse), so ties go to the one with the higher outer TTL (before a router), then to
- * the one on its way from a device into the wire (comment "node1:eth0 -> node1") before one on
- * its way out of it ("node1 -> node1:eth0").
+ * the one on its way from a device into the wire (from node1:eth0 to node1) before one on
+ * its way out of it (from node1 to node1:eth0).
  */
 export function compareRows(a: CaptureRow, b: CaptureRow): number {
   return a.time - b.time || outerTtl(b) - outerTtl(a) || directionRank(a) - directionRank(b) || a.seq - b.seq;
@@ -127,9 +139,8 @@ function outerTtl(row: CaptureRow): number {
 }
 
 function directionRank(row: CaptureRow): number {
-  const [from, to] = (row.direction ?? '').split(' -> ');
-  if (from === undefined || to === undefined || from === to) return 1;
-  return from === row.link ? 2 : 0;
+  if (row.from === undefined || row.to === undefined || row.from === row.to) return 1;
+  return row.from === row.link ? 2 : 0;
 }
 
 /** Seconds since `base`, with milliseconds: 12.345 */
@@ -137,30 +148,30 @@ export function formatTime(micros: number, base: number): string {
   return ((micros - base) / 1e6).toFixed(3);
 }
 
+/** What the panel reads captures from: the lab run (or a cluster), by cursor. */
+export interface CaptureSource {
+  framesSince(cursor: CaptureCursor): CapturedFrame[];
+}
+
 /**
- * Reads CaptureRings incrementally: each poll turns only the frames not seen before into rows,
- * merged across links in time order, and keeps the newest MAX_ROWS.
+ * Reads captures incrementally: each poll asks only for the frames after its cursor, turns them
+ * into rows merged across links in wire order, and keeps the newest MAX_ROWS.
  */
 export class CaptureCollector {
   rows: CaptureRow[] = [];
   private seq = 0;
-  private lastSeen = new Map<string, CapturedFrame>();
+  private cursor: CaptureCursor = {};
   /** Frames at or before this time are ignored (set by clear). */
   private since = -Infinity;
 
   constructor(readonly maxRows = MAX_ROWS) {}
 
-  /** Adds what the rings captured since the last poll; true when there is something new. */
-  poll(rings: ReadonlyMap<string, { frames(): CapturedFrame[] }>): boolean {
-    const fresh: CapturedFrame[] = [];
-    for (const [name, ring] of rings) {
-      const frames = ring.frames();
-      const added = framesAfter(frames, this.lastSeen.get(name)).filter((f) => f.timestampMicros > this.since);
-      if (frames.length) this.lastSeen.set(name, frames[frames.length - 1]!);
-      fresh.push(...added.slice(-this.maxRows));
-    }
+  /** Adds what was captured since the last poll; true when there is something new. */
+  poll(source: CaptureSource): boolean {
+    const captured = source.framesSince(this.cursor);
+    for (const frame of captured) this.cursor[frame.link] = Math.max(this.cursor[frame.link] ?? 0, frame.seq);
+    const fresh = captured.filter((f) => f.timestampMicros > this.since);
     if (!fresh.length) return false;
-    fresh.sort((a, b) => a.timestampMicros - b.timestampMicros);
     const rows = fresh.slice(-this.maxRows).map((frame) => toRow(frame, this.seq++)).sort(compareRows);
     const merged = this.rows.length && rows[0]!.time <= this.rows[this.rows.length - 1]!.time
       ? [...this.rows, ...rows].sort(compareRows)
@@ -174,13 +185,6 @@ export class CaptureCollector {
     this.rows = [];
     this.since = now;
   }
-}
-
-/** The frames after `last` (by identity; by time when `last` was evicted or the ring cleared). */
-export function framesAfter(frames: readonly CapturedFrame[], last: CapturedFrame | undefined): CapturedFrame[] {
-  if (!last) return [...frames];
-  for (let i = frames.length - 1; i >= 0; i--) if (frames[i] === last) return frames.slice(i + 1);
-  return frames.filter((f) => f.timestampMicros > last.timestampMicros);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // A Cluster brings a Topology up: one switch per segment, a router at every
 // segment's gateway address, a captured link from every node's NIC to its switch, and the
 // nodes themselves, all started from one saved state and then given their identity.
-import { CaptureRing } from '../net/capture.js';
+import { CaptureRing, cursorOf, framesSince, type CaptureCursor, type CapturedFrame } from '../net/capture.js';
 import { Link } from '../net/link.js';
 import { Router } from '../net/router.js';
 import { LearningSwitch } from '../net/switch.js';
@@ -70,13 +70,19 @@ export class Cluster {
     return node;
   }
 
-  /** Every captured frame of every link, oldest first. */
-  capturedFrames() {
-    return [...this.captures.values()].flatMap((ring) => ring.frames()).sort((a, b) => a.timestampMicros - b.timestampMicros);
+  /** Where every link's capture is now; frames captured later come back from framesSince. */
+  captureCursor(): CaptureCursor {
+    return cursorOf(this.captures);
   }
 
-  clearCaptures(): void {
-    for (const ring of this.captures.values()) ring.clear();
+  /** Every link's frames captured after the cursor (nothing is cleared: other readers keep theirs), oldest first. */
+  framesSince(cursor: CaptureCursor): CapturedFrame[] {
+    return framesSince(this.captures, cursor);
+  }
+
+  /** Every captured frame still held, oldest first. */
+  capturedFrames(): CapturedFrame[] {
+    return this.framesSince({});
   }
 
   async down(): Promise<void> {

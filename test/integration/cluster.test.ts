@@ -46,11 +46,11 @@ describe('a three-node cluster from the snapshot', () => {
     ].join(' && ');
     expect((await cluster.node('node1').exec(vxlan('10.0.0.11', '10.0.0.12', '10.42.0.1'))).exitCode).toBe(0);
     expect((await cluster.node('node2').exec(vxlan('10.0.0.12', '10.0.0.11', '10.42.0.2'))).exitCode).toBe(0);
-    cluster.clearCaptures();
+    const cursor = cluster.captureCursor();
     const ping = await cluster.node('node1').exec('ping -c 3 -W 3 10.42.0.2', { timeout: 20 });
     expect(ping.stdout).toMatch(/3 received/);
 
-    const frames = cluster.captures.get('node1')!.frames();
+    const frames = cluster.framesSince(cursor).filter((f) => f.link === 'node1');
     const overlay = frames.map((f) => ({ frame: f, decoded: decodeFrame(f.bytes) })).filter(({ decoded }) => vniList(decoded).includes(42));
     expect(overlay.length).toBeGreaterThanOrEqual(6);
     const first = overlay.find(({ decoded }) => innermostIpv4(decoded)?.source === '10.42.0.1')!;

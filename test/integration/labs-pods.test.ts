@@ -2,8 +2,7 @@
 // the right check with a useful message, and another correct way passes.
 import { describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
-import { gradeStep, runCommands } from '../../src/harness/grader.js';
-import { failedNames, gradeWith, withLab } from './lab-bots.js';
+import { attempt, failedNames, gradeWith, withLab } from './lab-bots.js';
 
 describe('pods labs: plausible mistakes fail the right check, and other correct ways pass', () => {
   it('pod-sandbox: a new app started on the node, not in the pod, fails the pod-side checks only', async () => {
@@ -21,13 +20,13 @@ describe('pods labs: plausible mistakes fail the right check, and other correct 
   it('pod-sandbox: a namespace that was never pinned dies with its process; ip netns attach pins it too', async () => {
     const lab = findLab('pod-sandbox');
     const start = 'unshare -n sleep 2147483647 </dev/null >/dev/null 2>&1 &\nPAUSE=$!\nfor try in $(seq 50); do [ "$(stat -L -c %i /proc/$PAUSE/ns/net)" != "$(stat -L -c %i /proc/self/ns/net)" ] && break; sleep 0.1; done\nip link add marker type dummy\nip link set marker netns $PAUSE\n';
-    await withLab(lab, async (cluster) => {
-      await runCommands(cluster, { node1: `${start}kill $PAUSE` }, 'unpinned');
-      const unpinned = await gradeStep(lab, 2, cluster);
+    await withLab(lab, async (run) => {
+      await attempt(run, { node1: `${start}kill $PAUSE` });
+      const unpinned = await run.checkStep(2);
       expect(failedNames(unpinned)).toEqual(expect.arrayContaining(['a network namespace named pinned exists']));
       expect(unpinned.checks[0]!.found).toMatch(/no network namespaces|namespaces: /);
-      await runCommands(cluster, { node1: `${start}ip netns attach pinned $PAUSE\nkill $PAUSE` }, 'attached');
-      const attached = await gradeStep(lab, 2, cluster);
+      await attempt(run, { node1: `${start}ip netns attach pinned $PAUSE\nkill $PAUSE` });
+      const attached = await run.checkStep(2);
       expect(failedNames(attached)).toEqual([]);
     });
   });

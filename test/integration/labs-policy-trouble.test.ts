@@ -3,9 +3,8 @@
 // fix-forwarding, fix-shadow). labs.test.ts already checks that each lab fails untouched and
 // passes with its reference solution.
 import { describe, expect, it } from 'vitest';
-import { gradeStep, runCommands } from '../../src/harness/grader.js';
 import { findLab } from '../../src/lab/load.js';
-import { failedNames, gradeWith, withLab } from './lab-bots.js';
+import { failedNames, gradeWith } from './lab-bots.js';
 
 describe('network-policy', () => {
   it('a deny without the conntrack rule also kills the replies to web\'s own connections', async () => {

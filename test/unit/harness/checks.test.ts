@@ -1,10 +1,10 @@
 // Checks against facts captured from a real node (test/fixtures/facts/node1.txt):
-// a fake target answers the facts script with that capture, and other commands as told.
+// a context whose facts come from that capture, and whose exec answers other commands as told.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FactsCache, jsonPath, runCheck, type CheckTarget } from '../../../src/harness/checks.js';
-import { gradeStep } from '../../../src/harness/grader.js';
-import { FACTS_SCRIPT } from '../../../src/observe/facts.js';
+import { jsonPath, runCheck, type CheckContext } from '../../../src/harness/checks.js';
+import { stepReport } from '../../../src/harness/report.js';
+import { FACTS_SCRIPT, gatherFacts } from '../../../src/observe/facts.js';
 import { parseLab } from '../../../src/lab/parse.js';
 import type { Check } from '../../../src/lab/types.js';
 import { AgentTimeoutError, type ExecResult } from '../../../src/vm/agent-client.js';
@@ -12,23 +12,29 @@ import { AgentTimeoutError, type ExecResult } from '../../../src/vm/agent-client
 const node1 = readFileSync(new URL('../../fixtures/facts/node1.txt', import.meta.url), 'utf8');
 const ok = (stdout: string, exitCode = 0): ExecResult => ({ stdout, stderr: '', exitCode, timedOut: false });
 
-function target(commands: Record<string, ExecResult | Error> = {}): CheckTarget {
+function target(commands: Record<string, ExecResult | Error> = {}): CheckContext & { execs: string[] } {
+  const execs: string[] = [];
+  const exec = async (_node: string, command: string) => {
+    execs.push(command);
+    if (command === FACTS_SCRIPT) return ok(node1);
+    const answer = commands[command];
+    if (answer instanceof Error) throw answer;
+    if (!answer) throw new Error(`unexpected command: ${command}`);
+    return answer;
+  };
+  let facts: ReturnType<typeof gatherFacts> | undefined;
   return {
-    async exec(_node, command) {
-      if (command === FACTS_SCRIPT) return ok(node1);
-      const answer = commands[command];
-      if (answer instanceof Error) throw answer;
-      if (!answer) throw new Error(`unexpected command: ${command}`);
-      return answer;
-    },
-    clearCaptures() {},
-    capturedFrames: () => [],
+    execs,
+    exec,
+    facts: (node) => (facts ??= gatherFacts(node, (command) => exec(node, command))),
+    captureCursor: () => ({}),
+    framesSince: () => [],
   };
 }
 
 const base = { node: 'node1', at: 'labs/x/lab.md:1' };
 async function run(check: Check, t = target()) {
-  return runCheck(check, t, new FactsCache(t));
+  return runCheck(check, t);
 }
 
 describe('checks on real facts', () => {
@@ -77,11 +83,21 @@ describe('checks on real facts', () => {
     expect(jsonPath({ a: [{ b: 2 }] }, '$.a[0].b')).toBe(2);
   });
 
-  it('turns a node that does not answer into a failed check with the reason', async () => {
-    const t = target({ 'sysctl -n \'net.ipv4.ip_forward\'': new AgentTimeoutError('node1', 25, 'running: sysctl') });
+  it('reads a sysctl from the facts, with no exec of its own', async () => {
+    const t = target();
     const result = await run({ ...base, name: 'forwarding on', kind: 'sysctl', key: 'net.ipv4.ip_forward', value: '1' }, t);
+    expect(result.passed).toBe(true);
+    expect(t.execs).toEqual([FACTS_SCRIPT]);
+  });
+
+  it('turns a node that does not answer into a failed check with the reason, and marks it as an error', async () => {
+    const t = target({ 'cat /x': new AgentTimeoutError('node1', 25, 'running: cat /x') });
+    const result = await run({ ...base, name: 'x is there', kind: 'command', run: 'cat /x', expect: { exitCode: 0 } }, t);
     expect(result.passed).toBe(false);
-    expect(result.message).toBe('forwarding on: expected forwarding on, found node node1 did not answer within 25 s (running: sysctl)');
+    expect(result.message).toBe('x is there: expected x is there, found node node1 did not answer within 25 s (running: cat /x)');
+    expect(result.error).toBe('node node1 did not answer within 25 s (running: cat /x)');
+    const wrong = await run({ ...base, name: 'n', kind: 'netns', netns: 'pod9', exists: true }, t);
+    expect(wrong.error).toBeUndefined();
   });
 });
 
@@ -106,7 +122,8 @@ steps:
 ## S
 text
 `);
-    const report = await gradeStep(lab, 0, { node: () => ({ exec: (command: string) => target({ hang: new AgentTimeoutError('node1', 25, 'running: hang') }).exec('node1', command) }), clearCaptures() {}, capturedFrames: () => [] }, 1);
+    const context = target({ hang: new AgentTimeoutError('node1', 25, 'running: hang') });
+    const report = stepReport(lab.steps[0]!, await Promise.all(lab.steps[0]!.checks.map((check) => runCheck(check, context))), 1);
     expect(report.checks.map((c) => c.passed)).toEqual([false, true, false]);
     expect(report.score).toBeCloseTo(1 / 3);
     expect(report.hint).toBe('second hint');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CaptureRing } from '../../../src/net/capture.js';
+import { CaptureRing, cursorOf, framesSince } from '../../../src/net/capture.js';
 import { readCaptureFile, readPcap } from '../../../src/net/pcap.js';
 import { readPcapng, writePcapng } from '../../../src/net/pcapng.js';
 
@@ -9,7 +9,7 @@ describe('CaptureRing', () => {
   it('copies frames so later mutation (or transfer) does not change the capture', () => {
     const ring = new CaptureRing({ nowMicros: () => 123 });
     const frame = frameOf(60, 1);
-    ring.record('eth0', frame);
+    ring.record('eth0', frame, 'a', 'b');
     frame.fill(9);
     expect(ring.frames()[0]).toMatchObject({ timestampMicros: 123, interfaceName: 'eth0', originalLength: 60 });
     expect(ring.frames()[0]!.bytes.every((b) => b === 1)).toBe(true);
@@ -17,7 +17,7 @@ describe('CaptureRing', () => {
 
   it('is bounded by count, evicting the oldest', () => {
     const ring = new CaptureRing({ maxFrames: 3 });
-    for (let i = 0; i < 10; i++) ring.record('l', frameOf(20, i));
+    for (let i = 0; i < 10; i++) ring.record('l', frameOf(20, i), 'a', 'b');
     expect(ring.frames().map((f) => f.bytes[0])).toEqual([7, 8, 9]);
     expect(ring.size).toBe(3);
     expect(ring.evicted).toBe(7);
@@ -25,16 +25,16 @@ describe('CaptureRing', () => {
 
   it('is bounded by total bytes', () => {
     const ring = new CaptureRing({ maxFrames: 1000, maxBytes: 1000 });
-    for (let i = 0; i < 50; i++) ring.record('l', frameOf(300, i));
+    for (let i = 0; i < 50; i++) ring.record('l', frameOf(300, i), 'a', 'b');
     expect(ring.totalBytes).toBeLessThanOrEqual(1000);
     expect(ring.frames().map((f) => f.bytes[0])).toEqual([47, 48, 49]);
-    ring.record('l', frameOf(5000, 1)); // larger than the whole budget: not kept, nothing evicted for it
+    ring.record('l', frameOf(5000, 1), 'a', 'b'); // larger than the whole budget: not kept, nothing evicted for it
     expect(ring.size).toBe(3);
   });
 
   it('truncates to the snap length but remembers the original length', () => {
     const ring = new CaptureRing({ snapLength: 64 });
-    ring.record('l', frameOf(1514, 2));
+    ring.record('l', frameOf(1514, 2), 'a', 'b');
     expect(ring.frames()[0]).toMatchObject({ originalLength: 1514 });
     expect(ring.frames()[0]!.bytes.length).toBe(64);
   });
@@ -42,12 +42,48 @@ describe('CaptureRing', () => {
   it('can be paused and cleared', () => {
     const ring = new CaptureRing();
     ring.enabled = false;
-    ring.record('l', frameOf(60, 0));
+    ring.record('l', frameOf(60, 0), 'a', 'b');
     expect(ring.size).toBe(0);
     ring.enabled = true;
-    ring.record('l', frameOf(60, 0));
+    ring.record('l', frameOf(60, 0), 'a', 'b');
     ring.clear();
     expect([ring.size, ring.totalBytes]).toEqual([0, 0]);
+  });
+
+  it('numbers its frames and returns only those after a sequence number', () => {
+    const ring = new CaptureRing();
+    expect(ring.seq).toBe(0);
+    for (let i = 1; i <= 5; i++) ring.record('node1', frameOf(20, i), 'node1:eth0', 'node1');
+    expect(ring.frames().map((f) => f.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(ring.since(3).map((f) => f.bytes[0])).toEqual([4, 5]);
+    expect(ring.since(5)).toEqual([]);
+    expect(ring.since(0)[0]).toMatchObject({ seq: 1, link: 'node1', from: 'node1:eth0', to: 'node1' });
+  });
+
+  it('keeps numbering across eviction and clear, and a stale cursor gets what is still held', () => {
+    const ring = new CaptureRing({ maxFrames: 3, maxBytes: 100 });
+    for (let i = 1; i <= 6; i++) ring.record('l', frameOf(20, i), 'a', 'b');
+    expect(ring.since(1).map((f) => f.seq)).toEqual([4, 5, 6]);
+    expect(ring.since(4).map((f) => f.seq)).toEqual([5, 6]);
+    ring.record('l', frameOf(500, 0), 'a', 'b'); // too big to keep: not numbered, so numbers held stay consecutive
+    ring.record('l', frameOf(20, 7), 'a', 'b');
+    expect(ring.since(6).map((f) => f.seq)).toEqual([7]);
+    ring.clear();
+    ring.record('l', frameOf(20, 8), 'a', 'b');
+    expect(ring.since(7).map((f) => f.seq)).toEqual([8]);
+  });
+
+  it('reads several rings by one cursor, oldest first, and nothing is taken from another reader', () => {
+    let clock = 0;
+    const rings = new Map([['node1', new CaptureRing({ nowMicros: () => ++clock })], ['node2', new CaptureRing({ nowMicros: () => ++clock })]]);
+    rings.get('node1')!.record('node1', frameOf(20, 1), 'node1:eth0', 'node1');
+    const cursor = cursorOf(rings);
+    expect(cursor).toEqual({ node1: 1, node2: 0 });
+    rings.get('node2')!.record('node2', frameOf(20, 2), 'node2:eth0', 'node2');
+    rings.get('node1')!.record('node1', frameOf(20, 3), 'node1', 'node1:eth0');
+    expect(framesSince(rings, cursor).map((f) => [f.link, f.bytes[0]])).toEqual([['node2', 2], ['node1', 3]]);
+    expect(framesSince(rings, {}).length).toBe(3); // a cursor that knows no ring gets all of it
+    expect(framesSince(rings, cursor).length).toBe(2); // reading took nothing away
   });
 });
 

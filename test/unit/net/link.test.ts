@@ -133,14 +133,14 @@ describe('Link', () => {
     expect(link.counters.aToB).toMatchObject({ downDrops: 3, drops: 5 });
   });
 
-  it('captures accepted frames with a direction comment', () => {
+  it('captures accepted frames with their link and direction', () => {
     const capture = new CaptureRing({ nowMicros: () => 1 });
     const a = endpoint('node1');
     const b = endpoint('sw1');
     const link = Link.between(a, b, { name: 'node1-eth0', capture, mtu: 100 });
     a.peer!.deliver(sized(20, 7));
     b.peer!.deliver(sized(200)); // over MTU: never on the wire, so not captured
-    expect(capture.frames()).toMatchObject([{ interfaceName: 'node1-eth0', comment: 'node1 -> sw1', originalLength: 34 }]);
+    expect(capture.frames()).toMatchObject([{ seq: 1, link: 'node1-eth0', interfaceName: 'node1-eth0', from: 'node1', to: 'sw1', originalLength: 34 }]);
     expect(link.counters.bToA.mtuDrops).toBe(1);
   });
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CapturedFrame } from '../../../src/net/capture.js';
+import type { PacketRecord } from '../../../src/net/capture.js';
 import { decodeFrame, findLayer, findLayers, vniList } from '../../../src/net/decode/index.js';
 import { writePcapng } from '../../../src/net/pcapng.js';
 import { arp, be16, BROADCAST, bytes, dnsAResponse, dnsQuery, ethernet, icmpEcho, ipFrame, tcp, udp, vxlan } from './frames.js';
@@ -17,7 +17,7 @@ const workDir = mkdtempSync(join(tmpdir(), 'podwire-tshark-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 /** Runs tshark over frames written by writePcapng; one array of field values per packet. */
-function tsharkFields(frames: CapturedFrame[], fields: string[], name: string): string[][] {
+function tsharkFields(frames: PacketRecord[], fields: string[], name: string): string[][] {
   const path = join(workDir, `${name}.pcapng`);
   writeFileSync(path, writePcapng(frames));
   const output = execFileSync('tshark', ['-r', path, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], {
@@ -27,7 +27,7 @@ function tsharkFields(frames: CapturedFrame[], fields: string[], name: string): 
   return output.replace(/\n$/, '').split('\n').map((line) => line.split('\t'));
 }
 
-const capture = (bytes: Uint8Array, interfaceName: string, timestampMicros: number): CapturedFrame => ({
+const capture = (bytes: Uint8Array, interfaceName: string, timestampMicros: number): PacketRecord => ({
   timestampMicros,
   interfaceName,
   bytes,

@@ -214,7 +214,7 @@ describe('LearningSwitch', () => {
     const { ports } = threePortSwitch({ capture });
     const f = frame(BROADCAST, MAC.a);
     ports[0]!.deliver(f);
-    expect(capture.frames()).toMatchObject([{ interfaceName: 'sw/p0', timestampMicros: 5, originalLength: 60 }]);
+    expect(capture.frames()).toMatchObject([{ link: 'sw/p0', from: 'p0', to: 'sw', timestampMicros: 5, originalLength: 60 }]);
     expect(capture.frames()[0]!.bytes).not.toBe(f);
   });
 

@@ -2,10 +2,10 @@
 // ARP, ICMP, 802.1Q, VXLAN VNI 42, IP-in-IP, DNS and TCP, all on node1's link.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { CapturedFrame } from '../../../src/net/capture.js';
+import { CaptureRing, framesSince } from '../../../src/net/capture.js';
 import { readPcapng } from '../../../src/net/pcapng.js';
 import {
-  CaptureCollector, filterProblem, filterRows, followPacket, formatTime, frameLayers, framesAfter, hexDump, toRow, type CaptureRow,
+  CaptureCollector, filterProblem, filterRows, followPacket, formatTime, frameLayers, hexDump, toRow, type CaptureRow,
 } from '../../../src/ui/capture-model.js';
 
 const file = readPcapng(new Uint8Array(readFileSync(new URL('../../fixtures/frames/real-frames.pcapng', import.meta.url))));
@@ -102,36 +102,57 @@ describe('the detail pane', () => {
 });
 
 describe('CaptureCollector', () => {
-  const ring = (list: CapturedFrame[]) => ({ frames: () => list });
+  // Real rings, as a cluster has them: one per link, each numbering its own frames.
+  const linkRings = () => {
+    let clock = 0;
+    const rings = new Map([['node1', new CaptureRing({ nowMicros: () => ++clock })], ['node2', new CaptureRing({ nowMicros: () => ++clock })]]);
+    const put = (link: string, n: number, from = 0) => {
+      for (const f of frames.slice(from, from + n)) rings.get(link)!.record(link, f.bytes, `${link}:eth0`, link);
+    };
+    return { rings, put, source: { framesSince: (cursor: Record<string, number>) => framesSince(rings, cursor) } };
+  };
 
-  it('reads only new frames from each ring, merged in time order, and keeps the newest', () => {
-    const a = frames.slice(0, 10).map((f) => ({ ...f, interfaceName: 'node1' }));
-    const b = frames.slice(0, 10).map((f) => ({ ...f, interfaceName: 'node2', timestampMicros: f.timestampMicros + 1 }));
-    const rings = new Map([['node1', ring(a)], ['node2', ring(b)]]);
+  it('asks only for frames after its cursor, merges the links in time order, and keeps the newest', () => {
+    const { rings, put, source } = linkRings();
+    put('node1', 10);
+    put('node2', 10);
+    const asked: Record<string, number>[] = [];
+    const spy = { framesSince: (cursor: Record<string, number>) => { asked.push({ ...cursor }); return source.framesSince(cursor); } };
     const collector = new CaptureCollector(15);
-    expect(collector.poll(rings)).toBe(true);
+    expect(collector.poll(spy)).toBe(true);
     expect(collector.rows.length).toBe(15);
     expect(collector.rows.map((r) => r.time)).toEqual([...collector.rows.map((r) => r.time)].sort((x, y) => x - y));
-    expect(collector.poll(rings)).toBe(false);
-    a.push({ ...frames[10]!, interfaceName: 'node1' });
-    expect(collector.poll(rings)).toBe(true);
-    expect(collector.rows.at(-1)!.frame).toBe(a[10]);
+    expect(collector.poll(spy)).toBe(false);
+    expect(asked.at(-1)).toEqual({ node1: 10, node2: 10 });
+    put('node1', 1, 10);
+    expect(collector.poll(spy)).toBe(true);
+    expect(collector.rows.at(-1)!.frame).toBe(rings.get('node1')!.since(10)[0]);
+    expect(collector.rows.at(-1)).toMatchObject({ link: 'node1', from: 'node1:eth0', to: 'node1', direction: 'node1:eth0 -> node1' });
     expect(new Set(collector.rows.map((r) => r.seq)).size).toBe(15);
   });
 
   it('forgets what it had on clear and does not read it again', () => {
-    const a = frames.slice(0, 5);
+    const { put, source } = linkRings();
+    put('node1', 5);
     const collector = new CaptureCollector();
-    collector.poll(new Map([['node1', ring(a)]]));
-    collector.clear(a[4]!.timestampMicros);
+    collector.poll(source);
+    collector.clear(source.framesSince({}).at(-1)!.timestampMicros);
     expect(collector.rows).toEqual([]);
-    expect(collector.poll(new Map([['node1', ring(a)]]))).toBe(false);
+    expect(collector.poll(source)).toBe(false);
   });
 
-  it('falls back to time when the last frame seen was evicted', () => {
-    expect(framesAfter(frames.slice(5, 10), frames[3]).length).toBe(5);
-    expect(framesAfter(frames.slice(0, 10), frames[7])).toEqual(frames.slice(8, 10));
-    expect(framesAfter(frames.slice(0, 3), undefined).length).toBe(3);
+  it('loses nothing when two collectors read the same rings', () => {
+    const { put, source } = linkRings();
+    const panel = new CaptureCollector();
+    const other = new CaptureCollector();
+    put('node1', 4);
+    panel.poll(source);
+    other.poll(source);
+    put('node2', 3);
+    other.poll(source);
+    panel.poll(source);
+    expect(panel.rows.length).toBe(7);
+    expect(other.rows.length).toBe(7);
   });
 });
 
@@ -150,7 +171,8 @@ describe('follow this packet', () => {
     const same = (row: CaptureRow, link: string, direction: string, ttlDrop: number, seq: number) => {
       const bytes = row.frame.bytes.slice();
       bytes[22] = bytes[22]! - ttlDrop; // the outer IPv4 TTL (the checksum does not matter here)
-      return toRow({ ...row.frame, bytes, interfaceName: link, comment: direction }, seq);
+      const [from, to] = direction.split(' -> ') as [string, string];
+      return toRow({ ...row.frame, bytes, interfaceName: link, seq, link, from, to }, seq);
     };
     const hops = followPacket([
       same(vxlanEcho, 'node2', 'node2 -> node2:eth0', 1, 3000),

@@ -1,0 +1,253 @@
+// LabRun: one lab's life on any host (Node worker_threads or the page's Web Workers).
+// It opens the lab's cluster (from the base snapshot with the lab's setup, or from
+// saved states), runs commands on its nodes, checks steps, resets, keeps node facts
+// fresh for whoever asks (checks and the topology view alike), reads the captures by
+// cursor, saves the nodes' states and closes. The CLI, the web app, the solution bots
+// and the benchmarks all drive a lab through it; nothing else needs the cluster.
+import type { CaptureCursor, CapturedFrame } from '../net/capture.js';
+import type { Lab, NodeCommands } from '../lab/types.js';
+import { gatherFacts, type NodeFacts } from '../observe/facts.js';
+import type { ExecOptions, ExecResult } from '../vm/agent-client.js';
+import { Cluster } from '../vm/cluster.js';
+import type { BootAssets } from '../vm/emulator.js';
+import type { WorkerHost } from '../vm/node.js';
+import { runCheck, type CheckContext, type CheckResult } from './checks.js';
+import { labReport, stepReport, type LabReport, type StepReport } from './report.js';
+import { scriptFailure, ScriptError, strictScript } from './scripts.js';
+
+export interface LabRunOptions {
+  host: WorkerHost;
+  /** The firmware and the base snapshot every node starts from. */
+  assets: BootAssets;
+  /** Saved states per node (gzipped or raw): the nodes continue from them, and no setup runs. */
+  states?: Record<string, ArrayBuffer>;
+  onStatus?: (status: string) => void;
+}
+
+export interface ApplyOptions {
+  /** Stop at the first failing line and throw a ScriptError (setup and solutions); off for a learner's commands, which run as typed. */
+  strict?: boolean;
+  /** Seconds per node's script. */
+  timeout?: number;
+}
+
+export interface GradeOptions {
+  /** 1-based step to grade alone; by default every step. */
+  step?: number;
+  /** Apply the reference solution of each step before grading it. */
+  solution?: boolean;
+  /** The learner's commands per node, applied before the step graded (or before the first step). */
+  commands?: NodeCommands;
+  onProgress?: (message: string) => void;
+}
+
+/** How long gathered facts stay good when nothing ran on the node: things change on their own (timers, background jobs). */
+const FACTS_FRESH_MS = 2000;
+
+interface CachedFacts { facts: Promise<NodeFacts>; generation: number; at: number }
+
+export class LabRun {
+  private readonly factsCache = new Map<string, CachedFacts>();
+  /** Bumped on every command or keystroke a node gets: facts gathered before are stale. */
+  private readonly generations = new Map<string, number>();
+
+  private constructor(readonly lab: Lab, private readonly cluster: Cluster) {}
+
+  /** Bring the lab's nodes up: from saved states if given, else from the base snapshot, then the lab's setup. */
+  static async open(lab: Lab, options: LabRunOptions): Promise<LabRun> {
+    options.onStatus?.(options.states ? 'restoring the saved nodes' : 'starting the nodes');
+    const cluster = await Cluster.up(lab.topology, options.host, options.assets, options.states);
+    const run = new LabRun(lab, cluster);
+    if (options.states) return run;
+    try {
+      options.onStatus?.('running the lab setup');
+      await run.setup();
+    } catch (error) {
+      await run.close();
+      throw error;
+    }
+    return run;
+  }
+
+  /** A LabRun over a cluster someone else brought up (it takes the cluster over). */
+  static over(lab: Lab, cluster: Cluster): LabRun {
+    return new LabRun(lab, cluster);
+  }
+
+  get nodeNames(): string[] {
+    return [...this.cluster.nodes.keys()];
+  }
+
+  /** The links whose frames are captured, by name. */
+  get links(): string[] {
+    return [...this.cluster.captures.keys()];
+  }
+
+  // ------------------------------------------------------------- running commands
+
+  /** Run a command on a node: the one way in. */
+  exec(node: string, command: string, options?: ExecOptions): Promise<ExecResult> {
+    this.touch(node);
+    return this.cluster.node(node).exec(command, options);
+  }
+
+  /** Keystrokes for a node's console (the learner's terminal). */
+  type(node: string, text: string): void {
+    this.touch(node);
+    this.cluster.node(node).type(text);
+  }
+
+  onConsole(node: string, listener: (text: string) => void): () => void {
+    return this.cluster.node(node).onConsole(listener);
+  }
+
+  /**
+   * Run a script per node, all nodes at once. Strict (the default): the first failing line
+   * stops a script, and a ScriptError names the node, the line and its stderr. Not strict: a
+   * learner's commands run on as a terminal would; the result per node comes back.
+   */
+  async apply(commands: NodeCommands, what: string, options: ApplyOptions = {}): Promise<Record<string, ExecResult>> {
+    const strict = options.strict ?? true;
+    const results: Record<string, ExecResult> = {};
+    const failures = await Promise.all(Object.entries(commands).map(async ([node, script]) => {
+      const result = await this.exec(node, strict ? strictScript(script) : script, { timeout: options.timeout ?? 120 });
+      results[node] = result;
+      return strict ? scriptFailure(what, node, script, result) : undefined;
+    }));
+    const failure = failures.find((f): f is ScriptError => f !== undefined);
+    if (failure) throw failure;
+    return results;
+  }
+
+  /** The lab's setup, on every node or only on those named. */
+  async setup(nodes = this.nodeNames): Promise<void> {
+    await this.apply(only(this.lab.setup, nodes), `the setup of lab ${this.lab.id}`);
+  }
+
+  /** The reference solutions of steps `from` to `upTo` (0-based, `upTo` excluded), in order. */
+  async applySolutions(upTo: number, options: { from?: number; nodes?: string[] } = {}): Promise<void> {
+    for (const [index, step] of this.lab.steps.entries()) {
+      if (index < (options.from ?? 0) || index >= upTo) continue;
+      await this.apply(only(step.solution, options.nodes ?? this.nodeNames), `the solution of step '${step.id}'`);
+    }
+  }
+
+  // ------------------------------------------------------------- resets
+
+  /** A node as it was when the lab started: the base snapshot, then the lab's setup for it. */
+  async resetNode(name: string): Promise<void> {
+    this.touch(name);
+    await this.cluster.node(name).reset();
+    await this.setup([name]);
+  }
+
+  /** Every node as it was when step `index` (0-based) began: fresh nodes, the setup, then the solutions of the steps before it. */
+  async resetToStep(index: number): Promise<void> {
+    for (const name of this.nodeNames) this.touch(name);
+    await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
+    await this.setup();
+    await this.applySolutions(index);
+  }
+
+  /** Every node (or those given) back to saved states of its own (see save). */
+  async restore(states: Record<string, ArrayBuffer>): Promise<void> {
+    await Promise.all(Object.entries(states).map(async ([name, state]) => {
+      this.touch(name);
+      await this.cluster.node(name).restore(state);
+    }));
+  }
+
+  /** Each node's state now; `gzip` for ones to keep (about a third of the size). */
+  async save(options: { gzip?: boolean } = {}): Promise<Record<string, ArrayBuffer>> {
+    const states: Record<string, ArrayBuffer> = {};
+    await Promise.all(this.nodeNames.map(async (name) => { states[name] = await this.cluster.node(name).snapshot(options); }));
+    return states;
+  }
+
+  // ------------------------------------------------------------- looking
+
+  /** The node's facts: gathered in one exec, and shared until a command or keystroke reaches the node or they grow old. */
+  facts(node: string): Promise<NodeFacts> {
+    const generation = this.generations.get(node) ?? 0;
+    const cached = this.factsCache.get(node);
+    if (cached && cached.generation === generation && performance.now() - cached.at < FACTS_FRESH_MS) return cached.facts;
+    const facts = gatherFacts(node, (command, options) => this.cluster.node(node).exec(command, options));
+    const entry = { facts, generation, at: performance.now() };
+    this.factsCache.set(node, entry);
+    facts.catch(() => { if (this.factsCache.get(node) === entry) this.factsCache.delete(node); });
+    return facts;
+  }
+
+  captureCursor(): CaptureCursor {
+    return this.cluster.captureCursor();
+  }
+
+  framesSince(cursor: CaptureCursor): CapturedFrame[] {
+    return this.cluster.framesSince(cursor);
+  }
+
+  // ------------------------------------------------------------- grading
+
+  /**
+   * Check step `index` (0-based) as the nodes are now. Every check starts at once: checks on
+   * different nodes run side by side, those on one node queue at its agent, and facts are
+   * gathered once per node. `attempt` picks which of the step's hints comes next.
+   */
+  async checkStep(index: number, attempt = 0): Promise<StepReport> {
+    const step = this.lab.steps[index];
+    if (!step) throw new Error(`lab ${this.lab.id} has no step ${index + 1} (it has ${this.lab.steps.length})`);
+    // Facts fresh for this round: whatever was cached may predate the learner's last command.
+    for (const node of new Set(step.checks.map((c) => c.node))) this.factsCache.delete(node);
+    const context: CheckContext = {
+      facts: (node) => this.facts(node),
+      // A check looks; it does not count as a command that makes the facts stale.
+      exec: (node, command, options) => this.cluster.node(node).exec(command, options),
+      captureCursor: () => this.captureCursor(),
+      framesSince: (cursor) => this.framesSince(cursor),
+    };
+    const checks: CheckResult[] = await Promise.all(step.checks.map((check) => runCheck(check, context)));
+    return stepReport(step, checks, attempt);
+  }
+
+  /** Grade the lab as a course pipeline does: the learner's commands or the reference solutions, then each step's checks. */
+  async grade(options: GradeOptions = {}): Promise<LabReport> {
+    const started = Date.now();
+    const steps = this.lab.steps;
+    if (options.step !== undefined && (options.step < 1 || options.step > steps.length)) {
+      throw new Error(`lab ${this.lab.id} has no step ${options.step} (it has ${steps.length})`);
+    }
+    const last = options.step ?? steps.length;
+    const reports: StepReport[] = [];
+    if (options.commands) {
+      options.onProgress?.('applying your commands');
+      const results = await this.apply(options.commands, 'your commands', { strict: false });
+      for (const [node, result] of Object.entries(results)) {
+        if (result.exitCode !== 0) options.onProgress?.(`your commands on ${node} ended with exit code ${result.exitCode}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-2).join(' | ')}` : ''}`);
+      }
+    }
+    for (let index = 0; index < last; index++) {
+      const step = steps[index]!;
+      if (options.solution) {
+        options.onProgress?.(`applying the solution of step ${index + 1}: ${step.title}`);
+        await this.applySolutions(index + 1, { from: index });
+      }
+      if (options.step !== undefined && index + 1 !== options.step) continue;
+      options.onProgress?.(`checking step ${index + 1}: ${step.title}`);
+      reports.push(await this.checkStep(index));
+    }
+    return labReport(this.lab, reports, { solutionApplied: options.solution ?? false, durationMs: Date.now() - started });
+  }
+
+  async close(): Promise<void> {
+    this.factsCache.clear();
+    await this.cluster.down();
+  }
+
+  private touch(node: string): void {
+    this.generations.set(node, (this.generations.get(node) ?? 0) + 1);
+  }
+}
+
+function only(commands: NodeCommands, nodes: string[]): NodeCommands {
+  return Object.fromEntries(Object.entries(commands).filter(([node]) => nodes.includes(node)));
+}
