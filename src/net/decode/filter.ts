@@ -2,7 +2,7 @@
 // layer, so a pod IP matches whether it is the outer packet or inside a VXLAN/IP-in-IP tunnel.
 
 import { parseCidr, prefixMask, tryParseIpv4 } from '../addr.js';
-import type { DecodedFrame, DecodedLayer } from './index.js';
+import type { DecodedFrame, DecodedLayer } from './frame.js';
 
 export interface FrameFilter {
   /** An IPv4/IPv6 address, a MAC, or an IPv4 CIDR such as "10.244.1.0/24". */

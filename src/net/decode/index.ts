@@ -10,36 +10,12 @@ import { decodeIpv4, type Ipv4Layer } from './ipv4.js';
 import { decodeIpv6, type Ipv6Layer } from './ipv6.js';
 import { hexToBytes } from './read.js';
 import { decodeTcp, type TcpLayer } from './tcp.js';
+import type { DecodedFrame, DecodedLayer, LayerOf } from './frame.js';
 import type { DataLayer, LayerBase, MalformedLayer, ProtocolName } from './types.js';
 import { decodeUdp, type UdpLayer } from './udp.js';
 import { decodeVxlan, VXLAN_PORTS, type VxlanLayer } from './vxlan.js';
 
-export type DecodedLayer =
-  | EthernetLayer
-  | ArpLayer
-  | Ipv4Layer
-  | Ipv6Layer
-  | IcmpLayer
-  | Icmpv6Layer
-  | UdpLayer
-  | TcpLayer
-  | DnsLayer
-  | VxlanLayer
-  | DataLayer
-  | MalformedLayer;
-
-export type LayerOf<P extends ProtocolName> = Extract<DecodedLayer, { protocol: P }>;
-
-export interface DecodedFrame {
-  readonly length: number;
-  /** Outermost first; a malformed layer, if any, is last. */
-  readonly layers: readonly DecodedLayer[];
-  /** Info-column line: the summary of the innermost meaningful layer. */
-  readonly summary: string;
-  /** Layer names joined by ':', like Wireshark's frame.protocols. */
-  readonly protocols: string;
-  readonly malformed: boolean;
-}
+export type { DecodedFrame, DecodedLayer, LayerOf } from './frame.js';
 
 /** Tunnels inside tunnels are legal; garbage that keeps "looking like" one must still stop. */
 const MAX_LAYERS = 24;
