@@ -6,9 +6,8 @@
 // browser itself reports it.
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { launchBrowser } from '../../test/e2e/browser.js';
-import { waitForTerminals } from '../../test/e2e/page.js';
 import { loadLabs } from '../lab/load.js';
+import { launchBrowser, waitForTerminals } from './chromium.js';
 import { serveStatic } from './static-server.js';
 
 export interface BrowserFigures {

@@ -2,13 +2,7 @@
 // press Check, read what the page shows.
 import type { Page } from 'playwright-core';
 
-/** Wait until the lab view has its terminals and the node's shell shows a prompt (its terminal must be on screen). */
-export async function waitForTerminals(page: Page, node = 'node1', timeout = 240_000): Promise<void> {
-  await page.waitForSelector(`[data-testid="terminal-${node}"][data-ready]`, { timeout, state: 'attached' });
-  // A terminal in a hidden tab draws nothing: show it.
-  if (!(await page.locator(`[data-testid="terminal-${node}"]`).isVisible())) await page.click(`[data-testid="tab-${node}"]`);
-  await page.waitForFunction((name) => /root@\S+:.*#/.test(document.querySelector(`[data-testid="terminal-${name}"] .xterm-rows`)?.textContent ?? ''), node, { timeout });
-}
+export { waitForTerminals } from '../../src/cli/chromium.js';
 
 export async function terminalText(page: Page, node: string): Promise<string> {
   return page.evaluate((name) => {

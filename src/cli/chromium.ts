@@ -1,0 +1,24 @@
+// Debian's chromium driven by playwright-core (which brings no browser of its own), and
+// waiting for a node's shell in the web lab: what the browser benchmark needs, and what
+// the browser tests (test/e2e) share with it.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export function chromiumPath(): string {
+  for (const candidate of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+    if (candidate && existsSync(candidate)) return candidate;
+  }
+  throw new Error('no chromium found: install Debian\'s chromium (scripts/test.sh does) or set CHROMIUM_PATH');
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+/** Wait until the lab view has its terminals and the node's shell shows a prompt (its terminal must be on screen). */
+export async function waitForTerminals(page: Page, node = 'node1', timeout = 240_000): Promise<void> {
+  await page.waitForSelector(`[data-testid="terminal-${node}"][data-ready]`, { timeout, state: 'attached' });
+  // A terminal in a hidden tab draws nothing: show it.
+  if (!(await page.locator(`[data-testid="terminal-${node}"]`).isVisible())) await page.click(`[data-testid="tab-${node}"]`);
+  await page.waitForFunction((name) => /root@\S+:.*#/.test(document.querySelector(`[data-testid="terminal-${name}"] .xterm-rows`)?.textContent ?? ''), node, { timeout });
+}
