@@ -11,7 +11,7 @@ import type { ExecOptions, ExecResult } from '../vm/agent-client.js';
 import { Cluster } from '../vm/cluster.js';
 import type { BootAssets } from '../vm/emulator.js';
 import type { WorkerHost } from '../vm/node.js';
-import { runCheck, type CheckContext, type CheckResult } from './checks.js';
+import { runCheck, type CheckContext, type CheckResult } from '../checks/index.js';
 import { labReport, stepReport, type LabReport, type StepReport } from './report.js';
 import { scriptFailure, ScriptError, strictScript } from './scripts.js';
 

@@ -3,7 +3,7 @@
 // check that could not run (a hung node, a timeout) fails with a message and `error`
 // set, and the others still count.
 import type { Lab, Step } from '../lab/types.js';
-import type { CheckResult } from './checks.js';
+import type { CheckResult } from '../checks/index.js';
 
 export interface StepReport {
   id: string;

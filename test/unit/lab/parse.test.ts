@@ -68,10 +68,10 @@ describe('lab files', () => {
   const cases: [string, string, number, RegExp][] = [
     ['no front matter', 'hello\n', 1, /starts with '---'/],
     ['front matter never closed', '---\nid: x\n', 1, /not closed/],
-    ['YAML syntax error', good.replace('title: Tiny', 'title: [Tiny'), 4, /YAML/],
+    ['YAML syntax error, on the line of the bracket never closed', good.replace('title: Tiny', 'title: [Tiny'), 3, /YAML/],
     ['unknown field', good.replace('level: beginner', 'level: beginner\ncolour: red'), 6, /unknown field 'colour'/],
     ['missing title', good.replace('title: Tiny\n', ''), 2, /missing 'title'/],
-    ['bad level', good.replace('level: beginner', 'level: expert'), 5, /level 'expert' must be one of/],
+    ['bad level', good.replace('level: beginner', 'level: expert'), 5, /'level' must be one of: beginner, intermediate, advanced \(not "expert"\)/],
     ['unknown node in a check', good.replace('        node: node1', '        node: node7'), 14, /unknown node 'node7' \(the topology has: node1\)/],
     ['unknown node in a solution', good.replace('      node1: ip netns', '      nodeX: ip netns'), 18, /unknown node 'nodeX'/],
     ['two kinds in one check', good.replace('        netns: { name: pod }', '        netns: { name: pod }\n        ping: { to: 1.2.3.4 }'), 13, /one kind, this one has netns and ping/],

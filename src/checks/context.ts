@@ -1,0 +1,16 @@
+// What a check needs of a running lab, and nothing more. The lab run (one per lab,
+// on any host) implements it; unit tests implement it over recorded facts.
+import type { CaptureCursor, CapturedFrame } from '../net/capture.js';
+import type { NodeFacts } from '../observe/facts-types.js';
+import type { ExecOptions, ExecResult } from '../vm/agent-client.js';
+
+export type { CaptureCursor, CapturedFrame, ExecOptions, ExecResult, NodeFacts };
+
+export interface CheckContext {
+  /** The node's facts for this round of checks, gathered once per node and shared. */
+  facts(node: string): Promise<NodeFacts>;
+  exec(node: string, command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Where the capture stream is now; frames after it come from framesSince. */
+  captureCursor(): CaptureCursor;
+  framesSince(cursor: CaptureCursor): CapturedFrame[];
+}

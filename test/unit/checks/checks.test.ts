@@ -1,0 +1,214 @@
+// Every check kind through runCheck, on facts captured from a real node
+// (test/fixtures/facts/node1.txt) and on recorded command output.
+import { describe, expect, it } from 'vitest';
+import { jsonPath, runCheck, type Check } from '../../../src/checks/index.js';
+import { ethernet, icmpEcho, ipv4, udp, vxlan } from '../net/frames.js';
+import type { CapturedFrame } from '../../../src/net/capture.js';
+import { stepReport } from '../../../src/harness/report.js';
+import { parseLab } from '../../../src/lab/parse.js';
+import { AgentTimeoutError } from '../../../src/vm/agent-client.js';
+import { ok, recordedContext, type RecordedNode } from './context.js';
+
+const base = { node: 'node1', at: 'labs/x/lab.md:1' };
+const run = (check: Check, recorded?: RecordedNode) => runCheck(check, recordedContext(recorded));
+
+describe('checks on real facts', () => {
+  it('finds the pod address the CNI plugin gave, and names what it found when the range is wrong', async () => {
+    expect((await run({ ...base, name: 'a', kind: 'address', netns: 'pod1', dev: 'eth0', in: '10.244.1.0/24' })).passed).toBe(true);
+    const wrong = await run({ ...base, name: 'pod1 in 10.244.9.0/24', kind: 'address', netns: 'pod1', in: '10.244.9.0/24' });
+    expect(wrong.passed).toBe(false);
+    expect(wrong.message).toMatch(/^pod1 in 10\.244\.9\.0\/24: expected an IPv4 address in 10\.244\.9\.0\/24 in netns pod1, found 10\.244\.1\.\d+\/24 on eth0/);
+  });
+
+  it('checks routes by destination and gateway', async () => {
+    expect((await run({ ...base, name: 'r', kind: 'route', netns: 'pod1', destination: 'default', via: '10.244.1.1' })).passed).toBe(true);
+    const wrong = await run({ ...base, name: 'r', kind: 'route', netns: 'pod1', destination: 'default', via: '10.244.1.254' });
+    expect(wrong.found).toMatch(/the route is default via 10\.244\.1\.1 dev eth0/);
+  });
+
+  it('checks links: type, state, master, VNI', async () => {
+    expect((await run({ ...base, name: 'l', kind: 'link', link: 'cni0', type: 'bridge', up: true })).passed).toBe(true);
+    expect((await run({ ...base, name: 'l', kind: 'link', link: 'flannel.1', type: 'vxlan', vni: 1, mtu: 1450 })).passed).toBe(true);
+    expect((await run({ ...base, name: 'l', kind: 'link', link: 'flannel.1', vni: 42 })).found).toBe('flannel.1 is VNI 1');
+    expect((await run({ ...base, name: 'l', kind: 'link', link: 'vxlan0' })).found).toMatch(/^links: lo, eth0, .*flannel\.1/);
+  });
+
+  it('checks iptables rules, policies and absence', async () => {
+    expect((await run({ ...base, name: 'i', kind: 'iptables', table: 'nat', chain: 'KUBE-SEP-4T4VKGZTL4UJZ3KS', rule: 'DNAT --to-destination 10\\.244\\.1\\.2:8080', exists: true })).passed).toBe(true);
+    expect((await run({ ...base, name: 'i', kind: 'iptables', table: 'filter', chain: 'FORWARD', policy: 'ACCEPT', exists: true })).passed).toBe(true);
+    const gone = await run({ ...base, name: 'i', kind: 'iptables', table: 'nat', chain: 'KUBE-SERVICES', rule: 'KUBE-SVC-', exists: false });
+    expect(gone.passed).toBe(false);
+    expect(gone.found).toMatch(/^found: -A KUBE-SERVICES -d 10\.96\.0\.20\/32/);
+  });
+
+  it('checks namespaces, host-local leases and sysctls (from the facts, no extra command)', async () => {
+    expect((await run({ ...base, name: 'n', kind: 'netns', netns: 'pod2', exists: true })).passed).toBe(true);
+    expect((await run({ ...base, name: 'n', kind: 'netns', netns: 'pod9', exists: true })).found).toBe('namespaces: pod1, pod2');
+    expect((await run({ ...base, name: 'p', kind: 'ipam', network: 'cbr0', leases: 2 })).passed).toBe(true);
+    expect((await run({ ...base, name: 'p', kind: 'ipam', network: 'cbr0', leases: 0 })).found).toMatch(/^2 lease\(s\): 10\.244\.1\.\d+, 10\.244\.1\.\d+$/);
+    const context = recordedContext();
+    const forwarding = await runCheck({ ...base, name: 's', kind: 'sysctl', key: 'net.ipv4.ip_forward', value: '1' }, context);
+    expect(forwarding.passed).toBe(true);
+    expect(context.executed).toHaveLength(1);
+  });
+
+  it('checks a command: exit code, output, several patterns and a JSON path', async () => {
+    const recorded = { commands: { 'cat r.json': ok('{"ips":[{"address":"10.244.1.7/24"}]}'), false: ok('', 1), 'cat resolv.conf': ok('search a\nnameserver 10.96.0.10\n') } };
+    expect((await run({ ...base, name: 'c', kind: 'command', run: 'cat r.json', expect: { json: { path: '$.ips[0].address', matches: '^10\\.244\\.1\\.' } } }, recorded)).passed).toBe(true);
+    const failed = await run({ ...base, name: 'c', kind: 'command', run: 'false', expect: { exitCode: 0 } }, recorded);
+    expect(failed.message).toBe('c: expected `false` gives exit code 0, found exit code 1');
+    expect((await run({ ...base, name: 'c', kind: 'command', run: 'cat resolv.conf', expect: { stdout: ['^nameserver 10\\.96\\.0\\.10$', '^search a$'] } }, recorded)).passed).toBe(true);
+    const oneMissing = await run({ ...base, name: 'c', kind: 'command', run: 'cat resolv.conf', expect: { stdout: ['^search a$', '^options ndots:5$'] } }, recorded);
+    expect(oneMissing.passed).toBe(false);
+    expect(oneMissing.expected).toBe('`cat resolv.conf` gives output matching /^search a$/ and /^options ndots:5$/');
+    expect(jsonPath({ a: [{ b: 2 }] }, '$.a[0].b')).toBe(2);
+  });
+});
+
+describe('a node that fails', () => {
+  it('is a failed check with `error` set, not a wrong answer', async () => {
+    const result = await run(
+      { ...base, name: 'forwarding', kind: 'command', run: 'sysctl -n net.ipv4.ip_forward', expect: { stdout: ['^1$'] } },
+      { commands: { 'sysctl -n net.ipv4.ip_forward': new AgentTimeoutError('node1', 25, 'running: sysctl') } },
+    );
+    expect(result.passed).toBe(false);
+    expect(result.error).toBe('node node1 did not answer within 25 s (running: sysctl)');
+    expect(result.message).toBe('forwarding: could not be checked on node1: node node1 did not answer within 25 s (running: sysctl)');
+  });
+
+  it('leaves `error` unset when the check ran and the answer was wrong', async () => {
+    const result = await run({ ...base, name: 'n', kind: 'netns', netns: 'pod9', exists: true });
+    expect(result.passed).toBe(false);
+    expect(result).not.toHaveProperty('error');
+  });
+});
+
+describe('regular expressions from labs', () => {
+  it('cannot hang the grader: ^(a+)+$ against 40 a\'s and a ! returns, through the command check', async () => {
+    const output = `${'a'.repeat(48)}!`;
+    const result = await run({ ...base, name: 'redos', kind: 'command', run: 'echo', expect: { stdout: ['^(a+)+$'] } }, { commands: { echo: ok(output) } });
+    expect(result.passed).toBe(false);
+    expect(result.found).toContain('aaaa');
+  });
+
+  it('cannot hang the grader through an iptables rule pattern either', async () => {
+    const result = await run({ ...base, name: 'redos', kind: 'iptables', table: 'filter', chain: 'FORWARD', rule: '^(.+)+KUBE-NOPE$', exists: true });
+    expect(result.passed).toBe(false);
+  });
+});
+
+describe('failure messages that make the point', () => {
+  it('shows the output lines nearest to the expected text, not the first characters', async () => {
+    const links = [
+      '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000',
+      '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00 promiscuity 0 minmtu 0 maxmtu 0 addrgenmode eui64 numtxqueues 1 numrxqueues 1',
+      '2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP mode DEFAULT group default qlen 1000',
+      '    link/ether 02:50:00:00:00:01 brd ff:ff:ff:ff:ff:ff promiscuity 0 minmtu 68 maxmtu 65535 addrgenmode eui64 numtxqueues 1',
+      '5: flannel.1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UNKNOWN mode DEFAULT group default',
+      '    link/ether 0a:58:0a:f4:01:00 brd ff:ff:ff:ff:ff:ff promiscuity 0 minmtu 68 maxmtu 65535 vxlan id 1 local 10.0.0.11 dev eth0 srcport 0 0 dstport 8472 nolearning ttl auto ageing 300',
+    ].join('\n');
+    const result = await run({ ...base, name: 'port', kind: 'command', run: 'ip -d link', expect: { stdout: ['vxlan id 1 .*dstport 4789'] } }, { commands: { 'ip -d link': ok(links) } });
+    expect(result.passed).toBe(false);
+    expect(result.found).toContain('dstport 8472');
+    expect(result.found).toMatch(/^output: 6 lines, nearest: /);
+    expect(result.found).not.toContain('LOOPBACK');
+  });
+
+  it('shows the rules of the chain nearest to an iptables pattern that matched nothing', async () => {
+    const result = await run({ ...base, name: 'dnat', kind: 'iptables', table: 'nat', chain: 'KUBE-SEP-4T4VKGZTL4UJZ3KS', rule: '-j DNAT --to-destination 10\\.244\\.1\\.9:8080', exists: true });
+    expect(result.passed).toBe(false);
+    expect(result.found).toMatch(/^2 rule\(s\) in KUBE-SEP-4T4VKGZTL4UJZ3KS, nearest: .*-j DNAT --to-destination 10\.244\.1\.2:8080/);
+  });
+
+  it('turns ping\'s usage error into what is wrong with the target, and never counts it as "blocked"', async () => {
+    const usage = ok('', 2, 'ping: usage error: Destination address required\n');
+    const command = "ip netns exec 'pod-a' ping -c 1 -W 1 -i 0.2 'pod-b'";
+    for (const expect_ of ['success', 'failure'] as const) {
+      const result = await run({ ...base, name: 'p', kind: 'ping', netns: 'pod-a', to: 'pod-b', expect: expect_ }, { commands: { [command]: usage } });
+      expect(result.passed).toBe(false);
+      expect(result.found).toBe("'pod-b' is empty or not an address or name the node can resolve (ping: usage error: Destination address required)");
+    }
+  });
+
+  it('says there is no route when ping finds the network unreachable', async () => {
+    const command = "ping -c 1 -W 1 -i 0.2 '10.244.9.2'";
+    const result = await run({ ...base, name: 'p', kind: 'ping', to: '10.244.9.2', expect: 'success' }, { commands: { [command]: ok('', 2, 'ping: connect: Network is unreachable\n') } });
+    expect(result.found).toBe("there is no route to '10.244.9.2' in the node namespace (ping: connect: Network is unreachable)");
+  });
+
+  it('pings once, and once more with a longer wait before calling a target unreachable', async () => {
+    const context = recordedContext({
+      commands: {
+        "ping -c 1 -W 1 -i 0.2 '10.244.2.2'": ok('1 packets transmitted, 0 received, 100% packet loss\n', 1),
+        "ping -c 1 -W 2 -i 0.2 '10.244.2.2'": ok('1 packets transmitted, 1 received, 0% packet loss\n'),
+      },
+    });
+    const result = await runCheck({ ...base, name: 'p', kind: 'ping', to: '10.244.2.2', expect: 'success' }, context);
+    expect(result.passed).toBe(true);
+    expect(context.executed).toHaveLength(2);
+  });
+});
+
+describe('the wire check', () => {
+  const echo = (src: string, dst: string, link: string): Omit<CapturedFrame, 'seq'> => {
+    const inner = ethernet({ dst: '0a:58:0a:f4:02:00', src: '0a:58:0a:f4:01:00', type: 0x0800, payload: ipv4({ src, dst, protocol: 1, payload: icmpEcho({ id: 1, seq: 1 }) }) });
+    const outer = ethernet({ dst: '02:50:00:00:00:02', src: '02:50:00:00:00:01', type: 0x0800, payload: ipv4({ src: '10.0.0.11', dst: '10.0.0.12', protocol: 17, payload: udp({ srcPort: 40000, dstPort: 8472, payload: vxlan({ vni: 1, inner }) }) }) });
+    return { timestampMicros: 0, interfaceName: link, link, from: 'node1', to: 'switch', bytes: outer, originalLength: outer.length };
+  };
+  const check: Check = { ...base, name: 'w', kind: 'wire', trigger: 'ping pod-b', protocol: 'icmp', src: '10.244.1.2', dst: '10.244.2.2', vni: 1 };
+
+  it('sees the frames the trigger sent, and leaves every captured frame where it was', async () => {
+    const context = recordedContext({
+      earlier: [echo('10.244.1.9', '10.244.2.9', 'node1')],
+      commands: { 'ping pod-b': ok('') },
+      framesDuring: () => [echo('10.244.1.2', '10.244.2.2', 'node1')],
+    });
+    const result = await runCheck(check, context);
+    expect(result.passed).toBe(true);
+    expect(context.frames).toHaveLength(2);
+  });
+
+  it('does not count what crossed the wire before the trigger', async () => {
+    const context = recordedContext({ earlier: [echo('10.244.1.2', '10.244.2.2', 'node1')], commands: { 'ping pod-b': ok('', 1, 'ping: sendto: Network is unreachable') } });
+    const result = await runCheck(check, context);
+    expect(result.passed).toBe(false);
+    expect(result.found).toBe("nothing crossed the wire (the trigger exited 1: there is no route to the target in the node namespace (ping: sendto: Network is unreachable))");
+  });
+
+  it('only counts the link it is told to watch', async () => {
+    const context = recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [echo('10.244.1.2', '10.244.2.2', 'node1')] });
+    const result = await runCheck({ ...check, on: 'node2' }, context);
+    expect(result.passed).toBe(false);
+  });
+});
+
+describe('grading a step', () => {
+  it('goes on after a failing or hung check, gives partial credit and the next hint', async () => {
+    const lab = parseLab('labs/x/lab.md', `---
+id: x
+title: X
+summary: x
+level: beginner
+time: 5 min
+topology: { nodes: [{ name: node1 }] }
+steps:
+  - id: s
+    checks:
+      - { name: hangs, node: node1, command: hang }
+      - { name: pod1 exists, node: node1, netns: { name: pod1 } }
+      - { name: pod7 exists, node: node1, netns: { name: pod7 }, hint: make pod7 }
+    hints: [first hint, second hint]
+    solution: { node1: "true" }
+---
+## S
+text
+`);
+    const context = recordedContext({ commands: { hang: new AgentTimeoutError('node1', 25, 'running: hang') } });
+    const results = await Promise.all(lab.steps[0]!.checks.map((check) => runCheck(check, context)));
+    const report = stepReport(lab.steps[0]!, results, 1);
+    expect(report.checks.map((c) => c.passed)).toEqual([false, true, false]);
+    expect(report.checks.map((c) => c.error !== undefined)).toEqual([true, false, false]);
+    expect(report.score).toBeCloseTo(1 / 3);
+    expect(report.hint).toBe('second hint');
+  });
+});
