@@ -16,7 +16,7 @@ export function fields<const E extends v.ObjectEntries>(entries: E) {
 export const text = () => v.pipe(v.union([v.string(), v.number()], 'must be text'), v.transform(String));
 
 /** Text that says something: not empty. */
-export const word = () => v.pipe(text(), v.check((value) => value.trim() !== '', 'must not be empty'));
+export const word = () => v.pipe(v.string('must be text'), v.check((value) => value.trim() !== '', 'must not be empty'));
 
 export const number = () => v.number('must be a number');
 export const count = (min = 0, max = 1_000_000) =>

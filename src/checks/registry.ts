@@ -42,9 +42,9 @@ export function registerCheckKind(kind: AnyCheckKind): () => void {
 
 /** The fields every check has, beside its kind's own. */
 const COMMON = {
-  name: v.optional(word()),
-  node: word(),
-  hint: v.optional(word()),
+  name: v.optional(v.pipe(word(), v.description('What the check looks for, in the learner\'s words.'))),
+  node: v.pipe(word(), v.description('The node the check runs on or looks at.')),
+  hint: v.optional(v.pipe(word(), v.description('Shown when this check fails, before the step\'s hints. {node}, {address}, {podCidr}, {podNetwork}, {podGateway}, {gateway}, {segment} and {mac} become the values of the node it failed on.'))),
 };
 
 /** A check as read from a lab file, before the parser adds where it was written. */

@@ -42,6 +42,7 @@ function errorOf(text: string): LabError {
 describe('lab files', () => {
   it('parses every lab in labs/', () => {
     const labs = loadLabs();
+    expect(labs).toHaveLength(18);
     expect(labs.map((l) => l.id)).toEqual(expect.arrayContaining(['netns-veth', 'bridge', 'cni-by-hand']));
     for (const lab of labs) {
       expect(lab.steps.length).toBeGreaterThan(0);
@@ -80,6 +81,21 @@ describe('lab files', () => {
     ['bad regular expression', good.replace('        netns: { name: pod }', '        command: "true"\n        expect: { stdout: "(" }'), 16, /not a valid regular expression/],
     ['steps and sections disagree', good.replace('## The only step', '## One\n\n## Two'), 11, /1 step\(s\) but the lesson has 2 '## ' section/],
     ['duplicate step id', good.replace('steps:\n', 'steps:\n  - id: one\n    checks: [{ node: node1, netns: { name: a } }]\n').replace('## The only step', '## A\n\n## B'), 13, /step id 'one' is used twice/],
+    // What a set of malformed lab files showed (issue 12): nothing is silently dropped or moved.
+    ['a misspelled hint on a ping check', good.replace('        netns: { name: pod }', '        ping: { to: 10.0.0.12 }\n        hnit: ping it'), 16, /unknown field 'hnit' \(expected one of: name, node, hint, ping\)/],
+    ['a stray timeout inside a ping check', good.replace('        netns: { name: pod }', '        ping:\n          to: 10.0.0.12\n          timeout: 5'), 17, /unknown field 'timeout' \(expected one of: netns, to, expect, count\)/],
+    ['a stray timeout beside a ping check', good.replace('        netns: { name: pod }', '        ping: { to: 10.0.0.12 }\n        timeout: 5'), 16, /unknown field 'timeout'/],
+    ['an unknown field in a link check', good.replace('        netns: { name: pod }', '        link: { name: eth0, state: up }'), 15, /unknown field 'state' \(expected one of: netns, name, type, up, master, mtu, vni\)/],
+    ['a value of the wrong kind', good.replace('        netns: { name: pod }', '        link: { name: eth0, mtu: big }'), 15, /'mtu' must be a number/],
+    ['an unknown check kind, named', good.replace('        netns: { name: pod }', '        netnamespace: { name: pod }'), 13, /unknown check kind 'netnamespace': a check needs one of: command, address/],
+    ['a YAML alias', good.replace('        netns: { name: pod }', '        netns: &pod { name: pod }\n      - node: node1\n        netns: *pod'), 17, /YAML aliases \(\*pod\) are not allowed/],
+    ['a pattern RE2 cannot run', good.replace('        netns: { name: pod }', '        command: cat /etc/resolv.conf\n        expect:\n          stdout: "(?=.*search)"'), 17, /not a valid regular expression for RE2: invalid or unsupported Perl syntax/],
+    ['a pattern RE2 cannot run, in an iptables rule', good.replace('        netns: { name: pod }', '        iptables: { chain: FORWARD, rule: "(a)\\\\1" }'), 15, /not a valid regular expression for RE2/],
+    ['one of several patterns RE2 cannot run', good.replace('        netns: { name: pod }', '        command: cat /etc/resolv.conf\n        expect:\n          stdout:\n            - "^search"\n            - "(?!x)"'), 19, /not a valid regular expression for RE2/],
+    ['a wire check watching a node that does not exist', good.replace('        netns: { name: pod }', '        wire: { trigger: ping -c1 10.0.0.12, on: node9 }'), 15, /unknown node 'node9' \(the topology has: node1\)/],
+    ['too many nodes', good.replace('    - name: node1\n', Array.from({ length: 9 }, (_, i) => `    - name: node${i + 1}\n`).join('')), 9, /a lab has at most 8 nodes/],
+    ['a node defined twice', good.replace('    - name: node1\n', '    - name: node1\n    - name: node1\n'), 10, /node 'node1' is defined twice/],
+    ['an empty command', good.replace('        netns: { name: pod }', '        command: ""'), 15, /'command' must not be empty/],
   ];
   for (const [what, text, line, message] of cases) {
     it(`names the line of: ${what}`, () => {
@@ -88,6 +104,25 @@ describe('lab files', () => {
       expect(error.message.startsWith(`labs/x/lab.md:${line}: `), error.message).toBe(true);
     });
   }
+
+  it('refuses a lab file over 256 KiB, on line 1, before reading it', () => {
+    const huge = good.replace('Text.', 'x'.repeat(300 * 1024));
+    expect(errorOf(huge).message).toBe('labs/x/lab.md:1: the file is 301 KiB; a lab file may be at most 256 KiB');
+  });
+
+  it('reads lists of patterns, a yaml-language-server comment, and 8 nodes', () => {
+    const lab = parseLab('labs/x/lab.md', good
+      .replace('---\nid: tiny', '---\n# yaml-language-server: $schema=../../docs/lab.schema.json\nid: tiny')
+      .replace('    - name: node1\n', Array.from({ length: 8 }, (_, i) => `    - name: node${i + 1}\n`).join(''))
+      .replace('        netns: { name: pod }', '        command: cat /etc/resolv.conf\n        expect: { stdout: ["^search", "^nameserver"] }'));
+    expect(lab.topology.nodes).toHaveLength(8);
+    expect(lab.steps[0]!.checks[0]).toMatchObject({ kind: 'command', run: 'cat /etc/resolv.conf', expect: { stdout: ['^search', '^nameserver'] } });
+  });
+
+  it('gives a check its defaults and no fields it did not write', () => {
+    const lab = parseLab('labs/x/lab.md', good.replace('        netns: { name: pod }', '        ping: { to: 10.0.0.12 }'));
+    expect(lab.steps[0]!.checks[0]).toEqual({ kind: 'ping', name: 'pod exists', node: 'node1', to: '10.0.0.12', expect: 'success', at: 'labs/x/lab.md:13' });
+  });
 
   it('reads translations and insists they have every step', () => {
     const zh = '---\ntitle: 小\nsummary: 一个实验\nhints:\n  one: [试试]\n---\n介绍\n\n## 唯一的一步\n\n正文\n';
