@@ -1,4 +1,4 @@
 // What the browser tests and benchmarks share: Debian's chromium driven by
 // playwright-core, and the built site served by the same static server `npm start` uses.
-export { chromiumPath, launchBrowser } from '../../src/cli/chromium.js';
+export { launchBrowser } from '../../src/cli/chromium.js';
 export { serveStatic } from '../../src/cli/static-server.js';
