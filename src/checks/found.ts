@@ -10,7 +10,7 @@ export function shorten(text: string, max = 200): string {
 }
 
 /** The literal words of a regular expression: `dstport\s+4789` gives dstport and 4789. */
-export function wordsOf(pattern: string): string[] {
+function wordsOf(pattern: string): string[] {
   const literal = pattern.replace(/\\([.\-/:=,@])/g, '$1').replace(/\\[a-zA-Z]/g, ' ').replace(/\[[^\]]*\]/g, ' ');
   const words = literal.match(/[A-Za-z0-9_][A-Za-z0-9_.:/=-]*[A-Za-z0-9_]|[A-Za-z0-9_]{2,}/g) ?? [];
   return [...new Set(words.filter((word) => word.length >= 2))];

@@ -1,7 +1,6 @@
 // Judging: check kinds as plugins, and running them against a lab's nodes and wire.
 export type { CheckContext } from './context.js';
 export { jsonPath } from './command.js';
-export type { AnyCheck, AnyCheckKind, CheckCommon, CheckKindDefinition, CheckOf, Outcome } from './kind.js';
 export { defineCheckKind } from './kind.js';
-export { BUILTIN_KINDS, checkKind, checkKinds, registerCheckKind, type Check, type CheckKind } from './registry.js';
+export { registerCheckKind, type Check, type CheckKind } from './registry.js';
 export { runCheck, type CheckResult } from './run.js';

@@ -52,7 +52,7 @@ export const inNetns = (netns: string | undefined, command: string) => (netns ? 
 export const where = (netns?: string) => (netns ? `in netns ${netns}` : 'in the node namespace');
 
 /** An object type whose fields that may be undefined become optional ones. */
-export type Compact<T> =
+type Compact<T> =
   & { [K in keyof T as undefined extends T[K] ? never : K]: T[K] }
   & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> };
 

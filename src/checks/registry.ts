@@ -56,7 +56,7 @@ function describedEntries(kind: AnyCheckKind): v.ObjectEntries {
 }
 
 /** One kind's check, as a lab file writes it: `{ name, node, hint, <kind>: {...} }`. */
-export function checkSchemaOf(kind: AnyCheckKind): v.GenericSchema<unknown, ReadCheck> {
+function checkSchemaOf(kind: AnyCheckKind): v.GenericSchema<unknown, ReadCheck> {
   return v.pipe(
     fields(describedEntries(kind)),
     v.transform((input): ReadCheck => {

@@ -7,7 +7,7 @@ import type { Step } from './types.js';
 
 /** What a hint may name, per node: {node}, {address}, {podCidr}... */
 export const HINT_VALUES = ['node', 'address', 'podCidr', 'podNetwork', 'podGateway', 'gateway', 'segment', 'mac'] as const;
-export type HintValues = Record<(typeof HINT_VALUES)[number], string>;
+type HintValues = Record<(typeof HINT_VALUES)[number], string>;
 
 /** A node's values for hints, from the lab's topology. */
 export function hintValues(topology: Topology, node: string): HintValues | undefined {

@@ -4,7 +4,7 @@ import { toJsonSchema } from '@valibot/to-json-schema';
 import { checkUnionSchema } from '../checks/registry.js';
 import { labSchema } from './schema.js';
 
-export function labJsonSchema(): Record<string, unknown> {
+function labJsonSchema(): Record<string, unknown> {
   // Transforms (defaults, text from numbers) and RE2 checks have no JSON Schema form; the parser applies them.
   const schema = toJsonSchema(labSchema(checkUnionSchema()), { errorMode: 'ignore' });
   return { ...schema, title: 'podwire lab front matter', description: 'The YAML front matter of a podwire lab.md. See "Writing a lab" in the README.' };

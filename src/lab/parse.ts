@@ -72,20 +72,20 @@ function splitFrontMatter(file: string, text: string): Split {
 }
 
 /**
- * Where a YAML error really is. An unclosed [ or { is only noticed lines later, where the
- * parser gives up; the author's mistake is at the bracket that was never closed.
+ * Where a YAML error really is. An unclosed [, { or quote is only noticed lines later, where
+ * the parser gives up; the author's mistake is at the bracket or quote that was never closed.
  */
 function errorOffset(text: string, reported: number): number {
   const open: number[] = [];
-  let quote: string | undefined;
+  let quote: { char: string; at: number } | undefined;
   for (let i = 0; i < reported && i < text.length; i++) {
     const c = text[i]!;
     if (quote) {
-      if (c === '\\' && quote === '"') i++;
-      else if (c === quote) quote = undefined;
+      if (c === '\\' && quote.char === '"') i++;
+      else if (c === quote.char) quote = undefined;
     } else if (c === '"' || c === "'") {
       // A quote starts a string only where YAML would start one: not inside a plain word like don't.
-      if (i === 0 || /[\s,[{:]/.test(text[i - 1]!)) quote = c;
+      if (i === 0 || /[\s,[{:]/.test(text[i - 1]!)) quote = { char: c, at: i };
     } else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
       while (i < reported && text[i] !== '\n') i++;
     } else if (c === '[' || c === '{') {
@@ -97,7 +97,7 @@ function errorOffset(text: string, reported: number): number {
       return open[0]!;
     }
   }
-  return open.length ? open[0]! : reported;
+  return quote?.at ?? open[0] ?? reported;
 }
 
 function parseYaml(file: string, split: Split): Source {
@@ -106,7 +106,9 @@ function parseYaml(file: string, split: Split): Source {
   const lineOffset = split.frontLine - 1;
   const error = doc.errors[0];
   if (error) {
-    throw new LabError(file, lines.linePos(errorOffset(split.frontMatter, error.pos[0])).line + lineOffset, `YAML: ${error.message.split('\n')[0]}`);
+    const message = error.message.split('\n')[0]!;
+    const offset = /flow (sequence|map|mapping|collection)|closing .?quote/i.test(message) ? errorOffset(split.frontMatter, error.pos[0]) : error.pos[0];
+    throw new LabError(file, lines.linePos(offset).line + lineOffset, `YAML: ${message}`);
   }
   // An alias copies a part of the file elsewhere: confusing in a lab, and a way to blow up its size.
   visit(doc, {

@@ -6,12 +6,12 @@ import { checkSchema, type ReadCheck } from '../checks/registry.js';
 import { boolean, cidr, count, fields, number, oneOf, text, word } from '../checks/fields.js';
 
 /** Every node is a whole Linux machine in its own worker; more than this does not fit a laptop's browser. */
-export const MAX_NODES = 8;
-export const MAX_SEGMENTS = 8;
+const MAX_NODES = 8;
+const MAX_SEGMENTS = 8;
 /** A lab file is Markdown and YAML: far below this. A larger one is a mistake or an attack. */
 export const MAX_LAB_BYTES = 256 * 1024;
 
-export const LEVELS = ['beginner', 'intermediate', 'advanced'] as const;
+const LEVELS = ['beginner', 'intermediate', 'advanced'] as const;
 
 const ID = /^[a-z0-9][a-z0-9-]*$/;
 const NODE_NAME = /^[a-z][a-z0-9-]{0,30}$/;
@@ -76,7 +76,6 @@ export function labSchema(check: v.GenericSchema<unknown, ReadCheck>) {
 
 /** The schema lab files are read with: each check is read by the kind its key names. */
 export const labFrontMatter = labSchema(checkSchema());
-export type LabFrontMatter = v.InferOutput<typeof labFrontMatter>;
 
 /** A translation's front matter: title, summary, and hints per step id. */
 export const localeFrontMatter = fields({
