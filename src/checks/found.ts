@@ -46,7 +46,7 @@ export function nearestOutput(text: string, pattern: string): string {
   const shown = closestLines(lines, pattern);
   const count = lines.length === 1 ? '' : `${lines.length} lines, `;
   const which = shown.length < lines.length ? (wordsOf(pattern).some((w) => shown.some((line) => line.includes(w))) ? 'nearest: ' : 'e.g. ') : '';
-  return `${count}${which}${shown.join(' | ')}`.replace(/^(\d+ lines), $/, '$1');
+  return `${count}${which}${shown.join(' | ')}`;
 }
 
 /**

@@ -55,8 +55,16 @@ function describedEntries(kind: AnyCheckKind): v.ObjectEntries {
   return { ...COMMON, ...kind.entries, ...(own ? { [kind.kind]: v.pipe(own, v.description(`${kind.kind}: ${kind.description}`)) } : {}) };
 }
 
+const schemas = new WeakMap<AnyCheckKind, v.GenericSchema<unknown, ReadCheck>>();
+
 /** One kind's check, as a lab file writes it: `{ name, node, hint, <kind>: {...} }`. */
 function checkSchemaOf(kind: AnyCheckKind): v.GenericSchema<unknown, ReadCheck> {
+  let schema = schemas.get(kind);
+  if (!schema) schemas.set(kind, schema = buildCheckSchema(kind));
+  return schema;
+}
+
+function buildCheckSchema(kind: AnyCheckKind): v.GenericSchema<unknown, ReadCheck> {
   return v.pipe(
     fields(describedEntries(kind)),
     v.transform((input): ReadCheck => {

@@ -133,5 +133,7 @@ describe('lab files', () => {
     const lab = parseLab('labs/x/lab.md', good, { zh: { file: 'labs/x/lab.zh.md', text: zh } });
     expect(lab.locales.zh).toMatchObject({ title: '小', intro: '介绍', steps: { one: { title: '唯一的一步', text: '正文', hints: ['试试'] } } });
     expect(() => parseLab('labs/x/lab.md', good, { zh: { file: 'labs/x/lab.zh.md', text: '---\ntitle: a\nsummary: b\n---\n' } })).toThrow(/labs\/x\/lab\.zh\.md:\d+: the translation has 0 step section/);
+    expect(() => parseLab('labs/x/lab.md', good, { zh: { file: 'labs/x/lab.zh.md', text: zh.replace('  one: [试试]', '  two: [试试]') } })).toThrow(/^labs\/x\/lab\.zh\.md:5: unknown step 'two' \(the lab has: one\)$/);
+    expect(() => parseLab('labs/x/lab.md', good, { zh: { file: 'labs/x/lab.zh.md', text: zh.replace('summary: 一个实验\n', 'summary: 一个实验\nlevel: beginner\n') } })).toThrow(/^labs\/x\/lab\.zh\.md:4: unknown field 'level' \(expected one of: title, summary, hints\)$/);
   });
 });
