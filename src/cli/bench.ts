@@ -1,6 +1,7 @@
 // `npm run bench` (and later `podwire bench`): measures what podwire promises —
 // start-up time, agent latency, switch speed, pod/overlay latency and throughput,
-// memory and download size — and writes bench/results.json and bench/results.md.
+// memory, download size and Check latency — and writes bench/results.json and
+// bench/results.md. `npm run bench -- --only checks` runs one group alone.
 // Each benchmark is isolated: a failure becomes an error entry, never an abort.
 import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -10,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { benchSwitch } from '../net/bench.js';
+import { LabRun } from '../harness/lab-run.js';
+import { loadLabs } from '../lab/load.js';
 import { benchBrowser } from './bench-browser.js';
 import { coldBootAssets, loadImage, snapshotAssets, snapshotFile } from '../vm/assets-node.js';
 import { Cluster } from '../vm/cluster.js';
@@ -34,7 +37,7 @@ export interface BenchOptions {
 export interface Goal { comparison: '<' | '<=' | '>='; value: number }
 
 export interface Figure {
-  /** Which benchmark it belongs to (1 start-up … 7 size); orders the table. */
+  /** Which benchmark it belongs to (1 start-up … 7 size, 8 web, 9 checks); orders the table. */
   section: number;
   name: string;
   value: number | null;
@@ -62,7 +65,7 @@ export interface BenchResults {
   figures: Figure[];
 }
 
-export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold', 'browser'] as const;
+export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold', 'checks', 'browser'] as const;
 
 type SnapshotAssets = BootAssets & { state: ArrayBuffer };
 
@@ -161,253 +164,326 @@ async function makeVxlan(node: VmNode, ownIp: string, peerIp: string, overlayAdd
     + `ip addr add ${overlayAddress} dev vxlan42; ip link set vxlan42 up`);
 }
 
+// ---------------------------------------------------------------- the figures
+
+type FigureSpec = Omit<Figure, 'value' | 'met' | 'note' | 'error'>;
+
+/** Every figure the benchmark can report, each with its goal, written once. The section orders the table. */
+const FIGURES = {
+  restore: { section: 1, name: '3-node cluster ready, from snapshot', unit: 's', goal: { comparison: '<', value: 5 } },
+  restoreRead: { section: 1, name: '… of which reading the snapshot', unit: 's' },
+  cold: { section: 1, name: '3-node cluster ready, cold boot', unit: 's' },
+  coldRatio: { section: 1, name: 'Cold boot / snapshot restore', unit: '×' },
+  coldOne: { section: 1, name: 'One node cold boot to agent ready', unit: 's', goal: { comparison: '<', value: 20 } },
+  rttP50: { section: 2, name: 'Agent round trip `true` p50', unit: 'ms', goal: { comparison: '<', value: 30 } },
+  rttP95: { section: 2, name: 'Agent round trip `true` p95', unit: 'ms' },
+  switch: { section: 3, name: 'Switch forwarding', unit: 'frames/s', goal: { comparison: '>=', value: 1_000_000 } },
+  pingPodP50: { section: 4, name: 'Ping RTT pod to pod, same node p50', unit: 'ms' },
+  pingPodP95: { section: 4, name: 'Ping RTT pod to pod, same node p95', unit: 'ms' },
+  pingUnderlayP50: { section: 4, name: 'Ping RTT node to node, underlay p50', unit: 'ms' },
+  pingUnderlayP95: { section: 4, name: 'Ping RTT node to node, underlay p95', unit: 'ms' },
+  pingVxlanP50: { section: 4, name: 'Ping RTT node to node, VXLAN p50', unit: 'ms', goal: { comparison: '<', value: 5 } },
+  pingVxlanP95: { section: 4, name: 'Ping RTT node to node, VXLAN p95', unit: 'ms' },
+  iperfUnderlay: { section: 5, name: 'iperf3 TCP node1→node2, underlay', unit: 'Mbit/s' },
+  iperfVxlan: { section: 5, name: 'iperf3 TCP node1→node2, VXLAN', unit: 'Mbit/s', goal: { comparison: '>=', value: 50 } },
+  iperfRatio: { section: 5, name: 'iperf3 VXLAN / underlay', unit: '×' },
+  memory: { section: 6, name: 'Memory per node', unit: 'MiB' },
+  imageSize: { section: 7, name: 'Image download size (kernel + initrd + BIOS)', unit: 'MiB', goal: { comparison: '<=', value: 32 } },
+  snapshotSize: { section: 7, name: 'Snapshot size (zstd)', unit: 'MiB' },
+  webCached: { section: 8, name: 'Web: navigation to the first shell, assets cached, from the snapshot', unit: 's', goal: { comparison: '<', value: 3 } },
+  webCachedAll: { section: 8, name: 'Web: … to every shell of the lab', unit: 's' },
+  webFirstRun: { section: 8, name: 'Web: navigation to the first shell, assets cached, a lab never run here (base snapshot, then setup)', unit: 's' },
+  webResumed: { section: 8, name: 'Web: navigation to the first shell, resuming the saved cluster', unit: 's' },
+  webFirstVisit: { section: 8, name: 'Web: first visit, nothing cached, to every shell', unit: 's' },
+  webBytes: { section: 8, name: 'Web: bytes downloaded on the first visit', unit: 'MB', goal: { comparison: '<=', value: 40 } },
+  webMemory: { section: 8, name: 'Web: memory of the lab, the browser\'s own figure', unit: 'MiB' },
+  webRss: { section: 8, name: 'Web: memory of the lab, RSS of all chromium processes', unit: 'MiB' },
+  checkQuiet: { section: 9, name: 'Check latency, a step with no traffic check (median)', unit: 's', goal: { comparison: '<=', value: 1 } },
+  checkTraffic: { section: 9, name: 'Check latency, a step with traffic checks (median)', unit: 's', goal: { comparison: '<=', value: 2.5 } },
+} satisfies Record<string, FigureSpec>;
+
+/**
+ * The lab steps the Check latency is measured on (1-based steps), each with the reference
+ * solutions applied up to it, so every check passes as it would for a learner who got it right.
+ */
+export const CHECK_STEPS = {
+  quiet: [['netns-veth', 1], ['bridge', 1], ['vxlan', 1]],
+  traffic: [['bridge', 3], ['host-gw', 2], ['vxlan', 2]],
+} as const;
+const CHECK_ROUNDS = 3;
+
 // ---------------------------------------------------------------- the run
 
-export async function runBench(options: BenchOptions = {}): Promise<BenchResults> {
-  const log = options.log ?? ((line: string) => console.error(line));
-  const runs = Math.max(1, options.runs ?? (options.quick ? 1 : 3));
-  const only = new Set(options.only ?? []);
-  const wanted = (group: (typeof GROUPS)[number]) => only.size === 0 || only.has(group);
-  const figures: Figure[] = [];
-  const began = performance.now();
+/** What every benchmark shares: the figures so far, the image and snapshot, and the clusters up. */
+class BenchRun {
+  readonly figures: Figure[] = [];
+  readonly clusters = new Set<Cluster>();
+  manifest: ImageManifest | undefined;
+  private cold: BootAssets | undefined;
+  private snapshot: Promise<{ file: string; assets: SnapshotAssets }> | undefined;
 
-  const record = (figure: Figure) => {
-    if (figure.goal && figure.value !== null) {
-      const { comparison, value } = figure.goal;
-      figure.met = comparison === '<' ? figure.value < value : comparison === '<=' ? figure.value <= value : figure.value >= value;
+  constructor(readonly runs: number, readonly log: (line: string) => void) {}
+
+  record(spec: FigureSpec, value: number | null, extra: { note?: string; error?: string } = {}): void {
+    const figure: Figure = { ...spec, value, ...extra };
+    if (spec.goal && value !== null) {
+      const { comparison, value: goal } = spec.goal;
+      figure.met = comparison === '<' ? value < goal : comparison === '<=' ? value <= goal : value >= goal;
     }
-    figures.push(figure);
-    log(`  ${figure.name}: ${figure.error ? `ERROR ${figure.error}` : `${figure.value} ${figure.unit}`}`);
-  };
-  /** Run one benchmark; if it throws, every figure it was meant to produce gets the error. */
-  const attempt = async (title: string, planned: Omit<Figure, 'value'>[], body: () => Promise<void>) => {
-    log(`${title} ...`);
+    this.figures.push(figure);
+    this.log(`  ${figure.name}: ${figure.error ? `ERROR ${figure.error}` : `${figure.value} ${figure.unit}`}`);
+  }
+
+  /** Run one benchmark; if it throws, every figure it was meant to produce and did not gets the error. */
+  async attempt(title: string, planned: FigureSpec[], body: () => Promise<void>): Promise<void> {
+    this.log(`${title} ...`);
     try {
       await body();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const done = new Set(figures.map((f) => f.name));
-      for (const figure of planned) if (!done.has(figure.name)) record({ ...figure, value: null, error: message });
+      const done = new Set(this.figures.map((f) => f.name));
+      for (const figure of planned) if (!done.has(figure.name)) this.record(figure, null, { error: message });
     }
-  };
+  }
+
   // The image and snapshot are resolved once and reused. Someone editing images/ while
   // we run changes the recipe key, and a later loadImage() would then build a new image
   // inside a timed section, or measure a different image than the first benchmarks did.
-  let manifest: ImageManifest | undefined;
-  let cold: BootAssets | undefined;
-  const image = () => {
-    manifest ??= loadImage().manifest; // builds the image if the cache has none
-    cold ??= coldBootAssets();
-    return { manifest, cold };
-  };
-  let snapshot: Promise<{ file: string; assets: SnapshotAssets }> | undefined;
-  const restorable = () => (snapshot ??= (async () => {
-    image();
-    const file = snapshotFile();
-    return { file, assets: await snapshotAssets() }; // makes the snapshot if there is none yet
-  })());
+  image(): { manifest: ImageManifest; cold: BootAssets } {
+    this.manifest ??= loadImage().manifest; // builds the image if the cache has none
+    this.cold ??= coldBootAssets();
+    return { manifest: this.manifest, cold: this.cold };
+  }
 
-  const clusters = new Set<Cluster>();
-  const bringUp = async (start: () => Promise<Cluster>) => {
+  restorable(): Promise<{ file: string; assets: SnapshotAssets }> {
+    return (this.snapshot ??= (async () => {
+      this.image();
+      const file = snapshotFile();
+      return { file, assets: await snapshotAssets() }; // makes the snapshot if there is none yet
+    })());
+  }
+
+  async bringUp(start: () => Promise<Cluster>): Promise<Cluster> {
     const cluster = await start();
-    clusters.add(cluster);
+    this.clusters.add(cluster);
     return cluster;
-  };
-  const bringDown = async (cluster: Cluster) => {
-    clusters.delete(cluster);
+  }
+
+  async bringDown(cluster: Cluster): Promise<void> {
+    this.clusters.delete(cluster);
     await cluster.down();
-  };
+  }
 
-  try {
-    if (wanted('size')) {
-      await attempt('image and snapshot size', [
-        { section: 7, name: 'Image download size (kernel + initrd + BIOS)', unit: 'MiB', goal: { comparison: '<=', value: 32 } },
-        { section: 7, name: 'Snapshot size (zstd)', unit: 'MiB' },
-      ], async () => {
-        const { artefacts } = image().manifest;
-        const parts = [artefacts.bzimage, artefacts.initrd, artefacts.bios, artefacts.vgabios];
-        const bytes = parts.reduce((sum, artefact) => sum + artefact.size, 0);
-        record({
-          section: 7, name: 'Image download size (kernel + initrd + BIOS)', value: round(bytes / 2 ** 20, 2), unit: 'MiB',
-          goal: { comparison: '<=', value: 32 }, note: parts.map((a) => `${a.file} ${round(a.size / 2 ** 20, 2)} MiB`).join(', '),
-        });
-        const { file } = await restorable();
-        record({ section: 7, name: 'Snapshot size (zstd)', value: round(statSync(file).size / 2 ** 20, 2), unit: 'MiB' });
-      });
+  /** Start and stop a cluster `runs` times: the seconds each start took. */
+  async timeStarts(start: () => Promise<Cluster>): Promise<number[]> {
+    const times: number[] = [];
+    for (let run = 0; run < this.runs; run++) {
+      const t = performance.now();
+      const cluster = await this.bringUp(start);
+      times.push((performance.now() - t) / 1000);
+      await this.bringDown(cluster);
+      this.log(`  run ${run + 1}/${this.runs}: ${times.at(-1)!.toFixed(1)} s`);
     }
+    return times;
+  }
+}
 
-    if (wanted('switch')) {
-      // Before any VM runs, so the switch has the CPU to itself.
-      await attempt('switch forwarding', [
-        { section: 3, name: 'Switch forwarding', unit: 'frames/s', goal: { comparison: '>=', value: 1_000_000 } },
-      ], async () => {
-        const result = benchSwitch();
-        record({ section: 3, name: 'Switch forwarding', value: result.framesPerSecond, unit: 'frames/s', goal: { comparison: '>=', value: 1_000_000 }, note: `best of 3 rounds of ${result.frames} 64-byte frames` });
-      });
-    }
+const describeTimes = (times: number[]) => `median of ${times.length}: ${times.map((t) => t.toFixed(1)).join(', ')} s`;
 
-    if (wanted('network')) {
-      // First cluster of the run, so its memory is measured against a clean baseline.
-      const planned: Omit<Figure, 'value'>[] = [
-        { section: 6, name: 'Memory per node', unit: 'MiB' },
-        { section: 2, name: 'Agent round trip `true` p50', unit: 'ms', goal: { comparison: '<', value: 30 } },
-        { section: 2, name: 'Agent round trip `true` p95', unit: 'ms' },
-        ...['pod to pod, same node', 'node to node, underlay', 'node to node, VXLAN'].flatMap((what) => [
-          { section: 4, name: `Ping RTT ${what} p50`, unit: 'ms', ...(what.includes('VXLAN') ? { goal: { comparison: '<' as const, value: 5 } } : {}) },
-          { section: 4, name: `Ping RTT ${what} p95`, unit: 'ms' },
-        ]),
-        { section: 5, name: 'iperf3 TCP node1→node2, underlay', unit: 'Mbit/s' },
-        { section: 5, name: 'iperf3 TCP node1→node2, VXLAN', unit: 'Mbit/s', goal: { comparison: '>=', value: 50 } },
-        { section: 5, name: 'iperf3 VXLAN / underlay', unit: '×' },
-      ];
-      await attempt('3-node cluster: memory, agent latency, ping, iperf3', planned, async () => {
-        // Loaded before the baseline: the decompressed snapshot is shared by all nodes, not per node.
-        const { assets } = await restorable();
-        collectGarbage();
-        const rssBefore = process.memoryUsage().rss;
-        const cluster = await bringUp(() => Cluster.up(THREE_NODES, nodeWorkerHost, assets));
-        try {
-          const [node1, node2] = [cluster.node('node1'), cluster.node('node2')];
-          for (const node of cluster.nodes.values()) await warmUp(node);
-          collectGarbage();
-          const rssIncrease = process.memoryUsage().rss - rssBefore;
-          record({
-            section: 6, name: 'Memory per node', value: Math.round(rssIncrease / 3 / 2 ** 20), unit: 'MiB',
-            note: 'derived: workers share one process, so (process RSS after start and warm-up − RSS before) / 3 nodes',
-          });
+async function benchSize(bench: BenchRun): Promise<void> {
+  await bench.attempt('image and snapshot size', [FIGURES.imageSize, FIGURES.snapshotSize], async () => {
+    const { artefacts } = bench.image().manifest;
+    const parts = [artefacts.bzimage, artefacts.initrd, artefacts.bios, artefacts.vgabios];
+    const bytes = parts.reduce((sum, artefact) => sum + artefact.size, 0);
+    bench.record(FIGURES.imageSize, round(bytes / 2 ** 20, 2), { note: parts.map((a) => `${a.file} ${round(a.size / 2 ** 20, 2)} MiB`).join(', ') });
+    const { file } = await bench.restorable();
+    bench.record(FIGURES.snapshotSize, round(statSync(file).size / 2 ** 20, 2));
+  });
+}
 
-          const rtts: number[] = [];
-          for (let i = 0; i < RTT_CALLS; i++) {
-            const t = performance.now();
-            await node1.exec('true', { timeout: 10 });
-            rtts.push(performance.now() - t);
-          }
-          record({ section: 2, name: 'Agent round trip `true` p50', value: round(percentile(rtts, 50)), unit: 'ms', goal: { comparison: '<', value: 30 }, note: `${RTT_CALLS} calls after ${WARMUP_EXECS} warm-up calls` });
-          record({ section: 2, name: 'Agent round trip `true` p95', value: round(percentile(rtts, 95)), unit: 'ms' });
+async function benchSwitchFigure(bench: BenchRun): Promise<void> {
+  // Before any VM runs, so the switch has the CPU to itself.
+  await bench.attempt('switch forwarding', [FIGURES.switch], async () => {
+    const result = benchSwitch();
+    bench.record(FIGURES.switch, result.framesPerSecond, { note: `best of 3 rounds of ${result.frames} 64-byte frames` });
+  });
+}
 
-          const ping = async (what: string, times: () => Promise<number[]>, goal?: Goal) => {
-            try {
-              const samples = await times();
-              record({ section: 4, name: `Ping RTT ${what} p50`, value: round(percentile(samples, 50), 2), unit: 'ms', ...(goal ? { goal } : {}), note: `${samples.length} replies, first dropped` });
-              record({ section: 4, name: `Ping RTT ${what} p95`, value: round(percentile(samples, 95), 2), unit: 'ms' });
-            } catch (error) {
-              const message = error instanceof Error ? error.message : String(error);
-              record({ section: 4, name: `Ping RTT ${what} p50`, value: null, unit: 'ms', ...(goal ? { goal } : {}), error: message });
-              record({ section: 4, name: `Ping RTT ${what} p95`, value: null, unit: 'ms', error: message });
-            }
-          };
-          await ping('pod to pod, same node', async () => {
-            const { from, to } = await makePods(node1);
-            return pingTimes(node1, to, from);
-          });
-          await ping('node to node, underlay', () => pingTimes(node1, NODE2_IP));
-          let vxlanReady = false;
-          await ping('node to node, VXLAN', async () => {
-            await makeVxlan(node1, NODE1_IP, NODE2_IP, '10.42.0.1/24');
-            await makeVxlan(node2, NODE2_IP, NODE1_IP, '10.42.0.2/24');
-            vxlanReady = true;
-            return pingTimes(node1, '10.42.0.2');
-          }, { comparison: '<', value: 5 });
+async function benchNetwork(bench: BenchRun): Promise<void> {
+  // First cluster of the run, so its memory is measured against a clean baseline.
+  const planned = [FIGURES.memory, FIGURES.rttP50, FIGURES.rttP95, FIGURES.pingPodP50, FIGURES.pingPodP95, FIGURES.pingUnderlayP50,
+    FIGURES.pingUnderlayP95, FIGURES.pingVxlanP50, FIGURES.pingVxlanP95, FIGURES.iperfUnderlay, FIGURES.iperfVxlan, FIGURES.iperfRatio];
+  await bench.attempt('3-node cluster: memory, agent latency, ping, iperf3', planned, async () => {
+    // Loaded before the baseline: the decompressed snapshot is shared by all nodes, not per node.
+    const { assets } = await bench.restorable();
+    collectGarbage();
+    const rssBefore = process.memoryUsage().rss;
+    const cluster = await bench.bringUp(() => Cluster.up(THREE_NODES, nodeWorkerHost, assets));
+    try {
+      const [node1, node2] = [cluster.node('node1'), cluster.node('node2')];
+      for (const node of cluster.nodes.values()) await warmUp(node);
+      collectGarbage();
+      const rssIncrease = process.memoryUsage().rss - rssBefore;
+      bench.record(FIGURES.memory, Math.round(rssIncrease / 3 / 2 ** 20), { note: 'derived: workers share one process, so (process RSS after start and warm-up − RSS before) / 3 nodes' });
 
-          await must(node2, 'iperf3 -s -D');
-          // The first transfer runs while v86 is still compiling the guest's hot paths; don't measure it.
-          await must(node1, `iperf3 -c ${NODE2_IP} -t 3`, 30);
-          const underlay = await iperf(node1, NODE2_IP);
-          const iperfNote = (r: typeof underlay) => `5 s, end.sum_received; ${r.retransmits ?? '?'} retransmits`;
-          record({ section: 5, name: 'iperf3 TCP node1→node2, underlay', value: round(underlay.mbits), unit: 'Mbit/s', note: iperfNote(underlay) });
-          if (!vxlanReady) throw new Error('VXLAN setup failed (see the ping figure)');
-          const vxlan = await iperf(node1, '10.42.0.2');
-          record({ section: 5, name: 'iperf3 TCP node1→node2, VXLAN', value: round(vxlan.mbits), unit: 'Mbit/s', goal: { comparison: '>=', value: 50 }, note: iperfNote(vxlan) });
-          record({ section: 5, name: 'iperf3 VXLAN / underlay', value: round(vxlan.mbits / underlay.mbits, 2), unit: '×' });
-        } finally {
-          await bringDown(cluster);
-        }
-      });
-    }
-
-    const timeStarts = async (start: () => Promise<Cluster>) => {
-      const times: number[] = [];
-      for (let run = 0; run < runs; run++) {
+      const rtts: number[] = [];
+      for (let i = 0; i < RTT_CALLS; i++) {
         const t = performance.now();
-        const cluster = await bringUp(start);
-        times.push((performance.now() - t) / 1000);
-        await bringDown(cluster);
-        log(`  run ${run + 1}/${runs}: ${times.at(-1)!.toFixed(1)} s`);
+        await node1.exec('true', { timeout: 10 });
+        rtts.push(performance.now() - t);
       }
-      return times;
-    };
-    const describe = (times: number[]) => `median of ${times.length}: ${times.map((t) => t.toFixed(1)).join(', ')} s`;
+      bench.record(FIGURES.rttP50, round(percentile(rtts, 50)), { note: `${RTT_CALLS} calls after ${WARMUP_EXECS} warm-up calls` });
+      bench.record(FIGURES.rttP95, round(percentile(rtts, 95)));
 
-    let restoreMedian: number | null = null;
-    if (wanted('restore')) {
-      await attempt('3-node cluster from snapshot', [
-        { section: 1, name: '3-node cluster ready, from snapshot', unit: 's', goal: { comparison: '<', value: 5 } },
-        { section: 1, name: '… of which reading the snapshot', unit: 's' },
-      ], async () => {
-        const { file, assets } = await restorable(); // its creation, if needed, is not what we time
-        // What startCluster does (read the raw snapshot from the cache, then start the nodes), timed in two parts.
-        const loads: number[] = [];
-        const times = await timeStarts(async () => {
-          const t = performance.now();
-          const bytes = readFileSync(file.replace(/\.gz$/, ''));
-          const state = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-          loads.push((performance.now() - t) / 1000);
-          return Cluster.up(THREE_NODES, nodeWorkerHost, { ...assets, state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer });
-        });
-        restoreMedian = median(times);
-        record({ section: 1, name: '3-node cluster ready, from snapshot', value: round(restoreMedian, 2), unit: 's', goal: { comparison: '<', value: 5 }, note: `${describe(times)}; as startCluster: reads the snapshot, then starts the nodes` });
-        record({ section: 1, name: '… of which reading the snapshot', value: round(median(loads), 2), unit: 's', note: describe(loads) });
+      const ping = async (p50: FigureSpec, p95: FigureSpec, times: () => Promise<number[]>) => {
+        try {
+          const samples = await times();
+          bench.record(p50, round(percentile(samples, 50), 2), { note: `${samples.length} replies, first dropped` });
+          bench.record(p95, round(percentile(samples, 95), 2));
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          bench.record(p50, null, { error: message });
+          bench.record(p95, null, { error: message });
+        }
+      };
+      await ping(FIGURES.pingPodP50, FIGURES.pingPodP95, async () => {
+        const { from, to } = await makePods(node1);
+        return pingTimes(node1, to, from);
       });
-    }
+      await ping(FIGURES.pingUnderlayP50, FIGURES.pingUnderlayP95, () => pingTimes(node1, NODE2_IP));
+      let vxlanReady = false;
+      await ping(FIGURES.pingVxlanP50, FIGURES.pingVxlanP95, async () => {
+        await makeVxlan(node1, NODE1_IP, NODE2_IP, '10.42.0.1/24');
+        await makeVxlan(node2, NODE2_IP, NODE1_IP, '10.42.0.2/24');
+        vxlanReady = true;
+        return pingTimes(node1, '10.42.0.2');
+      });
 
-    if (wanted('cold')) {
-      await attempt('3-node cluster cold boot', [
-        { section: 1, name: '3-node cluster ready, cold boot', unit: 's' },
-      ], async () => {
-        const assets = image().cold;
-        const times = await timeStarts(() => Cluster.up(THREE_NODES, nodeWorkerHost, assets));
-        const cold = median(times);
-        record({ section: 1, name: '3-node cluster ready, cold boot', value: round(cold), unit: 's', note: `${describe(times)}; 3 VMs on ${cpus().length} cores` });
-        if (restoreMedian !== null) record({ section: 1, name: 'Cold boot / snapshot restore', value: round(cold / restoreMedian), unit: '×' });
-      });
-      await attempt('1-node cold boot', [
-        { section: 1, name: 'One node cold boot to agent ready', unit: 's', goal: { comparison: '<', value: 20 } },
-      ], async () => {
-        // A node of its own: in the 3-node boot the VMs share 2 cores, which is not one node's boot time.
-        const assets = image().cold;
-        const times = await timeStarts(() => Cluster.up(ONE_NODE, nodeWorkerHost, assets));
-        record({ section: 1, name: 'One node cold boot to agent ready', value: round(median(times)), unit: 's', goal: { comparison: '<', value: 20 }, note: describe(times) });
-      });
+      await must(node2, 'iperf3 -s -D');
+      // The first transfer runs while v86 is still compiling the guest's hot paths; don't measure it.
+      await must(node1, `iperf3 -c ${NODE2_IP} -t 3`, 30);
+      const underlay = await iperf(node1, NODE2_IP);
+      const iperfNote = (r: typeof underlay) => `5 s, end.sum_received; ${r.retransmits ?? '?'} retransmits`;
+      bench.record(FIGURES.iperfUnderlay, round(underlay.mbits), { note: iperfNote(underlay) });
+      if (!vxlanReady) throw new Error('VXLAN setup failed (see the ping figure)');
+      const vxlan = await iperf(node1, '10.42.0.2');
+      bench.record(FIGURES.iperfVxlan, round(vxlan.mbits), { note: iperfNote(vxlan) });
+      bench.record(FIGURES.iperfRatio, round(vxlan.mbits / underlay.mbits, 2));
+    } finally {
+      await bench.bringDown(cluster);
     }
+  });
+}
 
-    if (wanted('browser')) {
-      // Last: chromium runs its own nodes, and nothing else should compete with them.
-      const planned = [
-        { section: 8, name: 'Web: navigation to the first shell, assets cached, from the snapshot', unit: 's', goal: { comparison: '<' as const, value: 3 } },
-        { section: 8, name: 'Web: … to every shell of the lab', unit: 's' },
-        { section: 8, name: 'Web: navigation to the first shell, assets cached, a lab never run here (base snapshot, then setup)', unit: 's' },
-        { section: 8, name: 'Web: navigation to the first shell, resuming the saved cluster', unit: 's' },
-        { section: 8, name: 'Web: first visit, nothing cached, to every shell', unit: 's' },
-        { section: 8, name: 'Web: bytes downloaded on the first visit', unit: 'MB', goal: { comparison: '<=' as const, value: 40 } },
-        { section: 8, name: 'Web: memory of the lab, the browser\'s own figure', unit: 'MiB' },
-        { section: 8, name: 'Web: memory of the lab, RSS of all chromium processes', unit: 'MiB' },
-      ];
-      await attempt('web lab in chromium', planned, async () => {
-        const web = await benchBrowser({ runs, log });
-        const lab = `lab ${web.lab}, ${web.nodes} nodes`;
-        record({ ...planned[0]!, value: round(median(web.cachedFirstShellSeconds), 2), note: `${describe(web.cachedFirstShellSeconds)}; ${lab}; a fresh start: the learner's work forgotten, the nodes restored from the states the lab's setup left (kept from its first run)` });
-        record({ ...planned[1]!, value: round(median(web.cachedAllShellsSeconds), 2), note: describe(web.cachedAllShellsSeconds) });
-        record({ ...planned[2]!, value: round(median(web.firstRunSeconds), 2), note: `${describe(web.firstRunSeconds)}; IndexedDB emptied, so every node restores the base snapshot and runs the lab's setup` });
-        record({ ...planned[3]!, value: round(median(web.resumedFirstShellSeconds), 2), note: `${describe(web.resumedFirstShellSeconds)}; each node's worker gunzips and restores its saved state` });
-        record({ ...planned[4]!, value: round(median(web.firstVisitSeconds), 1), note: `${describe(web.firstVisitSeconds)}; from 127.0.0.1, so this is unpacking and starting, not the network` });
-        record({ ...planned[5]!, value: round(web.firstVisitBytes / 1e6, 1), note: 'everything the server sent, the service worker\'s offline copy included' });
-        record({ ...planned[6]!, value: web.memoryBytes === null ? null : Math.round(web.memoryBytes / 2 ** 20), ...(web.memoryBytes === null ? { error: web.memoryNote } : { note: 'performance.measureUserAgentSpecificMemory(), page and node workers' }) });
-        record({ ...planned[7]!, value: Math.round(web.chromiumRssBytes / 2 ** 20) });
-      });
+/** The 3-node start from the snapshot; its median, for the cold-boot ratio. */
+async function benchRestore(bench: BenchRun): Promise<number | null> {
+  let restoreMedian: number | null = null;
+  await bench.attempt('3-node cluster from snapshot', [FIGURES.restore, FIGURES.restoreRead], async () => {
+    const { file, assets } = await bench.restorable(); // its creation, if needed, is not what we time
+    // What startCluster does (read the raw snapshot from the cache, then start the nodes), timed in two parts.
+    const loads: number[] = [];
+    const times = await bench.timeStarts(async () => {
+      const t = performance.now();
+      const bytes = readFileSync(file.replace(/\.zst$/, ''));
+      const state = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      loads.push((performance.now() - t) / 1000);
+      return Cluster.up(THREE_NODES, nodeWorkerHost, { ...assets, state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer });
+    });
+    restoreMedian = median(times);
+    bench.record(FIGURES.restore, round(restoreMedian, 2), { note: `${describeTimes(times)}; as startCluster: reads the snapshot, then starts the nodes` });
+    bench.record(FIGURES.restoreRead, round(median(loads), 2), { note: describeTimes(loads) });
+  });
+  return restoreMedian;
+}
+
+async function benchCold(bench: BenchRun, restoreMedian: number | null): Promise<void> {
+  await bench.attempt('3-node cluster cold boot', [FIGURES.cold], async () => {
+    const assets = bench.image().cold;
+    const times = await bench.timeStarts(() => Cluster.up(THREE_NODES, nodeWorkerHost, assets));
+    const cold = median(times);
+    bench.record(FIGURES.cold, round(cold), { note: `${describeTimes(times)}; 3 VMs on ${cpus().length} cores` });
+    if (restoreMedian !== null) bench.record(FIGURES.coldRatio, round(cold / restoreMedian));
+  });
+  await bench.attempt('1-node cold boot', [FIGURES.coldOne], async () => {
+    // A node of its own: in the 3-node boot the VMs share 2 cores, which is not one node's boot time.
+    const assets = bench.image().cold;
+    const times = await bench.timeStarts(() => Cluster.up(ONE_NODE, nodeWorkerHost, assets));
+    bench.record(FIGURES.coldOne, round(median(times)), { note: describeTimes(times) });
+  });
+}
+
+/**
+ * Check latency as a learner meets it: press Check on a step whose work is done. Per step
+ * kind, the median over the fixed steps of CHECK_STEPS, CHECK_ROUNDS checks each, on a
+ * LabRun as the web app and the CLI use it (facts gathered afresh for every check).
+ */
+async function benchChecks(bench: BenchRun): Promise<void> {
+  await bench.attempt('Check latency', [FIGURES.checkQuiet, FIGURES.checkTraffic], async () => {
+    const { assets } = await bench.restorable();
+    const labs = loadLabs();
+    const samples = { quiet: [] as number[], traffic: [] as number[] };
+    const steps = [...CHECK_STEPS.quiet.map((s) => ['quiet', ...s] as const), ...CHECK_STEPS.traffic.map((s) => ['traffic', ...s] as const)];
+    for (const labId of new Set(steps.map(([, lab]) => lab))) {
+      const lab = labs.find((l) => l.id === labId);
+      if (!lab) throw new Error(`no lab ${labId}`);
+      const run = await LabRun.open(lab, { host: nodeWorkerHost, assets });
+      try {
+        let applied = 0;
+        for (const [kind, , number] of steps.filter(([, id]) => id === labId).sort((a, b) => a[2] - b[2])) {
+          await run.applySolutions(number, { from: applied });
+          applied = number;
+          for (let round = 0; round < CHECK_ROUNDS; round++) {
+            const t = performance.now();
+            const report = await run.checkStep(number - 1);
+            const seconds = (performance.now() - t) / 1000;
+            if (report.passed !== report.total) throw new Error(`${labId} step ${number} did not pass with its solution: ${report.checks.filter((c) => !c.passed).map((c) => c.message).join('; ')}`);
+            samples[kind].push(seconds);
+          }
+          bench.log(`  ${labId} step ${number} (${kind}): ${samples[kind].slice(-CHECK_ROUNDS).map((t) => t.toFixed(2)).join(', ')} s`);
+        }
+      } finally {
+        await run.close();
+      }
     }
+    const names = (list: readonly (readonly [string, number])[]) => list.map(([lab, step]) => `${lab} ${step}`).join(', ');
+    bench.record(FIGURES.checkQuiet, round(median(samples.quiet), 2), { note: `${samples.quiet.length} checks: ${CHECK_ROUNDS} each of ${names(CHECK_STEPS.quiet)}` });
+    bench.record(FIGURES.checkTraffic, round(median(samples.traffic), 2), { note: `${samples.traffic.length} checks: ${CHECK_ROUNDS} each of ${names(CHECK_STEPS.traffic)}` });
+  });
+}
+
+async function benchWeb(bench: BenchRun): Promise<void> {
+  // Last: chromium runs its own nodes, and nothing else should compete with them.
+  const planned = [FIGURES.webCached, FIGURES.webCachedAll, FIGURES.webFirstRun, FIGURES.webResumed, FIGURES.webFirstVisit, FIGURES.webBytes, FIGURES.webMemory, FIGURES.webRss];
+  await bench.attempt('web lab in chromium', planned, async () => {
+    const web = await benchBrowser({ runs: bench.runs, log: bench.log });
+    const lab = `lab ${web.lab}, ${web.nodes} nodes`;
+    bench.record(FIGURES.webCached, round(median(web.cachedFirstShellSeconds), 2), { note: `${describeTimes(web.cachedFirstShellSeconds)}; ${lab}; a fresh start: the learner's work forgotten, the nodes restored from the states the lab's setup left (kept from its first run)` });
+    bench.record(FIGURES.webCachedAll, round(median(web.cachedAllShellsSeconds), 2), { note: describeTimes(web.cachedAllShellsSeconds) });
+    bench.record(FIGURES.webFirstRun, round(median(web.firstRunSeconds), 2), { note: `${describeTimes(web.firstRunSeconds)}; IndexedDB emptied, so every node restores the base snapshot and runs the lab's setup` });
+    bench.record(FIGURES.webResumed, round(median(web.resumedFirstShellSeconds), 2), { note: `${describeTimes(web.resumedFirstShellSeconds)}; each node's worker gunzips and restores its saved state` });
+    bench.record(FIGURES.webFirstVisit, round(median(web.firstVisitSeconds), 1), { note: `${describeTimes(web.firstVisitSeconds)}; from 127.0.0.1, so this is unpacking and starting, not the network` });
+    bench.record(FIGURES.webBytes, round(web.firstVisitBytes / 1e6, 1), { note: 'everything the server sent, the service worker\'s offline copy included' });
+    bench.record(FIGURES.webMemory, web.memoryBytes === null ? null : Math.round(web.memoryBytes / 2 ** 20), web.memoryBytes === null ? { error: web.memoryNote } : { note: 'performance.measureUserAgentSpecificMemory(), page and node workers' });
+    bench.record(FIGURES.webRss, Math.round(web.chromiumRssBytes / 2 ** 20));
+  });
+}
+
+export async function runBench(options: BenchOptions = {}): Promise<BenchResults> {
+  const bench = new BenchRun(Math.max(1, options.runs ?? (options.quick ? 1 : 3)), options.log ?? ((line: string) => console.error(line)));
+  const only = new Set(options.only ?? []);
+  const wanted = (group: (typeof GROUPS)[number]) => only.size === 0 || only.has(group);
+  const began = performance.now();
+  try {
+    if (wanted('size')) await benchSize(bench);
+    if (wanted('switch')) await benchSwitchFigure(bench);
+    if (wanted('network')) await benchNetwork(bench);
+    const restoreMedian = wanted('restore') ? await benchRestore(bench) : null;
+    if (wanted('cold')) await benchCold(bench, restoreMedian);
+    if (wanted('checks')) await benchChecks(bench);
+    if (wanted('browser')) await benchWeb(bench);
   } finally {
     // Whatever went wrong, leave no VM running.
-    await Promise.all([...clusters].map((cluster) => cluster.down().catch(() => undefined)));
+    await Promise.all([...bench.clusters].map((cluster) => cluster.down().catch(() => undefined)));
   }
 
   const results: BenchResults = {
@@ -417,12 +493,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     totalMemoryMB: Math.round(totalmem() / 2 ** 20),
-    image: manifest?.key ?? null,
+    image: bench.manifest?.key ?? null,
     loadAverage: loadavg().map((load) => round(load, 2)),
-    runs,
+    runs: bench.runs,
     durationSeconds: Math.round((performance.now() - began) / 1000),
-    // Stable sort: the table follows the brief's order, figures within a benchmark as measured.
-    figures: [...figures].sort((a, b) => a.section - b.section),
+    // Stable sort: the table follows the sections, figures within a benchmark as measured.
+    figures: [...bench.figures].sort((a, b) => a.section - b.section),
   };
   const outDir = options.outDir ?? defaultOutDir();
   mkdirSync(outDir, { recursive: true });

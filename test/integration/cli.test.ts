@@ -1,6 +1,6 @@
 // The podwire command as a course pipeline runs it: exit codes, and reports a machine can read.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -35,9 +35,23 @@ describe('podwire CLI', () => {
     expect(new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites).toMatchObject({ tests: '5', failures: '0' });
   });
 
-  it('checks one step of the untouched lab: exit 1 and the failures', () => {
-    const result = podwire('check', 'netns-veth', '--step', '1');
-    expect(result.status).toBe(1);
-    expect(result.stdout).toMatch(/FAIL pod-a exists: expected network namespace pod-a exists, found no network namespaces/);
+  it('rejects --apply that names no file, an unknown node, or comes with --solution, with exit code 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podwire-apply-'));
+    writeFileSync(join(dir, 'cmds.sh'), 'true\n');
+    expect(podwire('check', 'netns-veth', '--apply', `node1=${join(dir, 'missing.sh')}`)).toMatchObject({ status: 2, stderr: expect.stringMatching(/--apply node1=.*missing\.sh: no such file/) });
+    expect(podwire('check', 'netns-veth', '--apply', `node7=${join(dir, 'cmds.sh')}`)).toMatchObject({ status: 2, stderr: expect.stringMatching(/lab netns-veth has no node 'node7' \(it has: node1\)/) });
+    expect(podwire('check', 'netns-veth', '--apply', 'node1')).toMatchObject({ status: 2, stderr: expect.stringMatching(/--apply takes NODE=FILE/) });
+    expect(podwire('grade', 'netns-veth', '--solution', '--apply', `node1=${join(dir, 'cmds.sh')}`).status).toBe(2);
+  });
+
+  it('grades a learner\'s own commands from a file: what they did passes, what they did not fails, exit 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podwire-apply-'));
+    // Step 1 done, step 2 half done (the cable is there, the addresses are not), and a typo on the way.
+    writeFileSync(join(dir, 'node1.sh'), 'ip netns add pod-a\nip netns add pod-b\nip lnik add veth-a type veth peer name veth-b\nip link add veth-a type veth peer name veth-b\n');
+    const result = podwire('check', 'netns-veth', '--apply', `node1=${join(dir, 'node1.sh')}`);
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/applying your commands/);
+    expect(result.stdout).toMatch(/ok {3}pod-a exists/);
+    expect(result.stdout).toMatch(/FAIL pod-a has an address in 10\.244\.1\.0\/24: expected an IPv4 address in 10\.244\.1\.0\/24 in netns pod-a/);
   });
 });
