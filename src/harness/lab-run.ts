@@ -191,9 +191,10 @@ export class LabRun {
   /**
    * Check step `index` (0-based) as the nodes are now. Every check starts at once: checks on
    * different nodes run side by side, those on one node queue at its agent, and facts are
-   * gathered once per node. `attempt` picks which of the step's hints comes next.
+   * gathered once per node. `attempt` picks which of the step's hints comes next;
+   * `onResult` hears each check's result as it arrives (with its index in the step).
    */
-  async checkStep(index: number, attempt = 0): Promise<StepReport> {
+  async checkStep(index: number, attempt = 0, onResult?: (result: CheckResult, index: number) => void): Promise<StepReport> {
     const step = this.lab.steps[index];
     if (!step) throw new Error(`lab ${this.lab.id} has no step ${index + 1} (it has ${this.lab.steps.length})`);
     // Facts fresh for this round: whatever was cached may predate the learner's last command.
@@ -205,8 +206,12 @@ export class LabRun {
       captureCursor: () => this.captureCursor(),
       framesSince: (cursor) => this.framesSince(cursor),
     };
-    const checks: CheckResult[] = await Promise.all(step.checks.map((check) => runCheck(check, context)));
-    return stepReport(step, checks, attempt);
+    const checks: CheckResult[] = await Promise.all(step.checks.map(async (check, at) => {
+      const result = await runCheck(check, context);
+      onResult?.(result, at);
+      return result;
+    }));
+    return stepReport(this.lab, step, checks, attempt);
   }
 
   /** Grade the lab as a course pipeline does: the learner's commands or the reference solutions, then each step's checks. */

@@ -2,6 +2,7 @@
 // XML for CI systems, and plain text for a person at a terminal. Credit is per step; a
 // check that could not run (a hung node, a timeout) fails with a message and `error`
 // set, and the others still count.
+import { hintFor } from '../lab/hints.js';
 import type { Lab, Step } from '../lab/types.js';
 import type { CheckResult } from '../checks/index.js';
 
@@ -29,11 +30,10 @@ export interface LabReport {
   durationMs: number;
 }
 
-/** A step's results: its score, and the failing check's own hint, else the step's hint for this attempt. */
-export function stepReport(step: Step, checks: CheckResult[], attempt = 0): StepReport {
+/** A step's results: its score, and the next hint (the failing check's own, with its node's values, before the step's). */
+export function stepReport(lab: Lab, step: Step, checks: CheckResult[], attempt = 0): StepReport {
   const passed = checks.filter((c) => c.passed).length;
-  const firstFailure = checks.find((c) => !c.passed);
-  const hint = firstFailure ? firstFailure.hint ?? step.hints[Math.min(attempt, step.hints.length - 1)] : undefined;
+  const hint = hintFor(step, checks, lab.topology, attempt);
   return { id: step.id, title: step.title, checks, passed, total: checks.length, score: checks.length ? passed / checks.length : 1, ...(hint ? { hint } : {}) };
 }
 

@@ -205,7 +205,7 @@ text
 `);
     const context = recordedContext({ commands: { hang: new AgentTimeoutError('node1', 25, 'running: hang') } });
     const results = await Promise.all(lab.steps[0]!.checks.map((check) => runCheck(check, context)));
-    const report = stepReport(lab.steps[0]!, results, 1);
+    const report = stepReport(lab, lab.steps[0]!, results, 1);
     expect(report.checks.map((c) => c.passed)).toEqual([false, true, false]);
     expect(report.checks.map((c) => c.error !== undefined)).toEqual([true, false, false]);
     expect(report.score).toBeCloseTo(1 / 3);
