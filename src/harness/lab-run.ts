@@ -11,6 +11,7 @@ import type { ExecOptions, ExecResult } from '../vm/agent-client.js';
 import { Cluster } from '../vm/cluster.js';
 import type { BootAssets } from '../vm/emulator.js';
 import type { WorkerHost } from '../vm/node.js';
+import type { ResolvedTopology } from '../topology/topology.js';
 import { runCheck, type CheckContext, type CheckResult } from '../checks/index.js';
 import { labReport, stepReport, type LabReport, type StepReport } from './report.js';
 import { scriptFailure, ScriptError, strictScript } from './scripts.js';
@@ -51,7 +52,15 @@ export class LabRun {
   /** Bumped on every command or keystroke a node gets: facts gathered before are stale. */
   private readonly generations = new Map<string, number>();
 
-  private constructor(readonly lab: Lab, private readonly cluster: Cluster) {}
+  /**
+   * The runtime underneath. Only for the Svelte views that still read it (Topology.svelte,
+   * Capture.svelte's list of links) until they use the accessors here; nothing new may.
+   */
+  readonly cluster: Cluster;
+
+  private constructor(readonly lab: Lab, cluster: Cluster) {
+    this.cluster = cluster;
+  }
 
   /** Bring the lab's nodes up: from saved states if given, else from the base snapshot, then the lab's setup. */
   static async open(lab: Lab, options: LabRunOptions): Promise<LabRun> {
@@ -78,6 +87,11 @@ export class LabRun {
     return [...this.cluster.nodes.keys()];
   }
 
+  /** The lab's topology with every default filled in (addresses, MACs, segments), for drawing it. */
+  get topology(): ResolvedTopology {
+    return this.cluster.topology;
+  }
+
   /** The links whose frames are captured, by name. */
   get links(): string[] {
     return [...this.cluster.captures.keys()];
@@ -89,6 +103,11 @@ export class LabRun {
   exec(node: string, command: string, options?: ExecOptions): Promise<ExecResult> {
     this.touch(node);
     return this.cluster.node(node).exec(command, options);
+  }
+
+  /** Tell the guest its terminal's size, so full-screen programs and line wrapping fit. */
+  async resize(node: string, rows: number, cols: number): Promise<void> {
+    await this.cluster.node(node).exec(`stty -F /dev/ttyS0 rows ${rows} cols ${cols}`, { timeout: 5 }).catch(() => undefined);
   }
 
   /** Keystrokes for a node's console (the learner's terminal). */
