@@ -1,10 +1,12 @@
-// One lab running in the page: its cluster, brought up from the shared base snapshot
-// (or resumed from the states saved last time), its consoles, checks, resets and
-// saves. The Svelte views only call this; it knows nothing of the DOM.
-import { gradeStep, runCommands, type StepReport } from '../harness/grader.js';
-import type { Lab, NodeCommands } from '../lab/types.js';
+// One lab running in the page: a LabRun on Web Workers, brought up from the shared base
+// snapshot (or resumed from the states saved last time), plus what only the page needs:
+// the consoles' scrollback, and saving to IndexedDB (the lab's start states among them).
+// The Svelte views only call this; it knows nothing of the DOM.
+import { LabRun } from '../harness/lab-run.js';
+import type { StepReport } from '../harness/report.js';
+import type { Lab } from '../lab/types.js';
 import { loadWebAssets, type DownloadProgress, type LoadedAssets } from '../vm/assets-web.js';
-import { Cluster } from '../vm/cluster.js';
+import type { Cluster } from '../vm/cluster.js';
 import { webWorkerHost } from '../vm/host-web.js';
 import { loadCluster, loadStart, saveCluster, saveStart, type SavedCluster } from './store.js';
 
@@ -40,13 +42,13 @@ export class LabSession {
   private keepAsStart = false;
   readonly resumed: boolean;
 
-  private constructor(readonly lab: Lab, readonly cluster: Cluster, private readonly loaded: LoadedAssets, resumed: boolean) {
+  private constructor(readonly lab: Lab, readonly run: LabRun, private readonly loaded: LoadedAssets, resumed: boolean) {
     this.resumed = resumed;
-    for (const node of cluster.nodes.values()) {
-      this.consoles.set(node.name, '');
-      node.onConsole((text) => {
-        this.consoles.set(node.name, (this.consoles.get(node.name)! + text).slice(-CONSOLE_KEEP));
-        for (const listener of this.consoleListeners.get(node.name) ?? []) listener(text);
+    for (const name of run.nodeNames) {
+      this.consoles.set(name, '');
+      run.onConsole(name, (text) => {
+        this.consoles.set(name, (this.consoles.get(name)! + text).slice(-CONSOLE_KEEP));
+        for (const listener of this.consoleListeners.get(name) ?? []) listener(text);
       });
     }
   }
@@ -71,11 +73,8 @@ export class LabSession {
       const session = await LabSession.restoreFrom(lab, loaded, labStart, false);
       if (session) return session;
     }
-    options.onStatus?.('starting the nodes');
-    const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets);
-    const session = new LabSession(lab, cluster, loaded, false);
-    options.onStatus?.('running the lab setup');
-    await session.setUp([...cluster.nodes.keys()], 0);
+    const run = await LabRun.open(lab, { host: webWorkerHost, assets: loaded.assets, ...(options.onStatus ? { onStatus: options.onStatus } : {}) });
+    const session = new LabSession(lab, run, loaded, false);
     // The first save (LabView makes it at once, before a terminal can take a key) keeps these states as the lab's start.
     session.keepAsStart = hasSetup;
     session.refreshPrompts();
@@ -85,12 +84,8 @@ export class LabSession {
   /** A session on nodes restored from saved states, or undefined (and a warning) if they would not load. */
   private static async restoreFrom(lab: Lab, loaded: LoadedAssets, saved: SavedCluster, resumed: boolean): Promise<LabSession | undefined> {
     try {
-      const states: Record<string, ArrayBuffer> = {};
-      await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => {
-        states[name] = await blob.arrayBuffer(); // gzipped: each node's worker unpacks its own
-      }));
-      const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets, states);
-      const session = new LabSession(lab, cluster, loaded, resumed);
+      const run = await LabRun.open(lab, { host: webWorkerHost, assets: loaded.assets, states: await statesOf(saved) });
+      const session = new LabSession(lab, run, loaded, resumed);
       session.refreshPrompts();
       return session;
     } catch (error) {
@@ -99,13 +94,18 @@ export class LabSession {
     }
   }
 
+  /** @deprecated the views move to `run` (facts, links, framesSince, topology); until then they read the cluster here. */
+  get cluster(): Cluster {
+    return this.run.cluster;
+  }
+
   /** True while the lab's start states are still to be kept: the next save keeps them too. */
   get keepsStartOnSave(): boolean {
     return this.keepAsStart;
   }
 
   get nodeNames(): string[] {
-    return [...this.cluster.nodes.keys()];
+    return this.run.nodeNames;
   }
 
   consoleText(node: string): string {
@@ -121,33 +121,27 @@ export class LabSession {
 
   type(node: string, text: string): void {
     this.dirty = true;
-    this.cluster.node(node).type(text);
+    this.run.type(node, text);
   }
 
   /** Tell the guest the terminal's size, so full-screen programs and line wrapping fit. */
-  async resize(node: string, rows: number, cols: number): Promise<void> {
-    await this.cluster.node(node).exec(`stty -F /dev/ttyS0 rows ${rows} cols ${cols}`, { timeout: 5 }).catch(() => undefined);
+  resize(node: string, rows: number, cols: number): Promise<void> {
+    return this.run.resize(node, rows, cols);
   }
 
-  async check(stepIndex: number, attempt = 0): Promise<StepReport> {
-    return gradeStep(this.lab, stepIndex, this.cluster, attempt);
+  check(stepIndex: number, attempt = 0): Promise<StepReport> {
+    return this.run.checkStep(stepIndex, attempt);
   }
 
   /** A node as it was when the lab started: the base snapshot, then the lab's setup for it. */
   async resetNode(name: string): Promise<void> {
-    await this.cluster.node(name).reset();
-    await this.setUp([name], 0);
+    await this.run.resetNode(name);
     this.refreshPrompts([name]);
   }
 
-  /** Every node as it was when step `stepIndex` began: setup, then the solutions of the steps before it. */
+  /** Every node as it was when step `stepIndex` began: the kept start states for the first step, else setup and the solutions of the steps before it. */
   async resetToStep(stepIndex: number): Promise<void> {
-    if (stepIndex === 0 && await this.restoreStart()) {
-      this.refreshPrompts();
-      return;
-    }
-    await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
-    await this.setUp(this.nodeNames, stepIndex);
+    if (!(stepIndex === 0 && await this.restoreStart())) await this.run.resetToStep(stepIndex);
     this.refreshPrompts();
   }
 
@@ -165,10 +159,7 @@ export class LabSession {
 
   private async saveNow(): Promise<void> {
     this.dirty = false;
-    const states: Record<string, Blob> = {};
-    await Promise.all(this.nodeNames.map(async (name) => {
-      states[name] = new Blob([await this.cluster.node(name).snapshot({ gzip: true })]);
-    }));
+    const states = Object.fromEntries(Object.entries(await this.run.save({ gzip: true })).map(([name, state]) => [name, new Blob([state])]));
     await saveCluster({ lab: this.lab.id, snapshotKey: this.loaded.manifest.key, savedAt: Date.now(), states });
     if (this.keepAsStart) {
       this.keepAsStart = false;
@@ -178,25 +169,26 @@ export class LabSession {
 
   async close(): Promise<void> {
     this.consoleListeners.clear();
-    await this.cluster.down();
+    await this.run.close();
   }
 
   /** Every node back to the lab's start states, if they are kept; false if not. */
   private async restoreStart(): Promise<boolean> {
     const start = Object.keys(this.lab.setup).length ? await loadStart(this.lab.id).catch(() => undefined) : undefined;
     if (start?.snapshotKey !== startKey(this.lab, this.loaded) || !this.nodeNames.every((name) => start.states[name])) return false;
-    await Promise.all(this.nodeNames.map(async (name) => this.cluster.node(name).restore(await start.states[name]!.arrayBuffer(), this.loaded.assets)));
+    await this.run.restore(await statesOf(start));
     return true;
-  }
-
-  private async setUp(nodes: string[], stepsBefore: number): Promise<void> {
-    const only = (commands: NodeCommands) => Object.fromEntries(Object.entries(commands).filter(([node]) => nodes.includes(node)));
-    await runCommands(this.cluster, only(this.lab.setup), `the setup of lab ${this.lab.id}`);
-    for (const step of this.lab.steps.slice(0, stepsBefore)) await runCommands(this.cluster, only(step.solution), `the solution of step '${step.id}'`);
   }
 
   /** A fresh prompt on each console: after a start or restore the screen is blank. */
   private refreshPrompts(nodes = this.nodeNames): void {
-    for (const name of nodes) this.cluster.node(name).type('\n');
+    for (const name of nodes) this.run.type(name, '\n');
   }
+}
+
+/** Saved states as the workers take them: still gzipped, each node's worker unpacks its own. */
+async function statesOf(saved: SavedCluster): Promise<Record<string, ArrayBuffer>> {
+  const states: Record<string, ArrayBuffer> = {};
+  await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => { states[name] = await blob.arrayBuffer(); }));
+  return states;
 }
