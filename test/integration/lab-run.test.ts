@@ -1,0 +1,39 @@
+// LabRun on real nodes: facts shared until a command runs, a Check that reads the wire and
+// takes nothing from it, save and restore.
+import { describe, expect, it } from 'vitest';
+import { withLab } from '../../src/harness/run-lab.js';
+import { findLab } from '../../src/lab/load.js';
+
+describe('LabRun', () => {
+  it('shares facts until a command runs, checks the wire without clearing it, and restores what it saved', async () => {
+    const lab = findLab('vxlan');
+    await withLab(lab, async (run) => {
+      const first = run.facts('node1');
+      expect(run.facts('node1')).toBe(first); // one gather, shared by whoever asks
+      await run.applySolutions(2);
+      expect(run.facts('node1')).not.toBe(first); // the solutions ran: gathered again
+
+      const before = run.captureCursor();
+      await run.exec('node1', 'ip netns exec pod-a ping -c 1 -W 1 10.244.2.2');
+      const earlier = run.framesSince(before);
+      expect(earlier.length).toBeGreaterThan(0);
+      expect(earlier[0]).toMatchObject({ link: expect.any(String), from: expect.any(String), to: expect.any(String), seq: expect.any(Number) });
+
+      const seen: number[] = [];
+      const report = await run.checkStep(1, 0, (_, index) => seen.push(index));
+      expect(report.checks.filter((c) => !c.passed).map((c) => c.message)).toEqual([]);
+      expect(seen.sort()).toEqual(report.checks.map((_, i) => i));
+      // The wire check read its own frames by cursor: the ones before it are all still there.
+      const after = run.framesSince(before);
+      expect(after.slice(0, earlier.length)).toEqual(earlier);
+      expect(after.length).toBeGreaterThan(earlier.length);
+
+      await run.exec('node1', 'ip link add marker type dummy');
+      const states = await run.save();
+      await run.exec('node1', 'ip link del marker');
+      expect((await run.facts('node1')).netns[0]!.links.some((l) => l.name === 'marker')).toBe(false);
+      await run.restore({ node1: states.node1! });
+      expect((await run.facts('node1')).netns[0]!.links.some((l) => l.name === 'marker')).toBe(true);
+    });
+  });
+});
