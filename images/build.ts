@@ -8,17 +8,27 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { imagesDir, pruneCache } from '../src/vm/cache.js';
 import { PrivateApt } from './build/apt.js';
+import { imagesDir, pruneCache } from './build/cache.js';
 import { assembleRootfs } from './build/assemble.js';
 import { packCpio } from './build/cpio.js';
-import { readRecipe } from './build/recipe.js';
-import type { ImageManifest } from '../src/vm/image.js';
+import type { ImageManifest } from './build/manifest.js';
+import { readRecipe, recipeKey } from './build/recipe.js';
 
 const log = (message: string) => process.stderr.write(`images: ${message}\n`);
 
 function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+export type { Artefact, ImageManifest } from './build/manifest.js';
+
+/** The image for a recipe and where its files are: from the cache, or built first. What the runtime reads assets through. */
+export function imageFor(recipeDir: string): { dir: string; manifest: ImageManifest } {
+  const dir = join(imagesDir(), recipeKey(recipeDir));
+  const manifestFile = join(dir, 'manifest.json');
+  const manifest = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as ImageManifest) : buildImage(recipeDir);
+  return { dir, manifest };
 }
 
 export function buildImage(recipeDir: string, options: { force?: boolean } = {}): ImageManifest {

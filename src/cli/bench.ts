@@ -17,7 +17,7 @@ import { benchBrowser } from './bench-browser.js';
 import { coldBootAssets, loadImage, snapshotAssets, snapshotFile } from '../vm/assets-node.js';
 import { Cluster } from '../vm/cluster.js';
 import type { BootAssets } from '../vm/emulator.js';
-import type { ImageManifest } from '../vm/image.js';
+import type { ImageManifest } from '../../images/build.js';
 import { nodeWorkerHost } from '../vm/host-node.js';
 import type { VmNode } from '../vm/node.js';
 import type { Topology } from '../topology/topology.js';

@@ -4,11 +4,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildImage } from '../../images/build.js';
-import { recipeKey } from '../../images/build/recipe.js';
-import { imagesDir, pruneCache, statesDir } from './cache.js';
+import { imageFor, type ImageManifest } from '../../images/build.js';
+import { pruneCache, statesDir } from '../../images/build/cache.js';
 import { NODE_MEMORY_MB, type BootAssets } from './emulator.js';
-import type { ImageManifest } from './image.js';
 import { VmNode } from './node.js';
 import { nodeWorkerHost } from './host-node.js';
 import { execFileSync } from 'node:child_process';
@@ -24,12 +22,7 @@ function arrayBuffer(file: string): ArrayBuffer {
 
 /** The image for the recipe in this checkout, building it if the cache has none. */
 export function loadImage(): { dir: string; manifest: ImageManifest } {
-  const key = recipeKey(recipeDir);
-  const dir = join(imagesDir(), key);
-  const manifest = existsSync(join(dir, 'manifest.json'))
-    ? (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ImageManifest)
-    : buildImage(recipeDir);
-  return { dir, manifest };
+  return imageFor(recipeDir);
 }
 
 /** What every machine needs, booted or restored: the emulator and its firmware. */
