@@ -34,6 +34,11 @@ describe('LabRun', () => {
       expect((await run.facts('node1')).netns[0]!.links.some((l) => l.name === 'marker')).toBe(false);
       await run.restore({ node1: states.node1! });
       expect((await run.facts('node1')).netns[0]!.links.some((l) => l.name === 'marker')).toBe(true);
+
+      // Scripts run strict in the guest's bash too: the first failing line stops it and is named.
+      await expect(run.apply({ node1: 'true\nip link set nosuchdev up\ntouch /tmp/after' }, 'a script'))
+        .rejects.toThrow(/^a script failed on node1 at line 2: `ip link set nosuchdev up` \(exit 1\): Cannot find device "nosuchdev"/);
+      expect((await run.exec('node1', 'test -e /tmp/after')).exitCode).toBe(1);
     });
   });
 });
