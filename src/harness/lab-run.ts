@@ -102,7 +102,8 @@ export class LabRun {
   /** Run a command on a node: the one way in. */
   exec(node: string, command: string, options?: ExecOptions): Promise<ExecResult> {
     this.touch(node);
-    return this.cluster.node(node).exec(command, options);
+    // Again when it ends: facts gathered while it ran may have caught it halfway.
+    return this.cluster.node(node).exec(command, options).finally(() => this.touch(node));
   }
 
   /** Tell the guest its terminal's size, so full-screen programs and line wrapping fit. */
