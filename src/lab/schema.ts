@@ -3,6 +3,7 @@
 // Limits keep a lab within what a browser tab can run.
 import * as v from 'valibot';
 import { checkSchema, type ReadCheck } from '../checks/registry.js';
+import { tryParseIpv4 } from '../net/addr.js';
 import { boolean, cidr, count, fields, number, oneOf, text, word } from '../checks/fields.js';
 
 /** Every node is a whole Linux machine in its own worker; more than this does not fit a laptop's browser. */
@@ -33,7 +34,7 @@ const node = fields({
 const segment = fields({
   name: named(NODE_NAME, 'lower-case letters, digits and dashes, starting with a letter'),
   subnet: cidr(),
-  gateway: v.optional(named(IPV4, 'an IPv4 address like 10.0.1.1')),
+  gateway: v.optional(v.pipe(named(IPV4, 'an IPv4 address like 10.0.1.1'), v.check((text) => tryParseIpv4(text) !== undefined, (issue) => `'${String(issue.input)}' must be an IPv4 address like 10.0.1.1`))),
 });
 
 const links = fields({
