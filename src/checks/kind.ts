@@ -37,7 +37,6 @@ export interface CheckKindDefinition<K extends string = string, E extends v.Obje
 }
 
 /** Any kind, for the registry, which only passes checks to the kind that read them. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCheckKind = CheckKindDefinition<string, v.ObjectEntries, any>;
 
 /** The check type a kind reads. */

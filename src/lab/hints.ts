@@ -34,15 +34,16 @@ export function fillHint(hint: string, values: HintValues | undefined): string {
 
 /**
  * The hint to show after a Check, or undefined when every check passed. `results` are the
- * step's check results in the step's order; `attempt` (0, 1, ...) walks on through the hints.
+ * step's check results in the step's order; `attempt` (0, 1, ...) walks on through the hints;
+ * `stepHints` are the step's general hints in the learner's language (a translation's).
  */
-export function hintFor(step: Step, results: readonly CheckResult[], topology: Topology, attempt = 0): string | undefined {
+export function hintFor(step: Step, results: readonly CheckResult[], topology: Topology, attempt = 0, stepHints: readonly string[] = step.hints): string | undefined {
   const index = results.findIndex((result) => !result.passed);
   if (index < 0) return undefined;
   const failed = results[index]!;
   const check = step.checks.find((c) => c.at === failed.at && c.name === failed.name) ?? step.checks[index];
   const own = check?.hint ?? failed.hint;
-  const hints = [...(own ? [own] : []), ...step.hints];
+  const hints = [...(own ? [own] : []), ...stepHints];
   if (!hints.length) return undefined;
   return fillHint(hints[Math.min(Math.max(0, attempt), hints.length - 1)]!, hintValues(topology, failed.node));
 }

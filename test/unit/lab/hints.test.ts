@@ -44,6 +44,10 @@ describe('hints', () => {
     expect(hintFor(step, results, lab.topology, 9)).toBe('Last');
   });
 
+  it('take the step\'s hints in the learner\'s language when given', () => {
+    expect(hintFor(step, [result(0, true), result(1, false)], lab.topology, 1, ['Allgemein, auf {node}'])).toBe('Allgemein, auf node2');
+  });
+
   it('start with the step\'s hints when the failing check has none', () => {
     expect(hintFor(step, [result(0, false), result(1, false)], lab.topology)).toBe('General, on node1');
   });
