@@ -217,10 +217,21 @@ export class LabRun {
   async checkStep(index: number, attempt = 0, onResult?: (result: CheckResult, index: number) => void): Promise<StepReport> {
     const step = this.lab.steps[index];
     if (!step) throw new Error(`lab ${this.lab.id} has no step ${index + 1} (it has ${this.lab.steps.length})`);
-    // Facts fresh for this round: whatever was cached may predate the learner's last command.
-    for (const node of new Set(step.checks.map((c) => c.node))) this.factsCache.delete(node);
+    // Facts fresh for this round (whatever was cached may predate the learner's last command),
+    // and only the sections this step's checks read: each one skipped is a program not run.
+    const scoped = new Map<string, Promise<NodeFacts>>();
+    const factsFor = (node: string) => {
+      let facts = scoped.get(node);
+      if (!facts) {
+        const only = sectionsNeeded(step.checks.filter((c) => c.node === node));
+        if (only === 'all') this.factsCache.delete(node);
+        facts = only === 'all' ? this.facts(node) : gatherFacts(node, (command, options) => this.cluster.node(node).exec(command, options), { only });
+        scoped.set(node, facts);
+      }
+      return facts;
+    };
     const context: CheckContext = {
-      facts: (node) => this.facts(node),
+      facts: factsFor,
       // A check looks; it does not count as a command that makes the facts stale.
       exec: (node, command, options) => this.cluster.node(node).exec(command, options),
       captureCursor: () => this.captureCursor(),
@@ -271,6 +282,22 @@ export class LabRun {
   private touch(node: string): void {
     this.generations.set(node, (this.generations.get(node) ?? 0) + 1);
   }
+}
+
+/** The facts sections a step's checks on one node read (see FACTS_SECTIONS), or 'all' for a kind not known here. */
+function sectionsNeeded(checks: readonly { kind: string; netns?: string }[]): string[] | 'all' {
+  const sections = new Set<string>();
+  for (const check of checks) {
+    switch (check.kind) {
+      case 'command': case 'ping': case 'wire': case 'netns': break; // the list of namespaces always comes
+      case 'address': case 'route': case 'link': sections.add(`ip:${check.netns ?? ''}`); break;
+      case 'iptables': sections.add('iptables:'); break;
+      case 'sysctl': sections.add('sysctl:'); break;
+      case 'ipam': sections.add('cni:'); break;
+      default: return 'all';
+    }
+  }
+  return [...sections];
 }
 
 function only(commands: NodeCommands, nodes: string[]): NodeCommands {
