@@ -9,6 +9,7 @@ export const address = defineCheckKind({
   description: 'an IPv4 address `in` a CIDR, optionally on device `dev`, in `netns`',
   entries: { address: fields({ netns: v.optional(word()), dev: v.optional(word()), in: cidr() }) },
   fields: ({ address: spec }) => compact({ in: spec.in, netns: spec.netns, dev: spec.dev }),
+  factsRead: (check) => [`ip:${check.netns ?? ''}`],
   async evaluate(check, context) {
     const facts = await context.facts(check.node);
     const ns = namespaceOf(facts, check.netns);

@@ -40,6 +40,7 @@ export const command = defineCheckKind({
     const given = compact<Expectation>({ ...input.expect, json: input.expect?.json && compact(input.expect.json) });
     return compact({ run: input.command, timeout: input.timeout, expect: Object.keys(given).length ? given : { exitCode: 0 } });
   },
+  factsRead: () => [],
   async evaluate(check, context) {
     const timeout = check.timeout ?? DEFAULT_TIMEOUT;
     const result = await context.exec(check.node, check.run, { timeout });

@@ -6,6 +6,7 @@ export const ipam = defineCheckKind({
   description: 'the number of host-local IPAM `leases` of CNI `network`',
   entries: { ipam: fields({ network: word(), leases: count() }) },
   fields: ({ ipam: spec }) => ({ network: spec.network, leases: spec.leases }),
+  factsRead: () => ['cni:'],
   async evaluate(check, context) {
     const facts = await context.facts(check.node);
     const network = facts.cniIpam.find((n) => n.network === check.network);

@@ -14,6 +14,7 @@ export const iptables = defineCheckKind({
     }),
   },
   fields: ({ iptables: spec }) => compact({ table: spec.table ?? 'filter', chain: spec.chain, rule: spec.rule, policy: spec.policy, exists: spec.exists ?? true }),
+  factsRead: () => ['iptables:'],
   async evaluate(check, context) {
     const facts = await context.facts(check.node);
     const chain = facts.iptables[check.table]?.chains[check.chain];

@@ -32,6 +32,11 @@ export interface CheckKindDefinition<K extends string = string, E extends v.Obje
   fields(input: v.InferOutput<v.ObjectSchema<E, undefined>>): F;
   /** Other nodes the check names, with the path to where it names them, for "unknown node" messages. */
   nodes?(check: CheckCommon & { kind: K } & F): { path: string[]; node: string }[];
+  /**
+   * The facts sections it reads, as "name:netns" (see FACTS_SECTIONS in observe/facts.ts;
+   * "ip:" is the node's own), so a round of checks gathers only those. Left out: all of them.
+   */
+  factsRead?(check: CheckCommon & { kind: K } & F): string[];
   /** Look at the node (or the wire) and judge. Errors from the node propagate: runCheck reports them. */
   evaluate(check: CheckCommon & { kind: K } & F, context: CheckContext): Promise<Outcome>;
 }

@@ -13,6 +13,7 @@ export const link = defineCheckKind({
     }),
   },
   fields: ({ link: spec }) => compact({ link: spec.name, netns: spec.netns, type: spec.type, up: spec.up, master: spec.master, mtu: spec.mtu, vni: spec.vni }),
+  factsRead: (check) => [`ip:${check.netns ?? ''}`],
   async evaluate(check, context) {
     const facts = await context.facts(check.node);
     const ns = namespaceOf(facts, check.netns);

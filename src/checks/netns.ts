@@ -8,6 +8,8 @@ export const netns = defineCheckKind({
   description: 'a network namespace `name` exists (`exists: false`: it is gone)',
   entries: { netns: fields({ name: word(), exists: v.optional(boolean()) }) },
   fields: (input) => ({ netns: input.netns.name, exists: input.netns.exists ?? true }),
+  // The list of namespaces comes with every gathering; this kind reads no other section.
+  factsRead: () => [],
   async evaluate(check, context) {
     const facts = await context.facts(check.node);
     const exists = facts.netns.some((ns) => ns.name === check.netns);

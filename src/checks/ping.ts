@@ -8,6 +8,7 @@ export const ping = defineCheckKind({
   description: 'a ping from `netns` `to` an address gets replies (`expect: failure`: gets none), with `count` probes',
   entries: { ping: fields({ netns: v.optional(word()), to: word(), expect: v.optional(oneOf(['success', 'failure'])), count: v.optional(count(1, 20)) }) },
   fields: ({ ping: spec }) => compact({ to: spec.to, expect: spec.expect ?? 'success', netns: spec.netns, count: spec.count }),
+  factsRead: () => [],
   async evaluate(check, context) {
     // The fewest probes that prove the point: one with a short wait, then one more with a
     // longer wait if it got no reply, so "slow" is not taken for "blocked".

@@ -74,6 +74,20 @@ function buildCheckSchema(kind: AnyCheckKind): v.GenericSchema<unknown, ReadChec
   );
 }
 
+/**
+ * The facts sections a round of checks reads on one node, or 'all' when a kind does not
+ * say: a round gathers only these, and each section left out is a program not run.
+ */
+export function factsSectionsFor(checks: readonly (Check | AnyCheck)[]): string[] | 'all' {
+  const sections = new Set<string>();
+  for (const check of checks) {
+    const read = kinds.get(check.kind)?.factsRead;
+    if (!read) return 'all';
+    for (const section of read(check)) sections.add(section);
+  }
+  return [...sections];
+}
+
 const kindKeysOf = (input: object) => Object.keys(input).filter((key) => kinds.has(key));
 
 /** For reading a lab: the kind is told by its key, so a mistake is reported against that kind's own fields. */

@@ -11,6 +11,7 @@ export const route = defineCheckKind({
   description: 'a route in the main table to `destination` (a CIDR or `default`), optionally `via` a gateway and on `dev`, in `netns`',
   entries: { route: fields({ netns: v.optional(word()), destination: word(), via: v.optional(word()), dev: v.optional(word()) }) },
   fields: ({ route: spec }) => compact({ destination: spec.destination, netns: spec.netns, via: spec.via, dev: spec.dev }),
+  factsRead: (check) => [`ip:${check.netns ?? ''}`],
   async evaluate(check, context) {
     const facts = await context.facts(check.node);
     const ns = namespaceOf(facts, check.netns);

@@ -7,6 +7,7 @@ export const sysctl = defineCheckKind({
   description: 'a kernel setting `key` of the node namespace has `value`',
   entries: { sysctl: fields({ key: word(), value: text() }) },
   fields: ({ sysctl: spec }) => ({ key: spec.key, value: spec.value }),
+  factsRead: () => ['sysctl:'],
   async evaluate(check, context) {
     const expected = `${check.key} = ${check.value}`;
     // From the node's facts when they have it (no extra round trip); else read it, for the error a missing key gives.

@@ -18,6 +18,7 @@ export const wire = defineCheckKind({
   },
   fields: ({ wire: spec }) => compact({ trigger: spec.trigger, protocol: spec.protocol ?? 'icmp', src: spec.src, dst: spec.dst, vni: spec.vni, ipip: spec.ipip, on: spec.on }),
   nodes: (check) => (check.on === undefined ? [] : [{ path: ['wire', 'on'], node: check.on }]),
+  factsRead: () => [],
   async evaluate(check, context) {
     // Only the frames since the trigger started; the capture stays as it is for everyone else.
     const cursor = context.captureCursor();

@@ -1,7 +1,7 @@
 // Every check kind through runCheck, on facts captured from a real node
 // (test/fixtures/facts/node1.txt) and on recorded command output.
 import { describe, expect, it } from 'vitest';
-import { jsonPath, runCheck, type Check } from '../../../src/checks/index.js';
+import { factsSectionsFor, jsonPath, runCheck, type Check } from '../../../src/checks/index.js';
 import { ethernet, icmpEcho, ipv4, udp, vxlan } from '../net/frames.js';
 import type { CapturedFrame } from '../../../src/net/capture.js';
 import { stepReport } from '../../../src/harness/report.js';
@@ -211,4 +211,29 @@ text
     expect(report.score).toBeCloseTo(1 / 3);
     expect(report.hint).toBe('second hint');
   });
+});
+
+describe('the facts a check reads', () => {
+  const passing: Check[] = [
+    { ...base, name: 'a', kind: 'address', netns: 'pod1', dev: 'eth0', in: '10.244.1.0/24' },
+    { ...base, name: 'r', kind: 'route', netns: 'pod1', destination: 'default', via: '10.244.1.1' },
+    { ...base, name: 'l', kind: 'link', link: 'flannel.1', type: 'vxlan', vni: 1, mtu: 1450 },
+    { ...base, name: 'i', kind: 'iptables', table: 'nat', chain: 'KUBE-SEP-4T4VKGZTL4UJZ3KS', rule: 'DNAT --to-destination 10\\.244\\.1\\.2:8080', exists: true },
+    { ...base, name: 'n', kind: 'netns', netns: 'pod2', exists: true },
+    { ...base, name: 'p', kind: 'ipam', network: 'cbr0', leases: 2 },
+    { ...base, name: 's', kind: 'sysctl', key: 'net.ipv4.ip_forward', value: '1' },
+  ];
+
+  it('are named by each kind, so a round of checks gathers only those sections', () => {
+    expect(factsSectionsFor(passing)).toEqual(['ip:pod1', 'ip:', 'iptables:', 'cni:', 'sysctl:']);
+    expect(factsSectionsFor([{ ...base, name: 'c', kind: 'command', run: 'true', expect: { exitCode: 0 } }])).toEqual([]);
+    expect(factsSectionsFor([{ ...base, name: 'x', kind: 'no-such-kind' }])).toBe('all');
+  });
+
+  for (const check of passing) {
+    it(`are enough for a ${check.kind} check: it passes on only the sections it names`, async () => {
+      const result = await runCheck(check, recordedContext({ only: factsSectionsFor([check]) as string[] }));
+      expect(result.message).toBe(`${check.name}: ok`);
+    });
+  }
 });

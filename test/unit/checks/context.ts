@@ -17,6 +17,8 @@ export interface RecordedNode {
   framesDuring?: (command: string) => Omit<CapturedFrame, 'seq'>[];
   /** Frames already captured before the check starts. */
   earlier?: Omit<CapturedFrame, 'seq'>[];
+  /** Gather only these facts sections, as a round of checks does (see factsSectionsFor). */
+  only?: string[];
 }
 
 export function recordedContext(recorded: RecordedNode = {}): CheckContext & { executed: string[]; frames: CapturedFrame[] } {
@@ -33,7 +35,7 @@ export function recordedContext(recorded: RecordedNode = {}): CheckContext & { e
     frames,
     async exec(_node: string, command: string, _options?: ExecOptions) {
       executed.push(command);
-      if (command === FACTS_SCRIPT) return ok(node1Facts);
+      if (command.endsWith(FACTS_SCRIPT)) return ok(node1Facts);
       for (const frame of recorded.framesDuring?.(command) ?? []) push(frame);
       const answer = recorded.commands?.[command];
       if (answer instanceof Error) throw answer;
@@ -43,7 +45,7 @@ export function recordedContext(recorded: RecordedNode = {}): CheckContext & { e
     facts(node: string) {
       let gathered = facts.get(node);
       if (!gathered) {
-        gathered = gatherFacts(node, (command, options) => context.exec(node, command, options));
+        gathered = gatherFacts(node, (command, options) => context.exec(node, command, options), recorded.only ? { only: recorded.only } : {});
         facts.set(node, gathered);
       }
       return gathered;
