@@ -11,11 +11,12 @@ const MARKER = '@@podwire:failed:';
  * The script wrapped for the guest's bash: stop at the first failing command, in pipelines
  * and $(...) too, and say where. Commands in `if`, `while`, `&&`/`||` lists and after `!`
  * may fail as bash always allows; a line meant to fail ends in `|| true`.
- * The prelude is one line, so the script's line N is LINENO N + 1.
+ * Inside the agent's eval LINENO counts on from the agent's own line, so the prelude
+ * notes where it stands (one line above the script's first).
  */
 export function strictScript(script: string): string {
-  const trap = `trap 'echo "${MARKER}$((LINENO - 1)):$?:$BASH_COMMAND" >&2' ERR`;
-  return `set -eE -o pipefail; shopt -s inherit_errexit; ${trap}\n${script}`;
+  const trap = `trap 'echo "${MARKER}$((LINENO - podwire_line)):$?:$BASH_COMMAND" >&2' ERR`;
+  return `podwire_line=$LINENO; set -eE -o pipefail; shopt -s inherit_errexit; ${trap}\n${script}`;
 }
 
 export class ScriptError extends Error {

@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { scriptFailure, strictScript } from '../../../src/harness/scripts.js';
 import type { ExecResult } from '../../../src/vm/agent-client.js';
 
-/** As images/rootfs/usr/local/sbin/podwire-agent runs a command: `( eval "$command" )`. */
+/** As images/rootfs/usr/local/sbin/podwire-agent runs a command: `( eval "$command" )` in a function, lines down its script. */
+const AGENT = '# the agent\n\n\nrun() {\n  local code\n  ( exec 3>&-; eval "$PODWIRE_COMMAND" )\n}\nrun\n';
 function agentRun(command: string): ExecResult {
-  const result = spawnSync('bash', ['-c', '( eval "$PODWIRE_COMMAND" )'], { env: { ...process.env, PODWIRE_COMMAND: command }, encoding: 'utf8' });
+  const result = spawnSync('bash', ['-c', AGENT], { env: { ...process.env, PODWIRE_COMMAND: command }, encoding: 'utf8' });
   return { stdout: result.stdout, stderr: result.stderr, exitCode: result.status ?? -1, timedOut: false };
 }
 
