@@ -39,10 +39,14 @@ export function closestLines(lines: string[], pattern: string, max = 3): string[
   return chosen.map((line) => around(line, []));
 }
 
-/** What a command printed, told by its lines nearest to the pattern it had to match. */
+/** What fits in a message as it is; longer output is told by the lines that make the point. */
+const WHOLE = 200;
+
+/** What a command printed: all of it when short, else its lines nearest to the pattern it had to match. */
 export function nearestOutput(text: string, pattern: string): string {
   const lines = text.split('\n').filter((line) => line.trim());
   if (lines.length === 0) return '(nothing)';
+  if (shorten(text, Infinity).length <= WHOLE) return shorten(text, WHOLE);
   const shown = closestLines(lines, pattern);
   const count = lines.length === 1 ? '' : `${lines.length} lines, `;
   const which = shown.length < lines.length ? (wordsOf(pattern).some((w) => shown.some((line) => line.includes(w))) ? 'nearest: ' : 'e.g. ') : '';
@@ -63,11 +67,11 @@ export function explainToolError(text: string, subject: { target?: string; netns
     return `there is no route to ${target} ${subject.netns ? `in netns ${subject.netns}` : 'in the node namespace'} (${firstLine(message)})`;
   }
   const netns = /Cannot open network namespace "([^"]*)"/.exec(message);
-  if (netns) return `there is no network namespace '${netns[1]}' on this node`;
+  if (netns) return `there is no network namespace '${netns[1]}' on this node (${firstLine(message)})`;
   const sysctl = /sysctl: cannot stat \/proc\/sys\/(\S+): No such file/.exec(message);
   if (sysctl) return `this node has no sysctl ${sysctl[1]!.replaceAll('/', '.')} (is the module that provides it loaded?)`;
   const missing = /(?:^|\s)([\w.-]+): (?:command )?not found/.exec(message);
-  if (missing) return `there is no command '${missing[1]}' on this node`;
+  if (missing) return `there is no command '${missing[1]}' on this node (${firstLine(message)})`;
   return undefined;
 }
 

@@ -10,8 +10,13 @@ describe('the lines nearest to a pattern', () => {
 
   it('fall back to the first lines and the last when no word is shared', () => {
     expect(closestLines(['a1', 'b2', 'c3', 'd4', 'e5'], '^\\d+$', 3)).toEqual(['a1', 'b2', 'e5']);
-    expect(nearestOutput('a1\nb2\nc3\nd4\ne5\n', '^\\d+$')).toBe('5 lines, e.g. a1 | b2 | e5');
+    const long = Array.from({ length: 30 }, (_, i) => `line ${String.fromCharCode(97 + (i % 26))} of the output`).join('\n');
+    expect(nearestOutput(long, '^\\d+$')).toBe('30 lines, e.g. line a of the output | line b of the output | line d of the output');
     expect(nearestOutput('', 'x')).toBe('(nothing)');
+  });
+
+  it('are all of the output when it is short', () => {
+    expect(nearestOutput('1 (no answer)\n2 web-2: you are 10.0.0.13\n', 'web-1: [\\s\\S]*web-2: ')).toBe('1 (no answer) | 2 web-2: you are 10.0.0.13');
   });
 
   it('keep the shared word in view on a long line', () => {
@@ -26,10 +31,10 @@ describe('tool errors', () => {
   it('say what the learner did', () => {
     expect(explainToolError('ping: usage error: Destination address required', { target: '' })).toMatch(/^'' is empty or not an address or name the node can resolve/);
     expect(explainToolError('ping: bad address \'pod-b\'', { target: 'pod-b' })).toMatch(/^'pod-b' is empty or not an address/);
-    expect(explainToolError('Cannot open network namespace "pod-a": No such file or directory')).toBe("there is no network namespace 'pod-a' on this node");
+    expect(explainToolError('Cannot open network namespace "pod-a": No such file or directory')).toBe(`there is no network namespace 'pod-a' on this node (Cannot open network namespace "pod-a": No such file or directory)`);
     expect(explainToolError('sysctl: cannot stat /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory'))
       .toBe('this node has no sysctl net.bridge.bridge-nf-call-iptables (is the module that provides it loaded?)');
-    expect(explainToolError('sh: ipvsadm: not found')).toBe("there is no command 'ipvsadm' on this node");
+    expect(explainToolError('sh: ipvsadm: not found')).toBe("there is no command 'ipvsadm' on this node (sh: ipvsadm: not found)");
     expect(explainToolError('RTNETLINK answers: File exists')).toBeUndefined();
   });
 });
