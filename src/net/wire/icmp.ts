@@ -50,6 +50,8 @@ export interface IcmpHeader {
   /** Bytes 4–5 and 6–7, whatever the type makes of them. */
   readonly identifier: number;
   readonly sequence: number;
+  /** The same bytes as `sequence`, as a frag-needed message means them. */
+  readonly nextHopMtu: number;
 }
 
 export function readIcmp(bytes: Uint8Array, at = 0, end = bytes.length): IcmpHeader | WireError {
@@ -60,6 +62,7 @@ export function readIcmp(bytes: Uint8Array, at = 0, end = bytes.length): IcmpHea
     checksum: u16(bytes, at + ICMP_CHECKSUM),
     identifier: u16(bytes, at + ICMP_IDENTIFIER),
     sequence: u16(bytes, at + ICMP_SEQUENCE),
+    nextHopMtu: u16(bytes, at + ICMP_NEXT_HOP_MTU),
   };
 }
 

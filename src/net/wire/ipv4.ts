@@ -32,6 +32,8 @@ export const IP_PROTOCOL_IPV6 = 41;
 export const IP_PROTOCOL_ICMPV6 = 58;
 
 export interface Ipv4Header {
+  readonly version: number;
+  /** IHL × 4. */
   readonly headerLength: number;
   readonly dscp: number;
   readonly ecn: number;
@@ -51,21 +53,28 @@ export interface Ipv4Header {
 /** Checks version, IHL and Total Length ≥ IHL. A payload cut short by `end` is the caller's call. */
 export function readIpv4(bytes: Uint8Array, at = 0, end = bytes.length): Ipv4Header | WireError {
   if (end - at < IPV4_MIN_HEADER_LENGTH) return truncatedHeader(at, end, IPV4_MIN_HEADER_LENGTH);
+  const header = readIpv4Unchecked(bytes, at);
+  if (header.version !== 4) return invalid(`version ${header.version}, expected 4`);
+  if (header.headerLength < IPV4_MIN_HEADER_LENGTH) return invalid(`header length ${header.headerLength} < 20`);
+  if (end - at < header.headerLength) return truncatedHeader(at, end, header.headerLength);
+  if (header.totalLength < header.headerLength) return invalid(`total length ${header.totalLength} < header length ${header.headerLength}`);
+  return header;
+}
+
+/**
+ * The fields as they stand, without checking them: for a header quoted inside an ICMP error,
+ * which is often cut short and may be the very thing that was wrong.
+ */
+export function readIpv4Unchecked(bytes: Uint8Array, at = 0): Ipv4Header {
   const versionIhl = u8(bytes, at + IPV4_VERSION_IHL);
-  const version = versionIhl >>> 4;
-  if (version !== 4) return invalid(`version ${version}, expected 4`);
-  const headerLength = (versionIhl & 0x0f) * 4;
-  if (headerLength < IPV4_MIN_HEADER_LENGTH) return invalid(`header length ${headerLength} < 20`);
-  if (end - at < headerLength) return truncatedHeader(at, end, headerLength);
-  const totalLength = u16(bytes, at + IPV4_TOTAL_LENGTH);
-  if (totalLength < headerLength) return invalid(`total length ${totalLength} < header length ${headerLength}`);
   const flagsFragment = u16(bytes, at + IPV4_FLAGS_FRAGMENT);
   const dscpEcn = u8(bytes, at + IPV4_DSCP_ECN);
   return {
-    headerLength,
+    version: versionIhl >>> 4,
+    headerLength: (versionIhl & 0x0f) * 4,
     dscp: dscpEcn >>> 2,
     ecn: dscpEcn & 3,
-    totalLength,
+    totalLength: u16(bytes, at + IPV4_TOTAL_LENGTH),
     identification: u16(bytes, at + IPV4_IDENTIFICATION),
     dontFragment: (flagsFragment & IPV4_DONT_FRAGMENT) !== 0,
     moreFragments: (flagsFragment & IPV4_MORE_FRAGMENTS) !== 0,

@@ -105,9 +105,12 @@ export interface TcpSpec extends TcpOptions {
   readonly urgentPointer?: number;
   /** Left 0 unless given: fill it with tcpChecksum once the addresses are known. */
   readonly checksum?: number;
+  /** Option bytes as they stand (a multiple of 4), instead of building them from mss and windowScale. */
+  readonly rawOptions?: Uint8Array;
 }
 
-function optionBytes(spec: TcpOptions): number[] {
+function optionBytes(spec: TcpSpec): Uint8Array | number[] {
+  if (spec.rawOptions !== undefined) return spec.rawOptions;
   const options: number[] = [];
   if (spec.mss !== undefined) options.push(TCP_OPTION_MSS, 4, spec.mss >>> 8, spec.mss & 255);
   if (spec.windowScale !== undefined) options.push(TCP_OPTION_NOP, TCP_OPTION_WINDOW_SCALE, 3, spec.windowScale);
