@@ -18,13 +18,12 @@ export function setU32(bytes: Uint8Array, at: number, value: number): void {
 }
 
 export const MAC_LENGTH = 6;
-export const IPV4_ADDRESS_LENGTH = 4;
 export const IPV6_ADDRESS_LENGTH = 16;
 
 /** A view of the 6 bytes (no copy): copy it before keeping it beyond the frame's life. */
 export const readMac = (bytes: Uint8Array, at: number): Uint8Array => bytes.subarray(at, at + MAC_LENGTH);
-export const readIpv4Address = u32;
-export const writeIpv4Address = setU32;
+export const readIpv4Address = (bytes: Uint8Array, at: number): number => u32(bytes, at);
+export const writeIpv4Address = (bytes: Uint8Array, at: number, address: number): void => setU32(bytes, at, address);
 
 export function readIpv6Address(bytes: Uint8Array, at: number): bigint {
   let value = 0n;
@@ -53,15 +52,3 @@ export function truncatedHeader(at: number, end: number, needed: number): WireEr
 export function invalid(error: string): WireError {
   return { error, truncated: false };
 }
-
-export function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
-export const EMPTY: Uint8Array = new Uint8Array(0);

@@ -15,7 +15,7 @@ export const ICMP_SEQUENCE = 6;
 export const ICMP_NEXT_HOP_MTU = 6;
 export const ICMP_HEADER_LENGTH = 8;
 /** Where an error message's quoted packet starts. */
-export const ICMP_QUOTED = ICMP_HEADER_LENGTH;
+export const ICMP_QUOTED = 8;
 /** An error quotes the offending header and this much of what follows it. */
 export const ICMP_QUOTED_PAYLOAD = 8;
 

@@ -4,6 +4,7 @@
 //   0 version|traffic class|flow label | 4 payload length | 6 next header | 7 hop limit
 //   8 source | 24 destination | 40 extension headers…, then the upper-layer payload
 
+import { onesComplementSum } from '../checksum.js';
 import { invalid, readIpv6Address, setU16, setU32, truncatedHeader, u16, u32, u8, writeIpv6Address, type WireError } from './bytes.js';
 
 export const IPV6_VERSION_CLASS_FLOW = 0;
@@ -65,6 +66,16 @@ export function readIpv6(bytes: Uint8Array, at = 0, end = bytes.length): Ipv6Hea
     source: readIpv6Address(bytes, at + IPV6_SOURCE),
     destination: readIpv6Address(bytes, at + IPV6_DESTINATION),
   };
+}
+
+/** The ones'-complement sum of the pseudo-header that ICMPv6, UDP and TCP checksums cover (RFC 8200 §8.1). */
+export function ipv6PseudoHeaderSum(source: bigint, destination: bigint, nextHeader: number, length: number): number {
+  const pseudo = new Uint8Array(40);
+  writeIpv6Address(pseudo, 0, source);
+  writeIpv6Address(pseudo, 16, destination);
+  setU32(pseudo, 32, length);
+  pseudo[39] = nextHeader;
+  return onesComplementSum(pseudo, 0, pseudo.length);
 }
 
 export interface Ipv6Spec {

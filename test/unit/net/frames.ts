@@ -2,7 +2,7 @@
 // What keeps a wire bug from cancelling out in its own fixtures: wire.test.ts rebuilds frames
 // captured from real nodes byte for byte, pcapng-tshark.test.ts has Wireshark read these, and
 // the router tests check their answers at literal offsets with the plain checksum below.
-import { parseIpv4, parseMac } from '../../../src/net/addr.js';
+import { parseIpv4, parseIpv6, parseMac } from '../../../src/net/addr.js';
 import {
   buildArp,
   buildDnsHeader,
@@ -11,6 +11,7 @@ import {
   buildEthernet,
   buildIcmp,
   buildIpv4,
+  buildIpv6,
   buildTcp,
   buildUdp,
   buildVxlan,
@@ -125,6 +126,10 @@ export function ipv4(spec: Ipv4Spec): Uint8Array {
     },
     spec.payload,
   );
+}
+
+export function ipv6(spec: { src: string; dst: string; nextHeader: number; hopLimit?: number; payload: Uint8Array }): Uint8Array {
+  return buildIpv6({ source: parseIpv6(spec.src), destination: parseIpv6(spec.dst), nextHeader: spec.nextHeader, hopLimit: spec.hopLimit ?? 64 }, spec.payload);
 }
 
 export function icmpEcho(spec: { type?: 0 | 8; id: number; seq: number; data?: Uint8Array }): Uint8Array {

@@ -21,6 +21,7 @@ import {
   buildDnsRecord,
   buildEthernet,
   buildIcmp,
+  buildIcmpv6,
   buildIpip,
   buildIpv4,
   buildIpv6,
@@ -50,7 +51,10 @@ import {
   ICMP_IDENTIFIER,
   ICMP_SEQUENCE,
   ICMP_TYPE,
+  ICMPV6_CHECKSUM,
+  ICMPV6_NEIGHBOR_SOLICITATION,
   ICMPV6_TYPE,
+  icmpv6Checksum,
   IP_PROTOCOL_ICMP,
   IP_PROTOCOL_IPIP,
   IP_PROTOCOL_TCP,
@@ -382,9 +386,23 @@ describe('ipv6 and icmpv6', () => {
     expect(header).toMatchObject({ nextHeader: 0, upperProtocol: 58, headerLength: 48 });
     expect(readIpv6Address(bytes, at + IPV6_SOURCE)).toBe(header.source);
     expect(buildIpv6({ ...header, hopLimit: header.hopLimit }, bytes.subarray(at + 40))).toEqual(bytes.subarray(at));
-    const icmpv6 = ok(readIcmpv6(bytes, at + header.headerLength));
+    const icmp = at + header.headerLength;
+    const icmpv6 = ok(readIcmpv6(bytes, icmp));
     expect(icmpv6.type).toBe(143);
-    expect(u8(bytes, at + header.headerLength + ICMPV6_TYPE)).toBe(143);
+    expect(u8(bytes, icmp + ICMPV6_TYPE)).toBe(143);
+    const addresses = { source: header.source, destination: header.destination };
+    const rebuilt = buildIcmpv6({ type: icmpv6.type, code: icmpv6.code, identifier: icmpv6.identifier, sequence: icmpv6.sequence, addresses }, bytes.subarray(icmp + 8));
+    expect(u16(rebuilt, ICMPV6_CHECKSUM)).toBe(icmpv6.checksum);
+    expect(rebuilt).toEqual(bytes.subarray(icmp));
+  });
+
+  it('round-trips a Neighbor Solicitation with a checksum that verifies', () => {
+    const source = parseIpv6('fe80::5054:ff:fe00:1');
+    const destination = parseIpv6('ff02::1:ff00:2');
+    const targetAddress = parseIpv6('fe80::5054:ff:fe00:2');
+    const message = buildIcmpv6({ type: ICMPV6_NEIGHBOR_SOLICITATION, targetAddress, addresses: { source, destination } }, Uint8Array.of(1, 1, 0x52, 0x54, 0, 0, 0, 1));
+    expect(ok(readIcmpv6(message))).toMatchObject({ type: ICMPV6_NEIGHBOR_SOLICITATION, targetAddress });
+    expect(icmpv6Checksum(message, 0, message.length, source, destination)).toBe(0);
   });
 });
 
