@@ -37,6 +37,7 @@ import {
   IPV4_MIN_HEADER_LENGTH,
   IPV4_SOURCE,
   IPV4_TTL,
+  isMulticastMac,
   isWireError,
   macEquals,
   readArp,
@@ -290,7 +291,7 @@ export class Router {
     const targetsUs = arp.targetIp === iface.address;
 
     // RFC 826: refresh a known sender always; add a new one only if the packet was aimed at us.
-    if (arp.senderIp !== 0 && (arp.senderMac[0]! & 1) === 0 && (targetsUs || this.neighborCache.has(arp.senderIp))) {
+    if (arp.senderIp !== 0 && !isMulticastMac(arp.senderMac, 0) && (targetsUs || this.neighborCache.has(arp.senderIp))) {
       this.neighborCache.learn(arp.senderIp, arp.senderMac, iface.name);
       this.flushPending(arp.senderIp);
     }
