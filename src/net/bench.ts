@@ -4,6 +4,7 @@
 import { monotonicMs } from './host.js';
 import type { FramePort } from './ports.js';
 import { LearningSwitch } from './switch.js';
+import { ETH_HEADER_LENGTH, ETHERTYPE_IPV4, writeEthernet } from './wire/ethernet.js';
 
 export interface SwitchBenchOptions {
   /** Frames per timed round. */
@@ -20,10 +21,9 @@ export interface SwitchBenchResult {
 }
 
 function hostFrame(destinationHost: number, sourceHost: number, frameBytes: number): Uint8Array {
-  const frame = new Uint8Array(frameBytes);
-  frame.set([0x02, 0, 0, 0, 0, destinationHost], 0);
-  frame.set([0x02, 0, 0, 0, 0, sourceHost], 6);
-  frame[12] = 0x08; // IPv4; contents are irrelevant to an L2 switch
+  const frame = new Uint8Array(Math.max(frameBytes, ETH_HEADER_LENGTH));
+  // The payload is irrelevant to an L2 switch.
+  writeEthernet(frame, 0, { destination: Uint8Array.of(0x02, 0, 0, 0, 0, destinationHost), source: Uint8Array.of(0x02, 0, 0, 0, 0, sourceHost), etherType: ETHERTYPE_IPV4 });
   return frame;
 }
 

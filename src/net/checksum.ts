@@ -1,4 +1,5 @@
-// RFC 1071 Internet checksum, used for IPv4 headers and ICMP messages.
+// RFC 1071 Internet checksum, used for IPv4 headers, ICMP messages and (with a pseudo-header sum
+// as `initial`) UDP and TCP.
 
 /** Ones'-complement sum of 16-bit big-endian words, folded to 16 bits (not yet inverted). */
 export function onesComplementSum(bytes: Uint8Array, start: number, end: number, initial = 0): number {
@@ -10,8 +11,8 @@ export function onesComplementSum(bytes: Uint8Array, start: number, end: number,
   return sum;
 }
 
-export function internetChecksum(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  return ~onesComplementSum(bytes, start, end) & 0xffff;
+export function internetChecksum(bytes: Uint8Array, start = 0, end = bytes.length, initial = 0): number {
+  return ~onesComplementSum(bytes, start, end, initial) & 0xffff;
 }
 
 /** A region whose embedded checksum is correct sums to 0xffff. */

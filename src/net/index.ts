@@ -24,5 +24,7 @@ export { CaptureRing, cursorOf, framesSince, type CaptureCursor, type CapturedFr
 export { readPcapng, writePcapng, type CaptureFile, type CaptureFileInterface, type PcapngWriteOptions } from './pcapng.js';
 export { readCaptureFile, readPcap } from './pcap.js';
 export { benchSwitch, type SwitchBenchOptions, type SwitchBenchResult } from './bench.js';
-export { formatIpv4, formatMac, parseCidr, parseIpv4, parseMac } from './addr.js';
+export { cidrContains, formatIpv4, formatIpv6, formatMac, ipInCidr, networkOf, parseCidr, parseIp, parseIpv4, parseIpv6, parseMac } from './addr.js';
+// Protocol bytes (offsets, readers, builders) are imported from './wire/index.js' directly: its
+// names are many, and `wire` here is already the bare cable.
 export * from './decode/index.js';

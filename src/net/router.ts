@@ -2,24 +2,59 @@
 // longest-prefix-match forwarding, TTL handling and the ICMP messages a student expects to see
 // in ping and traceroute. It owns the frames it is given (see ports.ts) and rewrites them in place.
 
-import { formatIpv4, formatMac, parseCidr, parseIpv4, parseMac, prefixMask, readIpv4, writeIpv4 } from './addr.js';
-import { internetChecksum, checksumIsValid } from './checksum.js';
+import { cidrContains, formatIpv4, formatMac, parseCidr, parseIpv4, parseMac, prefixMask } from './addr.js';
+import { checksumIsValid } from './checksum.js';
 import { monotonicMs, startTimer, stopTimer } from './host.js';
 import { NeighborCache, type NeighborView, type PendingResolution } from './neighbors.js';
 import type { FramePort, WiredPort } from './ports.js';
 import { RoutingTable, type Route, type RouteView } from './routing-table.js';
+import {
+  ARP_HARDWARE_ETHERNET,
+  ARP_PACKET_LENGTH,
+  ARP_REPLY,
+  ARP_REQUEST,
+  BROADCAST_MAC,
+  ETH_DESTINATION,
+  ETH_HEADER_LENGTH,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  etherTypeOf,
+  fillIcmpChecksum,
+  fillIpv4Checksum,
+  ICMP_DEST_UNREACHABLE,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMP_ERROR_TYPES,
+  ICMP_FRAGMENTATION_NEEDED,
+  ICMP_HEADER_LENGTH,
+  ICMP_QUOTED_PAYLOAD,
+  ICMP_TIME_EXCEEDED,
+  ICMP_TYPE,
+  ICMP_UNREACHABLE_HOST,
+  ICMP_UNREACHABLE_NET,
+  IP_PROTOCOL_ICMP,
+  IPV4_DESTINATION,
+  IPV4_MIN_HEADER_LENGTH,
+  IPV4_SOURCE,
+  IPV4_TTL,
+  isMulticastMac,
+  isWireError,
+  macEquals,
+  readArp,
+  readIpv4,
+  u8,
+  writeArp,
+  writeEthernet,
+  writeIcmp,
+  writeIpv4,
+  writeIpv4Address,
+  type Ipv4Header,
+} from './wire/index.js';
 
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_ARP = 0x0806;
-const ETH_HEADER = 14;
-const ARP_PACKET = 28;
-const IP_PROTO_ICMP = 1;
-const ICMP_ECHO_REPLY = 0;
-const ICMP_DEST_UNREACHABLE = 3;
-const ICMP_ECHO_REQUEST = 8;
-const ICMP_TIME_EXCEEDED = 11;
-const ICMP_ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
-const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+/** DSCP CS6 (network control), as Linux marks the ICMP errors it sends. */
+const DSCP_NETWORK_CONTROL = 48;
+/** Every frame the router handles is untagged Ethernet, so IPv4 and ARP start right after it. */
+const L3 = ETH_HEADER_LENGTH;
 
 export interface RouterInterfaceConfig {
   name: string;
@@ -123,16 +158,12 @@ export class RouterInterface implements WiredPort {
 
   /** The subnet's directed-broadcast address (none for /31 and /32 point-to-point prefixes). */
   isBroadcast(address: number): boolean {
-    const sameSubnet = ((address & this.mask) >>> 0) === ((this.address & this.mask) >>> 0);
-    return this.prefixLength < 31 && sameSubnet && ((address | this.mask) >>> 0) === 0xffff_ffff;
+    return this.prefixLength < 31 && this.onSubnet(address) && ((address | this.mask) >>> 0) === 0xffff_ffff;
   }
-}
 
-const u16 = (bytes: Uint8Array, at: number): number => (bytes[at]! << 8) | bytes[at + 1]!;
-
-function writeU16(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value >>> 8;
-  bytes[at + 1] = value;
+  onSubnet(address: number): boolean {
+    return cidrContains(this, address);
+  }
 }
 
 function isMartianSource(address: number): boolean {
@@ -241,10 +272,11 @@ export class Router {
 
   private receive(iface: RouterInterface, frame: Uint8Array): void {
     this.counters.rxFrames++;
-    if (frame.length < ETH_HEADER) return this.drop('malformedDrops');
-    const toUs = this.macEquals(frame, 0, iface.mac);
-    if (!toUs && !this.macEquals(frame, 0, BROADCAST_MAC)) return this.drop('notForUsDrops');
-    const etherType = u16(frame, 12);
+    if (frame.length < ETH_HEADER_LENGTH) return this.drop('malformedDrops');
+    const toUs = macEquals(frame, ETH_DESTINATION, iface.mac);
+    if (!toUs && !macEquals(frame, ETH_DESTINATION, BROADCAST_MAC)) return this.drop('notForUsDrops');
+    // Only untagged frames: a VLAN tag here reads as an unsupported EtherType.
+    const etherType = etherTypeOf(frame);
     if (etherType === ETHERTYPE_ARP) this.receiveArp(iface, frame);
     else if (etherType === ETHERTYPE_IPV4) {
       // IP in an L2 broadcast is for hosts on the segment (DHCP and friends), never routed.
@@ -254,72 +286,46 @@ export class Router {
   }
 
   private receiveArp(iface: RouterInterface, frame: Uint8Array): void {
-    const a = ETH_HEADER;
-    const wellFormed =
-      frame.length >= a + ARP_PACKET &&
-      u16(frame, a) === 1 && // Ethernet hardware
-      u16(frame, a + 2) === ETHERTYPE_IPV4 &&
-      frame[a + 4] === 6 &&
-      frame[a + 5] === 4;
-    if (!wellFormed) return this.drop('malformedDrops');
-    const operation = u16(frame, a + 6);
-    const senderMac = frame.subarray(a + 8, a + 14);
-    const senderIp = readIpv4(frame, a + 14);
-    const targetIp = readIpv4(frame, a + 24);
-    const targetsUs = targetIp === iface.address;
+    const arp = readArp(frame, L3);
+    if (isWireError(arp) || arp.hardwareType !== ARP_HARDWARE_ETHERNET) return this.drop('malformedDrops');
+    const targetsUs = arp.targetIp === iface.address;
 
     // RFC 826: refresh a known sender always; add a new one only if the packet was aimed at us.
-    if (senderIp !== 0 && (senderMac[0]! & 1) === 0 && (targetsUs || this.neighborCache.has(senderIp))) {
-      this.neighborCache.learn(senderIp, senderMac, iface.name);
-      this.flushPending(senderIp);
+    if (arp.senderIp !== 0 && !isMulticastMac(arp.senderMac, 0) && (targetsUs || this.neighborCache.has(arp.senderIp))) {
+      this.neighborCache.learn(arp.senderIp, arp.senderMac, iface.name);
+      this.flushPending(arp.senderIp);
     }
-    if (operation === 1 && targetsUs) {
-      this.transmitArp(iface, 2, senderMac, senderMac, senderIp);
+    if (arp.operation === ARP_REQUEST && targetsUs) {
+      this.transmitArp(iface, ARP_REPLY, arp.senderMac, arp.senderMac, arp.senderIp);
       this.counters.arpRepliesSent++;
     }
   }
 
   private transmitArp(iface: RouterInterface, operation: number, ethDst: Uint8Array, targetMac: Uint8Array, targetIp: number): void {
-    const frame = new Uint8Array(ETH_HEADER + ARP_PACKET);
-    frame.set(ethDst, 0);
-    frame.set(iface.mac, 6);
-    writeU16(frame, 12, ETHERTYPE_ARP);
-    writeU16(frame, 14, 1);
-    writeU16(frame, 16, ETHERTYPE_IPV4);
-    frame[18] = 6;
-    frame[19] = 4;
-    writeU16(frame, 20, operation);
-    frame.set(iface.mac, 22);
-    writeIpv4(frame, 28, iface.address);
-    frame.set(targetMac.subarray(0, 6), 32);
-    writeIpv4(frame, 38, targetIp);
+    const frame = new Uint8Array(ETH_HEADER_LENGTH + ARP_PACKET_LENGTH);
+    const arp = writeEthernet(frame, 0, { destination: ethDst, source: iface.mac, etherType: ETHERTYPE_ARP });
+    writeArp(frame, arp, { operation, senderMac: iface.mac, senderIp: iface.address, targetMac, targetIp });
     this.counters.txFrames++;
     iface.transmit(frame);
   }
 
-  /** Validates the IPv4 header; returns its length, or 0 if the packet must be dropped. */
-  private ipv4HeaderLength(frame: Uint8Array): number {
-    const ip = ETH_HEADER;
-    if (frame.length < ip + 20 || frame[ip]! >>> 4 !== 4) return 0;
-    const headerLength = (frame[ip]! & 0x0f) * 4;
-    const totalLength = u16(frame, ip + 2);
-    if (headerLength < 20 || totalLength < headerLength || ip + totalLength > frame.length) return 0;
-    return checksumIsValid(frame, ip, ip + headerLength) ? headerLength : 0;
+  /** The IPv4 header if the packet is whole and its header checksum right; undefined means drop. */
+  private validIpv4(frame: Uint8Array): Ipv4Header | undefined {
+    const header = readIpv4(frame, L3);
+    if (isWireError(header) || L3 + header.totalLength > frame.length) return undefined;
+    return checksumIsValid(frame, L3, L3 + header.headerLength) ? header : undefined;
   }
 
   private receiveIpv4(frame: Uint8Array): void {
-    const ip = ETH_HEADER;
-    const headerLength = this.ipv4HeaderLength(frame);
-    if (headerLength === 0) return this.drop('malformedDrops');
-    const source = readIpv4(frame, ip + 12);
-    const destination = readIpv4(frame, ip + 16);
+    const header = this.validIpv4(frame);
+    if (header === undefined) return this.drop('malformedDrops');
+    const { source, destination, ttl, totalLength } = header;
     if (isMartianSource(source)) return this.drop('martianDrops');
-    if (this.isLocalAddress(destination)) return this.receiveLocal(frame, headerLength);
+    if (this.isLocalAddress(destination)) return this.receiveLocal(frame, header);
     if (destination >>> 28 === 0xe || destination === 0xffff_ffff || this.interfaceList.some((i) => i.isBroadcast(destination))) {
       return this.drop('notForUsDrops');
     }
 
-    const ttl = frame[ip + 8]!;
     if (ttl <= 1) {
       this.counters.ttlExceeded++;
       return this.sendIcmpError(frame, ICMP_TIME_EXCEEDED, 0);
@@ -327,50 +333,42 @@ export class Router {
     const route = this.lookupRoute(destination);
     if (route === undefined) {
       this.counters.noRoute++;
-      return this.sendIcmpError(frame, ICMP_DEST_UNREACHABLE, 0);
+      return this.sendIcmpError(frame, ICMP_DEST_UNREACHABLE, ICMP_UNREACHABLE_NET);
     }
-    const totalLength = u16(frame, ip + 2);
     if (totalLength > route.egress.mtu) {
-      const dontFragment = (frame[ip + 6]! & 0x40) !== 0;
-      if (!dontFragment) return this.drop('mtuDrops');
+      if (!header.dontFragment) return this.drop('mtuDrops');
       this.counters.fragmentationNeeded++;
-      return this.sendIcmpError(frame, ICMP_DEST_UNREACHABLE, 4, route.egress.mtu);
+      return this.sendIcmpError(frame, ICMP_DEST_UNREACHABLE, ICMP_FRAGMENTATION_NEEDED, route.egress.mtu);
     }
 
-    frame[ip + 8] = ttl - 1;
-    writeU16(frame, ip + 10, 0);
-    writeU16(frame, ip + 10, internetChecksum(frame, ip, ip + headerLength));
+    frame[L3 + IPV4_TTL] = ttl - 1;
+    fillIpv4Checksum(frame, L3, header.headerLength);
     this.counters.forwarded++;
-    this.sendIpv4(route.egress, route.nextHop, frame.subarray(0, ip + totalLength));
+    this.sendIpv4(route.egress, route.nextHop, frame.subarray(0, L3 + totalLength));
   }
 
-  private receiveLocal(frame: Uint8Array, headerLength: number): void {
-    const ip = ETH_HEADER;
-    const totalLength = u16(frame, ip + 2);
-    const icmp = ip + headerLength;
-    const end = ip + totalLength;
-    const fragmented = (u16(frame, ip + 6) & 0x3fff) !== 0;
+  private receiveLocal(frame: Uint8Array, header: Ipv4Header): void {
+    const icmp = L3 + header.headerLength;
+    const end = L3 + header.totalLength;
+    const fragmented = header.moreFragments || header.fragmentOffset !== 0;
     const isEchoRequest =
-      frame[ip + 9] === IP_PROTO_ICMP &&
+      header.protocol === IP_PROTOCOL_ICMP &&
       !fragmented &&
-      end - icmp >= 8 &&
-      frame[icmp] === ICMP_ECHO_REQUEST &&
+      end - icmp >= ICMP_HEADER_LENGTH &&
+      frame[icmp + ICMP_TYPE] === ICMP_ECHO_REQUEST &&
       checksumIsValid(frame, icmp, end);
     if (!isEchoRequest) return this.drop('localDrops');
 
     // Reply in place: same id, sequence and payload, addresses swapped.
-    const requester = readIpv4(frame, ip + 12);
-    const pinged = readIpv4(frame, ip + 16);
+    const requester = header.source;
     const route = this.lookupRoute(requester);
     if (route === undefined) return this.drop('noRoute');
-    writeIpv4(frame, ip + 12, pinged);
-    writeIpv4(frame, ip + 16, requester);
-    frame[ip + 8] = this.originTtl;
-    writeU16(frame, ip + 10, 0);
-    writeU16(frame, ip + 10, internetChecksum(frame, ip, icmp));
-    frame[icmp] = ICMP_ECHO_REPLY;
-    writeU16(frame, icmp + 2, 0);
-    writeU16(frame, icmp + 2, internetChecksum(frame, icmp, end));
+    writeIpv4Address(frame, L3 + IPV4_SOURCE, header.destination);
+    writeIpv4Address(frame, L3 + IPV4_DESTINATION, requester);
+    frame[L3 + IPV4_TTL] = this.originTtl;
+    fillIpv4Checksum(frame, L3, header.headerLength);
+    frame[icmp + ICMP_TYPE] = ICMP_ECHO_REPLY;
+    fillIcmpChecksum(frame, icmp, end);
     this.counters.echoReplies++;
     this.sendIpv4(route.egress, route.nextHop, frame.subarray(0, end));
   }
@@ -378,38 +376,39 @@ export class Router {
   /**
    * RFC 1812 §4.3.2.7: never about an ICMP error, a non-first fragment, or a source that is not
    * a single host, so errors cannot breed more errors. The source address is the egress
-   * interface's, as Linux does by default.
+   * interface's, as Linux does by default. `offending` passed validIpv4 before it got here.
    */
-  private sendIcmpError(offending: Uint8Array, type: number, code: number, nextHopMtu = 0): void {
-    const ip = ETH_HEADER;
-    const headerLength = (offending[ip]! & 0x0f) * 4;
-    const totalLength = u16(offending, ip + 2);
-    const source = readIpv4(offending, ip + 12);
-    const fragmentOffset = u16(offending, ip + 6) & 0x1fff;
+  private sendIcmpError(offending: Uint8Array, type: number, code: number, nextHopMtu?: number): void {
+    const header = readIpv4(offending, L3);
+    if (isWireError(header)) return;
+    const { headerLength, totalLength, source } = header;
+    // Even an ICMP payload cut shorter than its header shows its type.
     const isIcmpError =
-      offending[ip + 9] === IP_PROTO_ICMP && totalLength > headerLength && ICMP_ERROR_TYPES.has(offending[ip + headerLength]!);
-    if (isIcmpError || fragmentOffset !== 0 || isMartianSource(source) || this.isLocalAddress(source)) return;
+      header.protocol === IP_PROTOCOL_ICMP && totalLength > headerLength && ICMP_ERROR_TYPES.has(u8(offending, L3 + headerLength + ICMP_TYPE));
+    if (isIcmpError || header.fragmentOffset !== 0 || isMartianSource(source) || this.isLocalAddress(source)) return;
     const route = this.lookupRoute(source);
     if (route === undefined) return;
 
-    const quoted = offending.subarray(ip, ip + Math.min(totalLength, headerLength + 8));
-    const frame = new Uint8Array(ETH_HEADER + 20 + 8 + quoted.length);
-    writeU16(frame, 12, ETHERTYPE_IPV4);
-    frame[ip] = 0x45;
-    frame[ip + 1] = 0xc0; // DSCP CS6 (network control), as Linux marks ICMP errors
-    writeU16(frame, ip + 2, 20 + 8 + quoted.length);
-    writeU16(frame, ip + 4, this.nextIpId++ & 0xffff);
-    frame[ip + 8] = this.originTtl;
-    frame[ip + 9] = IP_PROTO_ICMP;
-    writeIpv4(frame, ip + 12, route.egress.address);
-    writeIpv4(frame, ip + 16, source);
-    writeU16(frame, ip + 10, internetChecksum(frame, ip, ip + 20));
-    const icmp = ip + 20;
-    frame[icmp] = type;
-    frame[icmp + 1] = code;
-    if (type === ICMP_DEST_UNREACHABLE && code === 4) writeU16(frame, icmp + 6, nextHopMtu);
-    frame.set(quoted, icmp + 8);
-    writeU16(frame, icmp + 2, internetChecksum(frame, icmp, frame.length));
+    const quoted = offending.subarray(L3, L3 + Math.min(totalLength, headerLength + ICMP_QUOTED_PAYLOAD));
+    const icmpLength = ICMP_HEADER_LENGTH + quoted.length;
+    const frame = new Uint8Array(ETH_HEADER_LENGTH + IPV4_MIN_HEADER_LENGTH + icmpLength);
+    // The MACs are filled in by transmitIpv4 once the next hop is resolved.
+    const ip = writeEthernet(frame, 0, { destination: new Uint8Array(6), source: new Uint8Array(6), etherType: ETHERTYPE_IPV4 });
+    const icmp = writeIpv4(
+      frame,
+      ip,
+      {
+        source: route.egress.address,
+        destination: source,
+        protocol: IP_PROTOCOL_ICMP,
+        ttl: this.originTtl,
+        identification: this.nextIpId++ & 0xffff,
+        dscp: DSCP_NETWORK_CONTROL,
+      },
+      icmpLength,
+    );
+    frame.set(quoted, icmp + ICMP_HEADER_LENGTH);
+    writeIcmp(frame, icmp, frame.length, { type, code, ...(nextHopMtu === undefined ? {} : { nextHopMtu }) });
     this.counters.icmpErrorsSent++;
     this.sendIpv4(route.egress, route.nextHop, frame);
   }
@@ -428,7 +427,7 @@ export class Router {
   private egressFor(route: Route): RouterInterface | undefined {
     if (route.via === undefined) return this.interface(route.interfaceName ?? '');
     const gateway = route.via;
-    return this.interfaceList.find((i) => ((gateway & i.mask) >>> 0) === ((i.address & i.mask) >>> 0));
+    return this.interfaceList.find((i) => i.onSubnet(gateway));
   }
 
   private isLocalAddress(address: number): boolean {
@@ -458,9 +457,7 @@ export class Router {
   }
 
   private transmitIpv4(egress: RouterInterface, mac: Uint8Array, frame: Uint8Array): void {
-    frame.set(mac, 0);
-    frame.set(egress.mac, 6);
-    writeU16(frame, 12, ETHERTYPE_IPV4);
+    writeEthernet(frame, 0, { destination: mac, source: egress.mac, etherType: ETHERTYPE_IPV4 });
     this.counters.txFrames++;
     egress.transmit(frame);
   }
@@ -474,13 +471,13 @@ export class Router {
       if (this.pending.get(nextHop) === resolution) this.requestResolution(nextHop, resolution);
     }, this.arpRetryMs);
     this.counters.arpRequestsSent++;
-    this.transmitArp(egress, 1, BROADCAST_MAC, new Uint8Array(6), nextHop);
+    this.transmitArp(egress, ARP_REQUEST, BROADCAST_MAC, new Uint8Array(6), nextHop);
   }
 
   private failResolution(nextHop: number, resolution: PendingResolution): void {
     this.pending.delete(nextHop);
     this.counters.arpResolutionFailures++;
-    for (const frame of resolution.frames) this.sendIcmpError(frame, ICMP_DEST_UNREACHABLE, 1);
+    for (const frame of resolution.frames) this.sendIcmpError(frame, ICMP_DEST_UNREACHABLE, ICMP_UNREACHABLE_HOST);
   }
 
   private flushPending(address: number): void {
@@ -495,10 +492,5 @@ export class Router {
 
   private drop(reason: DropCounter): void {
     this.counters[reason]++;
-  }
-
-  private macEquals(frame: Uint8Array, offset: number, mac: Uint8Array): boolean {
-    for (let i = 0; i < 6; i++) if (frame[offset + i] !== mac[i]) return false;
-    return true;
   }
 }

@@ -3,6 +3,10 @@
 
 import type { CaptureRing } from './capture.js';
 import { macKey, macKeyToString } from './addr.js';
+import * as ethernet from './wire/ethernet.js';
+
+// Module-local copies: the forwarding loop reads them per frame, and imported bindings cost more.
+const { ETH_DESTINATION, ETH_HEADER_LENGTH, ETH_SOURCE } = ethernet;
 import { monotonicMs } from './host.js';
 import type { FramePort, WiredPort } from './ports.js';
 
@@ -181,7 +185,7 @@ export class LearningSwitch {
     counters.rxFrames++;
     counters.rxBytes += length;
     // A multicast source MAC is invalid; learning it would poison the table.
-    if (length < 14 || length > this.maxFrameBytes || (frame[6]! & 1) !== 0) {
+    if (length < ETH_HEADER_LENGTH || length > this.maxFrameBytes || (frame[ETH_SOURCE]! & 1) !== 0) {
       counters.malformedDrops++;
       counters.drops++;
       return;
@@ -194,10 +198,10 @@ export class LearningSwitch {
     if (this.capture !== undefined) this.capture.record(ingress.captureName, frame, ingress.name, this.name);
 
     const now = this.now();
-    this.learn(macKey(frame, 6), ingress, now);
+    this.learn(macKey(frame, ETH_SOURCE), ingress, now);
 
-    if ((frame[0]! & 1) === 0) {
-      const dstKey = macKey(frame, 0);
+    if ((frame[ETH_DESTINATION]! & 1) === 0) {
+      const dstKey = macKey(frame, ETH_DESTINATION);
       const entry = this.table.get(dstKey);
       if (entry !== undefined) {
         if (now - entry.lastSeen <= this.macAgingMs) {

@@ -1,6 +1,6 @@
 // A cluster's topology as plain data, in the spirit of Mininet: which nodes, on
 // which segments, with which addresses. Cluster brings it up; nothing here runs.
-import { formatIpv4, parseCidr } from '../net/addr.js';
+import { formatIpv4, networkOf, parseCidr } from '../net/addr.js';
 
 export interface SegmentSpec {
   name: string;
@@ -32,9 +32,7 @@ export interface ResolvedTopology { nodes: ResolvedNode[]; segments: (SegmentSpe
 
 function subnetOf(segment: SegmentSpec): { address: number; prefixLength: number } {
   try {
-    const cidr = parseCidr(segment.subnet);
-    const mask = cidr.prefixLength === 0 ? 0 : (~0 << (32 - cidr.prefixLength)) >>> 0;
-    return { address: (cidr.address & mask) >>> 0, prefixLength: cidr.prefixLength };
+    return networkOf(parseCidr(segment.subnet));
   } catch {
     throw new Error(`segment ${segment.name}: '${segment.subnet}' is not an IPv4 subnet like 10.0.1.0/24`);
   }

@@ -1,7 +1,8 @@
 // ARP for Ethernet/IPv4 (the only kind a Kubernetes lab sees); other sizes are reported, not guessed at.
 
-import { formatMac } from '../addr.js';
-import { hex, ipv4Text, malformed, truncatedHeader, u16, u8 } from './read.js';
+import { formatIpv4, formatMac } from '../addr.js';
+import { ARP_PACKET_LENGTH, ARP_REPLY, ARP_REQUEST, isWireError, readArp } from '../wire/index.js';
+import { malformedFrom } from './read.js';
 import type { LayerBase, MalformedLayer } from './types.js';
 
 export interface ArpLayer extends LayerBase {
@@ -18,40 +19,25 @@ export interface ArpLayer extends LayerBase {
   readonly gratuitous: boolean;
 }
 
-const ARP_LENGTH = 28;
-
 export function decodeArp(bytes: Uint8Array, offset = 0, end = bytes.length): ArpLayer | MalformedLayer {
-  if (end - offset < 8) return truncatedHeader('arp', offset, end, ARP_LENGTH);
-  const hardwareType = u16(bytes, offset);
-  const protocolType = u16(bytes, offset + 2);
-  const hardwareSize = u8(bytes, offset + 4);
-  const protocolSize = u8(bytes, offset + 5);
-  if (hardwareSize !== 6 || protocolSize !== 4 || protocolType !== 0x0800) {
-    return malformed(
-      'arp',
-      offset,
-      end,
-      `unsupported ARP (hardware ${hardwareType}/${hardwareSize} bytes, protocol ${hex(protocolType, 4)}/${protocolSize} bytes)`,
-      false,
-    );
-  }
-  if (end - offset < ARP_LENGTH) return truncatedHeader('arp', offset, end, ARP_LENGTH);
-  const operation = u16(bytes, offset + 6);
-  const senderMac = formatMac(bytes, offset + 8);
-  const senderIp = ipv4Text(bytes, offset + 14);
-  const targetMac = formatMac(bytes, offset + 18);
-  const targetIp = ipv4Text(bytes, offset + 24);
+  const packet = readArp(bytes, offset, end);
+  if (isWireError(packet)) return malformedFrom('arp', offset, end, packet);
+  const { hardwareType, protocolType, operation } = packet;
+  const senderMac = formatMac(packet.senderMac);
+  const senderIp = formatIpv4(packet.senderIp);
+  const targetMac = formatMac(packet.targetMac);
+  const targetIp = formatIpv4(packet.targetIp);
   const gratuitous = senderIp === targetIp;
-  const operationName = operation === 1 ? 'request' : operation === 2 ? 'reply' : `operation ${operation}`;
+  const operationName = operation === ARP_REQUEST ? 'request' : operation === ARP_REPLY ? 'reply' : `operation ${operation}`;
   let summary: string;
   if (gratuitous) summary = `Gratuitous ARP for ${senderIp} (${operationName})`;
-  else if (operation === 1) summary = `Who has ${targetIp}? Tell ${senderIp}`;
-  else if (operation === 2) summary = `${senderIp} is at ${senderMac}`;
+  else if (operation === ARP_REQUEST) summary = `Who has ${targetIp}? Tell ${senderIp}`;
+  else if (operation === ARP_REPLY) summary = `${senderIp} is at ${senderMac}`;
   else summary = `ARP ${operationName}`;
   return {
     protocol: 'arp',
     offset,
-    headerLength: ARP_LENGTH,
+    headerLength: ARP_PACKET_LENGTH,
     hardwareType,
     protocolType,
     operation,

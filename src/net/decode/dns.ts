@@ -1,6 +1,26 @@
 // DNS messages (UDP, or TCP with its 2-byte length prefix). Compression pointers must point
 // strictly backwards, which guarantees termination on hostile input without a visited set.
 
+import {
+  DNS_FLAG_AUTHORITATIVE,
+  DNS_FLAG_RECURSION_AVAILABLE,
+  DNS_FLAG_RECURSION_DESIRED,
+  DNS_FLAG_RESPONSE,
+  DNS_FLAG_TRUNCATED,
+  DNS_HEADER_LENGTH,
+  DNS_OPCODE_SHIFT,
+  DNS_POINTER,
+  DNS_QUESTION_FIXED_LENGTH,
+  DNS_RCODE_MASK,
+  DNS_RECORD_CLASS,
+  DNS_RECORD_DATA,
+  DNS_RECORD_DATA_LENGTH,
+  DNS_RECORD_TTL,
+  DNS_RECORD_TYPE,
+  DNS_TCP_LENGTH_PREFIX,
+  isWireError,
+  readDnsHeader,
+} from '../wire/index.js';
 import { hex, ipv4Text, ipv6Text, truncatedHeader, u16, u32, u8 } from './read.js';
 import type { LayerBase, MalformedLayer } from './types.js';
 
@@ -84,8 +104,8 @@ function readName(bytes: Uint8Array, message: number, start: number, end: number
       if (next < 0) next = at + 1;
       break;
     }
-    const labelType = length & 0xc0;
-    if (labelType === 0xc0) {
+    const labelType = length & DNS_POINTER;
+    if (labelType === DNS_POINTER) {
       if (at + 1 >= end) return { error: 'compression pointer cut off' };
       const target = message + (((length & 0x3f) << 8) | u8(bytes, at + 1));
       if (target >= segmentStart || ++jumps > MAX_POINTER_JUMPS) return { error: 'compression pointer loop' };
@@ -156,11 +176,11 @@ function readQuestions(bytes: Uint8Array, message: number, end: number, count: n
   for (let i = 0; i < count && cursor.error === undefined; i++) {
     const name = readName(bytes, message, cursor.at, end);
     if ('error' in name) cursor.error = `question ${i + 1}: ${name.error}`;
-    else if (name.next + 4 > end) cursor.error = `question ${i + 1}: cut off`;
+    else if (name.next + DNS_QUESTION_FIXED_LENGTH > end) cursor.error = `question ${i + 1}: cut off`;
     else {
-      const type = u16(bytes, name.next);
-      questions.push({ name: name.name, type, typeName: dnsTypeName(type), class: u16(bytes, name.next + 2) });
-      cursor.at = name.next + 4;
+      const type = u16(bytes, name.next + DNS_RECORD_TYPE);
+      questions.push({ name: name.name, type, typeName: dnsTypeName(type), class: u16(bytes, name.next + DNS_RECORD_CLASS) });
+      cursor.at = name.next + DNS_QUESTION_FIXED_LENGTH;
     }
   }
   return questions;
@@ -175,21 +195,21 @@ function readRecords(bytes: Uint8Array, message: number, end: number, count: num
       break;
     }
     const fixed = name.next;
-    const dataLength = u16(bytes, fixed + 8);
-    if (fixed + 10 + dataLength > end) {
+    const dataLength = u16(bytes, fixed + DNS_RECORD_DATA_LENGTH);
+    if (fixed + DNS_RECORD_DATA + dataLength > end) {
       cursor.error = `${section} ${i + 1}: cut off`;
       break;
     }
-    const type = u16(bytes, fixed);
+    const type = u16(bytes, fixed + DNS_RECORD_TYPE);
     records.push({
       name: name.name,
       type,
       typeName: dnsTypeName(type),
-      class: u16(bytes, fixed + 2),
-      ttl: u32(bytes, fixed + 4),
-      data: formatRecordData(bytes, message, end, type, fixed + 10, dataLength),
+      class: u16(bytes, fixed + DNS_RECORD_CLASS),
+      ttl: u32(bytes, fixed + DNS_RECORD_TTL),
+      data: formatRecordData(bytes, message, end, type, fixed + DNS_RECORD_DATA, dataLength),
     });
-    cursor.at = fixed + 10 + dataLength;
+    cursor.at = fixed + DNS_RECORD_DATA + dataLength;
   }
   return records;
 }
@@ -199,23 +219,23 @@ export function decodeDns(bytes: Uint8Array, offset = 0, end = bytes.length, ove
   let message = offset;
   let messageEnd = end;
   if (overTcp) {
-    if (end - offset < 2) return truncatedHeader('dns', offset, end, 14);
-    message = offset + 2;
+    if (end - offset < DNS_TCP_LENGTH_PREFIX) return truncatedHeader('dns', offset, end, DNS_TCP_LENGTH_PREFIX + DNS_HEADER_LENGTH);
+    message = offset + DNS_TCP_LENGTH_PREFIX;
     messageEnd = Math.min(end, message + u16(bytes, offset));
   }
-  if (messageEnd - message < 12) return truncatedHeader('dns', offset, end, message - offset + 12);
-  const flags = u16(bytes, message + 2);
-  const isResponse = (flags & 0x8000) !== 0;
-  const rcode = flags & 0x000f;
-  const counts = [u16(bytes, message + 4), u16(bytes, message + 6), u16(bytes, message + 8), u16(bytes, message + 10)] as const;
-  const cursor: Cursor = { at: message + 12 };
+  const header = readDnsHeader(bytes, message, messageEnd);
+  if (isWireError(header)) return truncatedHeader('dns', offset, end, message - offset + DNS_HEADER_LENGTH);
+  const { id, flags } = header;
+  const isResponse = (flags & DNS_FLAG_RESPONSE) !== 0;
+  const rcode = flags & DNS_RCODE_MASK;
+  const counts = [header.questionCount, header.answerCount, header.authorityCount, header.additionalCount] as const;
+  const cursor: Cursor = { at: message + DNS_HEADER_LENGTH };
   const questions = readQuestions(bytes, message, messageEnd, counts[0], cursor);
   const answers = readRecords(bytes, message, messageEnd, counts[1], 'answer', cursor);
   const authorities = readRecords(bytes, message, messageEnd, counts[2], 'authority', cursor);
   const additionals = readRecords(bytes, message, messageEnd, counts[3], 'additional', cursor);
-  const id = u16(bytes, message);
   const rcodeName = RCODE_NAMES[rcode] ?? `RCODE ${rcode}`;
-  const opcode = (flags >>> 11) & 0x0f;
+  const opcode = (flags >>> DNS_OPCODE_SHIFT) & 0x0f;
 
   const parts = [`${opcode === 0 ? 'Standard query' : `Opcode ${opcode}`}${isResponse ? ' response' : ''} ${hex(id, 4)}`];
   if (isResponse && rcode !== 0) parts.push(rcodeName);
@@ -229,10 +249,10 @@ export function decodeDns(bytes: Uint8Array, offset = 0, end = bytes.length, ove
     id,
     isResponse,
     opcode,
-    authoritative: (flags & 0x0400) !== 0,
-    truncatedResponse: (flags & 0x0200) !== 0,
-    recursionDesired: (flags & 0x0100) !== 0,
-    recursionAvailable: (flags & 0x0080) !== 0,
+    authoritative: (flags & DNS_FLAG_AUTHORITATIVE) !== 0,
+    truncatedResponse: (flags & DNS_FLAG_TRUNCATED) !== 0,
+    recursionDesired: (flags & DNS_FLAG_RECURSION_DESIRED) !== 0,
+    recursionAvailable: (flags & DNS_FLAG_RECURSION_AVAILABLE) !== 0,
     rcode,
     rcodeName,
     questionCount: counts[0],

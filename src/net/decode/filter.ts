@@ -1,7 +1,7 @@
 // The capture view's filter: every given criterion must match (AND). Matching looks at every
 // layer, so a pod IP matches whether it is the outer packet or inside a VXLAN/IP-in-IP tunnel.
 
-import { parseCidr, prefixMask, tryParseIpv4 } from '../addr.js';
+import { cidrContains, formatIpv4, tryParseCidr, tryParseIpv4 } from '../addr.js';
 import type { DecodedFrame, DecodedLayer } from './frame.js';
 
 export interface FrameFilter {
@@ -29,19 +29,15 @@ function addressesOf(layer: DecodedLayer): string[] {
 function hostMatcher(host: string): (address: string) => boolean {
   const wanted = host.trim().toLowerCase();
   if (wanted.includes('/')) {
-    try {
-      const cidr = parseCidr(wanted);
-      const mask = prefixMask(cidr.prefixLength);
-      return (address) => {
-        const value = tryParseIpv4(address);
-        return value !== undefined && ((value & mask) >>> 0) === ((cidr.address & mask) >>> 0);
-      };
-    } catch {
-      return () => false;
-    }
+    const cidr = tryParseCidr(wanted);
+    if (cidr === undefined) return () => false;
+    return (address) => {
+      const value = tryParseIpv4(address);
+      return value !== undefined && cidrContains(cidr, value);
+    };
   }
   const asIpv4 = tryParseIpv4(wanted);
-  const normalized = asIpv4 === undefined ? wanted.replace(/-/g, ':') : wanted.split('.').map(Number).join('.');
+  const normalized = asIpv4 === undefined ? wanted.replace(/-/g, ':') : formatIpv4(asIpv4);
   return (address) => address === normalized;
 }
 

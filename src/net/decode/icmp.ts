@@ -1,9 +1,28 @@
 // ICMP for IPv4. Errors quote the offending header; we surface its addresses and ports as a
 // field instead of another IPv4 layer, so "innermost IPv4" keeps meaning the tunnelled packet.
 
+import { formatIpv4 } from '../addr.js';
 import { checksumIsValid } from '../checksum.js';
+import {
+  ICMP_DEST_UNREACHABLE,
+  ICMP_ERROR_TYPES,
+  ICMP_HEADER_LENGTH,
+  ICMP_QUOTED,
+  ICMP_TIME_EXCEEDED,
+  IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+  isEcho as isEchoType,
+  isFragmentationNeeded,
+  isWireError,
+  IPV4_MIN_HEADER_LENGTH,
+  readIcmp,
+  readIpv4Unchecked,
+  UDP_DESTINATION_PORT,
+  UDP_SOURCE_PORT,
+  u16,
+} from '../wire/index.js';
 import { ipProtocolName } from './ipv4.js';
-import { hex, ipv4Text, truncatedHeader, u16, u8 } from './read.js';
+import { hex, malformedFrom } from './read.js';
 import type { LayerBase, MalformedLayer } from './types.js';
 
 export interface IcmpQuotedPacket {
@@ -61,37 +80,36 @@ const UNREACHABLE_CODES: readonly string[] = [
 ];
 
 function codeName(type: number, code: number): string | undefined {
-  if (type === 3) return UNREACHABLE_CODES[code];
-  if (type === 11) return code === 0 ? 'Time to live exceeded in transit' : code === 1 ? 'Fragment reassembly time exceeded' : undefined;
+  if (type === ICMP_DEST_UNREACHABLE) return UNREACHABLE_CODES[code];
+  if (type === ICMP_TIME_EXCEEDED) return code === 0 ? 'Time to live exceeded in transit' : code === 1 ? 'Fragment reassembly time exceeded' : undefined;
   return undefined;
 }
 
-const ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
-
+/** The quoted header is read as it stands: errors quote a cut-short packet, and it may be what was wrong. */
 function decodeQuoted(bytes: Uint8Array, at: number, end: number): IcmpQuotedPacket | undefined {
-  if (end - at < 20 || u8(bytes, at) >>> 4 !== 4) return undefined;
-  const headerLength = (u8(bytes, at) & 0x0f) * 4;
-  const ipProtocol = u8(bytes, at + 9);
-  const quoted = { source: ipv4Text(bytes, at + 12), destination: ipv4Text(bytes, at + 16), ipProtocol };
-  const transport = at + headerLength;
-  if ((ipProtocol === 6 || ipProtocol === 17) && end - transport >= 4) {
-    return { ...quoted, sourcePort: u16(bytes, transport), destinationPort: u16(bytes, transport + 2) };
+  if (end - at < IPV4_MIN_HEADER_LENGTH) return undefined;
+  const header = readIpv4Unchecked(bytes, at);
+  if (header.version !== 4) return undefined;
+  const ipProtocol = header.protocol;
+  const quoted = { source: formatIpv4(header.source), destination: formatIpv4(header.destination), ipProtocol };
+  const transport = at + header.headerLength;
+  // The ports sit at the same offsets in TCP and UDP.
+  if ((ipProtocol === IP_PROTOCOL_TCP || ipProtocol === IP_PROTOCOL_UDP) && end - transport >= 4) {
+    return { ...quoted, sourcePort: u16(bytes, transport + UDP_SOURCE_PORT), destinationPort: u16(bytes, transport + UDP_DESTINATION_PORT) };
   }
   return quoted;
 }
 
 /** `end` should be the IPv4 payload end, so padding does not enter the checksum. */
 export function decodeIcmp(bytes: Uint8Array, offset = 0, end = bytes.length, truncated = false): IcmpLayer | MalformedLayer {
-  if (end - offset < 8) return truncatedHeader('icmp', offset, end, 8);
-  const type = u8(bytes, offset);
-  const code = u8(bytes, offset + 1);
+  const header = readIcmp(bytes, offset, end);
+  if (isWireError(header)) return malformedFrom('icmp', offset, end, header);
+  const { type, code, identifier, sequence } = header;
   const typeName = TYPE_NAMES[type] ?? `Type ${type}`;
   const name = codeName(type, code);
-  const isEcho = type === 0 || type === 8;
-  const identifier = u16(bytes, offset + 4);
-  const sequence = u16(bytes, offset + 6);
-  const quoted = ERROR_TYPES.has(type) ? decodeQuoted(bytes, offset + 8, end) : undefined;
-  const nextHopMtu = type === 3 && code === 4 ? u16(bytes, offset + 6) : undefined;
+  const isEcho = isEchoType(type);
+  const quoted = ICMP_ERROR_TYPES.has(type) ? decodeQuoted(bytes, offset + ICMP_QUOTED, end) : undefined;
+  const nextHopMtu = isFragmentationNeeded(type, code) ? header.nextHopMtu : undefined;
 
   let summary = name ? `${typeName} (${name})` : typeName;
   if (isEcho) summary += ` id=${hex(identifier, 4)}, seq=${sequence}`;
@@ -103,17 +121,17 @@ export function decodeIcmp(bytes: Uint8Array, offset = 0, end = bytes.length, tr
   return {
     protocol: 'icmp',
     offset,
-    headerLength: 8,
+    headerLength: ICMP_HEADER_LENGTH,
     type,
     code,
     typeName,
     ...(name === undefined ? {} : { codeName: name }),
-    checksum: u16(bytes, offset + 2),
+    checksum: header.checksum,
     checksumValid: truncated ? undefined : checksumIsValid(bytes, offset, end),
     ...(isEcho ? { identifier, sequence } : {}),
     ...(nextHopMtu === undefined ? {} : { nextHopMtu }),
     ...(quoted === undefined ? {} : { quoted }),
-    dataLength: end - offset - 8,
+    dataLength: end - offset - ICMP_HEADER_LENGTH,
     summary,
     ...(truncated ? { truncated: true } : {}),
   };

@@ -1,6 +1,8 @@
 // ICMPv6 by type name, plus the target of Neighbor Discovery (the IPv6 analogue of ARP).
 
-import { hex, ipv6Text, truncatedHeader, u16, u8 } from './read.js';
+import { formatIpv6 } from '../addr.js';
+import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMPV6_HEADER_LENGTH, isWireError, readIcmpv6 } from '../wire/index.js';
+import { hex, malformedFrom } from './read.js';
 import type { LayerBase, MalformedLayer } from './types.js';
 
 export interface Icmpv6Layer extends LayerBase {
@@ -33,25 +35,23 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
 };
 
 export function decodeIcmpv6(bytes: Uint8Array, offset = 0, end = bytes.length): Icmpv6Layer | MalformedLayer {
-  if (end - offset < 8) return truncatedHeader('icmpv6', offset, end, 8);
-  const type = u8(bytes, offset);
+  const header = readIcmpv6(bytes, offset, end);
+  if (isWireError(header)) return malformedFrom('icmpv6', offset, end, header);
+  const { type, identifier, sequence } = header;
   const typeName = TYPE_NAMES[type] ?? `Type ${type}`;
-  const isEcho = type === 128 || type === 129;
-  const hasTarget = (type === 135 || type === 136) && end - offset >= 24;
-  const targetAddress = hasTarget ? ipv6Text(bytes, offset + 8) : undefined;
-  const identifier = u16(bytes, offset + 4);
-  const sequence = u16(bytes, offset + 6);
+  const isEcho = type === ICMPV6_ECHO_REQUEST || type === ICMPV6_ECHO_REPLY;
+  const targetAddress = header.targetAddress === undefined ? undefined : formatIpv6(header.targetAddress);
   let summary = typeName;
   if (isEcho) summary += ` id=${hex(identifier, 4)}, seq=${sequence}`;
   if (targetAddress !== undefined) summary += ` for ${targetAddress}`;
   return {
     protocol: 'icmpv6',
     offset,
-    headerLength: 8,
+    headerLength: ICMPV6_HEADER_LENGTH,
     type,
-    code: u8(bytes, offset + 1),
+    code: header.code,
     typeName,
-    checksum: u16(bytes, offset + 2),
+    checksum: header.checksum,
     ...(isEcho ? { identifier, sequence } : {}),
     ...(targetAddress === undefined ? {} : { targetAddress }),
     summary,

@@ -8,6 +8,19 @@ import { decodeIcmp, type IcmpLayer } from './icmp.js';
 import { decodeIcmpv6, type Icmpv6Layer } from './icmpv6.js';
 import { decodeIpv4, type Ipv4Layer } from './ipv4.js';
 import { decodeIpv6, type Ipv6Layer } from './ipv6.js';
+import {
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  IP_PROTOCOL_ICMP,
+  IP_PROTOCOL_ICMPV6,
+  IP_PROTOCOL_IPIP,
+  IP_PROTOCOL_IPV6,
+  IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+  UDP_PORT_DNS,
+  UDP_PORT_MDNS,
+} from '../wire/index.js';
 import { hexToBytes } from './read.js';
 import { decodeTcp, type TcpLayer } from './tcp.js';
 import type { DecodedFrame, DecodedLayer, LayerOf } from './frame.js';
@@ -19,7 +32,7 @@ export type { DecodedFrame, DecodedLayer, LayerOf } from './frame.js';
 
 /** Tunnels inside tunnels are legal; garbage that keeps "looking like" one must still stop. */
 const MAX_LAYERS = 24;
-const DNS_PORTS = new Set([53, 5353]);
+const DNS_PORTS = new Set([UDP_PORT_DNS, UDP_PORT_MDNS]);
 
 type Step = { readonly decode: ProtocolName; readonly offset: number; readonly end: number; readonly truncated?: boolean };
 
@@ -58,12 +71,12 @@ function dataLayer(offset: number, end: number): DataLayer {
 
 function byIpProtocol(ipProtocol: number, offset: number, end: number, truncated: boolean): Step {
   const decode: ProtocolName =
-    ipProtocol === 1 ? 'icmp'
-    : ipProtocol === 4 ? 'ipv4'
-    : ipProtocol === 6 ? 'tcp'
-    : ipProtocol === 17 ? 'udp'
-    : ipProtocol === 41 ? 'ipv6'
-    : ipProtocol === 58 ? 'icmpv6'
+    ipProtocol === IP_PROTOCOL_ICMP ? 'icmp'
+    : ipProtocol === IP_PROTOCOL_IPIP ? 'ipv4'
+    : ipProtocol === IP_PROTOCOL_TCP ? 'tcp'
+    : ipProtocol === IP_PROTOCOL_UDP ? 'udp'
+    : ipProtocol === IP_PROTOCOL_IPV6 ? 'ipv6'
+    : ipProtocol === IP_PROTOCOL_ICMPV6 ? 'icmpv6'
     : 'data';
   return { decode, offset, end, truncated };
 }
@@ -73,9 +86,9 @@ function nextStep(layer: DecodedLayer): Step | undefined {
   switch (layer.protocol) {
     case 'ethernet': {
       const { payloadOffset: offset, payloadEnd: end } = layer;
-      if (layer.etherType === 0x0800) return { decode: 'ipv4', offset, end };
-      if (layer.etherType === 0x0806) return { decode: 'arp', offset, end };
-      if (layer.etherType === 0x86dd) return { decode: 'ipv6', offset, end };
+      if (layer.etherType === ETHERTYPE_IPV4) return { decode: 'ipv4', offset, end };
+      if (layer.etherType === ETHERTYPE_ARP) return { decode: 'arp', offset, end };
+      if (layer.etherType === ETHERTYPE_IPV6) return { decode: 'ipv6', offset, end };
       return { decode: 'data', offset, end };
     }
     case 'ipv4':

@@ -1,8 +1,20 @@
 // IPv4 header. The payload range honours Total Length, so Ethernet padding is never decoded as data.
 // Protocol 4 (IP-in-IP, as Calico uses) is decoded by index.ts as a further IPv4 layer.
 
+import { formatIpv4 } from '../addr.js';
 import { checksumIsValid } from '../checksum.js';
-import { ipv4Text, malformed, truncatedHeader, u16, u8 } from './read.js';
+import {
+  IP_PROTOCOL_ICMP,
+  IP_PROTOCOL_ICMPV6,
+  IP_PROTOCOL_IPIP,
+  IP_PROTOCOL_IPV6,
+  IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+  IPV4_MIN_HEADER_LENGTH,
+  isWireError,
+  readIpv4,
+} from '../wire/index.js';
+import { malformedFrom } from './read.js';
 import type { LayerBase, MalformedLayer, PayloadRange } from './types.js';
 
 export interface Ipv4Layer extends LayerBase, PayloadRange {
@@ -27,15 +39,15 @@ export interface Ipv4Layer extends LayerBase, PayloadRange {
 }
 
 const IP_PROTOCOL_NAMES: Readonly<Record<number, string>> = {
-  1: 'ICMP',
+  [IP_PROTOCOL_ICMP]: 'ICMP',
   2: 'IGMP',
-  4: 'IPIP',
-  6: 'TCP',
-  17: 'UDP',
-  41: 'IPv6',
+  [IP_PROTOCOL_IPIP]: 'IPIP',
+  [IP_PROTOCOL_TCP]: 'TCP',
+  [IP_PROTOCOL_UDP]: 'UDP',
+  [IP_PROTOCOL_IPV6]: 'IPv6',
   47: 'GRE',
   50: 'ESP',
-  58: 'ICMPv6',
+  [IP_PROTOCOL_ICMPV6]: 'ICMPv6',
   132: 'SCTP',
 };
 
@@ -44,24 +56,12 @@ export function ipProtocolName(protocol: number): string {
 }
 
 export function decodeIpv4(bytes: Uint8Array, offset = 0, end = bytes.length): Ipv4Layer | MalformedLayer {
-  if (end - offset < 20) return truncatedHeader('ipv4', offset, end, 20);
-  const versionAndLength = u8(bytes, offset);
-  const version = versionAndLength >>> 4;
-  if (version !== 4) return malformed('ipv4', offset, end, `version ${version}, expected 4`, false);
-  const headerLength = (versionAndLength & 0x0f) * 4;
-  if (headerLength < 20) return malformed('ipv4', offset, end, `header length ${headerLength} < 20`, false);
-  if (end - offset < headerLength) return truncatedHeader('ipv4', offset, end, headerLength);
-  const totalLength = u16(bytes, offset + 2);
-  if (totalLength < headerLength) {
-    return malformed('ipv4', offset, end, `total length ${totalLength} < header length ${headerLength}`, false);
-  }
-  const flagsAndOffset = u16(bytes, offset + 6);
-  const ipProtocol = u8(bytes, offset + 9);
-  const source = ipv4Text(bytes, offset + 12);
-  const destination = ipv4Text(bytes, offset + 16);
-  const ttl = u8(bytes, offset + 8);
-  const fragmentOffset = (flagsAndOffset & 0x1fff) * 8;
-  const moreFragments = (flagsAndOffset & 0x2000) !== 0;
+  const header = readIpv4(bytes, offset, end);
+  if (isWireError(header)) return malformedFrom('ipv4', offset, end, header);
+  const { headerLength, totalLength, fragmentOffset, moreFragments, ttl } = header;
+  const ipProtocol = header.protocol;
+  const source = formatIpv4(header.source);
+  const destination = formatIpv4(header.destination);
   const truncated = offset + totalLength > end;
   const fragmentText = fragmentOffset > 0 || moreFragments ? ` fragment off=${fragmentOffset}${moreFragments ? ' MF' : ''}` : '';
   return {
@@ -70,21 +70,21 @@ export function decodeIpv4(bytes: Uint8Array, offset = 0, end = bytes.length): I
     headerLength,
     payloadOffset: offset + headerLength,
     payloadEnd: Math.min(end, offset + totalLength),
-    dscp: u8(bytes, offset + 1) >>> 2,
-    ecn: u8(bytes, offset + 1) & 3,
+    dscp: header.dscp,
+    ecn: header.ecn,
     totalLength,
-    identification: u16(bytes, offset + 4),
-    dontFragment: (flagsAndOffset & 0x4000) !== 0,
+    identification: header.identification,
+    dontFragment: header.dontFragment,
     moreFragments,
     fragmentOffset,
     ttl,
     ipProtocol,
     ipProtocolName: ipProtocolName(ipProtocol),
-    checksum: u16(bytes, offset + 10),
+    checksum: header.checksum,
     checksumValid: checksumIsValid(bytes, offset, offset + headerLength),
     source,
     destination,
-    optionsLength: headerLength - 20,
+    optionsLength: headerLength - IPV4_MIN_HEADER_LENGTH,
     summary: `${source} → ${destination} ${ipProtocolName(ipProtocol)} TTL=${ttl}${fragmentText}`,
     ...(truncated ? { truncated: true } : {}),
   };

@@ -1,8 +1,10 @@
 // Minimal IPv6: enough to name the addresses and find TCP/UDP/ICMPv6 behind the common
 // extension headers, because Linux nodes chatter Neighbor Discovery and MLD on every segment.
 
+import { formatIpv6 } from '../addr.js';
+import { IPV6_HEADER_LENGTH, isWireError, readIpv6 } from '../wire/index.js';
 import { ipProtocolName } from './ipv4.js';
-import { ipv6Text, malformed, truncatedHeader, u16, u32, u8 } from './read.js';
+import { malformedFrom } from './read.js';
 import type { LayerBase, MalformedLayer, PayloadRange } from './types.js';
 
 export interface Ipv6Layer extends LayerBase, PayloadRange {
@@ -19,36 +21,20 @@ export interface Ipv6Layer extends LayerBase, PayloadRange {
   readonly destination: string;
 }
 
-const SKIPPABLE_EXTENSIONS = new Set([0, 43, 60]);
-const MAX_EXTENSIONS = 8;
-
 export function decodeIpv6(bytes: Uint8Array, offset = 0, end = bytes.length): Ipv6Layer | MalformedLayer {
-  if (end - offset < 40) return truncatedHeader('ipv6', offset, end, 40);
-  const first = u32(bytes, offset);
-  if (first >>> 28 !== 6) return malformed('ipv6', offset, end, `version ${first >>> 28}, expected 6`, false);
-  const payloadLength = u16(bytes, offset + 4);
-  const nextHeader = u8(bytes, offset + 6);
-  const payloadEnd = Math.min(end, offset + 40 + payloadLength);
-  let upperProtocol = nextHeader;
-  let at = offset + 40;
-  for (let i = 0; i < MAX_EXTENSIONS && SKIPPABLE_EXTENSIONS.has(upperProtocol); i++) {
-    if (payloadEnd - at < 8) break;
-    const extensionLength = (u8(bytes, at + 1) + 1) * 8;
-    upperProtocol = u8(bytes, at);
-    at += extensionLength;
-  }
-  if (at > payloadEnd) return malformed('ipv6', offset, end, 'extension header runs past the payload', true);
-  const source = ipv6Text(bytes, offset + 8);
-  const destination = ipv6Text(bytes, offset + 24);
-  const hopLimit = u8(bytes, offset + 7);
+  const header = readIpv6(bytes, offset, end);
+  if (isWireError(header)) return malformedFrom('ipv6', offset, end, header);
+  const { payloadLength, nextHeader, upperProtocol, hopLimit, headerLength } = header;
+  const source = formatIpv6(header.source);
+  const destination = formatIpv6(header.destination);
   return {
     protocol: 'ipv6',
     offset,
-    headerLength: at - offset,
-    payloadOffset: at,
-    payloadEnd,
-    trafficClass: (first >>> 20) & 0xff,
-    flowLabel: first & 0xfffff,
+    headerLength,
+    payloadOffset: offset + headerLength,
+    payloadEnd: Math.min(end, offset + IPV6_HEADER_LENGTH + payloadLength),
+    trafficClass: header.trafficClass,
+    flowLabel: header.flowLabel,
     payloadLength,
     nextHeader,
     upperProtocol,
@@ -56,6 +42,6 @@ export function decodeIpv6(bytes: Uint8Array, offset = 0, end = bytes.length): I
     source,
     destination,
     summary: `${source} → ${destination} ${ipProtocolName(upperProtocol)} hlim=${hopLimit}`,
-    ...(offset + 40 + payloadLength > end ? { truncated: true } : {}),
+    ...(offset + IPV6_HEADER_LENGTH + payloadLength > end ? { truncated: true } : {}),
   };
 }

@@ -1,40 +1,16 @@
 // Bounds-safe readers: out-of-range reads yield 0 rather than NaN or an exception, and every
 // decoder checks lengths first, so garbage input can only produce a MalformedLayer.
 
+import { formatIpv4, formatIpv6 } from '../addr.js';
+import { readIpv4Address, readIpv6Address, u16, u32, u8, type WireError } from '../wire/bytes.js';
 import type { MalformedLayer, ProtocolName } from './types.js';
 
-export const u8 = (bytes: Uint8Array, at: number): number => bytes[at] ?? 0;
-export const u16 = (bytes: Uint8Array, at: number): number => (u8(bytes, at) << 8) | u8(bytes, at + 1);
-export const u32 = (bytes: Uint8Array, at: number): number => ((u16(bytes, at) << 16) | u16(bytes, at + 2)) >>> 0;
+export { u16, u32, u8 };
 
 export const hex = (value: number, digits: number): string => `0x${value.toString(16).padStart(digits, '0')}`;
 
-export function ipv4Text(bytes: Uint8Array, at: number): string {
-  return `${u8(bytes, at)}.${u8(bytes, at + 1)}.${u8(bytes, at + 2)}.${u8(bytes, at + 3)}`;
-}
-
-/** RFC 5952 text: lowercase, longest run of zero groups (length ≥ 2) collapsed to "::". */
-export function ipv6Text(bytes: Uint8Array, at: number): string {
-  const groups = Array.from({ length: 8 }, (_, i) => u16(bytes, at + i * 2));
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength && j - i >= 2) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const text = (list: number[]): string => list.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return text(groups);
-  return `${text(groups.slice(0, bestStart))}::${text(groups.slice(bestStart + bestLength))}`;
-}
+export const ipv4Text = (bytes: Uint8Array, at: number): string => formatIpv4(readIpv4Address(bytes, at));
+export const ipv6Text = (bytes: Uint8Array, at: number): string => formatIpv6(readIpv6Address(bytes, at));
 
 export function malformed(
   expected: ProtocolName,
@@ -52,6 +28,11 @@ export function malformed(
     error,
     ...(truncated ? { truncated: true } : {}),
   };
+}
+
+/** A wire reader's refusal, as the layer the decoders return. */
+export function malformedFrom(expected: ProtocolName, offset: number, end: number, wireError: WireError): MalformedLayer {
+  return malformed(expected, offset, end, wireError.error, wireError.truncated);
 }
 
 export function truncatedHeader(expected: ProtocolName, offset: number, end: number, needed: number): MalformedLayer {

@@ -1,6 +1,7 @@
 // UDP header; the payload range honours the UDP length field.
 
-import { malformed, truncatedHeader, u16 } from './read.js';
+import { isWireError, readUdp, UDP_HEADER_LENGTH } from '../wire/index.js';
+import { malformedFrom } from './read.js';
 import type { LayerBase, MalformedLayer, PayloadRange } from './types.js';
 
 export interface UdpLayer extends LayerBase, PayloadRange {
@@ -13,23 +14,21 @@ export interface UdpLayer extends LayerBase, PayloadRange {
 }
 
 export function decodeUdp(bytes: Uint8Array, offset = 0, end = bytes.length): UdpLayer | MalformedLayer {
-  if (end - offset < 8) return truncatedHeader('udp', offset, end, 8);
-  const length = u16(bytes, offset + 4);
-  if (length < 8) return malformed('udp', offset, end, `length ${length} < 8`, false);
-  const sourcePort = u16(bytes, offset);
-  const destinationPort = u16(bytes, offset + 2);
+  const header = readUdp(bytes, offset, end);
+  if (isWireError(header)) return malformedFrom('udp', offset, end, header);
+  const { sourcePort, destinationPort, length } = header;
   const truncated = offset + length > end;
   return {
     protocol: 'udp',
     offset,
-    headerLength: 8,
-    payloadOffset: offset + 8,
+    headerLength: UDP_HEADER_LENGTH,
+    payloadOffset: offset + UDP_HEADER_LENGTH,
     payloadEnd: Math.min(end, offset + length),
     sourcePort,
     destinationPort,
     length,
-    checksum: u16(bytes, offset + 6),
-    summary: `${sourcePort} → ${destinationPort} Len=${length - 8}`,
+    checksum: header.checksum,
+    summary: `${sourcePort} → ${destinationPort} Len=${length - UDP_HEADER_LENGTH}`,
     ...(truncated ? { truncated: true } : {}),
   };
 }

@@ -29,6 +29,7 @@ import {
   icmpEcho,
   ipFrame,
   ipv4,
+  ipv6,
   randomBytes,
   seededRandom,
   tcp,
@@ -187,15 +188,12 @@ describe('icmp', () => {
 });
 
 describe('ipv6 and icmpv6', () => {
-  const ipv6Header = (nextHeader: number, payloadLength: number): number[] => [
-    0x60, 0, 0, 0, ...be16(payloadLength), nextHeader, 255,
-    0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x50, 0x54, 0, 0xff, 0xfe, 0, 0, 1, // fe80::5054:ff:fe00:1
-    0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 2, // ff02::1:ff00:2
-  ];
+  const linkLocal = (nextHeader: number, payload: Uint8Array): Uint8Array =>
+    ipv6({ src: 'fe80::5054:ff:fe00:1', dst: 'ff02::1:ff00:2', nextHeader, hopLimit: 255, payload });
 
   it('decodes a Neighbor Solicitation', () => {
     const solicitation = bytes([135, 0, 0, 0, 0, 0, 0, 0], [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x50, 0x54, 0, 0xff, 0xfe, 0, 0, 2]);
-    const frame = ethernet({ dst: '33:33:ff:00:00:02', src: NODE1.mac, type: 0x86dd, payload: bytes(ipv6Header(58, solicitation.length), solicitation) });
+    const frame = ethernet({ dst: '33:33:ff:00:00:02', src: NODE1.mac, type: 0x86dd, payload: linkLocal(58, solicitation) });
     const decoded = decodeFrame(frame);
     expect(protocols(decoded)).toEqual(['ethernet', 'ipv6', 'icmpv6']);
     expect(findLayer(decoded, 'ipv6')).toMatchObject({ source: 'fe80::5054:ff:fe00:1', destination: 'ff02::1:ff00:2', hopLimit: 255, upperProtocol: 58 });
@@ -205,7 +203,7 @@ describe('ipv6 and icmpv6', () => {
   it('skips a hop-by-hop header to reach the upper protocol (MLD reports)', () => {
     const hopByHop = [58, 0, 5, 2, 0, 0, 1, 0]; // router alert
     const report = [143, 0, 0, 0, 0, 0, 0, 0];
-    const frame = ethernet({ dst: '33:33:00:00:00:16', src: NODE1.mac, type: 0x86dd, payload: bytes(ipv6Header(0, 16), hopByHop, report) });
+    const frame = ethernet({ dst: '33:33:00:00:00:16', src: NODE1.mac, type: 0x86dd, payload: linkLocal(0, bytes(hopByHop, report)) });
     const decoded = decodeFrame(frame);
     expect(findLayer(decoded, 'ipv6')).toMatchObject({ nextHeader: 0, upperProtocol: 58, headerLength: 48 });
     expect(findLayer(decoded, 'icmpv6')?.typeName).toBe('Multicast Listener Report Message v2');

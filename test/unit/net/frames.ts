@@ -1,5 +1,35 @@
-// Builders for hand-made test frames. Deliberately independent of src/net (own checksum, own
-// byte layout) so a bug in the code under test cannot cancel out in its own fixtures.
+// Test frames, built with src/net/wire like everything else (named offsets, one checksum).
+// What keeps a wire bug from cancelling out in its own fixtures: wire.test.ts rebuilds frames
+// captured from real nodes byte for byte, pcapng-tshark.test.ts has Wireshark read these, and
+// the router tests check their answers at literal offsets with the plain checksum below.
+import { parseIpv4, parseIpv6, parseMac } from '../../../src/net/addr.js';
+import {
+  buildArp,
+  buildDnsHeader,
+  buildDnsQuestion,
+  buildDnsRecord,
+  buildEthernet,
+  buildIcmp,
+  buildIpv4,
+  buildIpv6,
+  buildTcp,
+  buildUdp,
+  buildVxlan,
+  DNS_TYPE_A,
+  dnsNamePointer,
+  DNS_HEADER_LENGTH,
+  encodeDnsName,
+  ETHERTYPE_IPV4,
+  ICMP_ECHO_REQUEST,
+  TCP_ACK,
+  TCP_CWR,
+  TCP_ECE,
+  TCP_FIN,
+  TCP_PSH,
+  TCP_RST,
+  TCP_SYN,
+  TCP_URG,
+} from '../../../src/net/wire/index.js';
 
 export function bytes(...parts: (Uint8Array | readonly number[])[]): Uint8Array {
   const total = parts.reduce((n, p) => n + p.length, 0);
@@ -16,14 +46,14 @@ export const be16 = (n: number): number[] => [(n >>> 8) & 255, n & 255];
 export const be32 = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 
 export function mac(text: string): number[] {
-  return text.split(':').map((h) => parseInt(h, 16));
+  return Array.from(parseMac(text));
 }
 
 export function ip(text: string): number[] {
   return text.split('.').map(Number);
 }
 
-/** RFC 1071, written out plainly. */
+/** RFC 1071, written out plainly: an oracle for assertions, independent of src/net/checksum.ts. */
 export function checksum(data: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < data.length; i += 2) sum += (data[i]! << 8) + (data[i + 1] ?? 0);
@@ -49,9 +79,8 @@ export interface EthernetSpec {
 }
 
 export function ethernet(spec: EthernetSpec): Uint8Array {
-  const tags = (spec.vlans ?? []).flatMap((id) => [...be16(0x8100), ...be16(id)]);
-  const frame = bytes(mac(spec.dst), mac(spec.src), tags, be16(spec.type), spec.payload ?? new Uint8Array());
-  return spec.pad && frame.length < 60 ? bytes(frame, new Array<number>(60 - frame.length).fill(0)) : frame;
+  const header = { destination: parseMac(spec.dst), source: parseMac(spec.src), etherType: spec.type, vlanTags: (spec.vlans ?? []).map((id) => ({ id })) };
+  return buildEthernet(header, spec.payload ?? new Uint8Array(), spec.pad);
 }
 
 export interface ArpSpec {
@@ -63,16 +92,13 @@ export interface ArpSpec {
 }
 
 export function arp(spec: ArpSpec): Uint8Array {
-  return bytes(
-    be16(1),
-    be16(0x0800),
-    [6, 4],
-    be16(spec.op),
-    mac(spec.senderMac),
-    ip(spec.senderIp),
-    mac(spec.targetMac ?? '00:00:00:00:00:00'),
-    ip(spec.targetIp),
-  );
+  return buildArp({
+    operation: spec.op,
+    senderMac: parseMac(spec.senderMac),
+    senderIp: parseIpv4(spec.senderIp),
+    ...(spec.targetMac === undefined ? {} : { targetMac: parseMac(spec.targetMac) }),
+    targetIp: parseIpv4(spec.targetIp),
+  });
 }
 
 export interface Ipv4Spec {
@@ -88,32 +114,36 @@ export interface Ipv4Spec {
 }
 
 export function ipv4(spec: Ipv4Spec): Uint8Array {
-  const header = bytes(
-    [0x45, 0],
-    be16(20 + spec.payload.length),
-    be16(spec.id ?? 0x1234),
-    be16(spec.dontFragment ? 0x4000 : 0),
-    [spec.ttl ?? 64, spec.protocol],
-    [0, 0],
-    ip(spec.src),
-    ip(spec.dst),
+  return buildIpv4(
+    {
+      source: parseIpv4(spec.src),
+      destination: parseIpv4(spec.dst),
+      protocol: spec.protocol,
+      ttl: spec.ttl ?? 64,
+      identification: spec.id ?? 0x1234,
+      dontFragment: spec.dontFragment ?? false,
+      ...(spec.checksum === undefined ? {} : { checksum: spec.checksum }),
+    },
+    spec.payload,
   );
-  header.set(be16(spec.checksum ?? checksum(header)), 10);
-  return bytes(header, spec.payload);
+}
+
+export function ipv6(spec: { src: string; dst: string; nextHeader: number; hopLimit?: number; payload: Uint8Array }): Uint8Array {
+  return buildIpv6({ source: parseIpv6(spec.src), destination: parseIpv6(spec.dst), nextHeader: spec.nextHeader, hopLimit: spec.hopLimit ?? 64 }, spec.payload);
 }
 
 export function icmpEcho(spec: { type?: 0 | 8; id: number; seq: number; data?: Uint8Array }): Uint8Array {
-  const message = bytes([spec.type ?? 8, 0, 0, 0], be16(spec.id), be16(spec.seq), spec.data ?? new Uint8Array(8).fill(0x61));
-  message.set(be16(checksum(message)), 2);
-  return message;
+  return buildIcmp({ type: spec.type ?? ICMP_ECHO_REQUEST, identifier: spec.id, sequence: spec.seq }, spec.data ?? new Uint8Array(8).fill(0x61));
 }
 
+/** The UDP checksum is left 0 ("none"), as VXLAN senders do. */
 export function udp(spec: { srcPort: number; dstPort: number; payload: Uint8Array }): Uint8Array {
-  return bytes(be16(spec.srcPort), be16(spec.dstPort), be16(8 + spec.payload.length), be16(0), spec.payload);
+  return buildUdp({ sourcePort: spec.srcPort, destinationPort: spec.dstPort }, spec.payload);
 }
 
-const TCP_FLAG_BITS: Record<string, number> = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32, ECE: 64, CWR: 128 };
+const TCP_FLAG_BITS: Record<string, number> = { FIN: TCP_FIN, SYN: TCP_SYN, RST: TCP_RST, PSH: TCP_PSH, ACK: TCP_ACK, URG: TCP_URG, ECE: TCP_ECE, CWR: TCP_CWR };
 
+/** The TCP checksum is left 0. */
 export function tcp(spec: {
   srcPort: number;
   dstPort: number;
@@ -124,46 +154,44 @@ export function tcp(spec: {
   mss?: number;
   payload?: Uint8Array;
 }): Uint8Array {
-  const options = spec.mss === undefined ? [] : [2, 4, ...be16(spec.mss)];
-  const headerLength = 20 + options.length;
-  const flagBits = spec.flags.reduce((bits, f) => bits | (TCP_FLAG_BITS[f] ?? 0), 0);
-  return bytes(
-    be16(spec.srcPort),
-    be16(spec.dstPort),
-    be32(spec.seq),
-    be32(spec.ack ?? 0),
-    [(headerLength / 4) << 4, flagBits],
-    be16(spec.window ?? 64240),
-    be16(0),
-    be16(0),
-    options,
+  return buildTcp(
+    {
+      sourcePort: spec.srcPort,
+      destinationPort: spec.dstPort,
+      sequence: spec.seq,
+      acknowledgment: spec.ack ?? 0,
+      flags: spec.flags.reduce((bits, f) => bits | (TCP_FLAG_BITS[f] ?? 0), 0),
+      window: spec.window ?? 64240,
+      ...(spec.mss === undefined ? {} : { mss: spec.mss }),
+    },
     spec.payload ?? new Uint8Array(),
   );
 }
 
 export function vxlan(spec: { vni: number; inner: Uint8Array }): Uint8Array {
-  return bytes([0x08, 0, 0, 0], [(spec.vni >>> 16) & 255, (spec.vni >>> 8) & 255, spec.vni & 255, 0], spec.inner);
+  return buildVxlan({ vni: spec.vni }, spec.inner);
 }
 
 /** Uncompressed DNS name. */
 export function dnsName(name: string): number[] {
-  return [...name.split('.').flatMap((label) => [label.length, ...Array.from(label, (c) => c.charCodeAt(0))]), 0];
+  return Array.from(encodeDnsName(name));
 }
 
-export function dnsQuery(id: number, name: string, type = 1): Uint8Array {
-  return bytes(be16(id), be16(0x0100), be16(1), be16(0), be16(0), be16(0), dnsName(name), be16(type), be16(1));
+export function dnsQuery(id: number, name: string, type = DNS_TYPE_A): Uint8Array {
+  return bytes(buildDnsHeader({ id, flags: 0x0100, questionCount: 1 }), buildDnsQuestion(encodeDnsName(name), type));
 }
 
 /** A response whose answer names point back at the question (offset 12) with 0xc00c. */
 export function dnsAResponse(id: number, name: string, addresses: string[]): Uint8Array {
-  const answers = addresses.flatMap((a) => [0xc0, 0x0c, ...be16(1), ...be16(1), ...be32(30), ...be16(4), ...ip(a)]);
-  return bytes(be16(id), be16(0x8180), be16(1), be16(addresses.length), be16(0), be16(0), dnsName(name), be16(1), be16(1), answers);
+  const toQuestion = dnsNamePointer(DNS_HEADER_LENGTH);
+  const answers = addresses.map((a) => buildDnsRecord({ name: toQuestion, type: DNS_TYPE_A, ttl: 30, data: Uint8Array.from(ip(a)) }));
+  return bytes(buildDnsHeader({ id, flags: 0x8180, questionCount: 1, answerCount: addresses.length }), buildDnsQuestion(encodeDnsName(name), DNS_TYPE_A), ...answers);
 }
 
 /** Common composition: Ethernet + IPv4 + payload protocol. */
 export function ipFrame(spec: Omit<Ipv4Spec, 'payload'> & { srcMac: string; dstMac: string; payload: Uint8Array }): Uint8Array {
   const { srcMac, dstMac, ...ipSpec } = spec;
-  return ethernet({ dst: dstMac, src: srcMac, type: 0x0800, payload: ipv4(ipSpec) });
+  return ethernet({ dst: dstMac, src: srcMac, type: ETHERTYPE_IPV4, payload: ipv4(ipSpec) });
 }
 
 /** Deterministic PRNG (mulberry32) so fuzz failures reproduce. */
