@@ -1,16 +1,34 @@
 // Running node workers on Node.js: worker_threads, with tsx loaded when we run from source.
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { WorkerHost } from './node.js';
+import type { SpawnedWorker, WorkerHost } from './node.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
 const entry = new URL(fromSource ? './worker-bootstrap-node.mjs' : './worker-entry-node.js', import.meta.url);
 
 export const nodeWorkerHost: WorkerHost = {
-  spawn() {
+  spawn(): SpawnedWorker {
     const worker = new Worker(entry);
     worker.unref();
-    return { endpoint: nodeEndpoint(worker), terminate: () => void worker.terminate() };
+    let listener: ((what: string) => void) | null = null;
+    let terminated = false;
+    const report = (what: string) => {
+      if (terminated) return;
+      terminated = true;
+      listener?.(what);
+    };
+    // Without an 'error' listener, a worker's uncaught error is rethrown here and ends the process.
+    worker.on('error', (error: Error) => report(`its worker failed: ${error.message}`));
+    worker.on('messageerror', (error: Error) => report(`a message from its worker could not be read: ${error.message}`));
+    worker.on('exit', (code: number) => report(`its worker exited with code ${code}`));
+    return {
+      endpoint: nodeEndpoint(worker),
+      terminate: () => {
+        terminated = true;
+        worker.terminate().catch(() => undefined);
+      },
+      onFailure: (callback) => { listener = callback; },
+    };
   },
   channel() {
     const { port1, port2 } = new MessageChannel();
