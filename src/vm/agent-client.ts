@@ -199,13 +199,10 @@ export class AgentClient {
 
   private take(byte: number): void {
     if (byte === NEWLINE) {
-      if (this.overflowing) {
-        this.overflowing = false;
-        // A request sent during the long line may have had its reply swallowed by it.
-        this.failRequest(malformedReply(this.nodeName, `a line longer than ${MAX_REPLY_LINE >> 20} MB`));
-      } else {
-        this.onLine(this.line.subarray(0, this.lineLength));
-      }
+      // The end of a line that was too long is not a line of its own. (A request sent
+      // meanwhile will get its answer on the next line, or time out if it was swallowed.)
+      if (this.overflowing) this.overflowing = false;
+      else this.onLine(this.line.subarray(0, this.lineLength));
       this.lineLength = 0;
       if (this.line.length > INITIAL_LINE) this.line = new Uint8Array(INITIAL_LINE);
       return;
