@@ -82,9 +82,12 @@ describe('the agent channel abused from inside a guest', () => {
   });
 
   it('says node1 crashed, at once and with the panic line, when its kernel panics', async () => {
+    let console1 = '';
+    const stopWatching = node1.onConsole((text) => { console1 = (console1 + text).slice(-2000); });
     const started = Date.now();
     const result = await outcome(node1, 'echo c > /proc/sysrq-trigger', 60);
-    expect(result).toMatchObject({ reason: 'crashed' });
+    stopWatching();
+    expect(result, `node1's console ended with:\n${console1}`).toMatchObject({ reason: 'crashed' });
     expect((result as { message: string }).message).toMatch(/^node1 crashed \(kernel panic: Kernel panic - not syncing: .+\)$/);
     expect(Date.now() - started).toBeLessThan(20_000);
     const next = Date.now();
