@@ -5,6 +5,14 @@ import { serveStatic } from './static-server.js';
 
 const port = Number(process.env.PORT ?? 5173);
 const host = process.env.HOST ?? '127.0.0.1';
-const { url } = await serveStatic({ host, port });
+let url: string;
+try {
+  ({ url } = await serveStatic({ host, port }));
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'EADDRINUSE' ? `port ${port} on ${host} is in use (set PORT to choose another)` : (error as Error).message;
+  process.stderr.write(`podwire: cannot serve the web lab: ${why}\n`);
+  process.exit(1);
+}
 const first = loadLabs()[0]!;
 process.stderr.write(`\npodwire: the web lab is at ${url}\npodwire: the first lab, "${first.title}", is ready at ${url}#/lab/${first.id}\npodwire: Ctrl-C stops the server.\n`);

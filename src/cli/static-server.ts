@@ -1,15 +1,49 @@
 // A plain static file server for the built site (dist/): what `npm start` serves, and
 // what the browser tests and benchmarks open. Any static host would do the same job.
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+// Every request is untrusted: a bad one gets a 4xx, never an exception that ends the server.
+import { createReadStream, realpathSync, statSync, type Stats } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const distDir = fileURLToPath(new URL('../../dist', import.meta.url));
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
-  '.wasm': 'application/wasm', '.md': 'text/markdown; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+  '.json': 'application/json', '.webmanifest': 'application/manifest+json', '.wasm': 'application/wasm',
+  '.md': 'text/markdown; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/**
+ * The outer fence for everything served, workers and the service worker included (a
+ * worker gets its policy from its own response, not from the page's meta tag). The
+ * page's own meta CSP can only narrow it further.
+ * - script-src: the site's own scripts; 'wasm-unsafe-eval' lets v86 compile its
+ *   WebAssembly and the code its JIT makes, and nothing else (no eval).
+ * - style-src 'unsafe-inline': xterm.js and Svelte set inline styles.
+ * - connect-src: the site itself, and labs opened by URL, which are fetched as data
+ *   from any https address.
+ * - worker-src blob:: v86 and the bundler may start workers from blobs.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self' https:",
+  "worker-src 'self' blob:",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+].join('; ');
+
+/** Headers on every response, errors included. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
 };
 
 export interface StaticServerOptions {
@@ -33,35 +67,95 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+/** Why a request was refused, with its status. */
+class Refusal extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+/** The request's path, decoded; a 400 for a bad percent-encoding or a NUL byte. */
+export function requestPath(url: string | undefined): string {
+  const raw = (url ?? '/').split(/[?#]/)[0]!;
+  if (!raw.startsWith('/')) throw new Refusal(400, 'bad request: the path must start with /');
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    throw new Refusal(400, 'bad request: malformed percent-encoding in the path');
+  }
+  if (path.includes('\0')) throw new Refusal(400, 'bad request: NUL in the path');
+  return path;
+}
+
+/** True when `file` is `root` or inside it, by resolved path (a sibling `dist-evil` is outside `dist`). */
+export function isInside(root: string, file: string): boolean {
+  const rel = relative(root, file);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+function statOrNull(file: string): Stats | null {
+  try { return statSync(file); } catch { return null; }
+}
+
 export async function serveStatic(options: StaticServerOptions = {}): Promise<StaticServer> {
-  const root = options.root ?? distDir;
-  if (!existsSync(join(root, 'index.html'))) throw new Error(`${root} has no index.html: build the site first (npm run build)`);
+  const wanted = resolve(options.root ?? distDir);
+  if (!statOrNull(join(wanted, 'index.html'))?.isFile()) throw new Error(`${wanted} has no index.html: build the site first (npm run build)`);
+  const root = realpathSync(wanted);
   let sent = 0;
   let isCut = false;
   const refused: string[] = [];
   const isolation: Record<string, string> = options.isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+
+  const fail = (res: ServerResponse, status: number, message: string) => {
+    if (res.headersSent) { res.destroy(); return; }
+    res.writeHead(status, { ...SECURITY_HEADERS, ...isolation, 'content-type': 'text/plain; charset=utf-8' });
+    res.end(`${message}\n`);
+  };
+
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
+    const path = requestPath(req.url);
     if (isCut) { refused.push(path); req.socket.destroy(); return; }
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new Refusal(405, 'method not allowed');
+    const body = req.method === 'GET';
     const extra = options.extra?.[path];
     if (extra !== undefined) {
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'text/plain', 'access-control-allow-origin': '*', ...isolation });
-      res.end(extra);
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': TYPES[extname(path)] ?? 'text/plain', 'access-control-allow-origin': '*', ...isolation });
+      res.end(body ? extra : undefined);
       return;
     }
-    let file = normalize(join(root, path));
-    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!existsSync(file)) { res.writeHead(404).end('not found'); return; }
-    const size = statSync(file).size;
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size, ...isolation });
-    sent += size;
-    createReadStream(file).pipe(res);
+    let file = resolve(root, `.${path}`);
+    if (!isInside(root, file)) throw new Refusal(403, 'forbidden');
+    if (statOrNull(file)?.isDirectory()) file = join(file, 'index.html');
+    const stats = statOrNull(file);
+    if (!stats?.isFile()) throw new Refusal(404, 'not found');
+    // A symbolic link inside the site must not lead out of it either.
+    if (!isInside(root, realpathSync(file))) throw new Refusal(403, 'forbidden');
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': stats.size, ...isolation });
+    if (!body) { res.end(); return; }
+    sent += stats.size;
+    const stream = createReadStream(file);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  };
+
+  const server = createServer((req, res) => {
+    try {
+      answer(req, res);
+    } catch (error) {
+      if (error instanceof Refusal) fail(res, error.status, error.message);
+      else fail(res, 500, 'internal error');
+    }
   });
-  await new Promise<void>((resolve, reject) => {
+  // A request Node cannot even parse gets a 400 and its connection closed, nothing more.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolveListen);
   });
+  // Past listening, a server error (say, out of file descriptors) is logged, not fatal.
+  server.on('error', (error) => console.error(`podwire: static server: ${error.message}`));
   const { port } = server.address() as { port: number };
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}/`,
@@ -69,6 +163,6 @@ export async function serveStatic(options: StaticServerOptions = {}): Promise<St
     bytesSent: () => sent,
     cut: (on) => { isCut = on; if (on) server.closeAllConnections(); },
     refused: () => [...refused],
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () => new Promise((resolveClose) => { server.closeAllConnections(); server.close(() => resolveClose()); }),
   };
 }

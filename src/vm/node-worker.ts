@@ -2,7 +2,7 @@
 // its NIC. It runs in a worker_threads Worker on Node and in a Web Worker in the
 // browser; the environment-specific entry files only hand it an endpoint.
 import * as Comlink from 'comlink';
-import { AgentClient, type ExecOptions, type ExecResult } from './agent-client.js';
+import { AgentClient, NodeFailure, isNodeFailure, nodeFailureToData, type ExecOptions, type ExecResult, type NodeFailureData } from './agent-client.js';
 import { gunzip, gzip, isGzip } from './compress.js';
 import { createEmulator, type BootAssets } from './emulator.js';
 import type { V86 } from 'v86';
@@ -10,7 +10,18 @@ import type { V86 } from 'v86';
 /** Bytes of console output gathered before they are posted, so a busy console is not one message a byte. */
 const CONSOLE_FLUSH_MS = 8;
 
+/** The longest console line we keep while looking for a kernel panic; the rest of a line is dropped. */
+const MAX_CONSOLE_LINE = 512;
+/**
+ * The kernel's panic line on the console, after its printk timestamp. The timestamp
+ * is required, so that a learner who merely echoes the words is not taken for a crash.
+ */
+const KERNEL_PANIC = /^\[\s*\d+\.\d+\]\s*(Kernel panic - not syncing.*)$/;
+
 export type ConsoleListener = (text: string) => void;
+
+/** What exec answers across the worker boundary: a result, or why the node failed. */
+export type ExecOutcome = { result: ExecResult } | { failure: NodeFailureData };
 
 /**
  * v86 logs a line to the console for every frame that arrives while the guest has
@@ -31,6 +42,9 @@ export class NodeWorker {
   private consoleListener: ConsoleListener | null = null;
   private consoleBuffer: number[] = [];
   private consoleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The console's current line, printable ASCII only, to spot a kernel panic. */
+  private consoleLine = '';
+  private nodeName = 'node';
 
   /** Start the machine, from a cold boot or from a saved state, and wait until its agent answers. */
   async boot(name: string, assets: BootAssets, timeoutSeconds = 120): Promise<void> {
@@ -40,18 +54,21 @@ export class NodeWorker {
     if (assets.state && isGzip(new Uint8Array(assets.state))) {
       assets = { ...assets, state: (await gunzip(new Uint8Array(assets.state))).buffer as ArrayBuffer };
     }
+    this.nodeName = name;
+    this.consoleLine = '';
     const emulator = createEmulator(assets);
     this.emulator = emulator;
     const agent = new AgentClient(name, (bytes) => this.sendToGuest(1, bytes));
     this.agent = agent;
     const ready = assets.state ? null : agent.waitForReady(timeoutSeconds);
+    // Every listener runs inside v86's loop on bytes the guest chose: none may throw there.
     emulator.add_listener('serial1-output-byte', (byte: number) => agent.feed(byte));
-    emulator.add_listener('serial0-output-byte', (byte: number) => this.onConsoleByte(byte));
-    emulator.add_listener('net0-send', (frame: Uint8Array) => {
+    emulator.add_listener('serial0-output-byte', this.guarded((byte: number) => this.onConsoleByte(byte)));
+    emulator.add_listener('net0-send', this.guarded((frame: Uint8Array) => {
       // The frame is a view of the emulator's memory: copy it once, then transfer the copy.
       const copy = frame.slice();
       this.nic?.postMessage(copy, [copy.buffer]);
-    });
+    }));
     if (ready) {
       await ready;
     } else {
@@ -62,7 +79,8 @@ export class NodeWorker {
       });
       for (;;) {
         try { await agent.exec('true', { timeout: 2 }); break; } catch (error) {
-          if (Date.now() > deadline) throw error;
+          // A crashed node fails at once, every time: no point asking again.
+          if (Date.now() > deadline || agent.failed) throw error;
         }
       }
     }
@@ -71,15 +89,35 @@ export class NodeWorker {
   /** Where the NIC's frames go and come from: a port of a MessageChannel owned by the network. */
   attachNic(port: MessagePort): void {
     this.nic = port;
-    port.onmessage = (event: MessageEvent<Uint8Array>) => {
+    port.onmessage = this.guarded((event: MessageEvent<Uint8Array>) => {
       (this.emulator as unknown as { bus?: { send(name: string, data: unknown): void } } | null)?.bus?.send('net0-receive', event.data);
       this.wake();
-    };
+    });
   }
 
-  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
-    if (!this.agent) return Promise.reject(new Error('node is not running'));
-    return this.agent.exec(command, options);
+  /**
+   * Run a command through the agent. A node failure comes back as data, not as a
+   * thrown error, because an error crossing the worker boundary keeps only its message.
+   */
+  async exec(command: string, options?: ExecOptions): Promise<ExecOutcome> {
+    const agent = this.agent;
+    if (!agent) return { failure: { reason: 'stopped', message: `node ${this.nodeName} is not running` } };
+    try {
+      return { result: await agent.exec(command, options) };
+    } catch (error) {
+      if (isNodeFailure(error)) return { failure: nodeFailureToData(error) };
+      throw error;
+    }
+  }
+
+  /**
+   * An error nothing else caught in this worker (the entry file routes them here). The
+   * machine may be broken: the node reports itself crashed until it is started again.
+   */
+  onUncaughtError(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`podwire: node ${this.nodeName}'s worker caught: ${error instanceof Error ? error.stack : message}`);
+    this.agent?.fail(new NodeFailure(this.nodeName, 'crashed', `${this.nodeName} crashed (an error in its worker: ${message})`));
   }
 
   onConsole(listener: ConsoleListener | null): void {
@@ -107,7 +145,7 @@ export class NodeWorker {
   async stop(): Promise<void> {
     const emulator = this.emulator;
     this.emulator = null;
-    this.agent?.abandonAll();
+    this.agent?.abandonAll(new NodeFailure(this.nodeName, 'stopped', `node ${this.nodeName} was stopped (reset or shut down) while running a command`));
     this.agent = null;
     if (emulator) await emulator.destroy();
   }
@@ -123,13 +161,35 @@ export class NodeWorker {
     if (core?.idle) core.next_tick(0);
   }
 
+  /** A listener that reports its own error instead of throwing it into the emulator. */
+  private guarded<A extends unknown[]>(listener: (...args: A) => void): (...args: A) => void {
+    return (...args) => {
+      try { listener(...args); } catch (error) { this.onUncaughtError(error); }
+    };
+  }
+
   private onConsoleByte(byte: number): void {
+    this.watchForPanic(byte);
     this.consoleBuffer.push(byte);
     this.consoleTimer ??= setTimeout(() => {
       this.consoleTimer = null;
       const text = new TextDecoder().decode(new Uint8Array(this.consoleBuffer.splice(0)));
-      this.consoleListener?.(text);
+      // The listener is in another thread; if it is gone, the console has no one to show it to.
+      if (this.consoleListener) Promise.resolve(this.consoleListener(text)).catch(() => undefined);
     }, CONSOLE_FLUSH_MS);
+  }
+
+  /** A kernel panic on the console: from now on every request fails at once, saying so. */
+  private watchForPanic(byte: number): void {
+    if (byte === 10 || byte === 13) {
+      const panic = KERNEL_PANIC.exec(this.consoleLine);
+      this.consoleLine = '';
+      if (panic && this.agent && !this.agent.failed) {
+        this.agent.fail(new NodeFailure(this.nodeName, 'crashed', `${this.nodeName} crashed (kernel panic: ${panic[1]!.trim()})`));
+      }
+      return;
+    }
+    if (byte >= 32 && byte < 127 && this.consoleLine.length < MAX_CONSOLE_LINE) this.consoleLine += String.fromCharCode(byte);
   }
 }
 

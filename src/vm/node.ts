@@ -3,14 +3,46 @@
 // itself runs in a worker; this class is the main-thread handle.
 import * as Comlink from 'comlink';
 import type { FramePort, WiredPort } from '../net/ports.js';
-import { AgentTimeoutError, type ExecOptions, type ExecResult } from './agent-client.js';
+import { NodeFailure, nodeFailureFromData, type ExecOptions, type ExecResult } from './agent-client.js';
 import type { BootAssets } from './emulator.js';
-import type { NodeWorkerApi } from './node-worker.js';
+import type { ExecOutcome, NodeWorkerApi } from './node-worker.js';
 
 /** What an environment (Node or browser) provides to run a worker. */
 export interface WorkerHost {
-  spawn(): { endpoint: Comlink.Endpoint; terminate(): void };
+  spawn(): SpawnedWorker;
   channel(): { local: MessagePort; remote: MessagePort };
+}
+
+export interface SpawnedWorker {
+  endpoint: Comlink.Endpoint;
+  terminate(): void;
+  /** Called once if the worker dies or fails on its own (not after terminate()), with what happened. */
+  onFailure(listener: (what: string) => void): void;
+}
+
+/**
+ * One run of a node's worker, from spawn to stop. Calls into the worker race its end,
+ * so a worker that dies, or a node stopped under a call, rejects them instead of
+ * leaving them pending forever (comlink itself never rejects a call to a dead worker).
+ */
+class WorkerLife {
+  private endWith!: (failure: NodeFailure) => void;
+  readonly ended = new Promise<never>((_, reject) => { this.endWith = reject; });
+  failure: NodeFailure | null = null;
+
+  constructor() {
+    this.ended.catch(() => undefined);
+  }
+
+  end(failure: NodeFailure): void {
+    if (this.failure) return;
+    this.failure = failure;
+    this.endWith(failure);
+  }
+
+  guard<T>(call: Promise<T>): Promise<T> {
+    return Promise.race([call, this.ended]);
+  }
 }
 
 export interface NodeIdentity {
@@ -25,7 +57,8 @@ export interface NodeIdentity {
 type ConsoleListener = (text: string) => void;
 
 export class VmNode {
-  private worker: ReturnType<WorkerHost['spawn']> | null = null;
+  private worker: SpawnedWorker | null = null;
+  private life: WorkerLife | null = null;
   private remote: Comlink.Remote<NodeWorkerApi> | null = null;
   private nicPort: MessagePort | null = null;
   private peer: FramePort | null = null;
@@ -57,18 +90,24 @@ export class VmNode {
   async start(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean } = {}): Promise<void> {
     await this.stop();
     this.worker = this.host.spawn();
+    const life = new WorkerLife();
+    this.life = life;
+    this.worker.onFailure((what) => life.end(new NodeFailure(this.name, 'crashed', `${this.name} crashed (${what})`)));
     const remote = Comlink.wrap<NodeWorkerApi>(this.worker.endpoint);
     this.remote = remote;
     const { local, remote: remotePort } = this.host.channel();
     this.nicPort = local;
-    local.onmessage = (event: MessageEvent<Uint8Array>) => this.peer?.deliver(event.data);
-    await remote.attachNic(Comlink.transfer(remotePort, [remotePort]));
-    await remote.onConsole(Comlink.proxy((text: string) => { for (const l of this.consoleListeners) l(text); }));
+    local.onmessage = (event: MessageEvent<Uint8Array>) => {
+      // A frame the network cannot take is dropped; it must not take the host down.
+      try { this.peer?.deliver(event.data); } catch (error) { console.error(`podwire: ${this.name}: a frame was dropped: ${(error as Error).message}`); }
+    };
+    await life.guard(remote.attachNic(Comlink.transfer(remotePort, [remotePort])));
+    await life.guard(remote.onConsole(Comlink.proxy((text: string) => { for (const l of this.consoleListeners) l(text); })));
     // The worker gets its own copy of a state, handed over without a second copy.
     const own = assets.state ? { ...assets, state: assets.state.slice(0) } : assets;
     const boot = own.state ? Comlink.transfer(own, [own.state]) : own;
     // Generous: a cold boot on a busy two-core machine can take minutes.
-    await remote.boot(this.name, boot, options.timeoutSeconds ?? 300);
+    await life.guard(remote.boot(this.name, boot, options.timeoutSeconds ?? 300));
     this.startedFrom = assets;
     if (options.identity !== false) await this.applyIdentity();
   }
@@ -79,16 +118,18 @@ export class VmNode {
     if (result.exitCode !== 0) throw new Error(`node ${name}: could not set its identity: ${result.stderr.trim()}`);
   }
 
+  /**
+   * Run a command on the node. When the node, rather than the command, fails (it does not
+   * answer, crashed, garbled its agent channel, or was stopped) this throws a NodeFailure.
+   */
   async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
-    if (!this.remote) throw new Error(`node ${this.name} is not running`);
-    try {
-      return await this.remote.exec(command, options);
-    } catch (error) {
-      // Errors cross the worker boundary as plain objects; give the caller the real kind back.
-      const message = (error as Error).message ?? String(error);
-      if (/did not answer within/.test(message)) throw new AgentTimeoutError(this.name, options?.timeout ?? 30, message);
-      throw error;
-    }
+    const remote = this.remote;
+    const life = this.life;
+    if (!remote || !life) throw new NodeFailure(this.name, 'stopped', `node ${this.name} is not running`);
+    const outcome = await life.guard(remote.exec(command, options) as Promise<ExecOutcome>);
+    // The worker reports a node failure as data: rebuild it here, with its kind and its one message.
+    if ('failure' in outcome) throw nodeFailureFromData(this.name, outcome.failure);
+    return outcome.result;
   }
 
   onConsole(listener: ConsoleListener): () => void {
@@ -97,13 +138,13 @@ export class VmNode {
   }
 
   type(text: string): void {
-    void this.remote?.typeOnConsole(text);
+    this.remote?.typeOnConsole(text).catch(() => undefined);
   }
 
   /** The node's state now; `gzip` for one to keep (about a third of the size). */
   async snapshot(options: { gzip?: boolean } = {}): Promise<ArrayBuffer> {
-    if (!this.remote) throw new Error(`node ${this.name} is not running`);
-    return this.remote.saveState(options);
+    if (!this.remote || !this.life) throw new NodeFailure(this.name, 'stopped', `node ${this.name} is not running`);
+    return this.life.guard(this.remote.saveState(options));
   }
 
   /**
@@ -126,6 +167,8 @@ export class VmNode {
   async stop(): Promise<void> {
     const remote = this.remote;
     this.remote = null;
+    this.life?.end(new NodeFailure(this.name, 'stopped', `node ${this.name} was stopped (reset or shut down) while running a command`));
+    this.life = null;
     if (remote) {
       await Promise.race([remote.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
       remote[Comlink.releaseProxy]();

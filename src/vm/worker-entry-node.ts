@@ -5,4 +5,8 @@ import { parentPort } from 'node:worker_threads';
 import { NodeWorker } from './node-worker.js';
 
 if (!parentPort) throw new Error('worker-entry-node must run in a worker thread');
-Comlink.expose(new NodeWorker(), nodeEndpoint(parentPort));
+const node = new NodeWorker();
+// Whatever escapes (from v86's loop, a timer, a promise) fails this node, not the worker or the host.
+process.on('uncaughtException', (error) => node.onUncaughtError(error));
+process.on('unhandledRejection', (reason) => node.onUncaughtError(reason));
+Comlink.expose(node, nodeEndpoint(parentPort));

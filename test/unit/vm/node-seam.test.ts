@@ -1,0 +1,52 @@
+// The seam between a node and its worker, with real worker threads that misbehave on
+// purpose: one throws, one exits, one never answers. A node call must then fail with a
+// NodeFailure that says so, at once, and the host process must carry on.
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { NodeFailure } from '../../../src/vm/agent-client.js';
+import type { BootAssets } from '../../../src/vm/emulator.js';
+import { nodeWorkerHost, nodeWorkerSeam } from '../../../src/vm/host-node.js';
+import { VmNode, type WorkerHost } from '../../../src/vm/node.js';
+
+const identity = { name: 'node1', mac: '02:00:00:00:00:01', address: '10.0.0.11/24', podCidr: '10.244.1.0/24' };
+const assets = { wasm: '', bios: new ArrayBuffer(0), vgabios: new ArrayBuffer(0), cmdline: '' } satisfies BootAssets;
+
+/** A host whose workers run `code` instead of a node. */
+function hostRunning(code: string): WorkerHost {
+  return { spawn: () => nodeWorkerSeam(new Worker(code, { eval: true })), channel: nodeWorkerHost.channel };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<NodeFailure> {
+  const error = await promise.then(() => null, (e: unknown) => e);
+  expect(error).toBeInstanceOf(NodeFailure);
+  return error as NodeFailure;
+}
+
+describe('a node whose worker misbehaves', () => {
+  it('reports a worker that throws, and every later call fails at once', async () => {
+    const node = new VmNode(identity, hostRunning(`require('node:worker_threads').parentPort.once('message', () => { throw new Error('boom'); });`));
+    const failure = await failureOf(node.start(assets));
+    expect(failure).toMatchObject({ node: 'node1', reason: 'crashed', message: 'node1 crashed (its worker failed: boom)' });
+    const started = Date.now();
+    expect((await failureOf(node.exec('true'))).message).toBe('node1 crashed (its worker failed: boom)');
+    await expect(node.snapshot()).rejects.toThrow(/node1 crashed/);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await node.stop();
+  });
+
+  it('reports a worker that exits', async () => {
+    const node = new VmNode(identity, hostRunning(`require('node:worker_threads').parentPort.once('message', () => process.exit(3));`));
+    expect((await failureOf(node.start(assets))).message).toBe('node1 crashed (its worker exited with code 3)');
+    await node.stop();
+  });
+
+  it('fails a call in flight when the node is stopped under it, instead of leaving it pending', async () => {
+    const node = new VmNode(identity, hostRunning(`require('node:worker_threads').parentPort.on('message', () => {});`));
+    const starting = failureOf(node.start(assets));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await node.stop();
+    const failure = await starting;
+    expect(failure).toMatchObject({ reason: 'stopped', message: 'node node1 was stopped (reset or shut down) while running a command' });
+    expect(await failureOf(node.exec('true'))).toMatchObject({ reason: 'stopped', message: 'node node1 is not running' });
+  });
+});
