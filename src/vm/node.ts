@@ -84,7 +84,7 @@ export class VmNode {
     const seed = Array.from(crypto.getRandomValues(new Uint8Array(64)), (byte) => byte.toString(16).padStart(2, '0')).join('');
     const epoch = (Date.now() / 1000).toFixed(3);
     const result = await this.exec(`podwire-after-restore ${epoch} ${seed}`, { timeout: 20 });
-    if (result.exitCode !== 0) throw new Error(`node ${this.name}: could not reseed it and set its clock: ${result.stderr.trim()}`);
+    if (result.exitCode !== 0) throw new Error(`node ${this.name}: could not reseed it and set its clock (exit ${result.exitCode}${result.timedOut ? ", timed out" : ""}): ${result.stderr.trim()}`);
   }
 
   private async applyIdentity(): Promise<void> {
