@@ -61,6 +61,13 @@ describe('every node is its own machine after a restore', () => {
     expect(new Set(ports).size, ports.join(' ')).toBe(NODES.length);
   });
 
+  it('refuses a seed that is not random bytes in hex, saying why', async () => {
+    const node = cluster.node('node1');
+    expect(await node.exec('podwire-reseed')).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/usage: podwire-reseed HEX/) });
+    expect(await node.exec('podwire-reseed 0123')).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/16 to 256 bytes/) });
+    expect(await node.exec(`podwire-reseed ${'zz'.repeat(32)}`)).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/not hex/) });
+  });
+
   it('runs on the host\'s time after a start', async () => {
     for (const name of NODES) expect(Math.abs(await clockSkew(cluster, name))).toBeLessThan(3);
   });
