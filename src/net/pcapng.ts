@@ -1,9 +1,13 @@
 // pcapng writer (and a small reader) so captures open in Wireshark/tshark.
-// Layout: Section Header Block, one Interface Description Block per capture interface
-// (linktype 1 = Ethernet, if_name, if_tsresol = 6 i.e. microseconds), then Enhanced Packet Blocks.
-// Spec: draft-ietf-opsawg-pcapng. We always write little-endian; the reader accepts both orders.
+// Layout: Section Header Block (with a comment on how to read the file), one Interface
+// Description Block per capture interface (linktype 1 = Ethernet, if_name, if_tsresol = 6
+// i.e. microseconds), then Enhanced Packet Blocks. One packet seen on several links (the
+// sender's, the receiver's, the router's) gets one epb_packetid on each of its frames and a
+// comment naming the first. Spec: draft-ietf-opsawg-pcapng. We always write little-endian;
+// the reader accepts both orders.
 
 import type { CapturedFrame, PacketRecord } from './capture.js';
+import { decodeFrame, findLayers, type DecodedFrame } from './decode/index.js';
 import { utf8Decode, utf8Encode } from './host.js';
 
 const BLOCK_SECTION_HEADER = 0x0a0d0d0a;
@@ -18,6 +22,12 @@ const OPT_COMMENT = 1;
 const SHB_USER_APPLICATION = 4;
 const IF_NAME = 2;
 const IF_TSRESOL = 9;
+const EPB_PACKETID = 5;
+
+/** VXLAN's IANA port, the only one Wireshark decodes as VXLAN by itself. */
+const VXLAN_IANA_PORT = 4789;
+/** Frames of one packet on several links arrive within this time (link latency included). */
+const SAME_PACKET_WINDOW_MICROS = 1_000_000;
 
 const TSRESOL_MICROSECONDS = 6;
 
@@ -27,6 +37,12 @@ export interface PcapngWriteOptions {
   /** Interfaces to declare up front, in this order, even if they captured nothing. */
   interfaceNames?: readonly string[];
   snapLength?: number;
+  /** Write only this link's frames (and declare only this interface). */
+  link?: string;
+  /** Said first in the section's comment, before how to read the file. */
+  comment?: string;
+  /** Give one packet seen on several links one packet id and a comment (default true). */
+  markSamePacket?: boolean;
 }
 
 interface PcapOption {
@@ -102,17 +118,115 @@ class BlockWriter {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Reading the file in Wireshark: VXLAN on other ports, and one packet on several links
+
+/**
+ * UDP ports that carry VXLAN in these frames, other than 4789: Wireshark decodes only
+ * 4789 as VXLAN unless told. flannel and the Linux default use 8472.
+ */
+export function vxlanPortsToDecode(frames: Iterable<DecodedFrame>): number[] {
+  const ports = new Set<number>();
+  for (const frame of frames) {
+    const vxlanAt = frame.layers.findIndex((layer) => layer.protocol === 'vxlan');
+    const udp = vxlanAt > 0 ? frame.layers[vxlanAt - 1] : undefined;
+    if (udp?.protocol !== 'udp') continue;
+    const port = udp.destinationPort === VXLAN_IANA_PORT || udp.sourcePort === VXLAN_IANA_PORT ? VXLAN_IANA_PORT : udp.destinationPort;
+    if (port !== VXLAN_IANA_PORT) ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** The tshark command that reads `file` with VXLAN decoded on `ports`, e.g. `tshark -d udp.port==8472,vxlan -r f.pcapng`. */
+export function tsharkCommand(file: string, ports: readonly number[]): string {
+  return ['tshark', ...ports.map((port) => `-d udp.port==${port},vxlan`), '-r', file].join(' ');
+}
+
+/** What the section comment tells a reader of the file. */
+export function readingNotes(ports: readonly number[], options: { repeats: boolean; file?: string }): string {
+  const file = options.file ?? 'FILE';
+  const notes: string[] = [];
+  if (ports.length) {
+    notes.push(
+      `VXLAN runs on UDP port ${ports.join(', ')} here (flannel's port, the Linux default); Wireshark decodes only port ${VXLAN_IANA_PORT} as VXLAN by itself. ` +
+      `Read it with: ${tsharkCommand(file, ports)}  (in Wireshark: Analyze > Decode As..., UDP port ${ports[0]}, VXLAN).`,
+    );
+  }
+  if (options.repeats) notes.push('A packet seen on several links (the sender\'s, the receiver\'s, the router\'s) has one frame per link; those frames share a packet id (frame.packet_id) and say which frame they repeat (frame.comment).');
+  return notes.join('\n');
+}
+
+/** What stays the same while a packet crosses a switch or a router: from the IP header on, less TTL (hop limit) and header checksum; other frames whole. */
+function samePacketKey(bytes: Uint8Array): string {
+  let at = 12;
+  while (at + 4 <= bytes.length && bytes[at] === 0x81 && bytes[at + 1] === 0x00) at += 4; // 802.1Q tags
+  const etherType = at + 2 <= bytes.length ? (bytes[at]! << 8) | bytes[at + 1]! : -1;
+  const ip = at + 2;
+  let key = bytes;
+  if (etherType === 0x0800 && bytes.length >= ip + 20) {
+    key = bytes.slice(ip);
+    key[8] = 0; // TTL
+    key[10] = 0; // header checksum
+    key[11] = 0;
+  } else if (etherType === 0x86dd && bytes.length >= ip + 40) {
+    key = bytes.slice(ip);
+    key[7] = 0; // hop limit
+  }
+  let text = '';
+  for (let i = 0; i < key.length; i += 4096) text += String.fromCharCode(...key.subarray(i, i + 4096));
+  return text;
+}
+
+interface SamePacket {
+  /** 1-based frame numbers in the file (tshark's frame.number), first seen first. */
+  readonly frames: number[];
+  readonly links: Set<string>;
+  readonly firstSeenMicros: number;
+}
+
+/**
+ * Group the frames that are one packet seen on several links: the same key, on another
+ * link, soon after. A second identical frame on a link already in the group is a new
+ * packet (an ARP request sent again, a retransmission).
+ */
+function samePackets(frames: readonly PacketRecord[]): (SamePacket | undefined)[] {
+  const open = new Map<string, SamePacket>();
+  return frames.map((frame, index) => {
+    const key = samePacketKey(frame.bytes);
+    const group = open.get(key);
+    if (group && !group.links.has(frame.interfaceName) && Math.abs(frame.timestampMicros - group.firstSeenMicros) <= SAME_PACKET_WINDOW_MICROS) {
+      group.frames.push(index + 1);
+      group.links.add(frame.interfaceName);
+      return group;
+    }
+    const fresh: SamePacket = { frames: [index + 1], links: new Set([frame.interfaceName]), firstSeenMicros: frame.timestampMicros };
+    open.set(key, fresh);
+    return fresh;
+  }).map((group) => (group && group.frames.length > 1 ? group : undefined));
+}
+
+function u64(value: number): Uint8Array {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(value), true);
+  return bytes;
+}
+
 export function writePcapng(frames: Iterable<PacketRecord | CapturedFrame>, options: PcapngWriteOptions = {}): Uint8Array {
   const snapLength = options.snapLength ?? 262_144;
   const interfaceIds = new Map<string, number>();
-  for (const name of options.interfaceNames ?? []) if (!interfaceIds.has(name)) interfaceIds.set(name, interfaceIds.size);
-  const frameList = [...frames];
+  const declared = options.link === undefined ? options.interfaceNames ?? [] : [options.link];
+  for (const name of declared) if (!interfaceIds.has(name)) interfaceIds.set(name, interfaceIds.size);
+  const frameList = [...frames].filter((frame) => options.link === undefined || frame.interfaceName === options.link);
   for (const frame of frameList) {
     if (!interfaceIds.has(frame.interfaceName)) interfaceIds.set(frame.interfaceName, interfaceIds.size);
   }
+  const groups = options.markSamePacket === false ? [] : samePackets(frameList);
+  const ports = vxlanPortsToDecode(frameList.map((frame) => decodeFrame(frame.bytes)));
+  const sectionComment = [options.comment, readingNotes(ports, { repeats: groups.some(Boolean) })].filter(Boolean).join('\n');
 
   const out = new BlockWriter();
   const sectionOptions: PcapOption[] = [
+    { code: OPT_COMMENT, value: utf8Encode(sectionComment) },
     { code: SHB_USER_APPLICATION, value: utf8Encode(options.application ?? 'podwire') },
   ];
   out.block(BLOCK_SECTION_HEADER, 16 + optionsLength(sectionOptions), () => {
@@ -137,10 +251,15 @@ export function writePcapng(frames: Iterable<PacketRecord | CapturedFrame>, opti
     });
   }
 
-  for (const frame of frameList) {
-    // A captured frame's direction becomes the comment Wireshark shows.
-    const comment = frame.comment ?? ('from' in frame ? `${frame.from} -> ${frame.to}` : undefined);
-    const packetOptions: PcapOption[] = comment === undefined ? [] : [{ code: OPT_COMMENT, value: utf8Encode(comment) }];
+  frameList.forEach((frame, index) => {
+    const group = groups[index];
+    // A captured frame's direction becomes part of the comment Wireshark shows.
+    const direction = 'from' in frame ? `${frame.from} -> ${frame.to}` : undefined;
+    const comment = [frame.comment ?? direction, group && sameFrameNote(group, index + 1, frameList)].filter(Boolean).join('; ');
+    const packetOptions: PcapOption[] = [
+      ...(comment ? [{ code: OPT_COMMENT, value: utf8Encode(comment) }] : []),
+      ...(group ? [{ code: EPB_PACKETID, value: u64(group.frames[0]!) }] : []),
+    ];
     const micros = Math.max(0, Math.floor(frame.timestampMicros));
     out.block(BLOCK_ENHANCED_PACKET, 20 + padded4(frame.bytes.length) + optionsLength(packetOptions), () => {
       out.u32(interfaceIds.get(frame.interfaceName) ?? 0);
@@ -151,8 +270,16 @@ export function writePcapng(frames: Iterable<PacketRecord | CapturedFrame>, opti
       out.bytes(frame.bytes);
       out.options(packetOptions);
     });
-  }
+  });
   return out.result();
+}
+
+/** "same packet as #3 (node1)" on a repeat; "seen again as #5 (node2)" on the first. */
+function sameFrameNote(group: SamePacket, number: number, frames: readonly PacketRecord[]): string {
+  const first = group.frames[0]!;
+  const named = (n: number) => `#${n} (${frames[n - 1]!.interfaceName})`;
+  if (number !== first) return `same packet as ${named(first)}`;
+  return `seen again as ${group.frames.slice(1).map(named).join(', ')}`;
 }
 
 export interface CaptureFileInterface {

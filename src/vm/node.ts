@@ -109,7 +109,21 @@ export class VmNode {
     // Generous: a cold boot on a busy two-core machine can take minutes.
     await life.guard(remote.boot(this.name, boot, options.timeoutSeconds ?? 300));
     this.startedFrom = assets;
+    await this.afterRestore();
     if (options.identity !== false) await this.applyIdentity();
+  }
+
+  /**
+   * A restored machine wakes with the clock and the kernel's random state it was saved
+   * with, and every node restored from one snapshot has the same random state: the same
+   * MACs for new devices, the same boot_id. Give it the host's time and fresh host
+   * entropy before anything else runs on it.
+   */
+  private async afterRestore(): Promise<void> {
+    const seed = Array.from(crypto.getRandomValues(new Uint8Array(64)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+    const epoch = (Date.now() / 1000).toFixed(3);
+    const result = await this.exec(`podwire-after-restore ${epoch} ${seed}`, { timeout: 20 });
+    if (result.exitCode !== 0) throw new Error(`node ${this.name}: could not reseed it and set its clock (exit ${result.exitCode}${result.timedOut ? ", timed out" : ""}): ${result.stderr.trim()}`);
   }
 
   private async applyIdentity(): Promise<void> {

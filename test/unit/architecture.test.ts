@@ -88,8 +88,13 @@ describe('architecture', () => {
 
   it('keeps the DOM out of the network and the lab format (its browser loader aside)', () => {
     const offenders = [...sourceFiles('src/net'), ...sourceFiles('src/lab').filter((file) => !file.endsWith('load-web.ts'))]
-      .filter((file) => /\b(document|window|localStorage|navigator)\./.test(readFileSync(join(root, file), 'utf8')))
+      .filter((file) => /\b(document|window|localStorage|navigator)\./.test(withoutComments(readFileSync(join(root, file), 'utf8'))))
       .map((file) => relative(root, join(root, file)));
     expect(offenders).toEqual([]);
   });
 });
+
+/** Source text without its comments, so prose like "Linux's first window." is not taken for a use of the DOM. */
+function withoutComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
