@@ -86,12 +86,12 @@ describe('the node terminal', () => {
   });
 
   it('copies the selection, and copies again with Ctrl+Shift+C', async () => {
-    await typeInTerminal(page, 'node1', 'clear; echo copy-me-$((6*7))');
+    await typeInTerminal(page, 'node1', 'clear; echo "before copy-me-$((6*7)) after"');
     await setClipboard(page, 'not yet');
     // A double click selects the word (xterm keeps '-' inside words).
     const word = await textBox(page, 'node1', 'copy-me-42');
     await page.mouse.dblclick(word.x + word.width / 2, word.y + word.height / 2);
-    await expect.poll(() => clipboardText(page), { timeout: 5_000 }).toBe('copy-me-42');
+    await expect.poll(() => clipboardText(page), { timeout: 5_000, message: `the screen:\n${await terminalText(page, 'node1')}` }).toBe('copy-me-42');
 
     await setClipboard(page, 'overwritten');
     await page.keyboard.press('Control+Shift+C');
