@@ -38,3 +38,60 @@ export async function check(page: Page, timeout = 120_000): Promise<string> {
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid="step"].current')?.getAttribute('data-checked')) > n, before, { timeout });
   return (await step.locator('[data-testid="score"]').textContent())!.trim();
 }
+
+/**
+ * The screen rows of a node's terminal that hold `text`, which may run over several rows
+ * when the terminal wrapped it: the row where it starts and the rows after it, up to the
+ * one where it ends. Undefined when the screen does not show it whole.
+ */
+export async function rowsHolding(page: Page, node: string, text: string): Promise<string[] | undefined> {
+  // The renderer draws blank cells as no-break spaces.
+  const rows = (await terminalText(page, node)).replaceAll('\u00a0', ' ').split('\n');
+  const at = rows.join('').indexOf(text);
+  if (at < 0) return undefined;
+  const rowAt = (offset: number) => {
+    let start = 0;
+    for (let i = 0; i < rows.length; i++) {
+      if (offset < start + rows[i]!.length) return i;
+      start += rows[i]!.length;
+    }
+    return rows.length - 1;
+  };
+  return rows.slice(rowAt(at), rowAt(at + text.length - 1) + 1);
+}
+
+/** Where `text` is drawn on a node's terminal (page coordinates of its box), to click or select it. */
+export async function textBox(page: Page, node: string, text: string): Promise<{ x: number; y: number; width: number; height: number }> {
+  const box = await page.evaluate(({ name, wanted }) => {
+    const rows = document.querySelectorAll(`[data-testid="terminal-${name}"] .xterm-rows > div`);
+    for (const row of rows) {
+      const at = row.textContent?.replaceAll('\u00a0', ' ').indexOf(wanted) ?? -1;
+      if (at < 0) continue;
+      // Walk the row's text nodes to the characters of the match, and measure them.
+      const range = document.createRange();
+      let offset = 0;
+      const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const length = node.textContent!.length;
+        if (offset <= at && at < offset + length) range.setStart(node, at - offset);
+        if (offset < at + wanted.length && at + wanted.length <= offset + length) { range.setEnd(node, at + wanted.length - offset); break; }
+        offset += length;
+      }
+      const rect = range.getBoundingClientRect();
+      return { x: rect.x, y: rect.y, width: rect.width, height: rect.height };
+    }
+    return undefined;
+  }, { name: node, wanted: text });
+  if (!box) throw new Error(`${node}'s terminal does not show '${text}' on one row`);
+  return box;
+}
+
+/** The clipboard's text, as the page reads it (the context needs the clipboard-read permission). */
+export function clipboardText(page: Page): Promise<string> {
+  return page.evaluate(() => navigator.clipboard.readText());
+}
+
+/** Put text on the clipboard from the page (the context needs the clipboard-write permission). */
+export async function setClipboard(page: Page, text: string): Promise<void> {
+  await page.evaluate((value) => navigator.clipboard.writeText(value), text);
+}

@@ -1,11 +1,14 @@
 // The topology view's model on facts captured from real nodes (test/fixtures/facts/*.txt):
 // what describeNode finds inside a node, and what layoutTopology draws for a cluster.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFacts } from '../../../src/observe/facts.js';
-import { describeNode, detailsFor, formatRoute, layoutTopology, type Box, type TopologyInput } from '../../../src/ui/topology-model.js';
+import { splitSections } from '../../../src/observe/parse/sections.js';
+import { describeNode, detailsFor, formatRoute, layoutTopology, parseTopologyFacts, TOPOLOGY_SCRIPT, type Box, type TopologyInput } from '../../../src/ui/topology-model.js';
 
-const fixture = (name: string) => parseFacts(name, readFileSync(new URL(`../../fixtures/facts/${name}.txt`, import.meta.url), 'utf8'));
+const fixtureText = (name: string) => readFileSync(new URL(`../../fixtures/facts/${name}.txt`, import.meta.url), 'utf8');
+const fixture = (name: string) => parseFacts(name, fixtureText(name));
 const node1 = fixture('node1');
 const node2 = fixture('node2');
 const node3 = fixture('node3');
@@ -144,5 +147,40 @@ describe('detailsFor', () => {
   it('formats routes like ip route', () => {
     expect(formatRoute({ table: 'main', family: 4, destination: '10.0.0.0/8', type: 'blackhole' })).toBe('blackhole 10.0.0.0/8');
     expect(formatRoute({ table: '100', family: 4, destination: 'default', via: '10.0.0.1', dev: 'eth0', metric: 5 })).toBe('default via 10.0.0.1 dev eth0 metric 5 table 100');
+  });
+});
+
+describe('TOPOLOGY_SCRIPT', () => {
+  /** The sections of a full facts capture that the topology script also prints, as the node would print them. */
+  const topologySections = (raw: string) => raw.split(/(?=@@podwire:begin:)/)
+    .filter((part) => /^@@podwire:begin:(hostname|netns|ip):|^@@podwire:begin:fdb:@@/.test(part))
+    .join('');
+
+  it('is valid bash that reads only what the picture needs, with few programs', () => {
+    execFileSync('bash', ['-n'], { input: TOPOLOGY_SCRIPT });
+    // Under the host's bash with an empty PATH only builtins run: every program it starts shows up as "not found".
+    const out = execFileSync('bash', ['-c', `PATH=/nonexistent\n${TOPOLOGY_SCRIPT}`], { encoding: 'utf8' });
+    const failed = splitSections(out).filter((s) => s.exitCode === 127).map((s) => s.name);
+    expect(failed.sort()).toEqual(['fdb', 'ip']);
+    expect(TOPOLOGY_SCRIPT).not.toMatch(/iptables|ipvsadm|conntrack|nsenter/);
+  });
+
+  it('gives the same picture and details as the full facts, and no errors for the tables it leaves out', () => {
+    for (const name of ['node1', 'node2', 'node3']) {
+      const full = fixture(name);
+      const light = parseTopologyFacts(name, topologySections(fixtureText(name)));
+      expect(light.errors, name).toEqual(full.errors.filter((e) => !/^(iptables|ipvs|conntrack|cni|sysctl|fdb\()/.test(e)));
+      expect(describeNode(light), name).toEqual(describeNode(full));
+      expect(detailsFor(light, ''), name).toEqual(detailsFor(full, ''));
+      expect(layoutTopology(topology, { [name]: { facts: light } })).toEqual(layoutTopology(topology, { [name]: { facts: full } }));
+    }
+  });
+
+  it('still reports what did go wrong: a failed ip, output cut short, no output at all', () => {
+    const raw = topologySections(fixtureText('node1')).replace('@@podwire:end:ip::0@@', '@@podwire:end:ip::1@@');
+    expect(parseTopologyFacts('node1', raw).errors).toContain('ip: exit 1');
+    const cut = topologySections(fixtureText('node1')).split('@@podwire:begin:fdb:@@')[0]!;
+    expect(parseTopologyFacts('node1', cut).errors).toContain('fdb: missing from the output');
+    expect(parseTopologyFacts('node1', '').errors).toEqual(['gather: no facts sections in the output']);
   });
 });
