@@ -60,7 +60,7 @@ function startKey(lab: Lab, loaded: LoadedAssets): string {
 export type SaveStatus =
   | { state: 'saving' }
   | { state: 'saved'; savedAt: number; evicted: string[] }
-  | { state: 'failed'; error: string; retryAt: number; quota: boolean };
+  | { state: 'failed'; error: string; retryAt: number; quota: boolean; failures: number };
 
 /** A reset that was cancelled, or ran out of time; `stage` says where it was. */
 export class ResetError extends Error {
@@ -356,7 +356,7 @@ export class LabSession {
       if (error instanceof Interrupted || this.closed) return; // a reset took over; it saves when done
       this.failures++;
       const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1));
-      this.emit({ state: 'failed', error: (error as Error).message ?? String(error), retryAt: Date.now() + delay, quota: isQuotaError(error) });
+      this.emit({ state: 'failed', error: (error as Error).message ?? String(error), retryAt: Date.now() + delay, quota: isQuotaError(error), failures: this.failures });
       this.retryTimer = setTimeout(() => { if (this.dirty) void this.save().catch(() => undefined); }, delay);
     });
     return run;
@@ -421,7 +421,11 @@ export class LabSession {
       } catch (error) {
         if (!isQuotaError(error)) throw error;
         const gone = await evictOneFor(this.lab.id);
-        if (!gone) throw new Error(`the browser's storage for this site is full, and no other lab's states are left to delete (${(error as Error).message ?? error})`, { cause: error });
+        if (!gone) {
+          const full = new Error(`the browser's storage for this site is full, and no other lab's states are left to delete (${(error as Error).message ?? error})`, { cause: error });
+          full.name = 'QuotaExceededError';
+          throw full;
+        }
         console.warn(`podwire: storage full: deleted ${gone} to make room`);
         evicted.push(gone);
       }
@@ -496,6 +500,8 @@ export class LabOwnership {
   private constructor(private readonly release: () => void, private readonly channel: BroadcastChannel | undefined) {}
 
   private static lockName = (lab: string) => `podwire-lab:${lab}`;
+  /** Labs this tab holds, until they are let go: leaving a lab and coming back must wait for its last save, not count as another tab. */
+  private static heldHere = new Map<string, Promise<void>>();
   private static channelFor = (lab: string) => (typeof BroadcastChannel === 'function' ? new BroadcastChannel(`podwire-lab:${lab}`) : undefined);
 
   /**
@@ -504,6 +510,7 @@ export class LabOwnership {
    * `onAsked` runs when another tab asks for the lab.
    */
   static async claim(lab: string, options: { wait?: boolean; stealAfterMs?: number; onAsked: () => void }): Promise<LabOwnership | undefined> {
+    await LabOwnership.heldHere.get(lab);
     const locks = (navigator as Navigator & { locks?: LockManager }).locks;
     const listen = (ownership: LabOwnership) => {
       if (ownership.channel) ownership.channel.onmessage = (event: MessageEvent<{ type?: string }>) => { if (event.data?.type === 'take-over') options.onAsked(); };
@@ -515,6 +522,8 @@ export class LabOwnership {
       const held = new Promise<void>((r) => { release = r; });
       const granted = async (lock: Lock | null) => {
         if (!lock) return resolve(undefined);
+        const here = held.then(() => { if (LabOwnership.heldHere.get(lab) === here) LabOwnership.heldHere.delete(lab); });
+        LabOwnership.heldHere.set(lab, here);
         resolve(listen(new LabOwnership(release, LabOwnership.channelFor(lab))));
         await held;
       };
