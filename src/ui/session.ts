@@ -376,7 +376,6 @@ export class LabSession {
     if (!nodes.length && !this.pendingStart) return;
     this.emit({ state: 'saving' });
     const startedAt = Date.now();
-    const evicted: string[] = [];
     if (nodes.length) {
       const counts = new Map(nodes.map((name) => [name, this.changes.get(name) ?? 0]));
       // Everything typed so far has been sent to the guests, so the states taken now hold it.
@@ -397,27 +396,29 @@ export class LabSession {
         this.keepAsStart = false;
       }
       const record: SavedCluster = { lab: this.lab.id, snapshotKey: this.loaded.manifest.key, savedAt: startedAt, states, consoles, journalSeq };
-      evicted.push(...await this.withRoom(() => saveCluster(record)));
+      await this.withRoom(() => saveCluster(record));
       this.stored = { states, consoles, journalSeq };
       this.journal.drop(journalSeq);
       for (const [name, count] of counts) if ((this.changes.get(name) ?? 0) === count) this.unsaved.delete(name);
     }
     const start = this.pendingStart;
     if (start) {
-      evicted.push(...await this.withRoom(() => saveStart({ lab: this.lab.id, snapshotKey: startKey(this.lab, this.loaded), savedAt: startedAt, states: start })));
+      await this.withRoom(() => saveStart({ lab: this.lab.id, snapshotKey: startKey(this.lab, this.loaded), savedAt: startedAt, states: start }));
       this.pendingStart = undefined;
       this.startRecord = undefined;
     }
-    this.emit({ state: 'saved', savedAt: startedAt, evicted });
+    this.emit({ state: 'saved', savedAt: startedAt, evicted: this.evicted.splice(0) });
   }
 
+  /** What a full storage made saves delete, told with the next save that succeeds. */
+  private evicted: string[] = [];
+
   /** Run a write; when storage is full, delete other labs' states, oldest first, and try again. */
-  private async withRoom(write: () => Promise<void>): Promise<string[]> {
-    const evicted: string[] = [];
+  private async withRoom(write: () => Promise<void>): Promise<void> {
     for (;;) {
       try {
         await write();
-        return evicted;
+        return;
       } catch (error) {
         if (!isQuotaError(error)) throw error;
         const gone = await evictOneFor(this.lab.id);
@@ -427,7 +428,7 @@ export class LabSession {
           throw full;
         }
         console.warn(`podwire: storage full: deleted ${gone} to make room`);
-        evicted.push(gone);
+        this.evicted.push(gone);
       }
     }
   }
