@@ -28,6 +28,7 @@ afterAll(async () => {
 async function newPage(): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error('page error:', error.message));
+  page.on('console', (message) => { if (message.type() === 'error' || message.type() === 'warning') console.log(`page ${message.type()}: ${message.text().slice(0, 300)}`); });
   return page;
 }
 
