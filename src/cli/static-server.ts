@@ -22,8 +22,9 @@ const TYPES: Record<string, string> = {
  * - script-src: the site's own scripts; 'wasm-unsafe-eval' lets v86 compile its
  *   WebAssembly and the code its JIT makes, and nothing else (no eval).
  * - style-src 'unsafe-inline': xterm.js and Svelte set inline styles.
- * - connect-src: the site itself, and labs opened by URL, which are fetched as data
- *   from any https address.
+ * - connect-src: the site itself; labs opened by URL, which are fetched as data
+ *   from any https address; and data: URLs, from which the zstd decoder fetches its
+ *   WebAssembly.
  * - worker-src blob:: v86 and the bundler may start workers from blobs.
  */
 export const CONTENT_SECURITY_POLICY = [
@@ -31,7 +32,7 @@ export const CONTENT_SECURITY_POLICY = [
   "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
-  "connect-src 'self' https:",
+  "connect-src 'self' data: https:",
   "worker-src 'self' blob:",
   "object-src 'none'",
   "base-uri 'self'",

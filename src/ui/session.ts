@@ -1,17 +1,41 @@
-// One lab running in the page: a LabRun on Web Workers, brought up from the shared base
-// snapshot (or resumed from the states saved last time), plus what only the page needs:
-// the consoles' scrollback, and saving to IndexedDB (the lab's start states among them).
-// The Svelte views only call this; it knows nothing of the DOM.
+// One lab running in the page: its cluster, brought up from the shared base snapshot
+// (or resumed from the states saved last time), its consoles, checks, resets and
+// saves. The Svelte views only call this; it knows nothing of the DOM.
+//
+// Nothing typed is lost: every keystroke goes to a journal (store.ts) before it goes
+// to the guest, the cluster is saved when a command ends (its prompt comes back), and a
+// resumed lab types again what the saved states do not hold. A save that fails says so
+// and is retried; a full storage first makes room by deleting other labs' old states.
+//
+// Resets always finish: a reset waits for no save (it interrupts it), and ends, fails
+// with the stage it was at, or is cancelled, within RESET_TIMEOUT_MS. (Before, a reset
+// that stopped a node while a save was taking its state waited forever: a call to a
+// stopped worker never answers, and the next save queued behind it.)
 import { LabRun } from '../harness/lab-run.js';
 import type { StepReport } from '../harness/report.js';
 import type { Lab } from '../lab/types.js';
 import { loadWebAssets, type DownloadProgress, type LoadedAssets } from '../vm/assets-web.js';
-import type { Cluster } from '../vm/cluster.js';
+import { Cluster } from '../vm/cluster.js';
 import { webWorkerHost } from '../vm/host-web.js';
-import { loadCluster, loadStart, saveCluster, saveStart, type SavedCluster } from './store.js';
+import { evictOneFor, isQuotaError, Journal, loadCluster, loadStart, saveCluster, saveStart, type SavedCluster } from './store.js';
 
 /** Console output kept per node, so a terminal opened later shows what came before. */
 const CONSOLE_KEEP = 64 * 1024;
+/** A reset of a node, a step or the lab ends within this, one way or another. */
+export const RESET_TIMEOUT_MS = 30_000;
+/** Taking the nodes' states for a save; a node that does not answer in this fails the save. */
+const SNAPSHOT_TIMEOUT_MS = 60_000;
+/** After a failed save: the first retry, doubling up to the last. */
+const RETRY_FIRST_MS = 2_000;
+const RETRY_MAX_MS = 60_000;
+/** After a command ends, wait this long for another before saving. */
+const SAVE_AFTER_PROMPT_MS = 400;
+/** A journal this large is saved away at once. */
+const JOURNAL_SAVE_SIZE = 16 * 1024;
+/** The shell's prompt at the end of the console output: a command has ended. */
+const PROMPT_AT_END = /root@\S*:[^\n]*# $/;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07/g;
 
 let assets: Promise<LoadedAssets> | undefined;
 const progressListeners = new Set<(p: DownloadProgress) => void>();
@@ -33,59 +57,136 @@ function startKey(lab: Lab, loaded: LoadedAssets): string {
   return `${loaded.manifest.key}/${hash}`;
 }
 
+/** Where saving stands, for the page to show. */
+export type SaveStatus =
+  | { state: 'saving' }
+  | { state: 'saved'; savedAt: number; evicted: string[] }
+  | { state: 'failed'; error: string; retryAt: number; quota: boolean; failures: number };
+
+/** A reset that was cancelled, or ran out of time; `stage` says where it was. */
+export class ResetError extends Error {
+  constructor(message: string, readonly cancelled: boolean) {
+    super(message);
+    this.name = 'ResetError';
+  }
+}
+
+class Interrupted extends Error {
+  constructor() {
+    super('a reset took the nodes away while this ran: try again');
+    this.name = 'Interrupted';
+  }
+}
+
+/** `work`, or its signal's reason if the signal fires first, or a timeout error after `ms`. */
+function raced<T>(work: Promise<T>, signal: AbortSignal, ms?: number, onTimeout?: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const done = () => { clearTimeout(timer); signal.removeEventListener('abort', onAbort); };
+    const onAbort = () => { done(); reject(signal.reason); };
+    const timer = ms === undefined ? undefined : setTimeout(() => { done(); reject(onTimeout?.() ?? new Error(`no answer within ${ms / 1000} s`)); }, ms);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then((value) => { done(); resolve(value); }, (error: unknown) => { done(); reject(error); });
+  });
+}
+
+export interface ResetOptions {
+  /** Aborting it cancels the reset. */
+  signal?: AbortSignal;
+  /** Where the reset is, as it goes. */
+  onStage?: (stage: string) => void;
+}
+
 export class LabSession {
   private consoles = new Map<string, string>();
   private consoleListeners = new Map<string, Set<(text: string) => void>>();
-  /** True when the learner may have changed something since the last save. */
-  dirty = false;
+  /** Nodes changed since their state was last saved, with a count of changes to tell a change made during a save. */
+  private changes = new Map<string, number>();
+  private unsaved = new Set<string>();
+  /** The states (and what each holds of the journal) that the stored cluster has now. */
+  private stored: { states: Record<string, Blob>; consoles: Record<string, string>; journalSeq: Record<string, number> } = { states: {}, consoles: {}, journalSeq: {} };
   /** True until the first save after the setup ran on fresh nodes: that save is also the lab's start. */
   private keepAsStart = false;
+  /** The lab's start states, taken but not yet written. */
+  private pendingStart: Record<string, Blob> | undefined;
+  private readonly journal: Journal;
+  /** Nodes whose learner pressed Enter: their next prompt means a command ended. */
+  private awaitingPrompt = new Set<string>();
+  /** Resets, saves: one at a time, in order. */
+  private queue: Promise<void> = Promise.resolve();
+  /** Fired when a reset begins: a save or check under way stops waiting on nodes that are about to go. */
+  private interrupts = new AbortController();
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private failures = 0;
+  private saveListeners = new Set<(status: SaveStatus) => void>();
+  private closed = false;
   readonly resumed: boolean;
 
-  private constructor(readonly lab: Lab, readonly run: LabRun, private readonly loaded: LoadedAssets, resumed: boolean) {
+  /** The lab's one lifecycle object: checks, scripts, commands and facts all go through it. */
+  readonly run: LabRun;
+
+  private constructor(readonly lab: Lab, readonly cluster: Cluster, private readonly loaded: LoadedAssets, resumed: boolean) {
+    this.run = LabRun.over(lab, cluster);
     this.resumed = resumed;
-    for (const name of run.nodeNames) {
-      this.consoles.set(name, '');
-      run.onConsole(name, (text) => {
-        this.consoles.set(name, (this.consoles.get(name)! + text).slice(-CONSOLE_KEEP));
-        for (const listener of this.consoleListeners.get(name) ?? []) listener(text);
-      });
+    this.journal = new Journal(lab.id);
+    for (const node of cluster.nodes.values()) {
+      this.consoles.set(node.name, '');
+      node.onConsole((text) => this.consoleOutput(node.name, text));
     }
   }
 
   /**
    * Start the lab: resume the cluster saved for it if there is one; else restore the
    * lab's start states (its nodes just after their setup, kept from its first run);
-   * else start from the base snapshot and run the setup.
+   * else start from the base snapshot and run the setup. Then type again whatever the
+   * journal holds that the states do not.
    */
   static async open(lab: Lab, options: { onProgress?: (p: DownloadProgress) => void; onStatus?: (s: string) => void; fresh?: boolean } = {}): Promise<LabSession> {
     const loaded = await nodeAssets(options.onProgress);
+    if (options.fresh) new Journal(lab.id).clear();
     const saved = options.fresh ? undefined : await loadCluster(lab.id).catch(() => undefined);
     if (saved?.snapshotKey === loaded.manifest.key) {
       options.onStatus?.('resuming the saved cluster');
       const session = await LabSession.restoreFrom(lab, loaded, saved, true);
-      if (session) return session;
+      if (session) return session.replayJournal();
     }
     const hasSetup = Object.keys(lab.setup).length > 0;
     const labStart = options.fresh || !hasSetup ? undefined : await loadStart(lab.id).catch(() => undefined);
     if (labStart?.snapshotKey === startKey(lab, loaded)) {
       options.onStatus?.('starting the nodes as the setup left them');
       const session = await LabSession.restoreFrom(lab, loaded, labStart, false);
-      if (session) return session;
+      if (session) return session.replayJournal();
     }
-    const run = await LabRun.open(lab, { host: webWorkerHost, assets: loaded.assets, ...(options.onStatus ? { onStatus: options.onStatus } : {}) });
-    const session = new LabSession(lab, run, loaded, false);
+    options.onStatus?.('starting the nodes');
+    const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets);
+    const session = new LabSession(lab, cluster, loaded, false);
+    options.onStatus?.('running the lab setup');
+    await session.setUp([...cluster.nodes.keys()], 0);
     // The first save (LabView makes it at once, before a terminal can take a key) keeps these states as the lab's start.
     session.keepAsStart = hasSetup;
     session.refreshPrompts();
-    return session;
+    return session.replayJournal();
   }
 
   /** A session on nodes restored from saved states, or undefined (and a warning) if they would not load. */
   private static async restoreFrom(lab: Lab, loaded: LoadedAssets, saved: SavedCluster, resumed: boolean): Promise<LabSession | undefined> {
     try {
-      const run = await LabRun.open(lab, { host: webWorkerHost, assets: loaded.assets, states: await statesOf(saved) });
-      const session = new LabSession(lab, run, loaded, resumed);
+      const states: Record<string, ArrayBuffer> = {};
+      await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => {
+        states[name] = await blob.arrayBuffer(); // gzipped: each node's worker unpacks its own
+      }));
+      const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets, states);
+      const session = new LabSession(lab, cluster, loaded, resumed);
+      if (resumed) {
+        session.stored = { states: { ...saved.states }, consoles: { ...saved.consoles }, journalSeq: { ...saved.journalSeq } };
+        const at = new Date(saved.savedAt).toLocaleTimeString();
+        for (const name of session.nodeNames) {
+          // The scrollback comes back with the cluster.
+          const before = saved.consoles?.[name] ?? '';
+          session.consoles.set(name, (before + (before ? '\r\n' : '') + `\x1b[2m--- ${name} resumed as saved at ${at} ---\x1b[0m\r\n`).slice(-CONSOLE_KEEP));
+        }
+      }
       session.refreshPrompts();
       return session;
     } catch (error) {
@@ -94,9 +195,17 @@ export class LabSession {
     }
   }
 
-  /** @deprecated the views move to `run` (facts, links, framesSince, topology); until then they read the cluster here. */
-  get cluster(): Cluster {
-    return this.run.cluster;
+  /** Type again, on each node, what was typed after its state was saved (or since the lab's start). */
+  private replayJournal(): LabSession {
+    const entries = this.journal.since(this.stored.journalSeq);
+    const nodes = new Set(this.nodeNames);
+    for (const entry of entries) {
+      if (!nodes.has(entry.node)) continue;
+      this.run.type(entry.node, entry.text);
+      this.markChanged(entry.node);
+    }
+    if (entries.length) this.scheduleSave();
+    return this;
   }
 
   /** True while the lab's start states are still to be kept: the next save keeps them too. */
@@ -104,8 +213,13 @@ export class LabSession {
     return this.keepAsStart;
   }
 
+  /** True when a node may have changed since its state was last saved. */
+  get dirty(): boolean {
+    return this.unsaved.size > 0 || this.keepAsStart || this.pendingStart !== undefined;
+  }
+
   get nodeNames(): string[] {
-    return this.run.nodeNames;
+    return [...this.cluster.nodes.keys()];
   }
 
   consoleText(node: string): string {
@@ -119,76 +233,265 @@ export class LabSession {
     return () => set.delete(listener);
   }
 
+  onSaveStatus(listener: (status: SaveStatus) => void): () => void {
+    this.saveListeners.add(listener);
+    return () => this.saveListeners.delete(listener);
+  }
+
   type(node: string, text: string): void {
-    this.dirty = true;
+    // On disk before it reaches the guest: a reload right after loses nothing.
+    this.journal.append(node, text);
+    // The nodes are no longer as the setup left them: they cannot become the lab's start.
+    this.keepAsStart = false;
+    this.markChanged(node);
+    if (/[\r\n]/.test(text)) this.awaitingPrompt.add(node);
     this.run.type(node, text);
+    if (this.journal.size > JOURNAL_SAVE_SIZE) this.scheduleSave();
   }
 
   /** Tell the guest the terminal's size, so full-screen programs and line wrapping fit. */
-  resize(node: string, rows: number, cols: number): Promise<void> {
-    return this.run.resize(node, rows, cols);
+  async resize(node: string, rows: number, cols: number): Promise<void> {
+    await this.run.resize(node, rows, cols);
   }
 
-  check(stepIndex: number, attempt = 0): Promise<StepReport> {
-    return this.run.checkStep(stepIndex, attempt);
+  /** Grade a step. A reset that begins meanwhile ends the check with an error rather than leaving it waiting. */
+  async check(stepIndex: number, attempt = 0): Promise<StepReport> {
+    const report = await raced(this.run.checkStep(stepIndex, attempt), this.interrupts.signal);
+    // Checks run commands on every node (and traffic between them).
+    for (const name of this.nodeNames) this.markChanged(name);
+    return report;
   }
 
-  /** A node as it was when the lab started: the base snapshot, then the lab's setup for it. */
-  async resetNode(name: string): Promise<void> {
-    await this.run.resetNode(name);
-    this.refreshPrompts([name]);
+  /** A line in a node's terminal from the page itself (not from the guest). */
+  note(node: string, text: string): void {
+    this.consoleOutput(node, `\r\n\x1b[1;33m${text}\x1b[0m\r\n`, false);
   }
 
-  /** Every node as it was when step `stepIndex` began: the kept start states for the first step, else setup and the solutions of the steps before it. */
-  async resetToStep(stepIndex: number): Promise<void> {
-    if (!(stepIndex === 0 && await this.restoreStart())) await this.run.resetToStep(stepIndex);
-    this.refreshPrompts();
+  /** A node as it was when the lab started: the lab's start state if kept, else the base snapshot and the lab's setup. */
+  resetNode(name: string, options: ResetOptions = {}): Promise<void> {
+    return this.reset(`the reset of ${name}`, options, async (stage, signal) => {
+      stage(`restoring ${name}`);
+      const start = await this.startStates();
+      const state = start?.states[name];
+      if (state) {
+        await this.cluster.node(name).restore(await state.arrayBuffer(), this.loaded.assets);
+      } else {
+        await this.cluster.node(name).reset();
+        signal.throwIfAborted();
+        stage(`running the lab setup on ${name}`);
+        await this.setUp([name], 0);
+      }
+      return { nodes: [name], marker: `--- ${name} reset to the start of the lab ---` };
+    });
+  }
+
+  /** Every node as it was when step `stepIndex` began: the lab's start, then the solutions of the steps before it. */
+  resetToStep(stepIndex: number, options: ResetOptions = {}): Promise<void> {
+    const where = stepIndex === 0 ? 'the start of the lab' : `the start of step ${stepIndex + 1}`;
+    return this.reset(`the reset to ${where}`, options, async (stage, signal) => {
+      stage('restoring the nodes');
+      const start = await this.startStates();
+      if (start && this.nodeNames.every((name) => start.states[name])) {
+        await Promise.all(this.nodeNames.map(async (name) => this.cluster.node(name).restore(await start.states[name]!.arrayBuffer(), this.loaded.assets)));
+      } else {
+        await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
+        signal.throwIfAborted();
+        stage('running the lab setup');
+        await this.run.setup();
+      }
+      for (const step of this.lab.steps.slice(0, stepIndex)) {
+        signal.throwIfAborted();
+        stage(`running the solution of step '${step.id}'`);
+        await this.run.apply(step.solution, `the solution of step '${step.id}'`);
+      }
+      return { nodes: this.nodeNames, marker: `--- {node} reset to ${where} ---` };
+    });
   }
 
   /**
-   * Save every node's state for the next visit. Saves run one after another, so an
-   * older snapshot can never land after a newer one.
+   * One reset: it interrupts a save or check under way (their nodes are about to be
+   * replaced), waits for nothing else, and ends within RESET_TIMEOUT_MS or when cancelled.
+   */
+  private async reset(what: string, options: ResetOptions, body: (stage: (s: string) => void, signal: AbortSignal) => Promise<{ nodes: string[]; marker: string }>): Promise<void> {
+    this.interrupts.abort(new Interrupted());
+    this.interrupts = new AbortController();
+    clearTimeout(this.saveTimer);
+    clearTimeout(this.retryTimer);
+    let stageNow = 'waiting for the save under way to stop';
+    const stage = (s: string) => { stageNow = s; options.onStage?.(s); };
+    const controller = new AbortController();
+    const onCancel = () => controller.abort(new ResetError(`${what} was cancelled while ${stageNow}. The nodes may be part way: reset again, or reload to resume the last save.`, true));
+    options.signal?.addEventListener('abort', onCancel, { once: true });
+    if (options.signal?.aborted) onCancel();
+    const timer = setTimeout(() => controller.abort(new ResetError(`${what} did not finish within ${RESET_TIMEOUT_MS / 1000} s: it was ${stageNow}. Try again, or reload to resume the last save.`, false)), RESET_TIMEOUT_MS);
+    try {
+      const done = await raced(this.exclusive(() => raced((async () => {
+        controller.signal.throwIfAborted();
+        const result = await body(stage, controller.signal);
+        controller.signal.throwIfAborted();
+        return result;
+      })(), controller.signal)), controller.signal);
+      // What was typed before the reset is gone from the nodes on purpose: so from the journal.
+      this.journal.clear();
+      this.awaitingPrompt.clear();
+      for (const name of done.nodes) {
+        this.markChanged(name);
+        this.note(name, done.marker.replace('{node}', name));
+      }
+      this.refreshPrompts(done.nodes);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onCancel);
+    }
+  }
+
+  /**
+   * Save the nodes that changed since their last save (all of them on the first), each
+   * console's text, and what of the journal they hold. Saves and resets run one after
+   * another, so an older state can never land after a newer one. A failed save is
+   * reported (onSaveStatus) and retried with backoff; the nodes stay marked unsaved
+   * until a save succeeds.
    */
   save(): Promise<void> {
-    const run = this.saving.then(() => this.saveNow());
-    this.saving = run.catch(() => undefined);
+    clearTimeout(this.saveTimer);
+    clearTimeout(this.retryTimer);
+    const signal = this.interrupts.signal;
+    const run = this.exclusive(() => this.saveNow(signal));
+    run.then(() => { this.failures = 0; }, (error: unknown) => {
+      if (error instanceof Interrupted || this.closed) return; // a reset took over; it saves when done
+      this.failures++;
+      const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1));
+      this.emit({ state: 'failed', error: (error as Error).message ?? String(error), retryAt: Date.now() + delay, quota: isQuotaError(error), failures: this.failures });
+      this.retryTimer = setTimeout(() => { if (this.dirty) void this.save().catch(() => undefined); }, delay);
+    });
     return run;
   }
 
-  private saving: Promise<void> = Promise.resolve();
+  /** A save soon, gathering the commands of the next moments into one. */
+  private scheduleSave(delay = SAVE_AFTER_PROMPT_MS): void {
+    if (this.closed) return;
+    clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => { void this.save().catch(() => undefined); }, delay);
+  }
 
-  private async saveNow(): Promise<void> {
-    this.dirty = false;
-    const states = Object.fromEntries(Object.entries(await this.run.save({ gzip: true })).map(([name, state]) => [name, new Blob([state])]));
-    await saveCluster({ lab: this.lab.id, snapshotKey: this.loaded.manifest.key, savedAt: Date.now(), states });
-    if (this.keepAsStart) {
-      this.keepAsStart = false;
-      await saveStart({ lab: this.lab.id, snapshotKey: startKey(this.lab, this.loaded), savedAt: Date.now(), states });
+  private async saveNow(signal: AbortSignal): Promise<void> {
+    if (this.closed) return;
+    const everyNode = this.keepAsStart || this.nodeNames.some((name) => !this.stored.states[name]);
+    const nodes = everyNode ? this.nodeNames : this.nodeNames.filter((name) => this.unsaved.has(name));
+    if (!nodes.length && !this.pendingStart) return;
+    this.emit({ state: 'saving' });
+    const startedAt = Date.now();
+    if (nodes.length) {
+      const counts = new Map(nodes.map((name) => [name, this.changes.get(name) ?? 0]));
+      // Everything typed so far has been sent to the guests, so the states taken now hold it.
+      const seq = this.journal.lastSeq;
+      const states = { ...this.stored.states };
+      const consoles = { ...this.stored.consoles };
+      const journalSeq = { ...this.stored.journalSeq };
+      await Promise.all(nodes.map(async (name) => {
+        consoles[name] = this.consoleText(name);
+        journalSeq[name] = seq;
+        const state = await raced(this.cluster.node(name).snapshot({ gzip: true }), signal, SNAPSHOT_TIMEOUT_MS, () => new Error(`${name} did not give its state within ${SNAPSHOT_TIMEOUT_MS / 1000} s`));
+        states[name] = new Blob([state]);
+      }));
+      if (signal.aborted) throw signal.reason;
+      if (this.keepAsStart) {
+        // These exact states are the lab's start, even if writing them must wait for a retry.
+        this.pendingStart = states;
+        this.keepAsStart = false;
+      }
+      const record: SavedCluster = { lab: this.lab.id, snapshotKey: this.loaded.manifest.key, savedAt: startedAt, states, consoles, journalSeq };
+      await this.withRoom(() => saveCluster(record));
+      this.stored = { states, consoles, journalSeq };
+      this.journal.drop(journalSeq);
+      for (const [name, count] of counts) if ((this.changes.get(name) ?? 0) === count) this.unsaved.delete(name);
+    }
+    const start = this.pendingStart;
+    if (start) {
+      await this.withRoom(() => saveStart({ lab: this.lab.id, snapshotKey: startKey(this.lab, this.loaded), savedAt: startedAt, states: start }));
+      this.pendingStart = undefined;
+      this.startRecord = undefined;
+    }
+    this.emit({ state: 'saved', savedAt: startedAt, evicted: this.evicted.splice(0) });
+  }
+
+  /** What a full storage made saves delete, told with the next save that succeeds. */
+  private evicted: string[] = [];
+
+  /** Run a write; when storage is full, delete other labs' states, oldest first, and try again. */
+  private async withRoom(write: () => Promise<void>): Promise<void> {
+    for (;;) {
+      try {
+        await write();
+        return;
+      } catch (error) {
+        if (!isQuotaError(error)) throw error;
+        const gone = await evictOneFor(this.lab.id);
+        if (!gone) {
+          const full = new Error(`the browser's storage for this site is full, and no other lab's states are left to delete (${(error as Error).message ?? error})`, { cause: error });
+          full.name = 'QuotaExceededError';
+          throw full;
+        }
+        console.warn(`podwire: storage full: deleted ${gone} to make room`);
+        this.evicted.push(gone);
+      }
     }
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.saveTimer);
+    clearTimeout(this.retryTimer);
+    this.interrupts.abort(new Interrupted());
     this.consoleListeners.clear();
-    await this.run.close();
+    this.saveListeners.clear();
+    await this.cluster.down();
   }
 
-  /** Every node back to the lab's start states, if they are kept; false if not. */
-  private async restoreStart(): Promise<boolean> {
-    const start = Object.keys(this.lab.setup).length ? await loadStart(this.lab.id).catch(() => undefined) : undefined;
-    if (start?.snapshotKey !== startKey(this.lab, this.loaded) || !this.nodeNames.every((name) => start.states[name])) return false;
-    await this.run.restore(await statesOf(start));
-    return true;
+  private startRecord: Promise<SavedCluster | undefined> | undefined;
+
+  /** The lab's start states, if kept and grown from this build's snapshot. */
+  private async startStates(): Promise<SavedCluster | undefined> {
+    if (!Object.keys(this.lab.setup).length) return undefined;
+    this.startRecord ??= loadStart(this.lab.id).catch(() => undefined);
+    const start = await this.startRecord;
+    return start?.snapshotKey === startKey(this.lab, this.loaded) ? start : undefined;
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private markChanged(node: string): void {
+    this.changes.set(node, (this.changes.get(node) ?? 0) + 1);
+    this.unsaved.add(node);
+  }
+
+  private emit(status: SaveStatus): void {
+    for (const listener of this.saveListeners) listener(status);
+  }
+
+  private consoleOutput(node: string, text: string, fromGuest = true): void {
+    const all = (this.consoles.get(node)! + text).slice(-CONSOLE_KEEP);
+    this.consoles.set(node, all);
+    for (const listener of this.consoleListeners.get(node) ?? []) listener(text);
+    // A prompt after Enter: the command has ended, and its effect is worth keeping.
+    if (fromGuest && this.awaitingPrompt.has(node) && PROMPT_AT_END.test(all.slice(-256).replace(ANSI, ''))) {
+      this.awaitingPrompt.delete(node);
+      this.scheduleSave();
+    }
+  }
+
+  private async setUp(nodes: string[], stepsBefore: number): Promise<void> {
+    await this.run.setup(nodes);
+    await this.run.applySolutions(stepsBefore, { nodes });
   }
 
   /** A fresh prompt on each console: after a start or restore the screen is blank. */
   private refreshPrompts(nodes = this.nodeNames): void {
-    for (const name of nodes) this.run.type(name, '\n');
+    for (const name of nodes) this.cluster.node(name).type('\n');
   }
 }
 
-/** Saved states as the workers take them: still gzipped, each node's worker unpacks its own. */
-async function statesOf(saved: SavedCluster): Promise<Record<string, ArrayBuffer>> {
-  const states: Record<string, ArrayBuffer> = {};
-  await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => { states[name] = await blob.arrayBuffer(); }));
-  return states;
-}

@@ -1,6 +1,11 @@
 // What the page keeps between visits, in IndexedDB: per lab, the learner's progress
 // (current step and each step's last result) and the saved cluster (one gzipped v86
-// state per node). Nothing here needs a server.
+// state per node, with each console's text). Nothing here needs a server.
+//
+// Labs are stored by their storage key: a shipped lab's id, or for a lab opened from
+// a URL or a file, its origin and content hash (labs.ts), so that an outside lab can
+// never reach a shipped lab's records. Progress from two tabs is merged per step,
+// inside one transaction, so that a stale copy never overwrites newer credit.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 
 export interface StepProgress { passed: number; total: number; checkedAt: number }
@@ -12,6 +17,10 @@ export interface SavedCluster {
   savedAt: number;
   /** Node name to gzipped state. */
   states: Record<string, Blob>;
+  /** Each console's text when its state was taken, so a resumed terminal shows what came before. */
+  consoles?: Record<string, string>;
+  /** Per node, the last journal entry (see Journal below) the state already holds. */
+  journalSeq?: Record<string, number>;
 }
 
 interface PodwireDb extends DBSchema {
@@ -45,8 +54,39 @@ export async function allProgress(): Promise<Map<string, LabProgress>> {
   return new Map((await (await open()).getAll('progress')).map((p) => [p.lab, p]));
 }
 
-export async function saveProgress(progress: LabProgress): Promise<void> {
-  await (await open()).put('progress', { ...progress, updatedAt: Date.now() });
+/**
+ * Two copies of one lab's progress as one: per step the later result wins (a stale copy
+ * cannot undo newer credit); at equal times, the better one. The current step is the
+ * newer writer's.
+ */
+export function mergeProgress(stored: LabProgress | undefined, incoming: LabProgress): LabProgress {
+  if (!stored) return incoming;
+  const steps: Record<string, StepProgress> = { ...stored.steps };
+  for (const [id, result] of Object.entries(incoming.steps)) {
+    const old = steps[id];
+    if (!old || result.checkedAt > old.checkedAt || (result.checkedAt === old.checkedAt && result.passed > old.passed)) steps[id] = result;
+  }
+  return { ...incoming, steps, step: incoming.updatedAt >= stored.updatedAt ? incoming.step : stored.step };
+}
+
+/** Store progress merged with what is stored (another tab may have written since), and return the merged record. */
+export async function saveProgress(progress: LabProgress): Promise<LabProgress> {
+  const transaction = (await open()).transaction('progress', 'readwrite');
+  const merged = mergeProgress(await transaction.store.get(progress.lab), { ...progress, updatedAt: Date.now() });
+  await transaction.store.put(merged);
+  await transaction.done;
+  return merged;
+}
+
+/** Forget the results of some steps (after a reset took their work away); `step` becomes the current one. */
+export async function clearSteps(lab: string, stepIds: string[], step: number): Promise<void> {
+  const transaction = (await open()).transaction('progress', 'readwrite');
+  const stored = await transaction.store.get(lab);
+  if (stored) {
+    const steps = Object.fromEntries(Object.entries(stored.steps).filter(([id]) => !stepIds.includes(id)));
+    await transaction.store.put({ ...stored, steps, step: Math.min(stored.step, step), updatedAt: Date.now() });
+  }
+  await transaction.done;
 }
 
 export async function loadCluster(lab: string): Promise<SavedCluster | undefined> {
@@ -70,4 +110,106 @@ export async function forget(lab: string): Promise<void> {
   const database = await open();
   await database.delete('clusters', lab);
   await database.delete('progress', lab);
+}
+
+/** True for the error a full storage gives (the name differs between browsers and layers). */
+export function isQuotaError(error: unknown): boolean {
+  const name = (error as { name?: string } | undefined)?.name ?? '';
+  const message = String((error as { message?: string } | undefined)?.message ?? error);
+  return name === 'QuotaExceededError' || /quota/i.test(message);
+}
+
+/**
+ * Make room for a lab's save: delete one stored state of another lab, the cheapest
+ * first (start states, which a fresh start can rebuild by running the setup), then
+ * the oldest saved clusters. Returns what it deleted, or undefined if nothing is left.
+ */
+export async function evictOneFor(lab: string): Promise<string | undefined> {
+  const database = await open();
+  for (const store of ['starts', 'clusters'] as const) {
+    const others = (await database.getAll(store)).filter((saved) => saved.lab !== lab).sort((a, b) => a.savedAt - b.savedAt);
+    const oldest = others[0];
+    if (oldest) {
+      await database.delete(store, oldest.lab);
+      return `${store === 'starts' ? 'the start states' : 'the saved cluster'} of ${oldest.lab}`;
+    }
+  }
+  return undefined;
+}
+
+/** One piece of console input, in the order typed. */
+export interface JournalEntry { seq: number; node: string; text: string }
+
+/**
+ * What the learner typed since the last save, per lab, kept in localStorage: its writes
+ * are synchronous, so a keystroke recorded before a reload or a closed tab is on disk
+ * before the page goes, which no asynchronous store can promise. A save clears what it
+ * holds; a resumed lab types the rest again. It stays small: a save empties it.
+ */
+export class Journal {
+  private entries: JournalEntry[];
+  private readonly key: string;
+  private highest = 0;
+
+  constructor(lab: string, private readonly storage: Storage | undefined = globalThis.localStorage) {
+    this.key = `podwire-journal:${lab}`;
+    this.entries = this.read();
+  }
+
+  private read(): JournalEntry[] {
+    try {
+      const parsed = JSON.parse(this.storage?.getItem(this.key) ?? '{}') as { last?: unknown; entries?: unknown };
+      if (typeof parsed?.last === 'number') this.highest = parsed.last;
+      if (!Array.isArray(parsed?.entries)) return [];
+      return parsed.entries.filter((e): e is JournalEntry => typeof e?.seq === 'number' && typeof e?.node === 'string' && typeof e?.text === 'string');
+    } catch {
+      return [];
+    }
+  }
+
+  private write(): void {
+    try {
+      // The last number stays when the entries go, so numbers never repeat.
+      this.storage?.setItem(this.key, JSON.stringify({ last: this.lastSeq, entries: this.entries }));
+    } catch (error) {
+      console.warn('podwire: could not keep the input journal', error);
+    }
+  }
+
+  /** The number of the last entry made (0 if none): numbers only grow. */
+  get lastSeq(): number {
+    return Math.max(this.highest, this.entries.at(-1)?.seq ?? 0);
+  }
+
+  /** Characters kept, so a caller can save before the journal grows large. */
+  get size(): number {
+    return this.entries.reduce((sum, e) => sum + e.text.length, 0);
+  }
+
+  append(node: string, text: string): number {
+    // One entry per piece of input, never grown: a save may hold the first half of a line.
+    // Numbers grow with the clock, so they keep growing after the journal was emptied.
+    this.entries.push({ seq: Math.max(this.lastSeq + 1, Date.now()), node, text });
+    this.highest = this.lastSeq;
+    this.write();
+    return this.lastSeq;
+  }
+
+  /** Per node, the input after `after[node]`, in order: what a state saved then does not hold. */
+  since(after: Record<string, number> = {}): JournalEntry[] {
+    return this.entries.filter((e) => e.seq > (after[e.node] ?? 0));
+  }
+
+  /** Forget the entries a save now holds. */
+  drop(upTo: Record<string, number>): void {
+    this.highest = this.lastSeq;
+    this.entries = this.entries.filter((e) => e.seq > (upTo[e.node] ?? 0));
+    this.write();
+  }
+
+  clear(): void {
+    this.highest = this.lastSeq;
+    this.entries = [];
+    this.write();
+  }
 }

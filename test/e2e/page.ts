@@ -95,3 +95,39 @@ export function clipboardText(page: Page): Promise<string> {
 export async function setClipboard(page: Page, text: string): Promise<void> {
   await page.evaluate((value) => navigator.clipboard.writeText(value), text);
 }
+
+/** Type into a node's terminal and return at once, without waiting for the shell (for "reload right after typing"). */
+export async function typeAndGo(page: Page, node: string, line: string): Promise<void> {
+  const tab = page.locator(`[data-testid="tab-${node}"]`);
+  if (await tab.count()) await tab.click();
+  await page.locator(`[data-testid="terminal-${node}"]`).click();
+  await page.keyboard.type(`${line}\n`, { delay: 2 });
+}
+
+/** The text of the page's status line. */
+export async function statusText(page: Page): Promise<string> {
+  return ((await page.locator('[data-testid="status"]').textContent()) ?? '').trim();
+}
+
+/** Each step's credit as the lesson shows it (step id to "n/m", or "" when it has none). */
+export async function credits(page: Page): Promise<Record<string, string>> {
+  return page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-testid="step"]')].map((step) => [
+    step.getAttribute('data-step') ?? '', step.querySelector('[data-testid="credit"]')?.textContent?.trim() ?? '',
+  ])));
+}
+
+/** Open the Reset menu and pick an item by its test id (reset-node-node1, reset-step, reset-lab). */
+export async function pickReset(page: Page, item: string): Promise<void> {
+  await page.click('[data-testid="reset-menu"]');
+  await page.click(`[data-testid="${item}"]`);
+}
+
+/** The time of the last save the page reports (0 if none yet). */
+export async function savedAt(page: Page): Promise<number> {
+  return Number(await page.locator('[data-testid="saved"]').getAttribute('data-saved-at', { timeout: 1000 }).catch(() => 0)) || 0;
+}
+
+/** Wait for a save that began after `after` (a time in the page's clock). */
+export async function waitForSaveAfter(page: Page, after: number, timeout = 120_000): Promise<void> {
+  await page.waitForFunction((t) => Number(document.querySelector('[data-testid="saved"]')?.getAttribute('data-saved-at')) > t, after, { timeout });
+}

@@ -1,7 +1,7 @@
 // Grader reports: the JUnit XML is read back by a real XML parser, and the JSON round-trips.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import type { LabReport } from '../../../src/harness/grader.js';
+import type { LabReport } from '../../../src/harness/report.js';
 import { toJson, toJunit, toText } from '../../../src/harness/report.js';
 
 const report: LabReport = {

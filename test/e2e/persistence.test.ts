@@ -1,0 +1,217 @@
+// Nothing the learner does is lost, and resets always finish: the web lab in Debian's
+// chromium, on the built site, with real v86 nodes and real IndexedDB and quotas.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findLab } from '../../src/lab/load.js';
+import { launchBrowser, serveStatic } from './browser.js';
+import { check, credits, pickReset, savedAt, statusText, terminalText, typeAndGo, typeInTerminal, waitForSaveAfter, waitForTerminals } from './page.js';
+
+let server: Awaited<ReturnType<typeof serveStatic>>;
+let browser: Browser;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  server = await serveStatic();
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+});
+
+afterEach(async () => {
+  for (const page of context?.pages() ?? []) await page.close();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function newPage(): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  page.on('console', (message) => { if (message.type() === 'error' || message.type() === 'warning') console.log(`page ${message.type()}: ${message.text().slice(0, 300)}`); });
+  return page;
+}
+
+/** The node's routes to a prefix, as `ip route` prints them. */
+async function routeTo(page: Page, prefix: string): Promise<string> {
+  const label = `route-${prefix.replace(/\W/g, '')}`;
+  await typeInTerminal(page, 'node1', `echo "${label}: $(ip route show ${prefix})"`);
+  return /route-\w+: (.*)$/m.exec((await terminalText(page, 'node1')).split('\n').filter((l) => l.startsWith(`${label}:`)).at(-1) ?? '')?.[1]?.trim() ?? '';
+}
+
+describe('nothing typed is lost', () => {
+  it('keeps a command typed just before a reload, and one typed just before the tab closed, with their lines in the scrollback', async () => {
+    let page = await newPage();
+    await page.goto(`${server.url}#/lab/netns-veth`);
+    await waitForTerminals(page);
+    await typeAndGo(page, 'node1', 'ip route add 10.99.0.0/24 dev lo');
+    await page.reload();
+    await waitForTerminals(page);
+    expect(await routeTo(page, '10.99.0.0/24')).toBe('10.99.0.0/24 dev lo scope link');
+    expect(await terminalText(page, 'node1')).toContain('ip route add 10.99.0.0/24 dev lo');
+
+    // A command that ends is saved: how long from Enter to a save that holds it.
+    const typedAt = await page.evaluate(() => Date.now());
+    await typeInTerminal(page, 'node1', 'ip route add 10.98.0.0/24 dev lo');
+    await waitForSaveAfter(page, typedAt);
+    const savedAfter = (await page.evaluate(() => Date.now())) - typedAt;
+    console.log(`a command's save was in IndexedDB ${savedAfter} ms after it was typed (typing included)`);
+
+    // Closed at once, with no time for any save: the journal has it.
+    await typeAndGo(page, 'node1', 'ip route add 10.97.0.0/24 dev lo');
+    await page.close();
+    page = await newPage();
+    await page.goto(`${server.url}#/lab/netns-veth`);
+    await waitForTerminals(page);
+    await expect.poll(() => statusText(page)).toContain('resumed');
+    for (const prefix of ['10.99.0.0/24', '10.98.0.0/24', '10.97.0.0/24']) expect(await routeTo(page, prefix)).toBe(`${prefix} dev lo scope link`);
+    expect(await terminalText(page, 'node1')).toContain('ip route add 10.97.0.0/24 dev lo');
+    await page.close();
+  });
+});
+
+describe('resets always finish', () => {
+  it('in every order of node reset, check, step reset and reload, each ends in time and the page shows the truth', async () => {
+    const lab = findLab('cni-by-hand');
+    const [first, second] = [lab.steps[0]!, lab.steps[1]!];
+    let page = await newPage();
+    await page.goto(`${server.url}#/lab/${lab.id}`);
+    await waitForTerminals(page);
+    await page.locator('[data-testid="saved"]').waitFor({ timeout: 120_000 }); // the lab's start states
+    await typeInTerminal(page, 'node1', first.solution.node1!);
+    expect(await check(page)).toBe('Step passed');
+
+    const showStep = async (id: string) => {
+      await page.locator(`[data-step="${id}"] .step-title`).click();
+      await page.locator(`[data-step="${id}"].current`).waitFor();
+    };
+    /** Something of the learner's on the node, that a reset must take away; on a cleared screen, so what the reset prints is new. */
+    const leaveAMark = () => typeInTerminal(page, 'node1', "printf '\\033[H\\033[2J'; ip link add pw-mark type dummy");
+    const markGone = async () => {
+      await typeInTerminal(page, 'node1', 'echo "mark: $(ip -br link show pw-mark 2>&1 | head -1)"');
+      const last = (await terminalText(page, 'node1')).split('\n').filter((line) => line.startsWith('mark:')).at(-1) ?? '';
+      return /does not exist/.test(last);
+    };
+    const waitForReset = async (status: string) => {
+      const started = Date.now();
+      await expect.poll(() => statusText(page), { timeout: 45_000 }).not.toMatch(/^resetting/);
+      expect(await page.locator('[data-testid="lab-error"]').count(), await page.locator('[data-testid="lab-error"]').textContent().catch(() => '') ?? '').toBe(0);
+      expect(await statusText(page)).toBe(status);
+      return Date.now() - started;
+    };
+
+    const actions: Record<string, () => Promise<string>> = {
+      async node() {
+        await leaveAMark();
+        await pickReset(page, 'reset-node-node1');
+        const ms = await waitForReset('node1 reset to the start of the lab');
+        expect(await terminalText(page, 'node1')).toContain('--- node1 reset to the start of the lab ---');
+        // node1 holds every step's work: no step keeps its mark.
+        await expect.poll(() => credits(page)).toEqual(Object.fromEntries(lab.steps.map((s) => [s.id, ''])));
+        expect(await markGone()).toBe(true);
+        return `${ms} ms`;
+      },
+      async check() {
+        await showStep(second.id);
+        const started = Date.now();
+        const score = await check(page);
+        await expect.poll(async () => (await credits(page))[second.id]).toMatch(/^\d+\/\d+$/);
+        return `${Date.now() - started} ms, ${score}`;
+      },
+      async step() {
+        await showStep(second.id);
+        await leaveAMark();
+        await pickReset(page, 'reset-step');
+        const ms = await waitForReset('reset to the start of step 2');
+        expect(await terminalText(page, 'node1')).toContain('--- node1 reset to the start of step 2 ---');
+        await expect.poll(async () => (await credits(page))[second.id]).toBe('');
+        expect(await markGone()).toBe(true);
+        // The steps before it were done again: step 1's pod is there.
+        await typeInTerminal(page, 'node1', 'echo "pods: $(ip netns list | cut -d" " -f1 | tr "\\n" " ")"');
+        expect(await terminalText(page, 'node1')).toMatch(/^pods: pod-1\s*$/m);
+        return `${ms} ms`;
+      },
+      async reload() {
+        const before = await credits(page);
+        const started = Date.now();
+        await page.reload();
+        await waitForTerminals(page);
+        await expect.poll(() => statusText(page)).toBe('resumed where you left off');
+        await expect.poll(() => credits(page)).toEqual(before);
+        return `${Date.now() - started} ms`;
+      },
+    };
+    // Each ordered pair of different actions once (an Euler circuit of the four).
+    const order = ['node', 'check', 'node', 'step', 'node', 'reload', 'check', 'step', 'check', 'reload', 'step', 'reload', 'node'];
+    const pairs = new Set(order.slice(1).map((action, i) => `${order[i]}>${action}`));
+    expect(pairs.size).toBe(12);
+    for (const [index, action] of order.entries()) {
+      const took = await actions[action]!();
+      console.log(`reset sequence ${index + 1}/${order.length}: ${action}: ${took}`);
+    }
+    page = page!;
+    await page.close();
+  });
+});
+
+describe('saves that fail say so', () => {
+  it('makes room by deleting other labs\' old states, shows a full storage, retries, and loses nothing once there is room', async () => {
+    const page = await newPage();
+    const origin = new URL(server.url).origin;
+    const cdp = await page.context().newCDPSession(page);
+    // The save error counts its failures: a new count is a retry that failed again.
+    await page.goto(`${server.url}#/lab/netns-veth`);
+    await waitForTerminals(page);
+    const usage = async () => (await page.evaluate(() => navigator.storage.estimate())).usage ?? 0;
+    const room = async (bytes: number) => cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: (await usage()) + bytes });
+
+    // Another lab's old saved cluster, large enough that deleting it makes room for any save.
+    await page.evaluate(() => new Promise<void>((resolve, reject) => {
+      const request = indexedDB.open('podwire');
+      request.onsuccess = () => {
+        const transaction = request.result.transaction('clusters', 'readwrite');
+        transaction.objectStore('clusters').put({ lab: 'zz-old-lab', snapshotKey: 'old', savedAt: 1, states: { node1: new Blob([new Uint8Array(150 * 2 ** 20)]) } });
+        transaction.oncomplete = () => { request.result.close(); resolve(); };
+        transaction.onerror = () => reject(transaction.error);
+      };
+      request.onerror = () => reject(request.error);
+    }));
+    const oldLabStored = () => page.evaluate(() => new Promise<boolean>((resolve) => {
+      const request = indexedDB.open('podwire');
+      request.onsuccess = () => {
+        const get = request.result.transaction('clusters').objectStore('clusters').getKey('zz-old-lab');
+        get.onsuccess = () => { request.result.close(); resolve(get.result !== undefined); };
+      };
+    }));
+    expect(await oldLabStored()).toBe(true);
+
+    // No room: the save deletes the other lab's states, and then fits.
+    await room(1024);
+    let before = await page.evaluate(() => Date.now());
+    await typeInTerminal(page, 'node1', 'ip route add 10.96.0.0/24 dev lo');
+    await waitForSaveAfter(page, before);
+    expect(await oldLabStored()).toBe(false);
+    await expect.poll(() => page.locator('[data-testid="evicted"]').textContent()).toContain('zz-old-lab');
+
+    // No room, and nothing left to delete: the page says so and keeps trying.
+    await room(1024);
+    before = await page.evaluate(() => Date.now());
+    await typeInTerminal(page, 'node1', 'ip route add 10.95.0.0/24 dev lo');
+    const error = page.locator('[data-testid="save-error"]');
+    await error.waitFor({ timeout: 120_000 });
+    expect(await error.textContent()).toContain("the browser's storage is full");
+    const firstTry = Number(await error.getAttribute('data-failures'));
+    await expect.poll(async () => Number(await error.getAttribute('data-failures')), { timeout: 60_000 }).toBeGreaterThan(firstTry);
+    expect(await savedAt(page)).toBeLessThan(before);
+
+    // Room again: the next retry saves, and the error goes.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    await waitForSaveAfter(page, before);
+    await expect.poll(() => error.count()).toBe(0);
+
+    await page.reload();
+    await waitForTerminals(page);
+    for (const prefix of ['10.96.0.0/24', '10.95.0.0/24']) expect(await routeTo(page, prefix)).toBe(`${prefix} dev lo scope link`);
+    await page.close();
+  });
+});

@@ -1,0 +1,65 @@
+// The pure parts of the page's store: merging progress from two tabs, and the input journal.
+import { describe, expect, it } from 'vitest';
+import { Journal, mergeProgress, type LabProgress } from '../../../src/ui/store.js';
+
+/** A Storage kept in memory, the same calls as localStorage. */
+function memoryStorage(): Storage {
+  const items = new Map<string, string>();
+  return {
+    get length() { return items.size; },
+    clear: () => items.clear(),
+    getItem: (key) => items.get(key) ?? null,
+    key: (index) => [...items.keys()][index] ?? null,
+    removeItem: (key) => { items.delete(key); },
+    setItem: (key, value) => { items.set(key, String(value)); },
+  };
+}
+
+describe('progress from two tabs', () => {
+  const stored: LabProgress = { lab: 'x', step: 1, updatedAt: 100, steps: { a: { passed: 3, total: 3, checkedAt: 50 } } };
+
+  it('keeps credit that a stale copy does not have', () => {
+    const stale: LabProgress = { lab: 'x', step: 1, updatedAt: 200, steps: { b: { passed: 1, total: 2, checkedAt: 150 } } };
+    expect(mergeProgress(stored, stale).steps).toEqual({ a: { passed: 3, total: 3, checkedAt: 50 }, b: { passed: 1, total: 2, checkedAt: 150 } });
+  });
+
+  it('lets the later result of a step win, and never an older one', () => {
+    const older = { ...stored, updatedAt: 300, steps: { a: { passed: 0, total: 3, checkedAt: 10 } } };
+    expect(mergeProgress(stored, older).steps.a!.passed).toBe(3);
+    const newer = { ...stored, updatedAt: 300, steps: { a: { passed: 1, total: 3, checkedAt: 90 } } };
+    expect(mergeProgress(stored, newer).steps.a!.passed).toBe(1);
+  });
+});
+
+describe('the input journal', () => {
+  it('survives a new page (the same storage), and gives back per node what a save does not hold', () => {
+    const storage = memoryStorage();
+    const journal = new Journal('lab', storage);
+    const first = journal.append('node1', 'ip route add 10.99.0.0/24 dev lo\r');
+    journal.append('node2', 'ls\r');
+    const third = journal.append('node1', 'ip ro');
+    const after = new Journal('lab', storage);
+    expect(after.since().map((e) => e.text)).toEqual(['ip route add 10.99.0.0/24 dev lo\r', 'ls\r', 'ip ro']);
+    // A save that held node1's first line only.
+    expect(after.since({ node1: first, node2: 0 }).map((e) => e.text)).toEqual(['ls\r', 'ip ro']);
+    after.drop({ node1: third });
+    expect(new Journal('lab', storage).since().map((e) => e.node)).toEqual(['node2']);
+  });
+
+  it('numbers keep growing after it was emptied, so an old save never swallows new input', () => {
+    const storage = memoryStorage();
+    const journal = new Journal('lab', storage);
+    const seq = journal.append('node1', 'a');
+    journal.clear();
+    expect(new Journal('lab', storage).append('node1', 'b')).toBeGreaterThan(seq);
+    expect(journal.append('node1', 'c')).toBeGreaterThan(seq);
+  });
+
+  it('ignores a damaged record instead of failing the page', () => {
+    const storage = memoryStorage();
+    storage.setItem('podwire-journal:lab', '{not json');
+    expect(new Journal('lab', storage).since()).toEqual([]);
+    storage.setItem('podwire-journal:lab', JSON.stringify({ last: 1, entries: [{ seq: 1, node: 'node1', text: 'ok' }, { seq: 'x' }, null] }));
+    expect(new Journal('lab', storage).since().map((e) => e.text)).toEqual(['ok']);
+  });
+});
