@@ -6,7 +6,37 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 
-const podwire = (...args: string[]) => spawnSync('node', [new URL('../../bin/podwire.mjs', import.meta.url).pathname, ...args], { encoding: 'utf8', timeout: 600_000 });
+// spawnSync blocks the test's own timer, so its own timeout is what bounds a run.
+const podwireWithin = (timeout: number, ...args: string[]) => spawnSync('node', [new URL('../../bin/podwire.mjs', import.meta.url).pathname, ...args], { encoding: 'utf8', timeout });
+const podwire = (...args: string[]) => podwireWithin(600_000, ...args);
+
+// A backtracking engine takes about 2^44 steps on this pattern and output; RE2 takes linear time.
+const REDOS_LAB = `---
+id: redos
+title: A check whose pattern would backtrack for ever
+summary: One command check with a catastrophic regular expression.
+level: beginner
+time: 5 min
+topology:
+  nodes:
+    - name: node1
+steps:
+  - id: only
+    checks:
+      - name: the output is only a's
+        node: node1
+        command: "printf 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'"
+        expect: { stdout: '^(a+)+$' }
+    hints: ["none"]
+    solution:
+      node1: "true"
+---
+No pattern in a lab file can hang the grader.
+
+## The only step
+
+Nothing to do.
+`;
 
 describe('podwire CLI', () => {
   it('lists the labs', () => {
@@ -54,4 +84,14 @@ describe('podwire CLI', () => {
     expect(result.stdout).toMatch(/ok {3}pod-a exists/);
     expect(result.stdout).toMatch(/FAIL pod-a has an address in 10\.244\.1\.0\/24: expected an IPv4 address in 10\.244\.1\.0\/24 in netns pod-a/);
   });
+
+  it('grades a lab folder whose check has a catastrophic regex within a normal run: the check fails and shows what it found', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podwire-redos-'));
+    writeFileSync(join(dir, 'lab.md'), REDOS_LAB);
+    // A normal one-node check boots, runs and grades in well under this.
+    const result = podwireWithin(180_000, 'check', dir);
+    expect(result.error, 'podwire check did not finish within 180 s').toBeUndefined();
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/FAIL the output is only a's: expected .*output matching \/\^\(a\+\)\+\$\/, found output: a{44}!/);
+  }, 200_000);
 });
