@@ -1,38 +1,14 @@
 // What a Check does to the rest of the page, in a real browser: captured frames stay,
 // the hint names the node that failed, and a lab's catastrophic regex cannot hang it.
+import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
 import { launchBrowser, serveStatic } from './browser.js';
 import { check, terminalText, typeInTerminal, waitForTerminals } from './page.js';
 
-// A backtracking engine would take about 2^44 steps to reject this output; RE2 takes linear time.
-const REDOS_LAB = `---
-id: redos
-title: A check whose pattern would backtrack for ever
-summary: One command check with a catastrophic regular expression.
-level: beginner
-time: 5 min
-topology:
-  nodes:
-    - name: node1
-steps:
-  - id: only
-    checks:
-      - name: the output is only a's
-        node: node1
-        command: "printf 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'"
-        expect: { stdout: '^(a+)+$' }
-    hints: ["none"]
-    solution:
-      node1: "true"
----
-No pattern in a lab file can hang the page.
-
-## The only step
-
-Nothing to do.
-`;
+// A lab whose check pattern would take a backtracking engine about 2^44 steps; RE2 takes linear time.
+const REDOS_LAB = readFileSync(new URL('../fixtures/labs/redos/lab.md', import.meta.url), 'utf8');
 
 let server: Awaited<ReturnType<typeof serveStatic>>;
 let browser: Browser;

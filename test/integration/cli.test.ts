@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 
@@ -10,33 +11,8 @@ import { describe, expect, it } from 'vitest';
 const podwireWithin = (timeout: number, ...args: string[]) => spawnSync('node', [new URL('../../bin/podwire.mjs', import.meta.url).pathname, ...args], { encoding: 'utf8', timeout });
 const podwire = (...args: string[]) => podwireWithin(600_000, ...args);
 
-// A backtracking engine takes about 2^44 steps on this pattern and output; RE2 takes linear time.
-const REDOS_LAB = `---
-id: redos
-title: A check whose pattern would backtrack for ever
-summary: One command check with a catastrophic regular expression.
-level: beginner
-time: 5 min
-topology:
-  nodes:
-    - name: node1
-steps:
-  - id: only
-    checks:
-      - name: the output is only a's
-        node: node1
-        command: "printf 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'"
-        expect: { stdout: '^(a+)+$' }
-    hints: ["none"]
-    solution:
-      node1: "true"
----
-No pattern in a lab file can hang the grader.
-
-## The only step
-
-Nothing to do.
-`;
+// A lab whose check pattern would take a backtracking engine about 2^44 steps; RE2 takes linear time.
+const REDOS_LAB_DIR = fileURLToPath(new URL('../fixtures/labs/redos', import.meta.url));
 
 describe('podwire CLI', () => {
   it('lists the labs', () => {
@@ -86,10 +62,8 @@ describe('podwire CLI', () => {
   });
 
   it('grades a lab folder whose check has a catastrophic regex within a normal run: the check fails and shows what it found', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'podwire-redos-'));
-    writeFileSync(join(dir, 'lab.md'), REDOS_LAB);
     // A normal one-node check boots, runs and grades in well under this.
-    const result = podwireWithin(180_000, 'check', dir);
+    const result = podwireWithin(180_000, 'check', REDOS_LAB_DIR);
     expect(result.error, 'podwire check did not finish within 180 s').toBeUndefined();
     expect(result.status, result.stderr).toBe(1);
     expect(result.stdout).toMatch(/FAIL the output is only a's: expected .*output matching \/\^\(a\+\)\+\$\/, found output: a{44}!/);
