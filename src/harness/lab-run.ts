@@ -12,7 +12,7 @@ import { Cluster } from '../vm/cluster.js';
 import type { BootAssets } from '../vm/emulator.js';
 import type { WorkerHost } from '../vm/node.js';
 import type { ResolvedTopology } from '../topology/topology.js';
-import { runCheck, type CheckContext, type CheckResult } from '../checks/index.js';
+import { factsSectionsFor, runCheck, type CheckContext, type CheckResult } from '../checks/index.js';
 import { labReport, stepReport, type LabReport, type StepReport } from './report.js';
 import { scriptFailure, ScriptError, strictScript } from './scripts.js';
 
@@ -223,7 +223,7 @@ export class LabRun {
     const factsFor = (node: string) => {
       let facts = scoped.get(node);
       if (!facts) {
-        const only = sectionsNeeded(step.checks.filter((c) => c.node === node));
+        const only = factsSectionsFor(step.checks.filter((c) => c.node === node));
         if (only === 'all') this.factsCache.delete(node);
         facts = only === 'all' ? this.facts(node) : gatherFacts(node, (command, options) => this.cluster.node(node).exec(command, options), { only });
         scoped.set(node, facts);
@@ -282,22 +282,6 @@ export class LabRun {
   private touch(node: string): void {
     this.generations.set(node, (this.generations.get(node) ?? 0) + 1);
   }
-}
-
-/** The facts sections a step's checks on one node read (see FACTS_SECTIONS), or 'all' for a kind not known here. */
-function sectionsNeeded(checks: readonly { kind: string; netns?: string }[]): string[] | 'all' {
-  const sections = new Set<string>();
-  for (const check of checks) {
-    switch (check.kind) {
-      case 'command': case 'ping': case 'wire': case 'netns': break; // the list of namespaces always comes
-      case 'address': case 'route': case 'link': sections.add(`ip:${check.netns ?? ''}`); break;
-      case 'iptables': sections.add('iptables:'); break;
-      case 'sysctl': sections.add('sysctl:'); break;
-      case 'ipam': sections.add('cni:'); break;
-      default: return 'all';
-    }
-  }
-  return [...sections];
 }
 
 function only(commands: NodeCommands, nodes: string[]): NodeCommands {
