@@ -120,12 +120,12 @@ describe('the web lab', () => {
     await page.locator('[data-testid="saved"]').waitFor({ timeout: 120_000 });
     const namespaces = (label: string) => `echo "${label}: $(ip netns list | cut -d' ' -f1 | sort | tr '\\n' ' ')"`;
     await typeInTerminal(page, 'node1', `ip netns del web-1; ip netns add scratch; ${namespaces('before')}`);
-    expect(await terminalText(page, 'node1')).toMatch(/^before:\s+client\s+scratch\s+web-2\s*$/m);
+    expect(await terminalText(page, 'node1')).toMatch(/before:\s+client\s+scratch\s+web-2\s*$/m);
     await page.click('[data-testid="reset-menu"]');
     await page.click('[data-testid="reset-lab"]');
     await expect.poll(() => page.locator('[data-testid="status"]').textContent(), { timeout: 120_000 }).not.toMatch(/resetting/);
     await typeInTerminal(page, 'node1', namespaces('after'));
-    expect(await terminalText(page, 'node1')).toMatch(/^after:\s+client\s+web-1\s+web-2\s*$/m);
+    expect(await terminalText(page, 'node1')).toMatch(/after:\s+client\s+web-1\s+web-2\s*$/m);
   });
 
   it('works with the network cut once it has loaded', async () => {
