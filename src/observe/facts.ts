@@ -14,7 +14,6 @@ import { parseConntrack, parseCniLeases, parseIpvsadm, parseSysctls } from './pa
 import { sectionLabel, splitSections, type Section } from './parse/sections.js';
 
 export type * from './facts-types.js';
-export { ipInCidr } from './parse/cidr.js';
 
 /**
  * The script gatherFacts runs on the node, in one exec. It sticks to bash
@@ -111,7 +110,7 @@ export interface GatherOptions {
   only?: readonly string[];
 }
 
-/** The sections FACTS_SCRIPT prints for the node, and for each namespace: what `only` may name. */
+/** @public The sections FACTS_SCRIPT prints for the node, and for each namespace: what `only` may name. */
 export const FACTS_SECTIONS = { node: ['ip', 'fdb', 'sysctl', 'iptables', 'ipvs', 'conntrack', 'cni'], namespace: ['ip', 'fdb', 'sysctl'] } as const;
 
 /**
