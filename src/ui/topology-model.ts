@@ -57,7 +57,7 @@ export interface BridgeView extends LinkView {
   ports: string[];
 }
 
-/** A vertical lane of the node: a bridge port (a host veth) and the pod at its other end. */
+/** A lane of the node: a bridge port (a host veth) and the pod at its other end. */
 export interface Column {
   bridge?: string;
   /** The host end of a veth (in the node's namespace). */
@@ -178,7 +178,7 @@ export function describeNode(facts: NodeFacts, options: { showAll?: boolean } = 
   const bridges: BridgeView[] = rootLinks
     .filter((l) => l.type === 'bridge')
     .map((b) => ({ ...b, ports: rootLinks.filter((l) => l.master === b.name).map((l) => l.name) }));
-  // A host veth gets a column (drawn under its bridge, above its pod) unless its peer is in the node namespace too.
+  // A host veth gets a column (drawn between its bridge and its pod) unless its peer is in the node namespace too.
   const columnVeth = (l: LinkView) => l.type === 'veth' && l.peer?.netns !== '';
   const hostVeths = rootLinks.filter(columnVeth);
   const devices = rootLinks
@@ -214,7 +214,6 @@ function deviceRank(link: LinkView): number {
   return 2 + (index < 0 ? order.length : index);
 }
 
-// ---------------------------------------------------------------------------------------------
 // ---------------------------------------------------------------------------------------------
 // The picture
 //
@@ -563,6 +562,7 @@ export async function layoutTopology(topology: TopologyInput, states: Record<str
   });
   return { width: round(laid.width ?? 0), height: round(laid.height ?? 0), boxes, edges };
 }
+
 // ---------------------------------------------------------------------------------------------
 // The side panel
 
