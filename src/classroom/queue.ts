@@ -137,7 +137,7 @@ export async function pgBossQueue(connectionString: string, store: ClassStore, e
     },
     async idle() {
       for (;;) {
-        const queued = (await boss.getQueueStats?.(JOB).catch(() => undefined)) as { queuedCount?: number; activeCount?: number } | undefined;
+        const queued = await boss.getQueue(JOB);
         if (running === 0 && !queued?.queuedCount && !queued?.activeCount) return;
         await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, 200); });
       }
