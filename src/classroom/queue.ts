@@ -29,7 +29,7 @@ export interface GradingQueue {
   enqueue(submissionId: string): Promise<void>;
   /** Resolves when nothing is queued or grading in this process (tests, benchmarks). */
   idle(): Promise<void>;
-  /** Stops grading; a grading cut short stays recorded as such, for the next start. */
+  /** Stops grading; a grading cut short goes back to the queue, for the next start. */
   close(): Promise<void>;
 }
 
@@ -75,8 +75,8 @@ async function gradeOne(store: ClassStore, events: ClassEvents, grade: Grade, su
     });
     await store.finishGrading(submissionId, { verified, mismatches: findMismatches(submission.claimed, verified) }, Date.now());
   } catch (error) {
-    // Stopped by close(): leave it 'grading', so the next start grades it again.
-    if (signal.aborted) return;
+    // Stopped by close(): back to the queue, so the next start (or another grader) grades it again.
+    if (signal.aborted) { await store.releaseGrading(submissionId, Date.now()); return; }
     await store.failGrading(submissionId, (error as Error).message || String(error), Date.now());
   }
   await announce();
@@ -111,19 +111,17 @@ export async function pgBossQueue(connectionString: string, store: ClassStore, e
   boss.on('error', (error: Error) => console.error(`podwire: pg-boss: ${error.message}`));
   const stop = new AbortController();
   let running = 0;
-  let wake: (() => void) | undefined;
   return {
     async start() {
       await boss.start();
       await boss.createQueue(JOB).catch(() => undefined);
       if (concurrency > 0) {
-        await boss.work<{ submissionId: string }>(JOB, { localConcurrency: concurrency, batchSize: 1 }, async (jobs) => {
+        await boss.work<{ submissionId: string }>(JOB, { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 1 }, async (jobs) => {
           running++;
           try {
             for (const job of jobs) await gradeOne(store, events, grade, job.data.submissionId, stop.signal, true);
           } finally {
             running--;
-            if (running === 0) wake?.();
           }
         });
       }
@@ -136,11 +134,8 @@ export async function pgBossQueue(connectionString: string, store: ClassStore, e
       await boss.send(JOB, { submissionId });
     },
     async idle() {
-      for (;;) {
-        const queued = await boss.getQueue(JOB);
-        if (running === 0 && !queued?.queuedCount && !queued?.activeCount) return;
-        await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, 200); });
-      }
+      // The submissions table is the truth: pg-boss's own counts are refreshed only now and then.
+      while (await store.unfinishedCount() > 0 || running > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     },
     async close() {
       stop.abort();

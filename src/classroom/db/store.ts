@@ -244,6 +244,17 @@ export class ClassStore {
     );
   }
 
+  /** Puts a grading cut short (the server is stopping) back in the queue. */
+  async releaseGrading(submissionId: string, at: number): Promise<void> {
+    await this.db.run("UPDATE submissions SET status = 'queued', progress_done = NULL, progress_total = NULL, updated_at = ? WHERE id = ? AND status = 'grading'", [at, submissionId]);
+  }
+
+  /** How many submissions are queued or being graded, in every class. */
+  async unfinishedCount(): Promise<number> {
+    const [row] = await this.db.all<{ n: number }>("SELECT COUNT(*) AS n FROM submissions WHERE status IN ('queued', 'grading')");
+    return Number(row?.n ?? 0);
+  }
+
   async failGrading(submissionId: string, error: string, at: number): Promise<void> {
     await this.db.run("UPDATE submissions SET status = 'failed', error = ?, upload = NULL, updated_at = ? WHERE id = ? AND status = 'grading'", [error, at, submissionId]);
   }
