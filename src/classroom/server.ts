@@ -74,6 +74,20 @@ function plainMessage(error: { code?: string; message: string; statusCode?: numb
   }
 }
 
+/** Creates a class (the API and `podwire class create`): its secrets leave here once, and are stored hashed. */
+export async function createClass(store: ClassStore, catalog: LabCatalog, body: CreateClassRequest, now: number): Promise<CreateClassResponse> {
+  const unknown = body.labs.filter((lab) => !catalog.has(lab));
+  if (unknown.length) throw new HttpError(400, `unknown lab${unknown.length > 1 ? 's' : ''} ${unknown.map((l) => `'${l}'`).join(', ')} (this server has: ${[...catalog.keys()].join(', ')})`);
+  const classId = newClassId();
+  const joinCode = newJoinCode();
+  const instructorSecret = newSecret();
+  await store.createClass({
+    classId, name: body.name, labs: body.labs, ...(body.deadline ? { deadline: body.deadline } : {}),
+    joinCodeHash: sha256(joinCode), secretHash: sha256(instructorSecret), createdAt: now,
+  });
+  return { classId, joinCode, instructorSecret, joinPath: `#/join/${joinCode}`, instructorPath: `#/teach/${classId}/${instructorSecret}` };
+}
+
 export async function buildClassServer(options: ClassServerOptions): Promise<FastifyInstance> {
   const { store, events, catalog } = options;
   const now = options.now ?? Date.now;
@@ -149,17 +163,7 @@ export async function buildClassServer(options: ClassServerOptions): Promise<Fas
       if (!given) throw new HttpError(401, 'creating a class on this server needs its admin token (Authorization: Bearer <PODWIRE_ADMIN_TOKEN>)');
       if (!matchesHash(given, sha256(options.adminToken))) throw new HttpError(403, 'the admin token is wrong');
     }
-    const body = parse(CreateClassRequest, request.body);
-    const unknown = body.labs.filter((lab) => !catalog.has(lab));
-    if (unknown.length) throw new HttpError(400, `unknown lab${unknown.length > 1 ? 's' : ''} ${unknown.map((l) => `'${l}'`).join(', ')} (this server has: ${[...catalog.keys()].join(', ')})`);
-    const classId = newClassId();
-    const joinCode = newJoinCode();
-    const instructorSecret = newSecret();
-    await store.createClass({
-      classId, name: body.name, labs: body.labs, ...(body.deadline ? { deadline: body.deadline } : {}),
-      joinCodeHash: sha256(joinCode), secretHash: sha256(instructorSecret), createdAt: now(),
-    });
-    const created: CreateClassResponse = { classId, joinCode, instructorSecret, joinPath: `#/join/${joinCode}`, instructorPath: `#/teach/${classId}/${instructorSecret}` };
+    const created = await createClass(store, catalog, parse(CreateClassRequest, request.body), now());
     return reply.code(201).send(created);
   });
 
