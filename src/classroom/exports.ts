@@ -37,7 +37,7 @@ function stepOrder(lab: string, catalog: LabCatalog, totals: StepTotals[], verif
   return ids;
 }
 
-export function buildExport(cls: ClassRecord, students: StudentRecord[], totals: StepTotals[], verified: VerifiedRecord[], catalog: LabCatalog, now: number): ClassExport {
+function buildExport(cls: ClassRecord, students: StudentRecord[], totals: StepTotals[], verified: VerifiedRecord[], catalog: LabCatalog, now: number): ClassExport {
   const orders = new Map(cls.labs.map((lab) => [lab, stepOrder(lab, catalog, totals, verified)]));
   return {
     class: classInfo(cls),
@@ -68,7 +68,7 @@ export function buildExport(cls: ClassRecord, students: StudentRecord[], totals:
 
 const verifiedScore = (score: StepScore | null) => (score ? (score.total ? round(score.passed / score.total) : 1) : '');
 
-export function toCsv(data: ClassExport): string {
+function toCsv(data: ClassExport): string {
   const labs = data.class.labs;
   const stepsOf = (lab: string) => Object.keys(data.students[0]?.labs[lab]?.steps ?? {});
   const header = ['student', 'student id', 'joined'];
@@ -97,7 +97,7 @@ export function toCsv(data: ClassExport): string {
   return stringify([header, ...rows]);
 }
 
-export function toJson(data: ClassExport): string {
+function toJson(data: ClassExport): string {
   return `${JSON.stringify(data, null, 2)}\n`;
 }
 
@@ -106,7 +106,7 @@ const xml = (text: string) => text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>
   .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 /** One suite per student and lab; a step fails unless it passed (the verified result wins where there is one). */
-export function toJunit(data: ClassExport): string {
+function toJunit(data: ClassExport): string {
   let tests = 0;
   let failures = 0;
   const suites: string[] = [];

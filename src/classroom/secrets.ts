@@ -3,7 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** `bytes` random bytes as url-safe base64 (16 characters for 12 bytes, 43 for 32). */
-export function randomCode(bytes: number): string {
+function randomCode(bytes: number): string {
   return randomBytes(bytes).toString('base64url');
 }
 

@@ -12,7 +12,7 @@ import { matchesHash } from '../classroom/secrets.js';
 import { HttpError, catalogOf, createClass, dataFolder, sqliteFile } from '../classroom/server.js';
 import { loadLabs } from '../lab/load.js';
 
-export const CLASS_USAGE = `usage:
+const CLASS_USAGE = `usage:
   podwire class create --name NAME --labs LAB,LAB... [--deadline 2026-12-24T18:00:00Z] [--origin URL]
   podwire class export CLASS_ID --format csv|json|junit [--secret-file FILE]
 

@@ -72,8 +72,6 @@ const MIGRATIONS: Migration[] = [
   },
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
-
 /** Applies the migrations this database lacks; returns the versions applied. */
 export async function migrate(db: SqlDriver): Promise<number[]> {
   await db.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');

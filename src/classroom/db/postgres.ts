@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { SqlDriver } from './driver.js';
 
 /** `?` placeholders become $1, $2, ... (no statement of ours has a literal question mark). */
-export function numbered(sql: string): string {
+function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 }
