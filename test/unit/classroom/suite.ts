@@ -80,7 +80,7 @@ export function classroomSuite(backend: Backend): void {
     let room: Classroom;
     const gate = new Gate();
     const open = () => openClassroom({
-      ...backend.config(), catalog: CATALOG, site: false, graders: 1, submissionsPerMinute: 5,
+      ...backend.config(), catalog: CATALOG, site: false, graders: 1, submissionsPerMinute: 5, maxSubmissionBytes: 256 * 1024,
       grader: { read: readSubmission, grade: async (job) => { await gate.pass(job.signal); return gradeZip(job); } },
     });
     beforeAll(async () => { room = await open(); });
@@ -252,6 +252,8 @@ export function classroomSuite(backend: Backend): void {
         ['garbage submission', call('POST', '/api/submissions?lab=demo', new Uint8Array([1, 2, 3, 4]), ada.token, { 'content-type': 'application/octet-stream' }), 400, /not a zip/],
         ['foreign submission', call('POST', '/api/submissions?lab=demo', submissionZip({ snapshotKey: 'other-image-7' }), ada.token, { 'content-type': 'application/octet-stream' }), 400, /another image or v86 version/],
         ['submission for another lab', call('POST', '/api/submissions?lab=demo', submissionZip({ lab: 'other' }), ada.token, { 'content-type': 'application/octet-stream' }), 400, /not 'demo'/],
+        ['oversized upload', call('POST', '/api/submissions?lab=demo', new Uint8Array(300 * 1024), bob.token, { 'content-type': 'application/octet-stream' }), 413, /larger than this server accepts here \(262144 bytes\)/],
+        ['upload as JSON', call('POST', '/api/submissions?lab=demo', { zip: 'x' }, bob.token), 415, /application\/octet-stream/],
         ['submission without a lab', call('POST', '/api/submissions', submissionZip(), ada.token, { 'content-type': 'application/octet-stream' }), 400, /which lab/],
         ['another student\'s report', call('GET', `/api/classes/${cls.classId}/students/${ada.studentId}/reports/last?lab=demo&stepId=one`, undefined, bob.token), 403, /wrong/],
         ['unknown submission', call('GET', '/api/submissions/nosuchsubmission', undefined, ada.token), 404, /no submission/],
