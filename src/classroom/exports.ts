@@ -18,6 +18,8 @@ export interface StepResult {
 export interface ClassExport {
   class: ClassInfo;
   exportedAt: string;
+  /** Each lab's step ids, in order: the columns. */
+  steps: Record<string, string[]>;
   students: {
     studentId: string;
     displayName: string;
@@ -42,6 +44,7 @@ function buildExport(cls: ClassRecord, students: StudentRecord[], totals: StepTo
   return {
     class: classInfo(cls),
     exportedAt: new Date(now).toISOString(),
+    steps: Object.fromEntries(orders),
     students: students.map((student) => ({
       studentId: student.studentId,
       displayName: student.displayName,
@@ -70,7 +73,7 @@ const verifiedScore = (score: StepScore | null) => (score ? (score.total ? round
 
 function toCsv(data: ClassExport): string {
   const labs = data.class.labs;
-  const stepsOf = (lab: string) => Object.keys(data.students[0]?.labs[lab]?.steps ?? {});
+  const stepsOf = (lab: string) => data.steps[lab] ?? [];
   const header = ['student', 'student id', 'joined'];
   for (const lab of labs) {
     for (const step of stepsOf(lab)) header.push(`${lab}/${step} self-reported`, `${lab}/${step} verified`);

@@ -129,7 +129,7 @@ export class ClassStore {
   }
 
   async students(classId: string): Promise<StudentRecord[]> {
-    return (await this.db.all<StudentRowDb>('SELECT * FROM students WHERE class_id = ? ORDER BY joined_at, id', [classId])).map(toStudent);
+    return (await this.db.all<StudentRowDb>('SELECT * FROM students WHERE class_id = ? ORDER BY joined_at, display_name, id', [classId])).map(toStudent);
   }
 
   /** Stores a check report once; false when this student already sent this report id. */
