@@ -19,36 +19,37 @@ import { distDir } from './static-server.js';
 // the classroom contract. They are loaded at run time so that this server still starts, and
 // says so, where they are missing.
 interface GradingModules {
-  readSubmission(zip: Uint8Array, expect: { snapshotKey: string; labs: string[] }): { manifest: { lab: string; claimed: Record<string, StepScore> }; states: Record<string, Uint8Array> };
-  gradeSubmission(job: { lab: Lab; states: Record<string, Uint8Array> }, options?: { onProgress?(done: number, total: number): void; signal?: AbortSignal }): Promise<LabReport>;
+  readSubmission(zip: Uint8Array, expect: { snapshotKey: string; labs: string[]; nodesOf?: (lab: string) => string[] | undefined }):
+    { manifest: { lab: string; claimed: Record<string, StepScore> }; states: Record<string, Uint8Array> };
+  /** Each grading in a process of its own (grading/worker.ts). */
+  gradeIsolated(job: { lab: Lab; states: Record<string, Uint8Array> }, options?: { onProgress?(done: number, total: number): void; signal?: AbortSignal }): Promise<LabReport>;
+  /** Per step, the results under the ids the page reports them by (grading/verify.ts). */
+  verifiedSteps(report: LabReport): Record<string, StepScore>;
   instantiateLab(lab: Lab, seed?: string): Lab;
   snapshotKey(): string;
 }
 
 const load = (path: string) => import(path) as Promise<Record<string, unknown>>;
 
-/** Per step id, what the server's own grading found. */
-export function verifiedScores(report: LabReport): Record<string, StepScore> {
-  return Object.fromEntries(report.steps.map((step) => [step.id, {
-    passed: step.passed, total: step.total,
-    results: step.checks.map((check) => ({ id: check.name, passed: check.passed, ...(check.passed ? {} : { message: check.message.slice(0, 2000) }) })),
-  }]));
-}
-
 async function loadGrader(labs: Lab[]): Promise<{ read: ReadSubmission; grade: Grade }> {
   const modules = Object.assign({}, ...await Promise.all([
-    load('../classroom/grading/submission.js'), load('../classroom/grading/grade.js'), load('../lab/variables.js'), load('../vm/assets-node.js'),
+    load('../classroom/grading/submission.js'), load('../classroom/grading/worker.js'), load('../classroom/grading/verify.js'),
+    load('../lab/variables.js'), load('../vm/assets-node.js'),
   ])) as GradingModules;
+  for (const name of ['readSubmission', 'gradeIsolated', 'verifiedSteps', 'instantiateLab', 'snapshotKey'] as const) {
+    if (typeof modules[name] !== 'function') throw new Error(`${name} is missing`);
+  }
   const snapshotKey = modules.snapshotKey();
   const byId = new Map(labs.map((lab) => [lab.id, lab]));
+  const nodesOf = (lab: string) => byId.get(lab)?.topology.nodes.map((node) => node.name);
   return {
-    read: (zip, lab) => modules.readSubmission(zip, { snapshotKey, labs: [lab] }),
+    read: (zip, lab) => modules.readSubmission(zip, { snapshotKey, labs: [lab], nodesOf }),
     async grade(job) {
       const lab = byId.get(job.lab);
       if (!lab) throw new Error(`this server has no lab '${job.lab}'`);
-      const { states } = modules.readSubmission(job.upload, { snapshotKey, labs: [job.lab] });
-      const report = await modules.gradeSubmission({ lab: modules.instantiateLab(lab, job.seed), states }, { onProgress: job.onProgress, signal: job.signal });
-      return verifiedScores(report);
+      const { states } = modules.readSubmission(job.upload, { snapshotKey, labs: [job.lab], nodesOf });
+      const report = await modules.gradeIsolated({ lab: modules.instantiateLab(lab, job.seed), states }, { onProgress: job.onProgress, signal: job.signal });
+      return modules.verifiedSteps(report);
     },
   };
 }
