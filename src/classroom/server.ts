@@ -19,15 +19,11 @@ import {
   CheckReport, CreateClassRequest, EVENT_STUDENT, JoinRequest, LIMITS, describeIssues, studentSeed,
   type CreateClassResponse, type JoinResponse, type MeResponse, type StepScore, type SubmissionAccepted, type SubmissionStatus,
 } from './protocol.js';
-import { graderCount, localQueue, pgBossQueue, type Grade, type GradingQueue } from './queue.js';
+import { graderCount, localQueue, pgBossQueue, type Grade, type GradingQueue, type ReadSubmission } from './queue.js';
+
+export type { ReadSubmission } from './queue.js';
 import { bearer, matchesHash, newClassId, newJoinCode, newSecret, newStudentId, newSubmissionId, sha256 } from './secrets.js';
 
-/**
- * Unpacks and checks an upload before it is stored (the grader's readSubmission, with the
- * snapshot key this server expects). Throws, with a message for the student, when the zip is
- * not a submission for `lab` made by this image.
- */
-export type ReadSubmission = (zip: Uint8Array, lab: string) => { manifest: { lab: string; claimed: Record<string, StepScore> } };
 
 export interface ClassServerOptions {
   store: ClassStore;
