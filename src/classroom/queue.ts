@@ -89,6 +89,7 @@ async function gradeOne(store: ClassStore, events: ClassEvents, grade: Grade, su
     await store.failGrading(submissionId, (error as Error).message || String(error), Date.now());
   }
   await announce();
+  await store.reclaimSpace().catch(() => undefined);
 }
 
 /** In-process pool: p-queue with `concurrency` gradings at once. */

@@ -12,6 +12,8 @@ export interface SqlDriver {
   run(sql: string, params?: readonly unknown[]): Promise<number>;
   /** Runs `work` in one transaction: all of it, or none of it. */
   transaction<T>(work: (tx: SqlDriver) => Promise<T>): Promise<T>;
+  /** Gives the space of dropped uploads back (SQLite's file does not shrink by itself). */
+  reclaim(): Promise<void>;
   /** Bytes the database takes (file size, or pg_database_size). */
   sizeBytes(): Promise<number>;
   close(): Promise<void>;

@@ -48,6 +48,8 @@ export function openPostgres(connectionString: string): SqlDriver {
         client.release();
       }
     },
+    // PostgreSQL's autovacuum reuses the space of dropped values by itself.
+    async reclaim() {},
     async sizeBytes() {
       const { rows } = await pool.query<{ size: number }>('SELECT pg_database_size(current_database()) AS size');
       return Number(rows[0]?.size ?? 0);

@@ -10,6 +10,9 @@ const bindable = (params: readonly unknown[]) => params.map((p) => (typeof p ===
 export function openSqlite(file: string): SqlDriver {
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
+  // Uploads are large and dropped once graded: a new database frees their pages on request
+  // (auto_vacuum takes effect only before the first table is made).
+  db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
@@ -41,6 +44,10 @@ export function openSqlite(file: string): SqlDriver {
       } finally {
         depth--;
       }
+    },
+    async reclaim() {
+      db.pragma('incremental_vacuum');
+      db.pragma('wal_checkpoint(TRUNCATE)');
     },
     async sizeBytes() {
       db.pragma('wal_checkpoint(PASSIVE)');

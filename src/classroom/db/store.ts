@@ -283,6 +283,9 @@ export class ClassStore {
     }));
   }
 
+  /** After uploads were dropped (graded, failed or superseded): give their space back. */
+  reclaimSpace(): Promise<void> { return this.db.reclaim(); }
+
   sizeBytes(): Promise<number> { return this.db.sizeBytes(); }
   close(): Promise<void> { return this.db.close(); }
 }
