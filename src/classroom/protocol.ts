@@ -199,6 +199,7 @@ export const SubmissionManifest = v.strictObject({
 });
 export type SubmissionManifest = v.InferOutput<typeof SubmissionManifest>;
 
+/** position: 1 = next to be graded; 0 = its grading has already begun. */
 export const SubmissionAccepted = v.object({ submissionId: v.string(), position: v.number() });
 export type SubmissionAccepted = v.InferOutput<typeof SubmissionAccepted>;
 
