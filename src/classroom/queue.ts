@@ -8,8 +8,8 @@ import { PgBoss } from 'pg-boss';
 import type { LabReport } from '../harness/report.js';
 import type { Lab } from '../lab/types.js';
 import { studentSeed, type Mismatch, type StepScore } from './protocol.js';
-import type { ClassStore } from './db/store.js';
-import type { ClassEvents } from './events.js';
+import { openStore, type ClassStore } from './db/store.js';
+import { postgresEvents, type ClassEvents } from './events.js';
 
 export interface GradeJob {
   submissionId: string;
@@ -42,10 +42,13 @@ export interface GradingQueue {
   close(): Promise<void>;
 }
 
-/** One grader per core unless PODWIRE_GRADERS says otherwise. */
+/**
+ * One grader per core unless PODWIRE_GRADERS says otherwise. 0 (PostgreSQL only) makes a
+ * server that takes no grading jobs itself and leaves them to `podwire grader` processes.
+ */
 export function graderCount(env = process.env): number {
-  const wanted = Number(env.PODWIRE_GRADERS);
-  return Number.isInteger(wanted) && wanted > 0 ? wanted : Math.max(1, cpus().length);
+  const wanted = env.PODWIRE_GRADERS?.trim() ? Number(env.PODWIRE_GRADERS) : NaN;
+  return Number.isInteger(wanted) && wanted >= 0 ? wanted : Math.max(1, cpus().length);
 }
 
 /** Checks the page claimed passed that the server's grading did not find passing. */
@@ -94,7 +97,8 @@ async function gradeOne(store: ClassStore, events: ClassEvents, grade: Grade, su
 
 /** In-process pool: p-queue with `concurrency` gradings at once. */
 export function localQueue(store: ClassStore, events: ClassEvents, grade: Grade, concurrency = graderCount()): GradingQueue {
-  const queue = new PQueue({ concurrency });
+  // SQLite has no other process to grade: at least one grader here.
+  const queue = new PQueue({ concurrency: Math.max(1, concurrency) });
   const stop = new AbortController();
   const enqueue = async (submissionId: string) => {
     void queue.add(() => gradeOne(store, events, grade, submissionId, stop.signal, false)).catch((error: Error) => console.error(`podwire: grading ${submissionId}: ${error.message}`));
@@ -169,6 +173,25 @@ interface GradingModules {
 }
 
 const load = (path: string) => import(path) as Promise<Record<string, unknown>>;
+
+/**
+ * A grading process without HTTP (`podwire grader`): takes jobs from the class database's
+ * pg-boss queue, grades them and records the results, which every server then shows.
+ */
+export async function runGrader(databaseUrl: string, grade: Grade, concurrency = graderCount()): Promise<{ store: ClassStore; close(): Promise<void> }> {
+  const store = await openStore({ databaseUrl, sqliteFile: '' });
+  const events = await postgresEvents(databaseUrl);
+  const queue = await pgBossQueue(databaseUrl, store, events, grade, Math.max(1, concurrency));
+  await queue.start();
+  return {
+    store,
+    async close() {
+      await queue.close();
+      await events.close();
+      await store.close();
+    },
+  };
+}
 
 /** The real grader, for `npm run classroom`: throws when its modules are missing. */
 export async function loadGrader(labs: Lab[]): Promise<{ read: ReadSubmission; grade: Grade }> {

@@ -8,6 +8,7 @@ import * as v from 'valibot';
 import { openStore } from '../classroom/db/store.js';
 import { exportClass, type ExportFormat } from '../classroom/exports.js';
 import { CreateClassRequest, describeIssues } from '../classroom/protocol.js';
+import { graderCount, loadGrader, runGrader } from '../classroom/queue.js';
 import { matchesHash } from '../classroom/secrets.js';
 import { HttpError, catalogOf, createClass, dataFolder, sqliteFile } from '../classroom/server.js';
 import { loadLabs } from '../lab/load.js';
@@ -82,6 +83,29 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   throw new ClassUsageError(action ? `unknown class command '${action}'` : 'class needs a command: create or export');
+}
+
+/**
+ * `podwire grader`: grades submissions for the class servers on DATABASE_URL, with
+ * PODWIRE_GRADERS gradings at once, until Ctrl-C (or SIGTERM).
+ */
+export async function graderCommand(argv: string[]): Promise<number> {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (argv.length || !databaseUrl) {
+    process.stderr.write(`podwire: ${argv.length ? `unexpected argument '${argv[0]}'` : 'podwire grader needs DATABASE_URL (with SQLite, npm run classroom grades by itself)'}\n`);
+    return 2;
+  }
+  try {
+    const graders = graderCount();
+    const grader = await runGrader(databaseUrl, (await loadGrader(loadLabs())).grade, graders);
+    process.stderr.write(`podwire: grading for ${grader.store.location} with ${Math.max(1, graders)} grader(s); Ctrl-C stops.\n`);
+    await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+    await grader.close();
+    return 0;
+  } catch (error) {
+    process.stderr.write(`podwire: the grader could not start: ${(error as Error).message}\n`);
+    return 3;
+  }
 }
 
 /** Runs `podwire class ...`; returns the exit code (2 for bad usage, a wrong secret or an unknown class). */

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runGrader } from '../../src/classroom/queue.js';
 import { openClassroom } from '../../src/classroom/server.js';
-import { CATALOG, classroomSuite } from '../unit/classroom/suite.js';
+import { CATALOG, classroomSuite, gradeZip, readSubmission, submissionZip } from '../unit/classroom/suite.js';
 
 const script = fileURLToPath(new URL('../../scripts/postgres.sh', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'podwire-pg-'));
@@ -56,6 +57,28 @@ describe('two class servers on one PostgreSQL', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('leave grading to a separate grader (podwire grader) when the server runs none', async () => {
+    const server = await openClassroom({ dataDir, databaseUrl, catalog: CATALOG, site: false, graders: 0, grader: { read: readSubmission, grade: gradeZip } });
+    const grader = await runGrader(databaseUrl, gradeZip, 1);
+    try {
+      const cls = (await server.app.inject({ method: 'POST', url: '/api/classes', payload: { name: 'Remote grading', labs: ['demo'] } })).json<{ joinCode: string }>();
+      const { token } = (await server.app.inject({ method: 'POST', url: '/api/join', payload: { joinCode: cls.joinCode, displayName: 'Ada' } })).json<{ token: string }>();
+      const auth = { authorization: `Bearer ${token}` };
+      const submitted = await server.app.inject({ method: 'POST', url: '/api/submissions?lab=demo', headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: Buffer.from(submissionZip({ facts: { 'one-a': true } })) });
+      expect(submitted.statusCode).toBe(202);
+      const url = `/api/submissions/${submitted.json<{ submissionId: string }>().submissionId}`;
+      let status = '';
+      for (const started = Date.now(); status !== 'done' && Date.now() - started < 30_000;) {
+        status = (await server.app.inject({ method: 'GET', url, headers: auth })).json<{ status: string }>().status;
+        if (status !== 'done') await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect((await server.app.inject({ method: 'GET', url, headers: auth })).json()).toMatchObject({ status: 'done', verified: { one: { passed: 1, total: 2 } } });
+    } finally {
+      await grader.close();
+      await server.close();
     }
   });
 });

@@ -21,7 +21,7 @@ export const CATALOG: LabCatalog = new Map([
 const SNAPSHOT_KEY = 'test-snapshot-1';
 
 /** The grader's readSubmission in miniature: a zip with a valid manifest and states made by this image. */
-const readSubmission: ReadSubmission = (zip) => {
+export const readSubmission: ReadSubmission = (zip) => {
   let files: Record<string, Uint8Array>;
   try { files = unzipSync(zip); } catch { throw new Error('the upload is not a zip file'); }
   const manifestFile = files['manifest.json'];
@@ -35,7 +35,7 @@ const readSubmission: ReadSubmission = (zip) => {
 };
 
 /** What "the cluster" really shows: each state file is gzipped JSON {checkId: passed}. */
-async function gradeZip(job: GradeJob): Promise<Record<string, StepScore>> {
+export async function gradeZip(job: GradeJob): Promise<Record<string, StepScore>> {
   const files = unzipSync(job.upload);
   const facts: Record<string, boolean> = {};
   const states = Object.entries(files).filter(([name]) => name.startsWith('states/'));
@@ -50,7 +50,7 @@ async function gradeZip(job: GradeJob): Promise<Record<string, StepScore>> {
   }));
 }
 
-function submissionZip(options: { lab?: string; snapshotKey?: string; claimed?: Record<string, StepScore>; facts?: Record<string, boolean> } = {}): Uint8Array {
+export function submissionZip(options: { lab?: string; snapshotKey?: string; claimed?: Record<string, StepScore>; facts?: Record<string, boolean> } = {}): Uint8Array {
   const manifest = { lab: options.lab ?? 'demo', snapshotKey: options.snapshotKey ?? SNAPSHOT_KEY, savedAt: Date.now(), claimed: options.claimed ?? {} };
   return zipSync({ 'manifest.json': strToU8(JSON.stringify(manifest)), 'states/node1.gz': gzipSync(strToU8(JSON.stringify(options.facts ?? {}))) });
 }
