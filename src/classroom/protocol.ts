@@ -236,17 +236,3 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string 
   const path = v.getDotPath(first);
   return path ? `${path}: ${first.message}` : first.message;
 }
-
-export const API = {
-  classes: '/api/classes',
-  join: '/api/join',
-  me: '/api/me',
-  reports: '/api/reports',
-  classView: (classId: string) => `/api/classes/${encodeURIComponent(classId)}`,
-  events: (classId: string) => `/api/classes/${encodeURIComponent(classId)}/events`,
-  lastReport: (classId: string, studentId: string, lab: string, stepId: string) =>
-    `/api/classes/${encodeURIComponent(classId)}/students/${encodeURIComponent(studentId)}/reports/last?lab=${encodeURIComponent(lab)}&stepId=${encodeURIComponent(stepId)}`,
-  export: (classId: string, format: 'csv' | 'json' | 'xml') => `/api/classes/${encodeURIComponent(classId)}/export.${format}`,
-  submit: (lab: string) => `/api/submissions?lab=${encodeURIComponent(lab)}`,
-  submission: (submissionId: string) => `/api/submissions/${encodeURIComponent(submissionId)}`,
-} as const;
