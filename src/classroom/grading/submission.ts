@@ -3,8 +3,11 @@
 // a zip bomb stops at its cap, not after it has filled the memory. Only manifest.json and
 // states/<node>.gz may be in it, at most 8 nodes; the manifest must fit the schema and
 // name one of the class's labs; each state must be a v86 machine state (its header) made
-// by this server's image and v86 (the snapshotKey). Every refusal is a SubmissionError
-// whose message is shown to the student.
+// by this server's image and v86 (the snapshotKey). readSubmission is quick (the upload
+// handler calls it); unpackState unpacks a state in full under its cap when it is graded.
+// Every refusal is a SubmissionError whose message is shown to the student.
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
 import { Gunzip, Unzip, UnzipInflate, strFromU8 } from 'fflate';
 import * as v from 'valibot';
 import { MANIFEST_FILE, MAX_SUBMISSION_NODES, NODE_NAME, SubmissionManifestSchema, type SubmissionManifest } from './bundle.js';
@@ -67,6 +70,7 @@ export interface Submission {
   states: Record<string, Uint8Array>;
 }
 
+const gunzipAsync = promisify(gunzip);
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(bytes < 10 * MiB ? 1 : 0)} MiB`;
 const STATE_PATH = /^states\/(.+)\.gz$/;
 
@@ -188,30 +192,36 @@ function unzipChecked(zip: Uint8Array, limits: SubmissionLimits): Map<string, Ui
   return files;
 }
 
-/** Unpack a node's gzipped state as a stream under `cap`, keeping only its header; check the header. Returns its unpacked size. */
+/**
+ * A node's gzipped state at a glance, without unpacking all of it (that takes seconds per
+ * node, and the upload handler must not stall): the size gzip records at its end against
+ * the cap, then only the first piece inflated, for v86's header (magic, format version,
+ * total size). unpackState unpacks it all, under the cap, when it is graded.
+ */
 function checkState(node: string, gz: Uint8Array, cap: number): number {
   const what = `the state of node ${node}`;
-  if (gz.length < 2 || gz[0] !== 0x1f || gz[1] !== 0x8b) throw new SubmissionError(`${what} is not gzip data`);
+  if (gz.length < 18 || gz[0] !== 0x1f || gz[1] !== 0x8b) throw new SubmissionError(`${what} is not gzip data`);
+  // gzip's trailer: the unpacked size (mod 4 GiB), as the writer claims it.
+  const recorded = new DataView(gz.buffer, gz.byteOffset + gz.length - 4, 4).getUint32(0, true);
+  if (recorded > cap) throw new SubmissionError(`${what} unpacks to ${mib(recorded)}, more than the ${mib(cap)} allowed`);
   const header = new Uint8Array(V86_STATE_HEADER_BYTES);
   let got = 0;
-  let over = false;
-  let ended = false;
-  const gunzip = new Gunzip((data, final) => {
-    if (over) return;
+  const gunzip = new Gunzip((data) => {
     if (got < header.length) header.set(data.subarray(0, header.length - got), got);
     got += data.length;
-    if (got > cap) over = true;
-    if (final) ended = true;
   });
   try {
-    for (let at = 0; at < gz.length && !over; at += PIECE) gunzip.push(gz.subarray(at, at + PIECE), at + PIECE >= gz.length);
+    for (let at = 0; at < gz.length && got < header.length; at += PIECE) gunzip.push(gz.subarray(at, at + PIECE), at + PIECE >= gz.length);
   } catch (error) {
     throw new SubmissionError(`${what} is damaged gzip data: ${(error as Error).message}`);
   }
-  if (over) throw new SubmissionError(`${what} unpacks to more than the ${mib(cap)} allowed`);
-  if (!ended) throw new SubmissionError(`${what} is cut short`);
-  if (got < V86_STATE_HEADER_BYTES) throw new SubmissionError(`${what} is not a v86 machine state: it is only ${got} bytes`);
-  const fields = new DataView(header.buffer);
+  checkStateHeader(what, header.subarray(0, Math.min(got, header.length)), recorded);
+  return recorded;
+}
+
+function checkStateHeader(what: string, header: Uint8Array, size: number): void {
+  if (header.length < V86_STATE_HEADER_BYTES) throw new SubmissionError(`${what} is not a v86 machine state: it is only ${header.length} bytes`);
+  const fields = new DataView(header.buffer, header.byteOffset, V86_STATE_HEADER_BYTES);
   const magic = fields.getUint32(0, true);
   const version = fields.getInt32(4, true);
   const length = fields.getUint32(8, true);
@@ -221,8 +231,25 @@ function checkState(node: string, gz: Uint8Array, cap: number): number {
   if (version !== V86_STATE_VERSION) {
     throw new SubmissionError(`${what} was saved by another v86 version (state format ${version}; this server's v86 reads format ${V86_STATE_VERSION})`);
   }
-  if (length !== got) throw new SubmissionError(`${what} is cut short or padded: its header says ${length} bytes, it has ${got}`);
-  return got;
+  if (length !== size) throw new SubmissionError(`${what} is cut short or padded: its header says ${length} bytes, it has ${size}`);
+}
+
+/**
+ * A node's state unpacked in full, off the event loop, stopping at the cap (a gzip whose
+ * trailer lies is still a bomb), and its header checked again against what came out.
+ */
+export async function unpackState(node: string, gz: Uint8Array, cap = defaultLimits().maxStateBytes): Promise<Uint8Array> {
+  const what = `the state of node ${node}`;
+  let raw: Uint8Array;
+  try {
+    const buffer = await gunzipAsync(gz, { maxOutputLength: cap });
+    raw = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new SubmissionError(`${what} unpacks to more than the ${mib(cap)} allowed`);
+    throw new SubmissionError(`${what} is damaged gzip data: ${(error as Error).message}`);
+  }
+  checkStateHeader(what, raw.subarray(0, V86_STATE_HEADER_BYTES), raw.length);
+  return raw;
 }
 
 function concat(pieces: Uint8Array[], length: number): Uint8Array {

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { gzipSync, strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { buildSubmission, type SubmissionManifest } from '../../../src/classroom/grading/bundle.js';
-import { readSubmission, SubmissionError, V86_STATE_MAGIC, V86_STATE_VERSION, type SubmissionExpectations } from '../../../src/classroom/grading/submission.js';
+import { readSubmission, SubmissionError, unpackState, V86_STATE_MAGIC, V86_STATE_VERSION, type SubmissionExpectations } from '../../../src/classroom/grading/submission.js';
 
 const KEY = '97a3c2180260da15-v86-0.5.462+g5f9a90f-256m';
 const expectations: SubmissionExpectations = { snapshotKey: KEY, labs: ['netns-veth', 'bridge'] };
@@ -16,7 +16,7 @@ const manifest: SubmissionManifest = {
 };
 
 /** A stand-in for a saved v86 state: its 16-byte header, then `body` bytes. */
-function fakeState(body = 1000, header: { magic?: number; version?: number; length?: number } = {}): Uint8Array {
+function fakeState(body = 1000, header: { magic?: number; version?: number; length?: number } = {}, zeros = false): Uint8Array {
   const state = new Uint8Array(16 + body);
   const fields = new DataView(state.buffer);
   fields.setUint32(0, header.magic ?? V86_STATE_MAGIC, true);
@@ -26,7 +26,7 @@ function fakeState(body = 1000, header: { magic?: number; version?: number; leng
   state.set(strToU8('{}'), 16);
   // Bytes gzip cannot shrink much, like a real state's: a cut in the zip lands inside them.
   let seed = 12345;
-  for (let i = 18; i < state.length; i++) state[i] = (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+  if (!zeros) for (let i = 18; i < state.length; i++) state[i] = (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
   return state;
 }
 
@@ -80,16 +80,28 @@ describe('readSubmission', () => {
   });
 
   it('stops unpacking a zip bomb that lies about its size', () => {
-    // 64 MiB of zeros deflate to ~64 KiB; the zip says the file is 100 bytes.
-    const bomb = lieAboutSize(zipSync({ 'manifest.json': new Uint8Array(64 * 2 ** 20) }, { level: 9 }), 100);
-    expect(bomb.length).toBeLessThan(200_000);
+    // 16 MiB of zeros deflate to ~16 KiB; the zip says the file is 100 bytes.
+    const bomb = lieAboutSize(zipSync({ 'manifest.json': new Uint8Array(16 * 2 ** 20) }, { level: 1 }), 100);
+    expect(bomb.length).toBeLessThan(100_000);
     expect(refusal(bomb)).toBe("'manifest.json' unpacks to more than the 100 bytes it declares");
   });
 
-  it('stops unpacking a state that is a gzip bomb', () => {
-    const bomb = gz(fakeState(16 * 2 ** 20));
+  it('refuses a state that is a gzip bomb, and stops unpacking one that lies about its size', async () => {
+    const bomb = gz(fakeState(4 * 2 ** 20, {}, true));
     expect(refusal(buildSubmission(manifest, { node1: bomb }), { ...expectations, limits: { maxStateBytes: 2 ** 20 } }))
-      .toBe('the state of node node1 unpacks to more than the 1.0 MiB allowed');
+      .toBe('the state of node node1 unpacks to 4.0 MiB, more than the 1.0 MiB allowed');
+    // Header and gzip trailer both say 100 bytes: it passes the quick look, and the full unpack stops at the cap.
+    const liar = gz(fakeState(4 * 2 ** 20, { length: 100 }, true));
+    new DataView(liar.buffer, liar.byteOffset).setUint32(liar.length - 4, 100, true);
+    const read = readSubmission(buildSubmission(manifest, { node1: liar }), expectations);
+    await expect(unpackState('node1', read.states.node1!, 2 ** 20)).rejects.toThrow(new SubmissionError('the state of node node1 unpacks to more than the 1.0 MiB allowed'));
+  });
+
+  it('unpacks a good state in full, and refuses one that is damaged past its header', async () => {
+    const state = fakeState(100_000);
+    expect(await unpackState('node1', gz(state))).toEqual(state);
+    const cut = gz(state).slice(0, 50_000);
+    await expect(unpackState('node1', cut)).rejects.toThrow(/^the state of node node1 is damaged gzip data: /);
   });
 
   it('refuses files that do not belong, and node names the lab format does not allow', () => {
@@ -124,7 +136,7 @@ describe('readSubmission', () => {
     expect(one(gz(fakeState(1000, { length: 5000 })))).toBe('the state of node node1 is cut short or padded: its header says 5000 bytes, it has 1016');
     expect(one(fakeState())).toBe('the state of node node1 is not gzip data');
     const damaged = gz(fakeState(100_000));
-    expect(one(damaged.subarray(0, damaged.length >> 1))).toMatch(/^the state of node node1 (is cut short|is damaged gzip data)/);
+    expect(one(damaged.subarray(0, damaged.length >> 1))).toMatch(/^the state of node node1 (unpacks to .* more than|is cut short or padded)/);
   });
 
   it('refuses a missing, unreadable or invalid manifest, and a lab not in the class', () => {
