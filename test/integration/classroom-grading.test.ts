@@ -3,6 +3,7 @@
 // grading process of its own. Step 1 is verified; the forged claims for the later steps
 // are mismatches, with a verified score of 0.
 import { describe, expect, it } from 'vitest';
+import { gradeSubmission, GradingError } from '../../src/classroom/grading/grade.js';
 import { buildSubmission, type SubmissionManifest } from '../../src/classroom/grading/bundle.js';
 import { readSubmission } from '../../src/classroom/grading/submission.js';
 import { mismatches, verifiedSteps } from '../../src/classroom/grading/verify.js';
@@ -12,6 +13,8 @@ import { findLab } from '../../src/lab/load.js';
 import { snapshotKey } from '../../src/vm/assets-node.js';
 
 describe('classroom grading', () => {
+  let saved: Record<string, Uint8Array> | undefined;
+
   it('verifies what the nodes hold, not what the manifest claims', async () => {
     const lab = findLab('netns-veth');
     expect(lab.steps.length).toBeGreaterThan(1);
@@ -29,6 +32,7 @@ describe('classroom grading', () => {
     const zip = buildSubmission(manifest, states);
     const submission = readSubmission(zip, { snapshotKey: snapshotKey(), labs: [lab.id], nodesOf: () => lab.topology.nodes.map((n) => n.name) });
     expect(submission.manifest).toEqual(manifest);
+    saved = submission.states;
 
     const progress: string[] = [];
     const report = await gradeIsolated({ lab, states: submission.states }, { onProgress: (done, total) => progress.push(`${done}/${total}`) });
@@ -41,5 +45,18 @@ describe('classroom grading', () => {
     expect(verified[first!.id]).toMatchObject({ passed: first!.checks.length, total: first!.checks.length });
     for (const step of later) expect(verified[step.id]!.passed, `step ${step.id}`).toBe(0);
     expect(mismatches(claimed, verified)).toEqual(later.flatMap((step) => step.checks.map((check, index) => ({ stepId: step.id, id: check.name || `check ${index + 1}` }))));
+  });
+
+  it('ends a grading that is cancelled or out of time', async () => {
+    const lab = findLab('netns-veth');
+    if (!saved) throw new Error('needs the states of the first test');
+    // Cancelled once the nodes are up: it ends at once, not when the checks would have.
+    const controller = new AbortController();
+    const started = Date.now();
+    await expect(gradeSubmission({ lab, states: saved }, { signal: controller.signal, onProgress: (done) => { if (done === 0) controller.abort(); } }))
+      .rejects.toThrow(new GradingError(`grading lab ${lab.id} was cancelled`));
+    expect(Date.now() - started).toBeLessThan(60_000);
+    // Out of time in its own process: the process answers with why, and is gone.
+    await expect(gradeIsolated({ lab, states: saved }, { timeoutMs: 1 })).rejects.toThrow(`grading lab ${lab.id} did not finish within 0 s: a node may be hung`);
   });
 });

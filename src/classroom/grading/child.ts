@@ -20,7 +20,8 @@ process.once('message', (message: GradingJob & { timeoutMs?: number }) => {
         ...(message.timeoutMs ? { timeoutMs: message.timeoutMs } : {}),
         onProgress: (done, total) => { void send({ type: 'progress', done, total }); },
       });
-      await send({ type: 'done', report });
+      // maxRSS is in KiB, the peak of the whole process.
+      await send({ type: 'done', report, maxRssBytes: process.resourceUsage().maxRSS * 1024 });
     } catch (error) {
       await send({ type: 'failed', submission: error instanceof SubmissionError, message: error instanceof Error ? error.message : String(error) });
     }

@@ -8,7 +8,7 @@ import { SubmissionError } from './submission.js';
 
 export type FromGrader =
   | { type: 'progress'; done: number; total: number }
-  | { type: 'done'; report: LabReport }
+  | { type: 'done'; report: LabReport; maxRssBytes: number }
   | { type: 'failed'; submission: boolean; message: string };
 
 const fromSource = import.meta.url.endsWith('.ts');
@@ -16,7 +16,12 @@ const entry = new URL(fromSource ? './child-bootstrap.mjs' : './child.js', impor
 /** Past the grading's own bound: time for the process to close its nodes and answer. */
 const GRACE_MS = 30_000;
 
-export function gradeIsolated(job: GradingJob, options: GradingOptions = {}): Promise<LabReport> {
+export interface IsolatedGradingOptions extends GradingOptions {
+  /** The grading process's peak resident memory, its node workers included (they are its threads). */
+  onStats?(stats: { maxRssBytes: number }): void;
+}
+
+export function gradeIsolated(job: GradingJob, options: IsolatedGradingOptions = {}): Promise<LabReport> {
   const timeoutMs = options.timeoutMs ?? GRADING_TIMEOUT_MS;
   return new Promise<LabReport>((resolve, reject) => {
     // 'advanced': the states go over as bytes, not as JSON arrays of numbers.
@@ -37,7 +42,10 @@ export function gradeIsolated(job: GradingJob, options: GradingOptions = {}): Pr
 
     child.on('message', (message: FromGrader) => {
       if (message.type === 'progress') options.onProgress?.(message.done, message.total);
-      else if (message.type === 'done') finish(() => resolve(message.report));
+      else if (message.type === 'done') {
+        options.onStats?.({ maxRssBytes: message.maxRssBytes });
+        finish(() => resolve(message.report));
+      }
       else finish(() => reject(message.submission ? new SubmissionError(message.message) : new GradingError(message.message)));
     });
     child.on('error', (error) => finish(() => reject(new GradingError(`the grading process failed: ${error.message}`))));
