@@ -4,7 +4,7 @@
 // are mismatches, with a verified score of 0.
 import { describe, expect, it } from 'vitest';
 import { gradeSubmission, GradingError } from '../../src/classroom/grading/grade.js';
-import { buildSubmission, type SubmissionManifest } from '../../src/classroom/grading/bundle.js';
+import { buildSubmission, resultId, type SubmissionManifest } from '../../src/classroom/grading/bundle.js';
 import { readSubmission } from '../../src/classroom/grading/submission.js';
 import { mismatches, verifiedSteps } from '../../src/classroom/grading/verify.js';
 import { gradeIsolated } from '../../src/classroom/grading/worker.js';
@@ -26,7 +26,7 @@ describe('classroom grading', () => {
     // Forged: every check of every step claimed passed.
     const claimed = Object.fromEntries(lab.steps.map((step) => [step.id, {
       passed: step.checks.length, total: step.checks.length,
-      results: step.checks.map((check, index) => ({ id: check.name || `check ${index + 1}`, passed: true })),
+      results: step.checks.map((check, index) => ({ id: resultId(check.name, index), passed: true })),
     }]));
     const manifest: SubmissionManifest = { lab: lab.id, snapshotKey: snapshotKey(), savedAt: Date.now(), claimed };
     const zip = buildSubmission(manifest, states);
@@ -44,7 +44,7 @@ describe('classroom grading', () => {
     const [first, ...later] = lab.steps;
     expect(verified[first!.id]).toMatchObject({ passed: first!.checks.length, total: first!.checks.length });
     for (const step of later) expect(verified[step.id]!.passed, `step ${step.id}`).toBe(0);
-    expect(mismatches(claimed, verified)).toEqual(later.flatMap((step) => step.checks.map((check, index) => ({ stepId: step.id, id: check.name || `check ${index + 1}` }))));
+    expect(mismatches(claimed, verified)).toEqual(later.flatMap((step) => step.checks.map((check, index) => ({ stepId: step.id, id: resultId(check.name, index) }))));
   });
 
   it('ends a grading that is cancelled or out of time', async () => {

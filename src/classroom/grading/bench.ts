@@ -26,7 +26,7 @@ export interface GradingBench {
 }
 
 /** The pool size the class server uses: PODWIRE_GRADERS, else one grader per core. */
-export function graderPoolSize(env: Record<string, string | undefined> = process.env): number {
+function graderPoolSize(env: Record<string, string | undefined> = process.env): number {
   const configured = Number(env.PODWIRE_GRADERS);
   return Number.isInteger(configured) && configured > 0 ? configured : cpus().length;
 }

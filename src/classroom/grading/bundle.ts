@@ -13,13 +13,19 @@ export const MAX_SUBMISSION_NODES = 8;
 
 export const stateFile = (node: string) => `states/${node}.gz`;
 
+/**
+ * A check's id in results, the page's and the server's alike: its name, or its place in
+ * the step when it has none (the lab format makes names optional).
+ */
+export const resultId = (name: string, index: number) => name || `check ${index + 1}`;
+
 const shortText = (what: string, max: number) =>
   v.pipe(v.string(`${what} must be text`), v.minLength(1, `${what} must not be empty`), v.maxLength(max, `${what} is longer than ${max} characters`));
 const count = (what: string) =>
   v.pipe(v.number(`${what} must be a number`), v.integer(`${what} must be a whole number`), v.minValue(0, `${what} must be at least 0`), v.maxValue(10_000, `${what} must be at most 10000`));
 
 /** What the page found for one step when it last checked it. */
-export const ClaimedStepSchema = v.object({
+const ClaimedStepSchema = v.object({
   passed: count('passed'),
   total: count('total'),
   results: v.pipe(

@@ -2,7 +2,7 @@
 // shape the API returns (GET /api/submissions/:id `verified`), and every check the page
 // claimed passed that the server did not find passing (`mismatches`).
 import type { LabReport } from '../../harness/report.js';
-import type { ClaimedStep } from './bundle.js';
+import { resultId, type ClaimedStep } from './bundle.js';
 
 export interface VerifiedStep {
   passed: number;
@@ -11,9 +11,6 @@ export interface VerifiedStep {
 }
 
 export interface Mismatch { stepId: string; id: string }
-
-/** A check's id in results: its name, or its place in the step when it has none (the lab format makes names optional). */
-export const resultId = (name: string, index: number) => name || `check ${index + 1}`;
 
 export function verifiedSteps(report: LabReport): Record<string, VerifiedStep> {
   return Object.fromEntries(report.steps.map((step) => [step.id, {
