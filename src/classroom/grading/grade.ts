@@ -4,10 +4,12 @@
 // the nodes hold is what the student did. The grading is bounded in time, and the cluster
 // is closed whatever happens: a hung guest fails this grading, never the grader.
 import type { Lab } from '../../lab/types.js';
-import type { LabRun } from '../../harness/lab-run.js';
+import { LabRun } from '../../harness/lab-run.js';
 import { labReport, type LabReport, type StepReport } from '../../harness/report.js';
-import { openLab } from '../../harness/run-lab.js';
-import { defaultLimits, SubmissionError, unpackState } from './submission.js';
+import { coldBootAssets } from '../../vm/assets-node.js';
+import type { BootAssets } from '../../vm/emulator.js';
+import { nodeWorkerHost } from '../../vm/host-node.js';
+import { defaultLimits, SubmissionError, verifyState } from './submission.js';
 
 /** The whole of one grading: unpacking, restoring, every step's checks. */
 export const GRADING_TIMEOUT_MS = 5 * 60_000;
@@ -46,11 +48,12 @@ export async function gradeSubmission(job: GradingJob, options: GradingOptions =
 
   let opening: Promise<LabRun> | undefined;
   const work = async (): Promise<LabReport> => {
+    // Unpacked once here under the cap, keeping nothing; each node's worker unpacks its own again to restore it.
     const cap = defaultLimits().maxStateBytes;
-    const states: Record<string, ArrayBuffer> = {};
-    await Promise.all(Object.entries(job.states).map(async ([node, gz]) => { states[node] = ownBuffer(await unpackState(node, gz, cap)); }));
+    await Promise.all(Object.entries(job.states).map(([node, gz]) => verifyState(node, gz, cap)));
     stopped.throwIfAborted();
-    opening = openLab(lab, { states });
+    const states = Object.fromEntries(Object.entries(job.states).map(([node, gz]) => [node, ownBuffer(gz)]));
+    opening = LabRun.open(lab, { host: nodeWorkerHost, assets: machineAssets(), states });
     const run = await opening;
     const total = lab.steps.length;
     options.onProgress?.(0, total);
@@ -91,6 +94,12 @@ function checkNodes(lab: Lab, states: Record<string, Uint8Array>): void {
   if (expected.join(',') !== got.join(',')) {
     throw new SubmissionError(`lab '${lab.id}' has the nodes ${expected.join(', ')}, but the submission has states for ${got.join(', ') || 'none'}`);
   }
+}
+
+/** The machine without kernel, initramfs or base snapshot: restored nodes need none of them (the base snapshot alone is 115 MB). */
+function machineAssets(): BootAssets {
+  const { bzimage: _kernel, initrd: _initrd, ...machine } = coldBootAssets();
+  return machine;
 }
 
 /** An ArrayBuffer holding exactly these bytes (a view may sit inside a larger one). */

@@ -4,10 +4,11 @@
 // states/<node>.gz may be in it, at most 8 nodes; the manifest must fit the schema and
 // name one of the class's labs; each state must be a v86 machine state (its header) made
 // by this server's image and v86 (the snapshotKey). readSubmission is quick (the upload
-// handler calls it); unpackState unpacks a state in full under its cap when it is graded.
+// handler calls it); verifyState unpacks a state in full under its cap when it is graded.
 // Every refusal is a SubmissionError whose message is shown to the student.
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { Gunzip, Unzip, UnzipInflate, strFromU8 } from 'fflate';
 import * as v from 'valibot';
 import { MANIFEST_FILE, MAX_SUBMISSION_NODES, NODE_NAME, SubmissionManifestSchema, type SubmissionManifest } from './bundle.js';
@@ -70,7 +71,6 @@ export interface Submission {
   states: Record<string, Uint8Array>;
 }
 
-const gunzipAsync = promisify(gunzip);
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(bytes < 10 * MiB ? 1 : 0)} MiB`;
 const STATE_PATH = /^states\/(.+)\.gz$/;
 
@@ -196,7 +196,7 @@ function unzipChecked(zip: Uint8Array, limits: SubmissionLimits): Map<string, Ui
  * A node's gzipped state at a glance, without unpacking all of it (that takes seconds per
  * node, and the upload handler must not stall): the size gzip records at its end against
  * the cap, then only the first piece inflated, for v86's header (magic, format version,
- * total size). unpackState unpacks it all, under the cap, when it is graded.
+ * total size). verifyState unpacks it all, under the cap, when it is graded.
  */
 function checkState(node: string, gz: Uint8Array, cap: number): number {
   const what = `the state of node ${node}`;
@@ -235,21 +235,29 @@ function checkStateHeader(what: string, header: Uint8Array, size: number): void 
 }
 
 /**
- * A node's state unpacked in full, off the event loop, stopping at the cap (a gzip whose
- * trailer lies is still a bomb), and its header checked again against what came out.
+ * A node's state unpacked in full as a stream, off the event loop, counting and keeping
+ * nothing but its header: it stops at the cap (a gzip whose trailer lies is still a bomb),
+ * and checks the header against what came out. Returns the unpacked size.
  */
-export async function unpackState(node: string, gz: Uint8Array, cap = defaultLimits().maxStateBytes): Promise<Uint8Array> {
+export async function verifyState(node: string, gz: Uint8Array, cap = defaultLimits().maxStateBytes): Promise<number> {
   const what = `the state of node ${node}`;
-  let raw: Uint8Array;
+  const header = new Uint8Array(V86_STATE_HEADER_BYTES);
+  let got = 0;
+  const counter = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (got < header.length) header.set(chunk.subarray(0, header.length - got), got);
+      got += chunk.length;
+      done(got > cap ? new SubmissionError(`${what} unpacks to more than the ${mib(cap)} allowed`) : null);
+    },
+  });
   try {
-    const buffer = await gunzipAsync(gz, { maxOutputLength: cap });
-    raw = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    await pipeline(Readable.from([gz]), createGunzip(), counter);
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new SubmissionError(`${what} unpacks to more than the ${mib(cap)} allowed`);
+    if (error instanceof SubmissionError) throw error;
     throw new SubmissionError(`${what} is damaged gzip data: ${(error as Error).message}`);
   }
-  checkStateHeader(what, raw.subarray(0, V86_STATE_HEADER_BYTES), raw.length);
-  return raw;
+  checkStateHeader(what, header.subarray(0, Math.min(got, header.length)), got);
+  return got;
 }
 
 function concat(pieces: Uint8Array[], length: number): Uint8Array {
