@@ -59,7 +59,7 @@ function mulberry32(seed: number): () => number {
 }
 
 /** The random numbers for one variable of one seed: the same on every host. */
-export function randomFor(seed: string, name: string): () => number {
+function randomFor(seed: string, name: string): () => number {
   return mulberry32(xmur3(`${seed}\u0000${name}`));
 }
 
@@ -69,7 +69,7 @@ interface Octet { min: number; max: number }
 interface SubnetPattern { octets: Octet[]; prefixLength: number }
 
 /** "10.{16..250}.0.0/16" → its octets' ranges; throws a VariableProblem for a pattern that is not one. */
-export function parseSubnetPattern(pattern: string): SubnetPattern {
+function parseSubnetPattern(pattern: string): SubnetPattern {
   const bad = (why: string) => new VariableProblem(`'${pattern}' is not a subnet pattern like 10.{16..250}.0.0/16: ${why}`);
   const [address, prefix, ...rest] = pattern.split('/');
   if (rest.length || prefix === undefined || !/^\d{1,2}$/.test(prefix) || Number(prefix) > 32) throw bad('it needs a prefix length, /0 to /32');
@@ -175,7 +175,7 @@ function overlaps(a: Cidr, b: Cidr): boolean {
  * Why two variables' values collide, or undefined. Networks (subnets and addresses) must
  * not overlap; numbers of one kind (two ints, two ports) must differ. Choices may repeat.
  */
-export function collision(a: { domain: VariableDomain; value: string }, b: { domain: VariableDomain; value: string }): boolean {
+function collision(a: { domain: VariableDomain; value: string }, b: { domain: VariableDomain; value: string }): boolean {
   const ra = rangeOf(a.domain, a.value);
   const rb = rangeOf(b.domain, b.value);
   if (ra && rb) return overlaps(ra, rb);

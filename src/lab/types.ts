@@ -4,7 +4,6 @@ import type { Check } from '../checks/registry.js';
 import type { Variable } from './template.js';
 
 export type { Check, CheckKind } from '../checks/registry.js';
-export type { Variable, VariableDomain } from './template.js';
 
 /** Commands per node, run through the agent. */
 export type NodeCommands = Record<string, string>;

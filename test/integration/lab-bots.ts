@@ -29,14 +29,14 @@ export const failedNames = (report: Awaited<ReturnType<typeof gradeWith>>) => re
  * every run (`npm test`), all of them with PODWIRE_FULL=1 (`npm run test:full`).
  */
 export const BOT_SEEDS = ['bots:student-1', 'bots:student-2'];
-export const botSeeds = (): string[] => (process.env.PODWIRE_FULL === '1' ? BOT_SEEDS : BOT_SEEDS.slice(0, 1));
+const botSeeds = (): string[] => (process.env.PODWIRE_FULL === '1' ? BOT_SEEDS : BOT_SEEDS.slice(0, 1));
 
 /**
  * The same cluster, running another variant of its lab: every node reset, given the variant's
  * own identity (its pod CIDR, as the page would start it), and the variant's setup run.
  * The variant must keep the segments: nodes cannot change switches.
  */
-export async function runVariant(run: LabRun, variant: Lab): Promise<LabRun> {
+async function runVariant(run: LabRun, variant: Lab): Promise<LabRun> {
   const wanted = resolveTopology(variant.topology);
   expect(wanted.segments, 'a variant of a lab keeps its segments').toEqual(run.topology.segments);
   for (const node of wanted.nodes) Object.assign(run.cluster.node(node.name).identity, { address: node.address, podCidr: node.podCidr });
