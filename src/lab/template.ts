@@ -229,8 +229,11 @@ export function valuesOf(variables: readonly Variable[], seed?: string): Record<
 
 // ------------------------------------------------------------------- placeholders
 
-/** `{{name}}` or `{{name|filter:arg|...}}`; a `{{` not followed by a letter (a Go template's `{{.Pid}}`) is left alone. */
-const PLACEHOLDER = /\{\{\s*([A-Za-z][^{}]*?)\s*\}\}/g;
+/**
+ * `{{name}}` or `{{name|filter:arg|...}}`. Anything else in double braces, such as a Go
+ * template's `{{.Pid}}` or `{{ range .Items }}` in a lesson, is left as written.
+ */
+const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\s*\|[^{}]*?)?)\s*\}\}/g;
 
 /** What a placeholder can do to a value. Small on purpose; README "Variables" lists them. */
 const FILTERS: Record<string, { args: number; apply(value: string, args: number[]): string; usage: string }> = {
@@ -270,7 +273,6 @@ function subnetValue(value: string, filter: string): Cidr {
 /** One placeholder's value. */
 function resolve(expression: string, values: Readonly<Record<string, string>>): string {
   const [name, ...filters] = expression.split('|').map((part) => part.trim());
-  if (!VARIABLE_NAME.test(name!)) throw new VariableProblem(`'{{${expression}}}' is not a placeholder: write {{name}} or {{name|filter}}`);
   if (!(name! in values)) {
     const known = Object.keys(values);
     throw new VariableProblem(`unknown variable '${name}' in {{${expression}}} (${known.length ? `the lab declares: ${known.join(', ')}` : 'the lab declares no variables'})`);

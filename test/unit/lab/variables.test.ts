@@ -52,7 +52,7 @@ steps:
         ip link add flannel.1 type vxlan id {{vni}} dstport 8472
         ip route add {{podsB}} via {{podsB|host:0}} dev flannel.1 onlink
 ---
-Pods live in {{podsA}} and {{ podsB }}; {{.Go}} templates stay as written.
+Pods live in {{podsA}} and {{ podsB }}; {{.Go}} and {{ range .Items }} templates stay as written.
 
 ## Step one
 
@@ -79,7 +79,7 @@ describe('lab variables', () => {
     expect(labValues(parsed)).toEqual({
       vni: '42', nodePort: '30080', mode: 'rr', podsA: '10.244.1.0/24', podsB: '10.244.2.0/24', serviceIp: '10.96.0.100', gatewayA: '10.244.1.1',
     });
-    expect(parsed.intro).toBe('Pods live in 10.244.1.0/24 and 10.244.2.0/24; {{.Go}} templates stay as written.');
+    expect(parsed.intro).toBe('Pods live in 10.244.1.0/24 and 10.244.2.0/24; {{.Go}} and {{ range .Items }} templates stay as written.');
     expect(parsed.topology.nodes).toEqual([{ name: 'node1', podCidr: '10.244.1.0/24' }, { name: 'node2', podCidr: '10.244.2.0/24' }]);
     expect(parsed.setup.node1).toBe('ip link add cni0 type bridge\nip addr add 10.244.1.1/24 dev cni0\n');
     const step = parsed.steps[0]!;
