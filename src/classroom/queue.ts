@@ -7,6 +7,11 @@ import PQueue from 'p-queue';
 import { PgBoss } from 'pg-boss';
 import type { LabReport } from '../harness/report.js';
 import type { Lab } from '../lab/types.js';
+import { instantiateLab } from '../lab/variables.js';
+import { snapshotKey } from '../vm/assets-node.js';
+import { readSubmission } from './grading/submission.js';
+import { verifiedSteps } from './grading/verify.js';
+import { gradeIsolated } from './grading/worker.js';
 import { studentSeed, type Mismatch, type StepScore } from './protocol.js';
 import { openStore, type ClassStore } from './db/store.js';
 import { postgresEvents, type ClassEvents } from './events.js';
@@ -158,21 +163,6 @@ export async function pgBossQueue(connectionString: string, store: ClassStore, e
   };
 }
 
-// The grader's modules (src/classroom/grading, src/lab/variables.ts), by the signatures of
-// the classroom contract. They are loaded at run time so that this server still starts, and
-// says so, where they are missing.
-interface GradingModules {
-  readSubmission(zip: Uint8Array, expect: { snapshotKey: string; labs: string[]; nodesOf?: (lab: string) => string[] | undefined }):
-    { manifest: { lab: string; claimed: Record<string, StepScore> }; states: Record<string, Uint8Array> };
-  /** Each grading in a process of its own (grading/worker.ts). */
-  gradeIsolated(job: { lab: Lab; states: Record<string, Uint8Array> }, options?: { onProgress?(done: number, total: number): void; signal?: AbortSignal }): Promise<LabReport>;
-  /** Per step, the results under the ids the page reports them by (grading/verify.ts). */
-  verifiedSteps(report: LabReport): Record<string, StepScore>;
-  instantiateLab(lab: Lab, seed?: string): Lab;
-  snapshotKey(): string;
-}
-
-const load = (path: string) => import(path) as Promise<Record<string, unknown>>;
 
 /**
  * A grading process without HTTP (`podwire grader`): takes jobs from the class database's
@@ -193,26 +183,19 @@ export async function runGrader(databaseUrl: string, grade: Grade, concurrency =
   };
 }
 
-/** The real grader, for `npm run classroom`: throws when its modules are missing. */
-export async function loadGrader(labs: Lab[]): Promise<{ read: ReadSubmission; grade: Grade }> {
-  const modules = Object.assign({}, ...await Promise.all([
-    load('../classroom/grading/submission.js'), load('../classroom/grading/worker.js'), load('../classroom/grading/verify.js'),
-    load('../lab/variables.js'), load('../vm/assets-node.js'),
-  ])) as GradingModules;
-  for (const name of ['readSubmission', 'gradeIsolated', 'verifiedSteps', 'instantiateLab', 'snapshotKey'] as const) {
-    if (typeof modules[name] !== 'function') throw new Error(`${name} is missing`);
-  }
-  const snapshotKey = modules.snapshotKey();
+/** The real grader, for `npm run classroom` and `podwire grader`: the lab instantiated with the student's values, graded in a process of its own. */
+export function loadGrader(labs: Lab[]): { read: ReadSubmission; grade: Grade } {
+  const key = snapshotKey();
   const byId = new Map(labs.map((lab) => [lab.id, lab]));
   const nodesOf = (lab: string) => byId.get(lab)?.topology.nodes.map((node) => node.name);
   return {
-    read: (zip, lab) => modules.readSubmission(zip, { snapshotKey, labs: [lab], nodesOf }),
+    read: (zip, lab) => readSubmission(zip, { snapshotKey: key, labs: [lab], nodesOf }),
     async grade(job) {
       const lab = byId.get(job.lab);
       if (!lab) throw new Error(`this server has no lab '${job.lab}'`);
-      const { states } = modules.readSubmission(job.upload, { snapshotKey, labs: [job.lab], nodesOf });
-      const report = await modules.gradeIsolated({ lab: modules.instantiateLab(lab, job.seed), states }, { onProgress: job.onProgress, signal: job.signal });
-      return modules.verifiedSteps(report);
+      const { states } = readSubmission(job.upload, { snapshotKey: key, labs: [job.lab], nodesOf });
+      const report = await gradeIsolated({ lab: instantiateLab(lab, job.seed), states }, { onProgress: job.onProgress, signal: job.signal });
+      return verifiedSteps(report);
     },
   };
 }

@@ -97,7 +97,7 @@ export async function graderCommand(argv: string[]): Promise<number> {
   }
   try {
     const graders = graderCount();
-    const grader = await runGrader(databaseUrl, (await loadGrader(loadLabs())).grade, graders);
+    const grader = await runGrader(databaseUrl, loadGrader(loadLabs()).grade, graders);
     process.stderr.write(`podwire: grading for ${grader.store.location} with ${Math.max(1, graders)} grader(s); Ctrl-C stops.\n`);
     await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
     await grader.close();

@@ -21,9 +21,9 @@ async function main(): Promise<void> {
   const labs = loadLabs();
   const dataDir = dataFolder();
   const databaseUrl = process.env.DATABASE_URL || undefined;
-  let grader: Awaited<ReturnType<typeof loadGrader>> | undefined;
+  let grader: ReturnType<typeof loadGrader> | undefined;
   try {
-    grader = await loadGrader(labs);
+    grader = loadGrader(labs);
   } catch (error) {
     log(`submissions are off: the grader could not be loaded (${(error as Error).message})`);
   }
