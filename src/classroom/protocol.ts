@@ -8,8 +8,11 @@ import * as v from 'valibot';
 export const LIMITS = {
   /** Any JSON body (class creation, join, check report). */
   jsonBody: 64 * 1024,
-  /** A submission's zip, unless PODWIRE_MAX_SUBMISSION says otherwise. */
-  submission: 96 * 1024 * 1024,
+  /**
+   * A submission's zip, unless PODWIRE_MAX_SUBMISSION says otherwise: a gzipped node state
+   * is about 40-45 MiB, so this fits a lab's largest cluster (8 nodes).
+   */
+  submission: 384 * 1024 * 1024,
   nameLength: 120,
   labsPerClass: 50,
   resultsPerReport: 200,

@@ -12,6 +12,7 @@ import { createGunzip } from 'node:zlib';
 import { Gunzip, Unzip, UnzipInflate, strFromU8 } from 'fflate';
 import * as v from 'valibot';
 import { MANIFEST_FILE, MAX_SUBMISSION_NODES, NODE_NAME, SubmissionManifestSchema, type SubmissionManifest } from './bundle.js';
+import { LIMITS } from '../protocol.js';
 import { NODE_MEMORY_MB } from '../../vm/emulator.js';
 
 export type { SubmissionManifest } from './bundle.js';
@@ -37,13 +38,13 @@ export interface SubmissionLimits {
 
 export function defaultLimits(env: Record<string, string | undefined> = process.env): SubmissionLimits {
   const configured = Number(env.PODWIRE_MAX_SUBMISSION);
-  const maxZipBytes = Number.isInteger(configured) && configured > 0 ? configured : 96 * MiB;
+  const maxZipBytes = Number.isInteger(configured) && configured > 0 ? configured : LIMITS.submission;
   return {
     maxZipBytes,
     maxManifestBytes: 1 * MiB,
     maxUnzippedBytes: maxZipBytes + 1 * MiB,
     maxStateBytes: (NODE_MEMORY_MB + 64) * MiB,
-    maxTotalStateBytes: 4 * (NODE_MEMORY_MB + 64) * MiB,
+    maxTotalStateBytes: MAX_SUBMISSION_NODES * (NODE_MEMORY_MB + 64) * MiB,
   };
 }
 
