@@ -161,9 +161,7 @@ describe('saves that fail say so', () => {
   // database and trusts what it took for a while, so a quota changed later is not seen),
   // then filled with incompressible bytes up to a little less than one save.
   it('makes room by deleting other labs\' old states, shows a full storage, retries, and loses nothing once there is room', async () => {
-    const QUOTA = 1024 * 2 ** 20;
-    /** Left free by the filling: less than any node's gzipped state. */
-    const LEFT = 2 * 2 ** 20;
+    const QUOTA = 768 * 2 ** 20;
     const own = await browser.newContext({ viewport: { width: 1400, height: 860 } });
     const page = await own.newPage();
     page.on('pageerror', (error) => console.error('page error:', error.message));
@@ -171,23 +169,43 @@ describe('saves that fail say so', () => {
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: QUOTA });
     await page.goto(`${server.url}#/lab/netns-veth`);
     await waitForTerminals(page);
-    const usage = async () => (await page.evaluate(() => navigator.storage.estimate())).usage ?? 0;
-    /** Store `bytes` of random data: as another lab's old saved cluster (which a save may delete), or in a database of its own (which it may not). */
-    const fill = (where: 'old-lab' | 'elsewhere', bytes: number) => page.evaluate(({ where, bytes }) => new Promise<void>((resolve, reject) => {
+    /** Store `bytes` of random data as another lab's old saved cluster (which a save may delete); false if it did not fit. */
+    const storeOldLab = (bytes: number) => page.evaluate((bytes) => new Promise<boolean>((resolve) => {
       const data = new Uint8Array(bytes);
       for (let at = 0; at < bytes; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
-      const request = where === 'old-lab' ? indexedDB.open('podwire') : indexedDB.open('filler', 1);
-      request.onupgradeneeded = () => request.result.createObjectStore('bytes');
+      const request = indexedDB.open('podwire');
       request.onsuccess = () => {
-        const store = where === 'old-lab' ? 'clusters' : 'bytes';
-        const transaction = request.result.transaction(store, 'readwrite');
-        if (where === 'old-lab') transaction.objectStore(store).put({ lab: 'zz-old-lab', snapshotKey: 'old', savedAt: 1, states: { node1: new Blob([data]) } });
-        else transaction.objectStore(store).put(new Blob([data]), 'filler');
-        transaction.oncomplete = () => { request.result.close(); resolve(); };
-        transaction.onabort = () => reject(transaction.error);
+        const transaction = request.result.transaction('clusters', 'readwrite');
+        transaction.objectStore('clusters').put({ lab: 'zz-old-lab', snapshotKey: 'old', savedAt: 1, states: { node1: new Blob([data]) } });
+        transaction.oncomplete = () => { request.result.close(); resolve(true); };
+        transaction.onabort = () => { request.result.close(); resolve(false); };
       };
-      request.onerror = () => reject(request.error);
-    }), { where, bytes });
+    }), bytes);
+    /** Fill what is left, 4 MiB at a time, in a database of its own (which a save may not delete), until a piece does not fit. */
+    const fillUp = () => page.evaluate(async () => {
+      const piece = 4 * 2 ** 20;
+      const database = await new Promise<IDBDatabase>((resolve, reject) => {
+        const request = indexedDB.open('filler', 1);
+        request.onupgradeneeded = () => request.result.createObjectStore('bytes');
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      let pieces = 0;
+      for (; pieces < 400; pieces++) {
+        const data = new Uint8Array(piece);
+        for (let at = 0; at < piece; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
+        const fits = await new Promise<boolean>((resolve) => {
+          const transaction = database.transaction('bytes', 'readwrite');
+          transaction.objectStore('bytes').put(new Blob([data]), `piece-${Date.now()}-${Math.random()}`);
+          transaction.oncomplete = () => resolve(true);
+          transaction.onabort = () => resolve(false);
+        });
+        if (!fits) break;
+      }
+      database.close();
+      return pieces;
+    });
+    const usage = async () => (await page.evaluate(() => navigator.storage.estimate())).usage ?? 0;
     const oldLabStored = () => page.evaluate(() => new Promise<boolean>((resolve) => {
       const request = indexedDB.open('podwire');
       request.onsuccess = () => {
@@ -195,10 +213,11 @@ describe('saves that fail say so', () => {
         get.onsuccess = () => { request.result.close(); resolve(get.result !== undefined); };
       };
     }));
-
-    // Another lab's old saved cluster fills the storage: the next save deletes it, and then fits.
-    await fill('old-lab', QUOTA - (await usage()) - LEFT);
+    // Another lab's old saved cluster fills most of the storage, and the rest is filled up
+    // to less than a node's state: the next save deletes that cluster, and then fits.
+    expect(await storeOldLab(QUOTA - (await usage()) - 64 * 2 ** 20)).toBe(true);
     expect(await oldLabStored()).toBe(true);
+    await fillUp();
     let before = await page.evaluate(() => Date.now());
     await typeInTerminal(page, 'node1', 'ip route add 10.96.0.0/24 dev lo');
     await waitForSaveAfter(page, before);
@@ -206,7 +225,7 @@ describe('saves that fail say so', () => {
     await expect.poll(() => page.locator('[data-testid="evicted"]').textContent()).toContain('zz-old-lab');
 
     // Full again, by something a save may not delete: the page says so and keeps trying.
-    await fill('elsewhere', QUOTA - (await usage()) - LEFT);
+    expect(await fillUp()).toBeGreaterThan(0);
     before = await page.evaluate(() => Date.now());
     await typeInTerminal(page, 'node1', 'ip route add 10.95.0.0/24 dev lo');
     const error = page.locator('[data-testid="save-error"]');
