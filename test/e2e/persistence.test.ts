@@ -152,7 +152,7 @@ describe('resets always finish', () => {
     }
     page = page!;
     await page.close();
-  }, 900_000); // 13 actions; a node reset with its save takes about 45 s in the browser on this 2-core machine
+  }, 900_000); // 13 actions; a node reset takes 35 s or so in the browser on this loaded 2-core machine
 });
 
 describe('saves that fail say so', () => {
