@@ -54,9 +54,8 @@ async function hasLink(page: Page, name: string): Promise<boolean> {
 }
 
 describe('labs from outside are kept apart', () => {
-  // Skipped: written this session but never seen passing; in the clean-clone CI run it
-  // failed after about 2 minutes (a wait that timed out). The behaviour has unit tests
-  // (test/unit/ui/labs.test.ts, tabs.test.ts, store.test.ts); this e2e test is to be fixed.
+  // It once failed for want of the external badge: App held the lab in a deep $state
+  // proxy, which was not the object labs.ts had recorded the lab's origin for.
   it("a URL lab that reuses a shipped lab's id leaves that lab's progress and cluster untouched", async () => {
     const lab = findLab('netns-veth');
     const page = await newPage();
@@ -103,9 +102,6 @@ describe('labs from outside are kept apart', () => {
 });
 
 describe('one lab, many tabs', () => {
-  // Skipped: written this session but never seen passing; in the clean-clone CI run it
-  // failed after about 2 minutes (a wait that timed out). The behaviour has unit tests
-  // (test/unit/ui/labs.test.ts, tabs.test.ts, store.test.ts); this e2e test is to be fixed.
   it('one tab runs the lab, another takes it over and back, and no credit is lost', async () => {
     const lab = findLab('cni-by-hand');
     const [first, second] = [lab.steps[0]!, lab.steps[1]!];
