@@ -160,10 +160,11 @@ describe('saves that fail say so', () => {
   // first opens IndexedDB (Chromium takes an origin's quota when it first opens its
   // database and trusts what it took for a while, so a quota changed later is not seen),
   // then filled with incompressible bytes up to a little less than one save.
-  // Skipped: the storage now does fill for real (the fill-up makes saves fail), but in the
-  // two runs so far the save never got through after it deleted the other lab's cluster
-  // (120 s of retries): chromium seems to give a deleted record's blob space back only
-  // later, so the eviction path does not yet make room within the test. To be found.
+  // Skipped: the storage now does fill for real (the fill-up makes saves fail), but the save
+  // never got through after it deleted the other lab's cluster (120 s of retries). Outside
+  // the lab, plain IndexedDB in this chromium shows why: deleting a record of blobs gave no
+  // quota back within 50 s, even after reopening the database, and an aborted write of
+  // blobs still counted as used. Eviction has to be tested (and perhaps done) another way.
   it.skip('makes room by deleting other labs\' old states, shows a full storage, retries, and loses nothing once there is room', async () => {
     const QUOTA = 768 * 2 ** 20;
     const own = await browser.newContext({ viewport: { width: 1400, height: 860 } });
