@@ -8,8 +8,8 @@ import type { Lab } from '../lab/types.js';
 
 export const shipped: Lab[] = bundledLabs();
 const opened = new Map<string, Lab>();
-/** Where each outside lab came from, shown on its page. */
-const origins = new WeakMap<Lab, { origin: string; claimedId: string }>();
+/** Where each outside lab came from, shown on its page; by key, since the page may hold the lab behind a reactive proxy. */
+const origins = new Map<string, { origin: string; claimedId: string }>();
 
 /** Every outside lab's key starts so; a shipped lab's id cannot (lab ids are lowercase words). */
 export const EXTERNAL_PREFIX = 'external:';
@@ -21,7 +21,7 @@ export function labById(id: string): Lab | undefined {
 
 /** Where an outside lab came from (an origin, or "a file"), or undefined for a shipped lab. */
 export function externalSource(lab: Lab): { origin: string; claimedId: string } | undefined {
-  return origins.get(lab);
+  return origins.get(lab.id);
 }
 
 async function contentHash(text: string): Promise<string> {
@@ -43,7 +43,7 @@ async function contentHash(text: string): Promise<string> {
 export async function keptApart(lab: Lab, origin: string): Promise<Lab> {
   const hash = await contentHash(JSON.stringify(lab));
   const apart: Lab = { ...lab, id: `${EXTERNAL_PREFIX}${origin}:${hash}` };
-  origins.set(apart, { origin, claimedId: lab.id });
+  origins.set(apart.id, { origin, claimedId: lab.id });
   opened.set(apart.id, apart);
   return apart;
 }

@@ -50,12 +50,15 @@ export function nodeAssets(onProgress?: (p: DownloadProgress) => void): Promise<
   return assets.finally(() => { if (onProgress) progressListeners.delete(onProgress); });
 }
 
-/** What a lab's start states grew from: the base snapshot, and the lab's topology and setup. */
-function startKey(lab: Lab, loaded: LoadedAssets): string {
-  const text = JSON.stringify([lab.topology, lab.setup]);
+/** What a lab's start states grew from: the base snapshot, and the lab's topology and setup (and the solutions of the steps before, for a step's start). */
+function startKey(lab: Lab, loaded: LoadedAssets, stepIndex = 0): string {
+  const text = JSON.stringify(stepIndex ? [lab.topology, lab.setup, lab.steps.slice(0, stepIndex).map((step) => step.solution)] : [lab.topology, lab.setup]);
   const hash = [...text].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7).toString(36);
   return `${loaded.manifest.key}/${hash}`;
 }
+
+/** Where the nodes as step `stepIndex` (0-based, > 0) begins are kept, beside the lab's start (no lab id has a '#'). */
+const stepStartId = (lab: Lab, stepIndex: number) => `${lab.id}#step-${stepIndex + 1}`;
 
 /** Where saving stands, for the page to show. */
 export type SaveStatus =
@@ -90,6 +93,15 @@ function raced<T>(work: Promise<T>, signal: AbortSignal, ms?: number, onTimeout?
   });
 }
 
+/** What a reset did: the nodes it put back, the line each terminal shows, and the states that already hold a node as it is now. */
+interface ResetDone {
+  nodes: string[];
+  marker: string;
+  storedAs?: Record<string, Blob>;
+  /** The nodes are as step n (0-based) begins: the next save keeps them as that step's start too. */
+  stepStart?: number;
+}
+
 export interface ResetOptions {
   /** Aborting it cancels the reset. */
   signal?: AbortSignal;
@@ -105,8 +117,12 @@ export class LabSession {
   private unsaved = new Set<string>();
   /** The states (and what each holds of the journal) that the stored cluster has now. */
   private stored: { states: Record<string, Blob>; consoles: Record<string, string>; journalSeq: Record<string, number> } = { states: {}, consoles: {}, journalSeq: {} };
+  /** The stored record is behind `stored` (a reset put nodes back to states already stored): the next save writes it. */
+  private recordStale = false;
   /** True until the first save after the setup ran on fresh nodes: that save is also the lab's start. */
   private keepAsStart = false;
+  /** Set by a reset to the start of a step (0-based) that ran the solutions: until a key is typed, the next save also keeps the nodes as that step's start. */
+  private keepAsStepStart: number | undefined;
   /** The lab's start states, taken but not yet written. */
   private pendingStart: Record<string, Blob> | undefined;
   private readonly journal: Journal;
@@ -215,7 +231,7 @@ export class LabSession {
 
   /** True when a node may have changed since its state was last saved. */
   get dirty(): boolean {
-    return this.unsaved.size > 0 || this.keepAsStart || this.pendingStart !== undefined;
+    return this.unsaved.size > 0 || this.keepAsStart || this.pendingStart !== undefined || this.recordStale;
   }
 
   get nodeNames(): string[] {
@@ -243,6 +259,7 @@ export class LabSession {
     this.journal.append(node, text);
     // The nodes are no longer as the setup left them: they cannot become the lab's start.
     this.keepAsStart = false;
+    this.keepAsStepStart = undefined;
     this.markChanged(node);
     if (/[\r\n]/.test(text)) this.awaitingPrompt.add(node);
     this.run.type(node, text);
@@ -275,6 +292,8 @@ export class LabSession {
       const state = start?.states[name];
       if (state) {
         await this.cluster.node(name).restore(await state.arrayBuffer(), this.loaded.assets);
+        // The node is its start state again: that is what to store for it, without taking it anew.
+        return { nodes: [name], marker: `--- ${name} reset to the start of the lab ---`, storedAs: { [name]: state } };
       } else {
         await this.cluster.node(name).reset();
         signal.throwIfAborted();
@@ -290,9 +309,17 @@ export class LabSession {
     const where = stepIndex === 0 ? 'the start of the lab' : `the start of step ${stepIndex + 1}`;
     return this.reset(`the reset to ${where}`, options, async (stage, signal) => {
       stage('restoring the nodes');
+      // Kept from an earlier reset to this step: the nodes as they were then, with nothing to run.
+      const stepStart = stepIndex > 0 ? await this.startStates(stepIndex) : undefined;
+      if (stepStart && this.nodeNames.every((name) => stepStart.states[name])) {
+        await Promise.all(this.nodeNames.map(async (name) => this.cluster.node(name).restore(await stepStart.states[name]!.arrayBuffer(), this.loaded.assets)));
+        return { nodes: this.nodeNames, marker: `--- {node} reset to ${where} ---`, storedAs: { ...stepStart.states } };
+      }
       const start = await this.startStates();
-      if (start && this.nodeNames.every((name) => start.states[name])) {
+      const fromStart = start && this.nodeNames.every((name) => start.states[name]);
+      if (fromStart) {
         await Promise.all(this.nodeNames.map(async (name) => this.cluster.node(name).restore(await start.states[name]!.arrayBuffer(), this.loaded.assets)));
+        if (stepIndex === 0) return { nodes: this.nodeNames, marker: `--- {node} reset to ${where} ---`, storedAs: { ...start.states } };
       } else {
         await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
         signal.throwIfAborted();
@@ -304,7 +331,7 @@ export class LabSession {
         stage(`running the solution of step '${step.id}'`);
         await this.run.apply(step.solution, `the solution of step '${step.id}'`);
       }
-      return { nodes: this.nodeNames, marker: `--- {node} reset to ${where} ---` };
+      return { nodes: this.nodeNames, marker: `--- {node} reset to ${where} ---`, stepStart: stepIndex > 0 ? stepIndex : undefined };
     });
   }
 
@@ -312,7 +339,7 @@ export class LabSession {
    * One reset: it interrupts a save or check under way (their nodes are about to be
    * replaced), waits for nothing else, and ends within RESET_TIMEOUT_MS or when cancelled.
    */
-  private async reset(what: string, options: ResetOptions, body: (stage: (s: string) => void, signal: AbortSignal) => Promise<{ nodes: string[]; marker: string }>): Promise<void> {
+  private async reset(what: string, options: ResetOptions, body: (stage: (s: string) => void, signal: AbortSignal) => Promise<ResetDone>): Promise<void> {
     this.interrupts.abort(new Interrupted());
     this.interrupts = new AbortController();
     clearTimeout(this.saveTimer);
@@ -335,9 +362,20 @@ export class LabSession {
       this.journal.clear();
       this.awaitingPrompt.clear();
       for (const name of done.nodes) {
-        this.markChanged(name);
+        const kept = done.storedAs?.[name];
+        if (kept) {
+          // Stored as it is: the next save writes the record, and takes no new state of it.
+          this.stored.states[name] = kept;
+          this.stored.journalSeq[name] = this.journal.lastSeq;
+          this.unsaved.delete(name);
+          this.recordStale = true;
+        } else {
+          this.markChanged(name);
+        }
         this.note(name, done.marker.replace('{node}', name));
       }
+      for (const name of Object.keys(done.storedAs ?? {})) this.stored.consoles[name] = this.consoleText(name);
+      this.keepAsStepStart = done.stepStart;
       this.refreshPrompts(done.nodes);
     } finally {
       clearTimeout(timer);
@@ -378,11 +416,13 @@ export class LabSession {
     if (this.closed) return;
     const everyNode = this.keepAsStart || this.nodeNames.some((name) => !this.stored.states[name]);
     const nodes = everyNode ? this.nodeNames : this.nodeNames.filter((name) => this.unsaved.has(name));
-    if (!nodes.length && !this.pendingStart) return;
+    if (!nodes.length && !this.pendingStart && !this.recordStale) return;
     this.emit({ state: 'saving' });
     const startedAt = Date.now();
-    if (nodes.length) {
+    if (nodes.length || this.recordStale) {
       const counts = new Map(nodes.map((name) => [name, this.changes.get(name) ?? 0]));
+      const asStepStart = nodes.length === this.nodeNames.length ? this.keepAsStepStart : undefined;
+      this.keepAsStepStart = undefined;
       // Everything typed so far has been sent to the guests, so the states taken now hold it.
       const seq = this.journal.lastSeq;
       const states = { ...this.stored.states };
@@ -403,8 +443,15 @@ export class LabSession {
       const record: SavedCluster = { lab: this.lab.id, snapshotKey: this.loaded.manifest.key, savedAt: startedAt, states, consoles, journalSeq };
       await this.withRoom(() => saveCluster(record));
       this.stored = { states, consoles, journalSeq };
+      this.recordStale = false;
       this.journal.drop(journalSeq);
       for (const [name, count] of counts) if ((this.changes.get(name) ?? 0) === count) this.unsaved.delete(name);
+      if (asStepStart !== undefined) {
+        // Best effort: without it, the next reset to this step runs the solutions again.
+        const id = stepStartId(this.lab, asStepStart);
+        await saveStart({ lab: id, snapshotKey: startKey(this.lab, this.loaded, asStepStart), savedAt: startedAt, states }).catch((error: unknown) => console.warn(`podwire: could not keep ${id}`, error));
+        this.stepStarts.delete(asStepStart);
+      }
     }
     const start = this.pendingStart;
     if (start) {
@@ -449,13 +496,20 @@ export class LabSession {
   }
 
   private startRecord: Promise<SavedCluster | undefined> | undefined;
+  private stepStarts = new Map<number, Promise<SavedCluster | undefined>>();
 
-  /** The lab's start states, if kept and grown from this build's snapshot. */
-  private async startStates(): Promise<SavedCluster | undefined> {
-    if (!Object.keys(this.lab.setup).length) return undefined;
-    this.startRecord ??= loadStart(this.lab.id).catch(() => undefined);
-    const start = await this.startRecord;
-    return start?.snapshotKey === startKey(this.lab, this.loaded) ? start : undefined;
+  /** The lab's start states (or, with a step, that step's), if kept and grown from this build's snapshot, setup and solutions. */
+  private async startStates(stepIndex = 0): Promise<SavedCluster | undefined> {
+    if (!stepIndex && !Object.keys(this.lab.setup).length) return undefined;
+    let record: Promise<SavedCluster | undefined>;
+    if (stepIndex) {
+      record = this.stepStarts.get(stepIndex) ?? loadStart(stepStartId(this.lab, stepIndex)).catch(() => undefined);
+      this.stepStarts.set(stepIndex, record);
+    } else {
+      record = this.startRecord ??= loadStart(this.lab.id).catch(() => undefined);
+    }
+    const start = await record;
+    return start?.snapshotKey === startKey(this.lab, this.loaded, stepIndex) ? start : undefined;
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

@@ -11,6 +11,9 @@ import type { V86 } from 'v86';
 /** Bytes of console output gathered before they are posted, so a busy console is not one message a byte. */
 const CONSOLE_FLUSH_MS = 8;
 
+/** How long a save waits for the guest to read the keys still in its serial port (see consoleInputTaken). */
+const CONSOLE_DRAIN_MS = 1000;
+
 /** The longest console line we keep while looking for a kernel panic; the rest of a line is dropped. */
 const MAX_CONSOLE_LINE = 512;
 /**
@@ -139,9 +142,25 @@ export class NodeWorker {
   /** The machine's state; gzipped here, off the page's thread, when it is to be stored. */
   async saveState(options: { gzip?: boolean } = {}): Promise<ArrayBuffer> {
     if (!this.emulator) throw new Error('node is not running');
+    await this.consoleInputTaken();
     let state = await this.emulator.save_state();
     if (options.gzip) state = (await gzip(new Uint8Array(state))).buffer as ArrayBuffer;
     return Comlink.transfer(state, [state]);
+  }
+
+  /**
+   * Keys sent to the console wait in the serial port's FIFO until the guest's kernel reads
+   * them, and v86 leaves that FIFO out of a saved state. The page counts everything it sent
+   * as held by a state taken after it, so let the guest take those keys first (it does
+   * within a few milliseconds unless its kernel is stuck).
+   */
+  private async consoleInputTaken(timeoutMs = CONSOLE_DRAIN_MS): Promise<void> {
+    const fifo = (this.emulator as unknown as { v86?: { cpu?: { devices?: { uart0?: { input?: unknown[] } } } } } | null)?.v86?.cpu?.devices?.uart0?.input;
+    const deadline = Date.now() + timeoutMs;
+    while (fifo?.length && Date.now() < deadline) {
+      this.wake();
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
   }
 
   async stop(): Promise<void> {

@@ -56,6 +56,9 @@ export interface NodeIdentity {
 
 type ConsoleListener = (text: string) => void;
 
+/** How long a stop waits for the machine to shut down by itself before its worker is ended. */
+const STOP_WAIT_MS = 300;
+
 export class VmNode {
   private worker: SpawnedWorker | null = null;
   private life: WorkerLife | null = null;
@@ -184,7 +187,8 @@ export class VmNode {
     this.life?.end(new NodeFailure(this.name, 'stopped', `node ${this.name} was stopped (reset or shut down) while running a command`));
     this.life = null;
     if (remote) {
-      await Promise.race([remote.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+      // A worker busy (taking a state for a save) answers late: it is terminated anyway, so do not wait long.
+      await Promise.race([remote.stop().catch(() => undefined), new Promise((r) => setTimeout(r, STOP_WAIT_MS))]);
       remote[Comlink.releaseProxy]();
     }
     this.nicPort?.close();

@@ -28,6 +28,7 @@ afterAll(async () => {
 async function newPage(): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error('page error:', error.message));
+  page.on('crash', () => console.error('page crashed'));
   page.on('console', (message) => { if (message.type() === 'error' || message.type() === 'warning') console.log(`page ${message.type()}: ${message.text().slice(0, 300)}`); });
   return page;
 }
@@ -40,10 +41,7 @@ async function routeTo(page: Page, prefix: string): Promise<string> {
 }
 
 describe('nothing typed is lost', () => {
-  // Skipped: flaky. It passed on the merged tree once (66 s), then failed after 17 s in the
-  // clean-clone CI run, and crashed the tab in an earlier run: the journal's replay after a
-  // reload races something not yet found. Kept here to be fixed, not counted as passing.
-  it.skip('keeps a command typed just before a reload, and one typed just before the tab closed, with their lines in the scrollback', async () => {
+  it('keeps a command typed just before a reload, and one typed just before the tab closed, with their lines in the scrollback', async () => {
     let page = await newPage();
     await page.goto(`${server.url}#/lab/netns-veth`);
     await waitForTerminals(page);
@@ -154,35 +152,65 @@ describe('resets always finish', () => {
     }
     page = page!;
     await page.close();
-  }, 900_000); // 13 actions; a node reset with its save takes about 45 s in the browser on this 2-core machine
+  }, 900_000); // 13 actions; a node reset takes 35 s or so in the browser on this loaded 2-core machine
 });
 
 describe('saves that fail say so', () => {
-  // Skipped: on this chromium the DevTools quota override (quota = usage + 1 KiB) let the
-  // save through instead of failing it (a replacement of a similar size fits), so the test
-  // cannot make storage full this way. The eviction and retry code is in src/ui/session.ts
-  // (withRoom) and src/ui/store.ts; making storage full reliably is open work.
+  // The storage is made full for real: a DevTools quota for the site, set before the page
+  // first opens IndexedDB (Chromium takes an origin's quota when it first opens its
+  // database and trusts what it took for a while, so a quota changed later is not seen),
+  // then filled with incompressible bytes up to a little less than one save.
+  // Skipped: the storage now does fill for real (the fill-up makes saves fail), but the save
+  // never got through after it deleted the other lab's cluster (120 s of retries). Outside
+  // the lab, plain IndexedDB in this chromium shows why: deleting a record of blobs gave no
+  // quota back within 50 s, even after reopening the database, and an aborted write of
+  // blobs still counted as used. Eviction has to be tested (and perhaps done) another way.
   it.skip('makes room by deleting other labs\' old states, shows a full storage, retries, and loses nothing once there is room', async () => {
-    const page = await newPage();
-    const origin = new URL(server.url).origin;
-    const cdp = await page.context().newCDPSession(page);
-    // The save error counts its failures: a new count is a retry that failed again.
+    const QUOTA = 768 * 2 ** 20;
+    const own = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+    const page = await own.newPage();
+    page.on('pageerror', (error) => console.error('page error:', error.message));
+    const cdp = await own.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: QUOTA });
     await page.goto(`${server.url}#/lab/netns-veth`);
     await waitForTerminals(page);
-    const usage = async () => (await page.evaluate(() => navigator.storage.estimate())).usage ?? 0;
-    const room = async (bytes: number) => cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: (await usage()) + bytes });
-
-    // Another lab's old saved cluster, large enough that deleting it makes room for any save.
-    await page.evaluate(() => new Promise<void>((resolve, reject) => {
+    /** Store `bytes` of random data as another lab's old saved cluster (which a save may delete); false if it did not fit. */
+    const storeOldLab = (bytes: number) => page.evaluate((bytes) => new Promise<boolean>((resolve) => {
+      const data = new Uint8Array(bytes);
+      for (let at = 0; at < bytes; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
       const request = indexedDB.open('podwire');
       request.onsuccess = () => {
         const transaction = request.result.transaction('clusters', 'readwrite');
-        transaction.objectStore('clusters').put({ lab: 'zz-old-lab', snapshotKey: 'old', savedAt: 1, states: { node1: new Blob([new Uint8Array(150 * 2 ** 20)]) } });
-        transaction.oncomplete = () => { request.result.close(); resolve(); };
-        transaction.onerror = () => reject(transaction.error);
+        transaction.objectStore('clusters').put({ lab: 'zz-old-lab', snapshotKey: 'old', savedAt: 1, states: { node1: new Blob([data]) } });
+        transaction.oncomplete = () => { request.result.close(); resolve(true); };
+        transaction.onabort = () => { request.result.close(); resolve(false); };
       };
-      request.onerror = () => reject(request.error);
-    }));
+    }), bytes);
+    /** Fill what is left, 4 MiB at a time, in a database of its own (which a save may not delete), until a piece does not fit. */
+    const fillUp = () => page.evaluate(async () => {
+      const piece = 4 * 2 ** 20;
+      const database = await new Promise<IDBDatabase>((resolve, reject) => {
+        const request = indexedDB.open('filler', 1);
+        request.onupgradeneeded = () => request.result.createObjectStore('bytes');
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      let pieces = 0;
+      for (; pieces < 400; pieces++) {
+        const data = new Uint8Array(piece);
+        for (let at = 0; at < piece; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
+        const fits = await new Promise<boolean>((resolve) => {
+          const transaction = database.transaction('bytes', 'readwrite');
+          transaction.objectStore('bytes').put(new Blob([data]), `piece-${Date.now()}-${Math.random()}`);
+          transaction.oncomplete = () => resolve(true);
+          transaction.onabort = () => resolve(false);
+        });
+        if (!fits) break;
+      }
+      database.close();
+      return pieces;
+    });
+    const usage = async () => (await page.evaluate(() => navigator.storage.estimate())).usage ?? 0;
     const oldLabStored = () => page.evaluate(() => new Promise<boolean>((resolve) => {
       const request = indexedDB.open('podwire');
       request.onsuccess = () => {
@@ -190,18 +218,19 @@ describe('saves that fail say so', () => {
         get.onsuccess = () => { request.result.close(); resolve(get.result !== undefined); };
       };
     }));
+    // Another lab's old saved cluster fills most of the storage, and the rest is filled up
+    // to less than a node's state: the next save deletes that cluster, and then fits.
+    expect(await storeOldLab(QUOTA - (await usage()) - 64 * 2 ** 20)).toBe(true);
     expect(await oldLabStored()).toBe(true);
-
-    // No room: the save deletes the other lab's states, and then fits.
-    await room(1024);
+    await fillUp();
     let before = await page.evaluate(() => Date.now());
     await typeInTerminal(page, 'node1', 'ip route add 10.96.0.0/24 dev lo');
     await waitForSaveAfter(page, before);
     expect(await oldLabStored()).toBe(false);
     await expect.poll(() => page.locator('[data-testid="evicted"]').textContent()).toContain('zz-old-lab');
 
-    // No room, and nothing left to delete: the page says so and keeps trying.
-    await room(1024);
+    // Full again, by something a save may not delete: the page says so and keeps trying.
+    expect(await fillUp()).toBeGreaterThan(0);
     before = await page.evaluate(() => Date.now());
     await typeInTerminal(page, 'node1', 'ip route add 10.95.0.0/24 dev lo');
     const error = page.locator('[data-testid="save-error"]');
@@ -212,13 +241,18 @@ describe('saves that fail say so', () => {
     expect(await savedAt(page)).toBeLessThan(before);
 
     // Room again: the next retry saves, and the error goes.
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    await page.evaluate(() => new Promise<void>((resolve, reject) => {
+      const request = indexedDB.deleteDatabase('filler');
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+    }));
     await waitForSaveAfter(page, before);
     await expect.poll(() => error.count()).toBe(0);
 
+    // Nothing typed was lost.
     await page.reload();
     await waitForTerminals(page);
     for (const prefix of ['10.96.0.0/24', '10.95.0.0/24']) expect(await routeTo(page, prefix)).toBe(`${prefix} dev lo scope link`);
-    await page.close();
+    await own.close();
   });
 });
