@@ -5,7 +5,7 @@ import * as Comlink from 'comlink';
 import { AgentClient, NodeFailure, isNodeFailure, nodeFailureToData, type ExecOptions, type ExecResult, type NodeFailureData } from './agent-client.js';
 import { gunzip, gzip, isGzip } from './compress.js';
 import { createEmulator, type BootAssets } from './emulator.js';
-import { deliverFrame, wake } from './v86-seams.js';
+import { consoleInputWaiting, deliverFrame, wake } from './v86-seams.js';
 import type { V86 } from 'v86';
 
 /** Bytes of console output gathered before they are posted, so a busy console is not one message a byte. */
@@ -155,10 +155,9 @@ export class NodeWorker {
    * within a few milliseconds unless its kernel is stuck).
    */
   private async consoleInputTaken(timeoutMs = CONSOLE_DRAIN_MS): Promise<void> {
-    const fifo = (this.emulator as unknown as { v86?: { cpu?: { devices?: { uart0?: { input?: unknown[] } } } } } | null)?.v86?.cpu?.devices?.uart0?.input;
     const deadline = Date.now() + timeoutMs;
-    while (fifo?.length && Date.now() < deadline) {
-      this.wake();
+    while (this.emulator && consoleInputWaiting(this.emulator) > 0 && Date.now() < deadline) {
+      wake(this.emulator);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }

@@ -1,5 +1,6 @@
-// The only places where podwire reaches past v86's documented API, kept in one file so
-// that a v86 upgrade touches one file.
+// The only places where podwire reaches past v86's documented API (its bus, its idle
+// loop, the console UART's input queue), kept in one file so that a v86 upgrade touches
+// one file.
 //
 // The NIC: v86's own network adapters (fetch, wisp, inbrowser) take the emulator's bus,
 // listen for "net0-send" and answer with "net0-receive". Newer v86 accepts such an
@@ -11,7 +12,7 @@ import type { V86 } from 'v86';
 
 interface V86Internals {
   bus?: { send(name: string, data: unknown): void };
-  v86?: { idle: boolean; next_tick(delay: number): void };
+  v86?: { idle: boolean; next_tick(delay: number): void; cpu?: { devices?: { uart0?: { input?: unknown[] } } } };
 }
 
 /** Hand a frame to the guest's NIC, as v86's network adapters do. */
@@ -23,4 +24,9 @@ export function deliverFrame(emulator: V86, frame: Uint8Array): void {
 export function wake(emulator: V86): void {
   const core = (emulator as unknown as V86Internals).v86;
   if (core?.idle) core.next_tick(0);
+}
+
+/** Bytes sent to the console (ttyS0) that the guest has not read yet: v86 leaves them out of a saved state. */
+export function consoleInputWaiting(emulator: V86): number {
+  return (emulator as unknown as V86Internals).v86?.cpu?.devices?.uart0?.input?.length ?? 0;
 }
