@@ -11,7 +11,7 @@ import type { ExecOptions, ExecResult } from '../vm/agent-client.js';
 import { Cluster } from '../vm/cluster.js';
 import type { BootAssets } from '../vm/emulator.js';
 import type { WorkerHost } from '../vm/node.js';
-import type { ResolvedTopology } from '../topology/topology.js';
+import { resolveTopology, type ResolvedTopology } from '../topology/topology.js';
 import { factsSectionsFor, runCheck, type CheckContext, type CheckResult } from '../checks/index.js';
 import { labReport, stepReport, type LabReport, type StepReport } from './report.js';
 import { scriptFailure, ScriptError, strictScript } from './scripts.js';
@@ -164,6 +164,23 @@ export class LabRun {
     await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
     await this.setup();
     await this.applySolutions(index);
+  }
+
+  /**
+   * The same nodes running another variant of this lab (another student's values): each
+   * node takes the variant's address and pod CIDR, then every node is reset to the start
+   * of the lab. Nodes cannot change switches, so the variant must keep the segments. The
+   * returned run owns the cluster from now on.
+   */
+  async switchTo(variant: Lab): Promise<LabRun> {
+    const wanted = resolveTopology(variant.topology);
+    const segments = (topology: ResolvedTopology) => JSON.stringify(topology.segments);
+    if (segments(wanted) !== segments(this.topology)) throw new Error(`lab ${variant.id}: a variant must keep the lab's segments to run on the same nodes`);
+    for (const node of wanted.nodes) this.cluster.node(node.name).identity.address = node.address;
+    for (const node of wanted.nodes) this.cluster.node(node.name).identity.podCidr = node.podCidr;
+    const next = new LabRun(variant, this.cluster);
+    await next.resetToStep(0);
+    return next;
   }
 
   /** Every node (or those given) back to saved states of its own (see save). */

@@ -2,11 +2,10 @@
 // one step, and the solution-bot suite (untouched fails, reference passes). All of it
 // drives the lab through LabRun, as the CLI and the web app do.
 import { expect, it } from 'vitest';
-import { LabRun } from '../../src/harness/lab-run.js';
+import type { LabRun } from '../../src/harness/lab-run.js';
 import { withLab } from '../../src/harness/run-lab.js';
 import type { Lab } from '../../src/lab/types.js';
 import { instantiateLab } from '../../src/lab/variables.js';
-import { resolveTopology } from '../../src/topology/topology.js';
 
 export { withLab };
 
@@ -32,20 +31,6 @@ export const BOT_SEEDS = ['bots:student-1', 'bots:student-2'];
 const FULL = process.env.PODWIRE_FULL === '1';
 const botSeeds = (): string[] => (FULL ? BOT_SEEDS : BOT_SEEDS.slice(0, 1));
 
-/**
- * The same cluster, running another variant of its lab: every node reset, given the variant's
- * own identity (its pod CIDR, as the page would start it), and the variant's setup run.
- * The variant must keep the segments: nodes cannot change switches.
- */
-async function runVariant(run: LabRun, variant: Lab): Promise<LabRun> {
-  const wanted = resolveTopology(variant.topology);
-  expect(wanted.segments, 'a variant of a lab keeps its segments').toEqual(run.topology.segments);
-  for (const node of wanted.nodes) Object.assign(run.cluster.node(node.name).identity, { address: node.address, podCidr: node.podCidr });
-  // Over the same cluster: closing the original run closes it.
-  const next = LabRun.over(variant, run.cluster);
-  await next.resetToStep(0);
-  return next;
-}
 
 /**
  * Untouched, every step fails with useful messages (unless `untouched` is false); with the
@@ -89,7 +74,7 @@ export function solutionBots(labs: Lab[]): void {
           const variant = instantiateLab(lab, seed);
           expect(variant.values, `seed ${seed} gives ${lab.id} values of its own`).not.toEqual(lab.values);
           // CI time: a seed's untouched cluster is graded only in the full run; its solution always.
-          const seeded = await failsUntouchedPassesSolved(await runVariant(run, variant), { untouched: FULL });
+          const seeded = await failsUntouchedPassesSolved(await run.switchTo(variant), { untouched: FULL });
           console.log(`solution bot: ${lab.id} seed ${seed} ${seeded}, ${((Date.now() - started) / 1000).toFixed(1)} s with the reset`);
         }
       });
