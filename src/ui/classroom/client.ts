@@ -15,7 +15,7 @@ export class ApiError extends Error {
 }
 
 /** The server cannot be reached at all (offline, or it is down): worth trying again later. */
-export class Unreachable extends Error {
+class Unreachable extends Error {
   constructor(cause: unknown) {
     super('the class server cannot be reached', { cause });
     this.name = 'Unreachable';
@@ -23,7 +23,7 @@ export class Unreachable extends Error {
 }
 
 /** The API's address, beside the page (the class server serves the site and the API together). */
-export function apiUrl(path: string): string {
+function apiUrl(path: string): string {
   return new URL(`api/${path}`, document.baseURI).toString();
 }
 

@@ -3,8 +3,8 @@
 // Kept apart from the Svelte view so that it can be tested without a browser.
 import type { ClassView, StepRecord, StudentLab, StudentRow } from './api.js';
 
-export const STUCK_FAILURES = 3;
-export const STUCK_MS = 10 * 60_000;
+const STUCK_FAILURES = 3;
+const STUCK_MS = 10 * 60_000;
 
 export type CellState = 'not-started' | StepRecord['status'];
 export interface Cell { state: CellState; text: string; description: string; record?: StepRecord }

@@ -11,7 +11,7 @@ import { ApiError, api } from './client.js';
 
 const SYNC_EVERY_MS = 10_000;
 
-export interface Queued { report: CheckReport; token: string; queuedAt: number }
+interface Queued { report: CheckReport; token: string; queuedAt: number }
 /** Where sending stands, for the page to show. */
 export interface OutboxStatus { waiting: number; sending: boolean; error?: string; sentAt?: number }
 
@@ -55,7 +55,7 @@ let running: Promise<void> | undefined;
 let again = false;
 
 /** Send what waits, oldest first; one run at a time (a call during a run makes it go round once more). */
-export function sync(): Promise<void> {
+function sync(): Promise<void> {
   if (running) {
     again = true;
     return running;
