@@ -8,6 +8,12 @@ import type { CheckReport, SubmissionManifest } from './api.js';
 import type { Membership } from './client.js';
 import { enqueue } from './outbox.js';
 
+/** The server's limits on a result's id and message (longer ones would have the whole report refused). */
+const MAX_ID = 200;
+const MAX_MESSAGE = 2000;
+/** A check's id in a report: its name, or its place in the step when it has none (as the server's grading names it). */
+const resultId = (name: string, index: number) => (name || `check ${index + 1}`).slice(0, MAX_ID);
+
 interface StepNotes {
   /** When the learner first had this step in front of them. */
   startedAt: number;
@@ -55,7 +61,7 @@ export class ClassReporter {
     const notes = this.notesFor(report.id);
     // The page shows the report's hint under the step: one more hint seen.
     if (report.hint) notes.hintsShown++;
-    const results = report.checks.map((c) => ({ id: c.name, passed: c.passed, ...(c.passed ? {} : { message: c.message }) }));
+    const results = report.checks.map((c, i) => ({ id: resultId(c.name, i), passed: c.passed, ...(c.passed ? {} : { message: c.message.slice(0, MAX_MESSAGE) }) }));
     notes.last = { passed: report.passed, total: report.total, results: results.map(({ id, passed }) => ({ id, passed })) };
     this.write();
     const now = Date.now();
