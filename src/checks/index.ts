@@ -2,5 +2,5 @@
 export type { CheckContext } from './context.js';
 export { jsonPath } from './command.js';
 export { defineCheckKind } from './kind.js';
-export { factsSectionsFor, registerCheckKind, type Check, type CheckKind } from './registry.js';
+export { factsSectionsFor, registerCheckKind, type Check } from './registry.js';
 export { runCheck, type CheckResult } from './run.js';

@@ -19,7 +19,6 @@ export const BUILTIN_KINDS = [command, address, route, link, netns, iptables, sy
 
 /** A check as the lab file gave it, read and checked: one of the kinds above. */
 export type Check = CheckOf<(typeof BUILTIN_KINDS)[number]>;
-export type CheckKind = Check['kind'];
 
 const kinds = new Map<string, AnyCheckKind>(BUILTIN_KINDS.map((kind) => [kind.kind, kind as AnyCheckKind]));
 

@@ -52,10 +52,7 @@ export class LabRun {
   /** Bumped on every command or keystroke a node gets: facts gathered before are stale. */
   private readonly generations = new Map<string, number>();
 
-  /**
-   * The runtime underneath. Only for the Svelte views that still read it (Topology.svelte,
-   * Capture.svelte's list of links) until they use the accessors here; nothing new may.
-   */
+  /** The runtime underneath, for the page's session (saving, restoring, consoles); the views use the accessors here. */
   readonly cluster: Cluster;
 
   private constructor(readonly lab: Lab, cluster: Cluster) {
@@ -196,6 +193,14 @@ export class LabRun {
     this.factsCache.set(node, entry);
     facts.catch(() => { if (this.factsCache.get(node) === entry) this.factsCache.delete(node); });
     return facts;
+  }
+
+  /**
+   * A look at some of the node's facts (`only`, as for gatherFacts) for a view that draws
+   * them. Looking changes nothing on the node, so it leaves the checks' shared facts valid.
+   */
+  look(node: string, only: readonly string[], timeout: number): Promise<NodeFacts> {
+    return gatherFacts(node, (command, options) => this.cluster.node(node).exec(command, options), { only, timeout });
   }
 
   captureCursor(): CaptureCursor {

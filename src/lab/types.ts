@@ -2,7 +2,7 @@
 import type { Topology } from '../topology/topology.js';
 import type { Check } from '../checks/registry.js';
 
-export type { Check, CheckKind } from '../checks/registry.js';
+export type { Check } from '../checks/registry.js';
 
 /** Commands per node, run through the agent. */
 export type NodeCommands = Record<string, string>;

@@ -14,7 +14,6 @@ import { parseConntrack, parseCniLeases, parseIpvsadm, parseSysctls } from './pa
 import { sectionLabel, splitSections, type Section } from './parse/sections.js';
 
 export type * from './facts-types.js';
-export { ipInCidr } from './parse/cidr.js';
 
 /**
  * The script gatherFacts runs on the node, in one exec. It sticks to bash
@@ -33,9 +32,10 @@ stderr_file=/tmp/podwire-facts.stderr
 section() {                     # section NAME NETNS COMMAND [ARGS...]
   local name=$1 netns=$2 code stderr=
   shift 2
-  # $wanted, when set, names the only sections to print (" ip: ip:pod-a "): a check
-  # that needs one table should not wait for every program here to run.
-  [ -n "$wanted" ] && [[ $wanted != *" $name:$netns "* ]] && return
+  # $wanted, when set, names the only sections to print (" ip: ip:pod-a ", or " ip:* "
+  # for every namespace): a check that needs one table should not wait for every
+  # program here to run.
+  [ -n "$wanted" ] && [[ $wanted != *" $name:$netns "* && $wanted != *" $name:* "* ]] && return
   echo "@@podwire:begin:$name:$netns@@"
   "$@" 2>"$stderr_file"
   code=$?
@@ -104,12 +104,13 @@ export interface GatherOptions {
   timeout?: number;
   /**
    * Only these sections, as "name:netns" ("ip:" is the node's own addresses and routes,
-   * "ip:pod-a" a pod's); hostname and the list of namespaces always come. By default all.
+   * "ip:pod-a" a pod's, "ip:*" every namespace's); hostname and the list of namespaces
+   * always come. By default all.
    */
   only?: readonly string[];
 }
 
-/** The sections FACTS_SCRIPT prints for the node, and for each namespace: what `only` may name. */
+/** @public The sections FACTS_SCRIPT prints for the node, and for each namespace: what `only` may name. */
 export const FACTS_SECTIONS = { node: ['ip', 'fdb', 'sysctl', 'iptables', 'ipvs', 'conntrack', 'cni'], namespace: ['ip', 'fdb', 'sysctl'] } as const;
 
 /**
@@ -121,7 +122,7 @@ export async function gatherFacts(node: string, exec: Exec, options: GatherOptio
   const timeout = options.timeout ?? 60;
   const only = options.only && ['hostname:', 'netns:', ...options.only];
   // Section names and namespace names are words (netns names cannot hold quotes or spaces that matter here).
-  const script = only ? `wanted=' ${only.map((s) => s.replace(/[^\w.:@-]/g, '')).join(' ')} '\n${FACTS_SCRIPT}` : FACTS_SCRIPT;
+  const script = only ? `wanted=' ${only.map((s) => s.replace(/[^\w.:@*-]/g, '')).join(' ')} '\n${FACTS_SCRIPT}` : FACTS_SCRIPT;
   const result = await exec(script, { timeout });
   const facts = parseFacts(node, result.stdout, only);
   if (result.timedOut) facts.errors.unshift(`gather: timed out after ${timeout} s; the facts are partial`);
@@ -173,7 +174,7 @@ export function parseFacts(node: string, raw: string, only?: readonly string[]):
   const seen = new Set(sections.map((s) => `${s.name}:${s.netns}`));
   for (const ns of facts.netns) {
     for (const name of ns.name === '' ? NODE_SECTIONS : NAMESPACE_SECTIONS) {
-      if (!seen.has(`${name}:${ns.name}`) && (!only || only.includes(`${name}:${ns.name}`))) facts.errors.push(`${sectionLabel({ name, netns: ns.name })}: missing from the output`);
+      if (!seen.has(`${name}:${ns.name}`) && (!only || only.includes(`${name}:${ns.name}`) || only.includes(`${name}:*`))) facts.errors.push(`${sectionLabel({ name, netns: ns.name })}: missing from the output`);
     }
   }
   try {

@@ -5,64 +5,19 @@
 //   describeNode(facts)                       what is inside one node: devices, bridges, pods
 //   layoutTopology(topology, nodeStates)      the whole picture: router, switches, nodes, lines
 //   detailsFor(facts, netns)                  the side panel for a pod or a node
-//   TOPOLOGY_SCRIPT, parseTopologyFacts       what the view reads from a node, and its parsing
-import { parseFacts } from '../observe/facts.js';
+//   TOPOLOGY_SECTIONS                          the facts sections the view reads from a node
 import type { LinkFact, NamespaceFacts, NodeFacts, RouteFact } from '../observe/facts-types.js';
 
 // ---------------------------------------------------------------------------------------------
 // What the view reads from a node
 
 /**
- * The part of the grader's facts script that the picture and its side panel use: links,
- * addresses, routes and neighbours per namespace (one `ip` per namespace) and the node's
- * bridge FDB. It leaves out iptables, IPVS, conntrack, CNI leases and sysctls, so a look
- * starts a third of the programs (each one costs time in an emulated machine). Same
- * section format as FACTS_SCRIPT, so parseFacts reads it.
+ * The facts sections a look reads (gatherFacts' `only`): every namespace's links, addresses,
+ * routes and neighbours, and the node's bridge FDB. Not the grader's iptables, IPVS,
+ * conntrack, CNI leases or sysctls: a look every few seconds starts a third of the
+ * programs, and each one costs time in an emulated machine.
  */
-export const TOPOLOGY_SCRIPT = `# podwire topology: the node's links, addresses and routes, section by section.
-export LC_ALL=C
-stderr_file=/tmp/podwire-topology.stderr
-
-section() {                     # section NAME NETNS COMMAND [ARGS...]
-  local name=$1 netns=$2 code stderr=
-  shift 2
-  echo "@@podwire:begin:$name:$netns@@"
-  "$@" 2>"$stderr_file"
-  code=$?
-  IFS= read -r -d '' stderr <"$stderr_file"
-  printf '\\n@@podwire:end:%s:%s:%s@@\\n%s' "$name" "$netns" "$code" "$stderr"
-}
-
-ip_json() {                     # [-netns NS]: one JSON array a line, in this order
-  ip "$@" -details -json -batch - <<'END'
-address show
-route show table all
-neighbour show
-netns list-id
-END
-}
-
-read -r hostname </proc/sys/kernel/hostname
-section hostname '' echo "$hostname"
-namespaces=()
-for path in /run/netns/*; do [ -e "$path" ] && namespaces+=("\${path##*/}"); done
-section netns '' printf '%s\\n' "\${namespaces[@]}"
-section ip '' ip_json
-section fdb '' bridge -json fdb show
-for ns in "\${namespaces[@]}"; do
-  section ip "$ns" ip_json -netns "$ns"
-done
-`;
-
-/** Sections of the full facts that TOPOLOGY_SCRIPT leaves out on purpose: their absence is no error. */
-const NOT_READ = /^(sysctl|iptables|ipvs|conntrack|cni)(\(.*\))?: missing from the output$|^fdb\(.+\): missing from the output$/;
-
-/** The output of TOPOLOGY_SCRIPT as NodeFacts (the tables it does not read stay empty). Never throws. */
-export function parseTopologyFacts(node: string, raw: string): NodeFacts {
-  const facts = parseFacts(node, raw);
-  facts.errors = facts.errors.filter((error) => !NOT_READ.test(error));
-  return facts;
-}
+export const TOPOLOGY_SECTIONS: readonly string[] = ['ip:*', 'fdb:'];
 
 // ---------------------------------------------------------------------------------------------
 // What is inside a node

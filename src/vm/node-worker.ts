@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { AgentClient, NodeFailure, isNodeFailure, nodeFailureToData, type ExecOptions, type ExecResult, type NodeFailureData } from './agent-client.js';
 import { gunzip, gzip, isGzip } from './compress.js';
 import { createEmulator, type BootAssets } from './emulator.js';
+import { deliverFrame, wake } from './v86-seams.js';
 import type { V86 } from 'v86';
 
 /** Bytes of console output gathered before they are posted, so a busy console is not one message a byte. */
@@ -90,8 +91,9 @@ export class NodeWorker {
   attachNic(port: MessagePort): void {
     this.nic = port;
     port.onmessage = this.guarded((event: MessageEvent<Uint8Array>) => {
-      (this.emulator as unknown as { bus?: { send(name: string, data: unknown): void } } | null)?.bus?.send('net0-receive', event.data);
-      this.wake();
+      if (!this.emulator) return;
+      deliverFrame(this.emulator, event.data);
+      wake(this.emulator);
     });
   }
 
@@ -151,14 +153,9 @@ export class NodeWorker {
   }
 
   private sendToGuest(serial: number, bytes: Uint8Array): void {
-    this.emulator?.serial_send_bytes(serial, bytes);
-    this.wake();
-  }
-
-  /** An idle v86 sleeps until its next timer; input should not wait for that. */
-  private wake(): void {
-    const core = (this.emulator as unknown as { v86?: { idle: boolean; next_tick(t: number): void } } | null)?.v86;
-    if (core?.idle) core.next_tick(0);
+    if (!this.emulator) return;
+    this.emulator.serial_send_bytes(serial, bytes);
+    wake(this.emulator);
   }
 
   /** A listener that reports its own error instead of throwing it into the emulator. */

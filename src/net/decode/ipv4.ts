@@ -13,25 +13,18 @@ import {
   IPV4_MIN_HEADER_LENGTH,
   isWireError,
   readIpv4,
+  type Ipv4Header,
 } from '../wire/index.js';
 import { malformedFrom } from './read.js';
 import type { LayerBase, MalformedLayer, PayloadRange } from './types.js';
 
-export interface Ipv4Layer extends LayerBase, PayloadRange {
+/** The header's fields as read (see wire/ipv4.ts), with the addresses as text and what decoding adds. */
+export interface Ipv4Layer extends LayerBase, PayloadRange,
+  Pick<Ipv4Header, 'dscp' | 'ecn' | 'totalLength' | 'identification' | 'dontFragment' | 'moreFragments' | 'fragmentOffset' | 'ttl' | 'checksum'> {
   readonly protocol: 'ipv4';
-  readonly dscp: number;
-  readonly ecn: number;
-  readonly totalLength: number;
-  readonly identification: number;
-  readonly dontFragment: boolean;
-  readonly moreFragments: boolean;
-  /** In bytes (the header field × 8). */
-  readonly fragmentOffset: number;
-  readonly ttl: number;
   /** The IP protocol number carried (1 ICMP, 4 IP-in-IP, 6 TCP, 17 UDP, ...). */
   readonly ipProtocol: number;
   readonly ipProtocolName: string;
-  readonly checksum: number;
   readonly checksumValid: boolean;
   readonly source: string;
   readonly destination: string;

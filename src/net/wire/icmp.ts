@@ -37,6 +37,7 @@ export const ICMP_ERROR_TYPES: ReadonlySet<number> = new Set([
 /** Destination-unreachable codes. */
 export const ICMP_UNREACHABLE_NET = 0;
 export const ICMP_UNREACHABLE_HOST = 1;
+/** @public Named with its neighbours, though nothing sends it yet. */
 export const ICMP_UNREACHABLE_PORT = 3;
 export const ICMP_FRAGMENTATION_NEEDED = 4;
 

@@ -43,7 +43,6 @@ export function bytes(...parts: (Uint8Array | readonly number[])[]): Uint8Array 
 }
 
 export const be16 = (n: number): number[] => [(n >>> 8) & 255, n & 255];
-export const be32 = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 
 export function mac(text: string): number[] {
   return Array.from(parseMac(text));

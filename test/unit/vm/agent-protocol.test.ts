@@ -1,7 +1,7 @@
 // The harness's AgentClient against the real guest agent script, run by the host's bash
 // over pipes: the protocol, its escaping and its timeouts, without booting a VM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,4 +66,40 @@ describe('AgentClient with the real agent script', () => {
     agent.kill('SIGCONT');
     expect((await client.exec('echo back')).stdout).toBe('back\n');
   }, 20_000);
+});
+
+describe('an agent killed and started again, as init does', () => {
+  const spools = mkdtempSync(join(tmpdir(), 'agent-'));
+  const agents: ChildProcess[] = [];
+
+  async function startAgent(): Promise<{ process: ChildProcess; client: AgentClient }> {
+    const process = spawn('bash', [agentScript], { env: { ...globalThis.process.env, PODWIRE_AGENT_SPOOL: spools } });
+    agents.push(process);
+    const client = new AgentClient('host', (bytes) => process.stdin!.write(bytes));
+    const ready = client.waitForReady(10);
+    process.stdout!.on('data', (chunk: Buffer) => { for (const byte of chunk) client.feed(byte); });
+    await ready;
+    return { process, client };
+  }
+  const alive = (pid: number) => { try { globalThis.process.kill(pid, 0); return true; } catch { return false; } };
+  afterAll(() => { for (const agent of agents) agent.kill('SIGKILL'); });
+
+  it("leaves no watchdog behind to steal the new agent's clock or verdict", async () => {
+    const first = await startAgent();
+    // The first agent dies in the middle of a command whose clock its watchdog is running.
+    const watchdogs = readFileSync(`/proc/${first.process.pid}/task/${first.process.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    void first.client.exec('sleep 3', { timeout: 4 }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    first.process.kill('SIGKILL');
+
+    const second = await startAgent();
+    // Every timed-out command is killed by the new agent's own watchdog (exit 124, in
+    // about a second), and none is reported timed out by a stale one.
+    for (let i = 0; i < 4; i++) {
+      expect(await second.client.exec('sleep 10; echo never', { timeout: 1 })).toMatchObject({ exitCode: 124, timedOut: true });
+      expect(await second.client.exec('sleep 1.5; echo fine', { timeout: 20 })).toMatchObject({ exitCode: 0, stdout: 'fine\n' });
+    }
+    // The old watchdog noticed its agent was gone and ended.
+    await expect.poll(() => watchdogs.filter(alive), { timeout: 12_000, interval: 500 }).toEqual([]);
+  }, 60_000);
 });
