@@ -1,14 +1,17 @@
 // The import layering, held by dependency-cruiser (test/unit/architecture.test.ts runs it in
 // `npm test`). Arrows only point down:
 //
-//   ui, cli  →  harness  →  lab  →  checks, observe  →  vm  →  topology  →  net
+//   ui, cli, classroom  →  harness  →  lab  →  checks, observe  →  vm  →  topology  →  net
 //
 // plus: nothing in src imports test/; the image recipe (images/) imports nothing from src;
 // the lab parser imports nothing from vm or ui; views get what they show from the lab run,
 // not from the runtime; no import cycles. A new upward arrow fails the test.
+// The class server (classroom) is a front end beside cli and ui: the web app may import only
+// its protocol (types and schemas, no Node); the command line starts it and runs
+// `podwire class`; it takes only the site's security headers from cli.
 
 /** Lowest first. A folder may import its own layer's folders only where a rule below allows it. */
-const LAYERS = [['net'], ['topology'], ['vm'], ['checks', 'observe'], ['lab'], ['harness'], ['cli', 'ui']];
+const LAYERS = [['net'], ['topology'], ['vm'], ['checks', 'observe'], ['lab'], ['harness'], ['cli', 'ui', 'classroom']];
 
 /**
  * Arrows that point the wrong way today, each with why and who removes it. The test fails
@@ -44,6 +47,34 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(cli|ui)/' },
       to: { path: '^src/(cli|ui)/', pathNot: '^src/$1/' },
+    },
+    {
+      name: 'ui-only-classroom-protocol',
+      comment: 'the web app talks to the class server through its protocol (types and valibot schemas) only',
+      severity: 'error',
+      from: { path: '^src/ui/' },
+      to: { path: '^src/classroom/', pathNot: '^src/classroom/protocol[.](ts|js)$' },
+    },
+    {
+      name: 'classroom-not-from-ui',
+      comment: 'the class server does not import the web app',
+      severity: 'error',
+      from: { path: '^src/classroom/' },
+      to: { path: '^src/ui/' },
+    },
+    {
+      name: 'classroom-from-cli-only-headers',
+      comment: 'the class server shares the static server\'s security headers, nothing else of the command line',
+      severity: 'error',
+      from: { path: '^src/classroom/' },
+      to: { path: '^src/cli/', pathNot: '^src/cli/static-server[.](ts|js)$' },
+    },
+    {
+      name: 'classroom-protocol-stays-pure',
+      comment: 'the protocol runs in the page: valibot only, no Node, nothing else of the server',
+      severity: 'error',
+      from: { path: '^src/classroom/protocol[.](ts|js)$' },
+      to: { pathNot: '^(valibot$|node_modules/valibot/|src/classroom/protocol[.](ts|js)$)' },
     },
     {
       name: 'observe-apart-from-judging',

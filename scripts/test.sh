@@ -10,6 +10,8 @@ if ! command -v chromium >/dev/null; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
+# The class server's tests start a private PostgreSQL from Debian's package (scripts/postgres.sh).
+bash scripts/postgres.sh install
 npx tsc --noEmit -p .
 # The static site the browser tests open.
 npx vite build --logLevel warn

@@ -14,6 +14,7 @@ import { benchSwitch } from '../net/bench.js';
 import { LabRun } from '../harness/lab-run.js';
 import { loadLabs } from '../lab/load.js';
 import { benchBrowser } from './bench-browser.js';
+import { benchGradings } from '../classroom/grading/bench.js';
 import { coldBootAssets, loadImage, snapshotAssets, snapshotFile } from '../vm/assets-node.js';
 import { Cluster } from '../vm/cluster.js';
 import type { BootAssets } from '../vm/emulator.js';
@@ -37,7 +38,7 @@ export interface BenchOptions {
 export interface Goal { comparison: '<' | '<=' | '>='; value: number }
 
 export interface Figure {
-  /** Which benchmark it belongs to (1 start-up … 7 size, 8 web, 9 checks); orders the table. */
+  /** Which benchmark it belongs to (1 start-up … 7 size, 8 web, 9 checks, 10 classroom); orders the table. */
   section: number;
   name: string;
   value: number | null;
@@ -65,7 +66,7 @@ export interface BenchResults {
   figures: Figure[];
 }
 
-export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold', 'checks', 'browser'] as const;
+export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold', 'checks', 'classroom', 'browser'] as const;
 
 type SnapshotAssets = BootAssets & { state: ArrayBuffer };
 
@@ -200,6 +201,9 @@ const FIGURES = {
   webRss: { section: 8, name: 'Web: memory of the lab, RSS of all chromium processes', unit: 'MiB' },
   checkQuiet: { section: 9, name: 'Check latency, a step with no traffic check (median)', unit: 's', goal: { comparison: '<=', value: 1 } },
   checkTraffic: { section: 9, name: 'Check latency, a step with traffic checks (median)', unit: 's', goal: { comparison: '<=', value: 2.5 } },
+  gradingsPerMinute: { section: 10, name: 'Classroom: verified gradings per minute, 10 submissions at once', unit: '/min' },
+  gradingSeconds: { section: 10, name: 'Classroom: one grading, zip read to report (median)', unit: 's' },
+  gradingRss: { section: 10, name: 'Classroom: peak RSS of one grading process (median)', unit: 'MiB' },
 } satisfies Record<string, FigureSpec>;
 
 /**
@@ -451,6 +455,18 @@ async function benchChecks(bench: BenchRun): Promise<void> {
   });
 }
 
+/** Verified gradings: submissions through the bounded pool, each in its own grading process (src/classroom/grading). */
+async function benchClassroom(bench: BenchRun): Promise<void> {
+  await bench.attempt('classroom gradings', [FIGURES.gradingsPerMinute, FIGURES.gradingSeconds, FIGURES.gradingRss], async () => {
+    await bench.restorable(); // the snapshot, made once, outside the timing
+    const result = await benchGradings({ submissions: 10, log: bench.log });
+    const what = `${result.submissions} submissions of lab ${result.lab} (${result.nodes} node(s), ${round(result.zipBytes / 2 ** 20)} MiB each), pool of ${result.pool}`;
+    bench.record(FIGURES.gradingsPerMinute, round(result.perMinute), { note: `${what}: all graded in ${round(result.seconds)} s` });
+    bench.record(FIGURES.gradingSeconds, round(median(result.gradingSeconds)), { note: `${describeTimes(result.gradingSeconds)}; restoring the nodes and checking every step, queueing excluded` });
+    bench.record(FIGURES.gradingRss, Math.round(median(result.maxRssBytes) / 2 ** 20), { note: `max ${Math.round(Math.max(...result.maxRssBytes) / 2 ** 20)} MiB; the pool holds ${result.pool} at once` });
+  });
+}
+
 async function benchWeb(bench: BenchRun): Promise<void> {
   // Last: chromium runs its own nodes, and nothing else should compete with them.
   const planned = [FIGURES.webCached, FIGURES.webCachedAll, FIGURES.webFirstRun, FIGURES.webResumed, FIGURES.webFirstVisit, FIGURES.webBytes, FIGURES.webMemory, FIGURES.webRss];
@@ -480,6 +496,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     const restoreMedian = wanted('restore') ? await benchRestore(bench) : null;
     if (wanted('cold')) await benchCold(bench, restoreMedian);
     if (wanted('checks')) await benchChecks(bench);
+    if (wanted('classroom')) await benchClassroom(bench);
     if (wanted('browser')) await benchWeb(bench);
   } finally {
     // Whatever went wrong, leave no VM running.

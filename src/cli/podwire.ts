@@ -5,6 +5,8 @@
 //                                                     set the lab up, apply the reference solution
 //                                                     or your commands, and grade it
 //   podwire grade <lab> [--solution | --apply node=file ...] [--report out.json] [--junit out.xml]
+//   podwire class create|export ...                  a class on the class server's database (src/cli/class.ts)
+//   podwire grader                                   grade submissions for class servers on DATABASE_URL
 //
 // Exit codes: 0 every check passed, 1 a check failed, 2 bad usage or a malformed lab,
 // 3 the harness or a node failed (the cluster did not come up, the setup failed, or a
@@ -16,11 +18,14 @@ import { LabError } from '../lab/parse.js';
 import type { Lab, NodeCommands } from '../lab/types.js';
 import { nodeFailures, toJson, toJunit, toText } from '../harness/report.js';
 import { withLab } from '../harness/run-lab.js';
+import { classCommand, graderCommand } from './class.js';
 
 const USAGE = `usage:
   podwire labs
   podwire check <lab> [--step N] [--solution | --apply NODE=FILE ...] [--json]
   podwire grade <lab> [--solution | --apply NODE=FILE ...] [--report out.json] [--junit out.xml]
+  podwire class create|export ...   (see: podwire class --help)
+  podwire grader                    grade class submissions from DATABASE_URL (PODWIRE_GRADERS at once)
 
   --solution         apply the lab's reference solution of each step before grading it
   --apply NODE=FILE  run the commands in FILE on NODE (as typed in its terminal) before
@@ -53,6 +58,8 @@ function commandsFrom(lab: Lab, specs: string[]): NodeCommands {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'class') return classCommand(argv.slice(1));
+  if (argv[0] === 'grader') return graderCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true,
     options: {

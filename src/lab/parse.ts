@@ -5,10 +5,11 @@
 // reading our code. A lab is data only: nothing in it runs on the page, and its
 // commands run only inside the nodes.
 import * as v from 'valibot';
-import { isMap, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, Scalar, visit, type Document } from 'yaml';
 import { checkKind, type Check } from '../checks/registry.js';
 import { resolveTopology } from '../topology/topology.js';
-import { labFrontMatter, localeFrontMatter, MAX_LAB_BYTES } from './schema.js';
+import { labFrontMatter, labVariables, localeFrontMatter, MAX_LAB_BYTES } from './schema.js';
+import { checkDomain, fillTemplate, onlyPlaceholder, outsideDomain, valuesOf, VariableProblem, type Variable } from './template.js';
 import type { Lab, NodeCommands, Step } from './types.js';
 
 export class LabError extends Error {
@@ -37,9 +38,41 @@ class Source {
     throw new LabError(this.file, this.lineOf(path), problem);
   }
 
+  /** The line of character `index` of the text at `path`: inside a block scalar (`|`), the line it is on. */
+  lineOfText(path: Path, index: number): number {
+    const node = this.doc.getIn(path, true);
+    const block = isScalar(node) && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED);
+    const before = typeof (node as Scalar | undefined)?.value === 'string' ? ((node as Scalar).value as string).slice(0, index).split('\n').length - 1 : 0;
+    return this.lineOf(path) + (block ? 1 : 0) + before;
+  }
+
+  /** The front matter as data, with every `{{name}}` in its texts filled in (the variables section itself aside). */
+  data(values: Readonly<Record<string, string>>, variables: readonly Variable[]): unknown {
+    const numeric = new Set(variables.filter((v) => v.domain.kind === 'int' || v.domain.kind === 'port').map((v) => v.name));
+    const fill = (value: unknown, path: Path): unknown => {
+      if (typeof value === 'string') {
+        // A text that is only a number variable ("{{vni}}") stands for the number, so number fields take it.
+        const only = onlyPlaceholder(value);
+        if (only !== undefined && numeric.has(only) && only in values) return Number(values[only]);
+        try {
+          return fillTemplate(value, values);
+        } catch (error) {
+          if (error instanceof VariableProblem) throw new LabError(this.file, this.lineOfText(path, error.at ?? 0), error.message);
+          throw error;
+        }
+      }
+      if (Array.isArray(value)) return value.map((item, i) => fill(item, [...path, i]));
+      if (value && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, path.length === 0 && key === 'variables' ? item : fill(item, [...path, key])]));
+      }
+      return value;
+    };
+    return fill(this.doc.toJS(), []);
+  }
+
   /** The first of a schema's complaints in the file's order, in words with the field's name. */
-  check<S extends v.GenericSchema>(schema: S): v.InferOutput<S> {
-    const result = v.safeParse(schema, this.doc.toJS(), { abortEarly: false });
+  check<S extends v.GenericSchema>(schema: S, data: unknown = this.doc.toJS()): v.InferOutput<S> {
+    const result = v.safeParse(schema, data, { abortEarly: false });
     if (result.success) return result.output;
     const complaints = result.issues.map((issue) => this.complaint(issue));
     const first = complaints.reduce((best, next) => (next.line < best.line ? next : best));
@@ -116,6 +149,13 @@ function parseYaml(file: string, split: Split): Source {
       const at = alias.range?.[0] ?? 0;
       throw new LabError(file, lines.linePos(at).line + lineOffset, `YAML aliases (*${alias.source}) are not allowed in a lab file: write the value out`);
     },
+    // `in: {{podCidr}}` unquoted is a YAML mapping inside a mapping, not a placeholder.
+    Pair(_, pair) {
+      if (isMap(pair.key)) {
+        const at = (pair.key as { range?: [number, number, number] }).range?.[0] ?? 0;
+        throw new LabError(file, lines.linePos(at).line + lineOffset, 'YAML reads an unquoted {{...}} as a mapping: put a placeholder in quotes, e.g. "{{podCidr}}"');
+      }
+    },
   });
   if (!isMap(doc.contents)) {
     throw new LabError(file, split.frontLine, 'the front matter must be a YAML mapping');
@@ -145,11 +185,50 @@ function knownNodes(source: Source, names: string[], commands: NodeCommands | un
   return commands ?? {};
 }
 
+/** The placeholders of a Markdown text filled in; a problem names the line it is on. */
+function fillBody(file: string, body: string, bodyLine: number, values: Readonly<Record<string, string>>): string {
+  try {
+    return fillTemplate(body, values);
+  } catch (error) {
+    if (error instanceof VariableProblem) throw new LabError(file, bodyLine + body.slice(0, error.at ?? 0).split('\n').length - 1, error.message);
+    throw error;
+  }
+}
+
+/** The declared variables and their values for the seed (the defaults without one), checked. */
+function readVariables(source: Source, seed: string | undefined): { variables: Variable[]; values: Record<string, string> } {
+  const variables = source.check(labVariables);
+  for (const variable of variables) {
+    const path = ['variables', variable.name];
+    try {
+      checkDomain(variable.domain);
+    } catch (error) {
+      if (error instanceof VariableProblem) source.fail(path, error.message);
+      throw error;
+    }
+    const problem = variable.default === undefined ? undefined : outsideDomain(variable.domain, variable.default);
+    if (problem) source.fail([...path, 'default'], `the default ${problem}`);
+  }
+  try {
+    return { variables, values: valuesOf(variables, seed) };
+  } catch (error) {
+    if (!(error instanceof VariableProblem)) throw error;
+    const name = /^variable '([^']+)'/.exec(error.message)?.[1];
+    return source.fail(name ? ['variables', name] : ['variables'], error.message);
+  }
+}
+
+export interface ParseOptions {
+  /** Pick the variables' values with this seed (see variables.ts) instead of taking their defaults. */
+  seed?: string;
+}
+
 /** Parse a lab's English file. `file` is the name used in messages, e.g. labs/01-netns/lab.md. */
-export function parseLab(file: string, text: string, locales: Record<string, { file: string; text: string }> = {}): Lab {
+export function parseLab(file: string, text: string, locales: Record<string, { file: string; text: string }> = {}, options: ParseOptions = {}): Lab {
   const split = splitFrontMatter(file, text);
   const source = parseYaml(file, split);
-  const front = source.check(labFrontMatter);
+  const { variables, values } = readVariables(source, options.seed);
+  const front = source.check(labFrontMatter, source.data(values, variables));
 
   // What the schema cannot say: names that must refer to something, and must not repeat.
   const { nodes, segments, links } = front.topology;
@@ -167,7 +246,7 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
     source.fail(['topology'], (error as Error).message);
   }
 
-  const { intro, sections } = splitSections(split.body, split.bodyLine);
+  const { intro, sections } = splitSections(fillBody(file, split.body, split.bodyLine, values), split.bodyLine);
   if (sections.length !== front.steps.length) {
     source.fail(['steps'], `the front matter has ${front.steps.length} step(s) but the lesson has ${sections.length} '## ' section(s); write one section per step, in order`);
   }
@@ -194,6 +273,7 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
   const lab: Lab = {
     id: front.id, title: front.title, summary: front.summary, level: front.level, minutes: Number(/^(\d+)/.exec(front.time)![1]),
     topology, setup: knownNodes(source, names, front.setup, ['setup']), intro, steps, locales: {}, source: file,
+    variables, values, ...(options.seed === undefined ? {} : { seed: options.seed }), files: { text, locales },
   };
   for (const [locale, { file: localeFile, text: localeText }] of Object.entries(locales)) lab.locales[locale] = parseLocale(lab, localeFile, localeText);
   return lab;
@@ -203,8 +283,8 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
 function parseLocale(lab: Lab, file: string, text: string): Lab['locales'][string] {
   const split = splitFrontMatter(file, text);
   const source = parseYaml(file, split);
-  const front = source.check(localeFrontMatter);
-  const { intro, sections } = splitSections(split.body, split.bodyLine);
+  const front = source.check(localeFrontMatter, source.data(lab.values, lab.variables));
+  const { intro, sections } = splitSections(fillBody(file, split.body, split.bodyLine, lab.values), split.bodyLine);
   if (sections.length !== lab.steps.length) {
     throw new LabError(file, split.bodyLine, `the translation has ${sections.length} step section(s); the English lesson has ${lab.steps.length}`);
   }

@@ -5,6 +5,7 @@ import * as v from 'valibot';
 import { checkSchema, type ReadCheck } from '../checks/registry.js';
 import { tryParseIpv4 } from '../net/addr.js';
 import { boolean, cidr, count, fields, number, oneOf, text, word } from '../checks/fields.js';
+import { VARIABLE_NAME, type Variable, type VariableDomain } from './template.js';
 
 /** Every node is a whole Linux machine in its own worker; more than this does not fit a laptop's browser. */
 const MAX_NODES = 8;
@@ -61,19 +62,97 @@ const step = (check: v.GenericSchema<unknown, ReadCheck>) => fields({
   solution: v.optional(v.pipe(commands(), v.description('The reference solution per node, run by the solution bots.'))),
 });
 
+const MAX_VARIABLES = 32;
+const ipv4 = () => v.pipe(named(IPV4, 'an IPv4 address like 10.96.0.10'), v.check((text) => tryParseIpv4(text) !== undefined, (issue) => `'${String(issue.input)}' must be an IPv4 address like 10.96.0.10`));
+const range = (min: number, max: number) => v.pipe(
+  v.tuple([count(min, max), count(min, max)], 'must be [lowest, highest]'),
+  v.check(([low, high]) => low <= high, 'must be [lowest, highest], the lowest first'),
+);
+
+/** Each kind of variable by the key that names its domain: `{int: [1, 10], default: 5}`. */
+const VARIABLE_KINDS = {
+  int: fields({
+    int: v.pipe(range(-1_000_000_000, 1_000_000_000), v.description('A whole number from lowest to highest, e.g. a VNI: [2, 4000].')),
+    default: count(-1_000_000_000, 1_000_000_000),
+  }),
+  port: fields({
+    port: v.pipe(range(1, 65535), v.description('A TCP/UDP port from lowest to highest, e.g. a NodePort: [30000, 32767].')),
+    default: count(1, 65535),
+  }),
+  choice: fields({
+    choice: v.pipe(v.array(text(), 'must be a list of values'), v.minLength(2, 'must list at least two values'), v.description('One of these values.')),
+    default: text(),
+  }),
+  subnet: fields({
+    subnet: v.pipe(v.string('must be a subnet pattern like "10.{16..250}.0.0/16"'), v.description('A subnet: fixed octets and {a..b} ranges inside the prefix, e.g. "10.244.{1..254}.0/24".')),
+    default: cidr(),
+  }),
+  'ipv4-in': fields({
+    'ipv4-in': v.pipe(cidr(), v.description('A host address inside this network, e.g. a Service IP in 10.96.0.0/16.')),
+    default: ipv4(),
+  }),
+} as const;
+
+type VariableKind = keyof typeof VARIABLE_KINDS;
+const derived = () => v.pipe(v.string(), v.description('A value derived from variables declared before it, e.g. "{{podCidr|host:1}}".'));
+
+function toVariable(name: string, input: unknown): Variable {
+  if (typeof input === 'string') return { name, domain: { kind: 'derived', template: input } };
+  const declared = input as Record<string, unknown> & { default: string | number };
+  const kind = Object.keys(declared).find((key) => key in VARIABLE_KINDS) as VariableKind;
+  const value = declared[kind];
+  const domain: VariableDomain = kind === 'int' || kind === 'port'
+    ? { kind, min: (value as number[])[0]!, max: (value as number[])[1]! }
+    : kind === 'choice' ? { kind, options: value as string[] }
+    : kind === 'subnet' ? { kind, pattern: value as string }
+    : { kind, cidr: value as string };
+  return { name, domain, default: String(declared.default) };
+}
+
+/** For reading a lab: a variable's kind is told by its key, so a mistake is reported against that kind's own fields. */
+const variableSchema = v.lazy((input) => {
+  if (typeof input === 'string') return derived();
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return v.custom(() => false, 'must be a domain with a default, like {int: [2, 4000], default: 42}, or a text derived from other variables, like "{{podCidr|host:1}}"');
+  }
+  const present = Object.keys(input).filter((key) => key in VARIABLE_KINDS);
+  if (present.length === 1) return VARIABLE_KINDS[present[0] as VariableKind];
+  const kinds = Object.keys(VARIABLE_KINDS).join(', ');
+  return v.custom(() => false, present.length > 1 ? `a variable has one domain, this one has ${present.join(' and ')}` : `a variable needs a domain, one of: ${kinds}`);
+});
+
+/** The variables a lab declares, in order: name → domain with a default, or a derived text. */
+function variablesSchema(variable: v.GenericSchema) {
+  return v.pipe(
+    v.record(v.pipe(v.string(), v.regex(VARIABLE_NAME, (issue) => `'${String(issue.input)}' must be a variable name: letters, digits and _, starting with a letter`)), variable, 'must be a mapping of variable names to their domains'),
+    v.check((record) => Object.keys(record).length <= MAX_VARIABLES, `a lab has at most ${MAX_VARIABLES} variables`),
+    v.description('Values that differ per student: {{name}} in any text of the lab is replaced by the value. See "Variables" in the README.'),
+  );
+}
+
+/** The variables section as the parser reads it first, before the rest of the front matter (which may use them). */
+export const labVariables = v.pipe(
+  v.looseObject({ variables: v.optional(variablesSchema(variableSchema)) }),
+  v.transform(({ variables }): Variable[] => Object.entries(variables ?? {}).map(([name, input]) => toVariable(name, input))),
+);
+
 /** The front matter of a lab's English file, with the given schema for one check. */
-export function labSchema(check: v.GenericSchema<unknown, ReadCheck>) {
+export function labSchema(check: v.GenericSchema<unknown, ReadCheck>, variable: v.GenericSchema = variableSchema) {
   return fields({
     id: named(ID, 'lower-case letters, digits and dashes'),
     title: word(),
     summary: word(),
     level: oneOf(LEVELS),
     time: v.pipe(text(), v.regex(/^\d+\s*min/, (issue) => `'${String(issue.input)}' must look like '20 min'`)),
+    variables: v.optional(variablesSchema(variable)),
     topology,
     setup: v.optional(v.pipe(commands(), v.description('Commands per node run before the first step; they may leave a node broken on purpose.'))),
     steps: v.pipe(v.array(step(check), 'must be a list of steps'), v.minLength(1, 'a lab needs at least one step')),
   });
 }
+
+/** For editors (the JSON Schema): a variable is any one of the kinds. */
+export const variableUnionSchema = () => v.union([derived(), ...Object.values(VARIABLE_KINDS)]);
 
 /** The schema lab files are read with: each check is read by the kind its key names. */
 export const labFrontMatter = labSchema(checkSchema());

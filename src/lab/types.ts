@@ -1,6 +1,7 @@
 // A lab as data: what the lab file says, after it has been checked.
 import type { Topology } from '../topology/topology.js';
 import type { Check } from '../checks/registry.js';
+import type { Variable } from './template.js';
 
 export type { Check } from '../checks/registry.js';
 
@@ -32,4 +33,12 @@ export interface Lab {
   locales: Record<string, { title: string; summary: string; intro: string; steps: Record<string, { title: string; text: string; hints: string[] }> }>;
   /** The file the lab was read from, for messages. */
   source: string;
+  /** The variables the lab file declares, in order; `{{name}}` in its text stands for their values. */
+  variables: Variable[];
+  /** The value of each variable this lab was made with: the defaults, or those a seed picked. */
+  values: Record<string, string>;
+  /** The seed the values were picked with (see variables.ts); none for the defaults. */
+  seed?: string;
+  /** The lab's files as written, placeholders and all, so that instantiateLab can make it again with a seed. */
+  files: { text: string; locales: Record<string, { file: string; text: string }> };
 }

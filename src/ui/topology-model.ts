@@ -3,9 +3,11 @@
 // here runs (and is tested) without a DOM.
 //
 //   describeNode(facts)                       what is inside one node: devices, bridges, pods
-//   layoutTopology(topology, nodeStates)      the whole picture: router, switches, nodes, lines
+//   layoutTopology(topology, nodeStates, …)   the whole picture, placed by elkjs: router, switches, nodes, lines
+//   newestOnly(use)                           draws layouts in the order they were asked for, dropping stale ones
 //   detailsFor(facts, netns)                  the side panel for a pod or a node
 //   TOPOLOGY_SECTIONS                          the facts sections the view reads from a node
+import type { ElkExtendedEdge, ElkLayoutArguments, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { LinkFact, NamespaceFacts, NodeFacts, RouteFact } from '../observe/facts-types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -55,7 +57,7 @@ export interface BridgeView extends LinkView {
   ports: string[];
 }
 
-/** A vertical lane of the node: a bridge port (a host veth) and the pod at its other end. */
+/** A lane of the node: a bridge port (a host veth) and the pod at its other end. */
 export interface Column {
   bridge?: string;
   /** The host end of a veth (in the node's namespace). */
@@ -176,7 +178,7 @@ export function describeNode(facts: NodeFacts, options: { showAll?: boolean } = 
   const bridges: BridgeView[] = rootLinks
     .filter((l) => l.type === 'bridge')
     .map((b) => ({ ...b, ports: rootLinks.filter((l) => l.master === b.name).map((l) => l.name) }));
-  // A host veth gets a column (drawn under its bridge, above its pod) unless its peer is in the node namespace too.
+  // A host veth gets a column (drawn between its bridge and its pod) unless its peer is in the node namespace too.
   const columnVeth = (l: LinkView) => l.type === 'veth' && l.peer?.netns !== '';
   const hostVeths = rootLinks.filter(columnVeth);
   const devices = rootLinks
@@ -214,6 +216,12 @@ function deviceRank(link: LinkView): number {
 
 // ---------------------------------------------------------------------------------------------
 // The picture
+//
+// The boxes and lines become a graph for elkjs's layered algorithm, which places them: the
+// router, the switches and the nodes at the top level, and every node a compound box holding
+// its devices, bridges, host veths and pods (each pod a compound box of its interfaces). One
+// direction throughout (left to right: the wire, then what hangs off it), lines routed at
+// right angles.
 
 export type BoxKind = 'router' | 'segment' | 'node' | 'pod' | 'bridge' | 'link';
 
@@ -267,18 +275,47 @@ export interface NodeState {
   at?: number;
 }
 
-const PAD = 14;
-const GAP = 10;
+/** The part of elkjs the picture uses: the browser may pass one that runs in a Web Worker. */
+export interface LayoutEngine {
+  layout(graph: ElkNode, args?: ElkLayoutArguments): Promise<ElkNode>;
+}
+
+export interface LayoutOptions {
+  /** elkjs: in a Web Worker in the browser (Topology.svelte), its bundled build on Node. */
+  engine: LayoutEngine;
+  /** Show lo and the idle default devices too. */
+  showAll?: boolean;
+}
+
+const PAD = 12;
 const CHIP_W = 156;
-const COL_W = 172;
+const POD_CHIP_W = CHIP_W - 12;
 const LINE_H = 14;
 const HEADER_H = 34;
-const MIN_NODE_W = 3 * COL_W + 2 * PAD;
-const LEFT = 200;
+const ALERT_H = LINE_H + 4;
 const ROUTER_W = 160;
-const BUS_X = 120;
+/** The pod's name above its interfaces, its default route below them. */
+const POD_TOP = 24;
+const POD_BOTTOM = LINE_H + 6;
 
 const chipHeight = (lines: number) => 10 + LINE_H * (lines + 1);
+
+/** Layered, left to right, one layout for the whole hierarchy so lines may enter nodes and pods. */
+const GRAPH_OPTIONS: Record<string, string> = {
+  'elk.algorithm': 'layered',
+  'elk.direction': 'RIGHT',
+  'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+  'elk.edgeRouting': 'ORTHOGONAL',
+  // Keep the facts' order (eth0 first, pods as the node lists them) so a redraw looks like the last one.
+  'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+  'elk.padding': `[top=${PAD},left=${PAD},bottom=${PAD},right=${PAD}]`,
+  'elk.spacing.nodeNode': '12',
+  'elk.layered.spacing.nodeNodeBetweenLayers': '28',
+  'elk.spacing.edgeNode': '10',
+  'elk.spacing.edgeEdge': '6',
+};
+/** Every coordinate in the result relative to the root, as the SVG wants them. */
+const ABSOLUTE = { layoutOptions: { 'elk.json.shapeCoords': 'ROOT', 'elk.json.edgeCoords': 'ROOT' } };
 
 function linkLines(link: LinkView): string[] {
   const lines = [...link.addresses.slice(0, 2)];
@@ -290,223 +327,240 @@ function linkLines(link: LinkView): string[] {
   return lines;
 }
 
-function linkBox(id: string, link: LinkView, x: number, y: number, w: number, node: string, pod?: string): Box {
+function linkBox(id: string, link: LinkView, w: number, node: string, pod?: string): Box {
   const lines = linkLines(link);
   const tags = [link.type];
   if (!link.up || link.state === 'DOWN' || link.state === 'LOWERLAYERDOWN') tags.push('down');
-  return { id, kind: 'link', x, y, w, h: chipHeight(lines.length), title: `${link.name} · ${link.type}`, lines, tags, node, ...(pod ? { pod } : {}) };
+  return { id, kind: 'link', x: 0, y: 0, w, h: chipHeight(lines.length), title: `${link.name} · ${link.type}`, lines, tags, node, ...(pod ? { pod } : {}) };
 }
 
 const linkId = (node: string, netns: string, name: string) => `link:${node}:${netns}:${name}`;
 
-/** Lays one node out at (x, y) with the given width; returns its boxes, edges and height. */
-function layoutNode(view: NodeView, x: number, y: number, width: number): { boxes: Box[]; edges: Edge[]; height: number } {
-  const node = view.node;
-  const boxes: Box[] = [];
-  const edges: Edge[] = [];
-  const inner = width - 2 * PAD;
-  let cursor = y + HEADER_H;
+/** Rough text widths (px) for the node's header row, so a node is at least as wide as what it says. */
+const headerWidth = (title: string, lines: string[]) => 24 + title.length * 9 + lines.reduce((sum, line) => sum + 12 + line.length * 7.3, 0);
+const alertWidth = (line: string) => 24 + line.length * 6.7;
 
-  // Devices, wrapped into rows.
-  const perRow = Math.max(1, Math.floor((inner + GAP) / (CHIP_W + GAP)));
-  for (let start = 0; start < view.devices.length; start += perRow) {
-    const row = view.devices.slice(start, start + perRow).map((link, i) =>
-      linkBox(linkId(node, '', link.name), link, x + PAD + i * (CHIP_W + GAP), cursor, CHIP_W, node));
-    boxes.push(...row);
-    cursor += Math.max(...row.map((b) => b.h)) + GAP;
+/** The boxes and lines of a picture before layout (boxes at 0,0), and the ELK graph that places them. */
+class Scene {
+  readonly boxes = new Map<string, Box>();
+  readonly edges: Edge[] = [];
+  /** Lines that ELK lays out from `to` to `from`. */
+  readonly reversed = new Set<string>();
+  readonly root: ElkNode = { id: 'root', layoutOptions: GRAPH_OPTIONS, children: [], edges: [] };
+  private readonly elkNodes = new Map<string, ElkNode>([['root', this.root]]);
+
+  /** Adds a box inside a parent (the root by default); a compound box gets its size from what it holds. */
+  add(box: Box, parent = 'root', compound?: { padding: [number, number, number, number]; minWidth: number; minHeight: number }): void {
+    this.boxes.set(box.id, box);
+    const elk: ElkNode = compound
+      ? {
+        id: box.id, children: [], edges: [],
+        layoutOptions: {
+          'elk.padding': `[top=${compound.padding[0]},left=${compound.padding[1]},bottom=${compound.padding[2]},right=${compound.padding[3]}]`,
+          'elk.nodeSize.constraints': 'MINIMUM_SIZE',
+          'elk.nodeSize.minimum': `(${compound.minWidth}, ${compound.minHeight})`,
+        },
+      }
+      : { id: box.id, width: box.w, height: box.h };
+    if (compound) { elk.width = compound.minWidth; elk.height = compound.minHeight; }
+    this.elkNodes.get(parent)!.children!.push(elk);
+    this.elkNodes.set(box.id, elk);
   }
 
-  // Bridges: one bar each, over the columns of its ports (or a chip when it has none).
-  const colX = (i: number) => x + PAD + i * COL_W;
-  if (view.bridges.length) cursor += 6;
-  const bridgeFree: Box[] = [];
-  let bridgeRowH = 0;
-  for (const bridge of view.bridges) {
-    const cols = view.columns.map((c, i) => (c.bridge === bridge.name ? i : -1)).filter((i) => i >= 0);
-    const lines = [...bridge.addresses.slice(0, 1), ...(!bridge.up ? ['down'] : [])];
-    const tags = ['bridge', ...(!bridge.up ? ['down'] : [])];
-    const h = chipHeight(lines.length);
-    let bx: number;
-    let bw: number;
-    if (cols.length) {
-      bx = colX(cols[0]!);
-      bw = (cols[cols.length - 1]! - cols[0]! + 1) * COL_W - (COL_W - CHIP_W);
-    } else {
-      // A bridge without veth ports sits after the columns.
-      const slot = view.columns.length + bridgeFree.length;
-      bx = colX(slot);
-      bw = CHIP_W;
-    }
-    const box: Box = { id: `bridge:${node}:${bridge.name}`, kind: 'bridge', x: bx, y: cursor, w: bw, h, title: `${bridge.name} · bridge`, lines, tags, node };
-    if (!cols.length) bridgeFree.push(box);
-    boxes.push(box);
-    bridgeRowH = Math.max(bridgeRowH, h);
-  }
-  const bridgeY = cursor;
-  if (view.bridges.length) cursor += bridgeRowH + 22;
+  has(id: string): boolean { return this.boxes.has(id); }
 
-  // Host veths, one per column.
-  const vethRowY = cursor;
-  let vethRowH = 0;
-  view.columns.forEach((column, i) => {
-    if (!column.hostLink) return;
-    const veth = view.hostVeths.find((v) => v.name === column.hostLink)!;
-    const box = linkBox(linkId(node, '', veth.name), veth, colX(i), vethRowY, CHIP_W, node);
-    boxes.push(box);
-    vethRowH = Math.max(vethRowH, box.h);
-  });
-  if (vethRowH) cursor += vethRowH + 26;
-
-  // Pods, one per column: the namespace and its interfaces.
-  const podRowY = cursor;
-  let podRowH = 0;
-  view.columns.forEach((column, i) => {
-    if (!column.pod) return;
-    const pod = view.pods.find((p) => p.name === column.pod)!;
-    const px = colX(i);
-    const podW = CHIP_W;
-    let py = podRowY + 24;
-    const chips = pod.links.map((link) => {
-      const chip = linkBox(linkId(node, pod.name, link.name), link, px + 6, py, podW - 12, node, pod.name);
-      py += chip.h + 6;
-      return chip;
-    });
-    // The footer is narrow: the gateway is what matters ("default via 10.244.1.1").
-    const footer = pod.defaultRoute ? pod.defaultRoute.replace(/^(default via \S+) dev \S+/, '$1') : 'no default route';
-    const h = py - podRowY + LINE_H + 6;
-    boxes.push({
-      id: `pod:${node}:${pod.name}`, kind: 'pod', x: px, y: podRowY, w: podW, h,
-      title: pod.name, lines: [footer], tags: pod.defaultRoute ? [] : ['no-default'], node, pod: pod.name,
-    });
-    boxes.push(...chips);
-    podRowH = Math.max(podRowH, h);
-  });
-  if (podRowH) cursor += podRowH;
-
-  // Lines inside the node.
-  const byId = new Map(boxes.map((b) => [b.id, b]));
-  const bottomOf = (b: Box): [number, number] => [b.x + b.w / 2, b.y + b.h];
-  const topOf = (b: Box): [number, number] => [b.x + b.w / 2, b.y];
-  // Bridge membership: from the bar down to each port (a veth in its column, or any other enslaved device).
-  for (const bridge of view.bridges) {
-    const bar = byId.get(`bridge:${node}:${bridge.name}`)!;
-    for (const port of bridge.ports) {
-      const target = byId.get(linkId(node, '', port));
-      if (!target) continue;
-      const [tx] = topOf(target);
-      const points: [number, number][] = target.y > bar.y
-        ? [[tx, bar.y + bar.h], [tx, target.y]]
-        : [[bar.x + 20, bar.y], [bar.x + 20, bridgeY - 3], [tx, bridgeY - 3], [tx, target.y + target.h]];
-      edges.push({ id: `bridge:${node}:${bridge.name}:${port}`, kind: 'bridge', from: bar.id, to: target.id, points, down: target.tags.includes('down') });
-    }
+  /**
+   * Adds a line, declared in `container` (the innermost box holding both ends). ELK lays it out
+   * from `source` to `target`, which may be the other way round from the model's from/to.
+   */
+  connect(edge: Omit<Edge, 'points'>, container = 'root', elkDirection: 'forward' | 'reverse' = 'forward'): void {
+    this.edges.push({ ...edge, points: [] });
+    if (elkDirection === 'reverse') this.reversed.add(edge.id);
+    const [source, target] = elkDirection === 'forward' ? [edge.from, edge.to] : [edge.to, edge.from];
+    this.elkNodes.get(container)!.edges!.push({ id: edge.id, sources: [source], targets: [target] });
   }
-  // Veth pairs: each pair once.
-  const seen = new Set<string>();
-  let detour = 0;
-  const allLinks: LinkView[] = [...view.devices, ...view.hostVeths, ...view.pods.flatMap((p) => p.links)];
-  for (const link of allLinks) {
-    if (link.type !== 'veth' || !link.peer) continue;
-    const a = linkId(node, link.netns, link.name);
-    const b = linkId(node, link.peer.netns, link.peer.ifname);
-    const key = [a, b].sort().join('|');
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const from = byId.get(a);
-    const to = byId.get(b);
-    if (!from || !to) continue;
-    let points: [number, number][];
-    if (to.y > from.y + from.h) points = [bottomOf(from), topOf(to)];
-    else if (from.y > to.y + to.h) points = [bottomOf(to), topOf(from)];
-    else if (Math.abs(from.y - to.y) < 4 && from.pod === undefined) {
-      // Side by side in the device row.
-      const [left, right] = from.x < to.x ? [from, to] : [to, from];
-      points = [[left.x + left.w, left.y + left.h / 2], [right.x, right.y + right.h / 2]];
-    } else {
-      // Two pods' interfaces: go round under the pod row.
-      const under = podRowY + podRowH + 8 + 6 * detour++;
-      points = [bottomOf(from), [from.x + from.w / 2, under], [to.x + to.w / 2, under], bottomOf(to)];
-      cursor = Math.max(cursor, under);
-    }
-    edges.push({ id: `veth:${key}`, kind: 'veth', from: from.id, to: to.id, points, down: from.tags.includes('down') || to.tags.includes('down') });
-  }
-  // Tunnels and VLANs sit on a device: a dashed line to it (eth0, usually).
-  for (const link of view.devices) {
-    const lower = link.lower;
-    if (!lower) continue;
-    const from = byId.get(linkId(node, '', link.name));
-    const to = byId.get(linkId(node, '', lower));
-    if (from && to) edges.push({ id: `underlay:${node}:${link.name}`, kind: 'underlay', from: from.id, to: to.id, points: [[from.x, from.y + from.h / 2], [to.x + to.w, to.y + to.h / 2]] });
-  }
-  return { boxes, edges, height: cursor - y + PAD };
 }
 
-function nodeWidth(view: NodeView | undefined): number {
-  if (!view) return MIN_NODE_W;
-  const slots = view.columns.length + view.bridges.filter((b) => !view.columns.some((c) => c.bridge === b.name)).length;
-  return Math.max(MIN_NODE_W, slots * COL_W + 2 * PAD - (COL_W - CHIP_W));
+/** A node's insides, in its compound box: devices, bridges, host veths and pods, and the lines between them. */
+function addNodeInsides(scene: Scene, view: NodeView): void {
+  const node = view.node;
+  const nodeId = `node:${node}`;
+  for (const link of view.devices) scene.add(linkBox(linkId(node, '', link.name), link, CHIP_W, node), nodeId);
+  for (const bridge of view.bridges) {
+    const lines = [...bridge.addresses.slice(0, 1), ...(!bridge.up ? ['down'] : [])];
+    const tags = ['bridge', ...(!bridge.up ? ['down'] : [])];
+    scene.add({ id: `bridge:${node}:${bridge.name}`, kind: 'bridge', x: 0, y: 0, w: CHIP_W, h: chipHeight(lines.length), title: `${bridge.name} · bridge`, lines, tags, node }, nodeId);
+  }
+  // Host veths and pods in column order: under their bridge, each veth beside its pod.
+  for (const column of view.columns) {
+    if (!column.hostLink) continue;
+    const veth = view.hostVeths.find((v) => v.name === column.hostLink)!;
+    scene.add(linkBox(linkId(node, '', veth.name), veth, CHIP_W, node), nodeId);
+  }
+  for (const column of view.columns) {
+    if (!column.pod) continue;
+    const pod = view.pods.find((p) => p.name === column.pod)!;
+    const podId = `pod:${node}:${pod.name}`;
+    // The footer is narrow: the gateway is what matters ("default via 10.244.1.1").
+    const footer = pod.defaultRoute ? pod.defaultRoute.replace(/^(default via \S+) dev \S+/, '$1') : 'no default route';
+    scene.add(
+      { id: podId, kind: 'pod', x: 0, y: 0, w: 0, h: 0, title: pod.name, lines: [footer], tags: pod.defaultRoute ? [] : ['no-default'], node, pod: pod.name },
+      nodeId,
+      { padding: [POD_TOP, 6, POD_BOTTOM, 6], minWidth: CHIP_W, minHeight: POD_TOP + POD_BOTTOM + 8 },
+    );
+    for (const link of pod.links) scene.add(linkBox(linkId(node, pod.name, link.name), link, POD_CHIP_W, node, pod.name), podId);
+  }
+
+  const isDown = (id: string) => scene.boxes.get(id)!.tags.includes('down');
+  // Bridge membership: from the bridge to each port (a host veth, or any other enslaved device).
+  for (const bridge of view.bridges) {
+    const from = `bridge:${node}:${bridge.name}`;
+    for (const port of bridge.ports) {
+      const to = linkId(node, '', port);
+      if (scene.has(to)) scene.connect({ id: `${from}:${port}`, kind: 'bridge', from, to, down: isDown(to) }, nodeId);
+    }
+  }
+  // Veth pairs, each pair once; from the node's end towards the pod's.
+  const seen = new Set<string>();
+  for (const link of [...view.devices, ...view.hostVeths, ...view.pods.flatMap((p) => p.links)]) {
+    if (link.type !== 'veth' || !link.peer) continue;
+    const from = linkId(node, link.netns, link.name);
+    const to = linkId(node, link.peer.netns, link.peer.ifname);
+    const key = [from, to].sort().join('|');
+    if (seen.has(key) || !scene.has(from) || !scene.has(to)) continue;
+    seen.add(key);
+    // Both ends in one pod: the line stays inside it.
+    const container = link.netns !== '' && link.netns === link.peer.netns ? `pod:${node}:${link.netns}` : nodeId;
+    scene.connect({ id: `veth:${key}`, kind: 'veth', from, to, down: isDown(from) || isDown(to) }, container);
+  }
+  // Tunnels and VLANs sit on a device (eth0, usually): laid out after it, with a dashed line back.
+  for (const link of view.devices) {
+    if (!link.lower) continue;
+    const from = linkId(node, '', link.name);
+    const to = linkId(node, '', link.lower);
+    if (scene.has(to)) scene.connect({ id: `underlay:${node}:${link.name}`, kind: 'underlay', from, to }, nodeId, 'reverse');
+  }
+}
+
+/** The ELK graph of a picture with every box and line in it, not yet placed. */
+function buildScene(topology: TopologyInput, states: Record<string, NodeState>, showAll: boolean): Scene {
+  const scene = new Scene();
+  scene.add({
+    id: 'router', kind: 'router', x: 0, y: 0, w: ROUTER_W, h: chipHeight(topology.segments.length),
+    title: 'router', lines: topology.segments.map((s) => `${s.gateway} on ${s.name}`), tags: [],
+  });
+  for (const segment of topology.segments) {
+    const id = `segment:${segment.name}`;
+    scene.add({ id, kind: 'segment', x: 0, y: 0, w: ROUTER_W - 20, h: chipHeight(1), title: `switch ${segment.name}`, lines: [segment.subnet], tags: [] });
+    scene.connect({ id: `router:${segment.name}`, kind: 'router', from: 'router', to: id });
+  }
+  for (const spec of topology.nodes) {
+    const state = states[spec.name] ?? {};
+    const view = state.facts ? describeNode(state.facts, { showAll }) : undefined;
+    const tags: string[] = [];
+    const lines = [`eth0 ${spec.address}`];
+    if (state.error) { tags.push('not-answering'); lines.push(`not answering: ${state.error.length > 110 ? `${state.error.slice(0, 110)}…` : state.error}`); }
+    else if (!state.facts) { tags.push('loading'); lines.push('reading the node…'); }
+    if (view?.hidden) lines.push(`${view.hidden} idle link${view.hidden === 1 ? '' : 's'} hidden`);
+    // Alerts get a line each under the node's name (Topology.svelte draws them so).
+    const alerts = lines.filter((l) => l.startsWith('not answering') || l.startsWith('reading the node'));
+    const header = lines.filter((l) => !alerts.includes(l));
+    const top = HEADER_H + alerts.length * ALERT_H;
+    const minWidth = Math.ceil(Math.max(360, headerWidth(spec.name, header), ...alerts.map(alertWidth)));
+    const nodeId = `node:${spec.name}`;
+    scene.add(
+      { id: nodeId, kind: 'node', x: 0, y: 0, w: 0, h: 0, title: spec.name, lines, tags, node: spec.name },
+      'root',
+      { padding: [top, PAD, PAD, PAD], minWidth, minHeight: top + (view ? PAD : 2 * LINE_H) },
+    );
+    if (view) addNodeInsides(scene, view);
+    // The node's NIC on the switch: to eth0's chip when it is drawn, else to the node's edge.
+    const eth0 = linkId(spec.name, '', 'eth0');
+    const to = scene.has(eth0) ? eth0 : nodeId;
+    const down = to === eth0 ? scene.boxes.get(eth0)!.tags.includes('down') : undefined;
+    if (scene.has(`segment:${spec.segment}`)) {
+      scene.connect({ id: `segment:${spec.segment}:${spec.name}`, kind: 'segment', from: `segment:${spec.segment}`, to, ...(down === undefined ? {} : { down }) });
+    }
+  }
+  return scene;
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * Hands on the results of work started one after another, but only those newer than the last one
+ * handed on: layouts may end out of order (one answered from the cache passes one being computed),
+ * and an older picture must not be drawn over a newer one.
+ */
+export function newestOnly<T>(use: (value: T) => void, onError: (error: unknown) => void): (work: Promise<T>) => void {
+  let started = 0;
+  let used = 0;
+  return (work) => {
+    const seq = ++started;
+    work.then((value) => {
+      if (seq < used) return;
+      used = seq;
+      use(value);
+    }, onError);
+  };
+}
+
+/** Per engine, laid-out graphs by their input, so a look that changed nothing costs no layout. */
+const placedBy = new WeakMap<LayoutEngine, Map<string, Promise<ElkNode>>>();
+const PLACED_KEPT = 8;
+
+function place(engine: LayoutEngine, graph: ElkNode): Promise<ElkNode> {
+  let placed = placedBy.get(engine);
+  if (!placed) placedBy.set(engine, placed = new Map());
+  const key = JSON.stringify(graph);
+  let result = placed.get(key);
+  if (!result) {
+    result = engine.layout(graph, ABSOLUTE);
+    placed.set(key, result);
+    result.catch(() => placed.delete(key));
+    if (placed.size > PLACED_KEPT) placed.delete(placed.keys().next().value!);
+  }
+  return result;
 }
 
 /**
- * The whole picture, top to bottom: the router; then per segment its switch, with a bus line to
- * the nodes on it, each node drawn from its latest facts.
+ * The whole picture: the router, its switches, and every node on its switch, each drawn from its
+ * latest facts; placed by elkjs. A node without facts yet (or that stopped answering before it
+ * ever did) is an empty box saying so.
  */
-export function layoutTopology(topology: TopologyInput, states: Record<string, NodeState>, options: { showAll?: boolean } = {}): TopologyModel {
+export async function layoutTopology(topology: TopologyInput, states: Record<string, NodeState>, options: LayoutOptions): Promise<TopologyModel> {
+  const scene = buildScene(topology, states, options.showAll ?? false);
+  const laid = await place(options.engine, scene.root);
+
   const boxes: Box[] = [];
-  const edges: Edge[] = [];
-  const views = new Map<string, NodeView>();
-  for (const node of topology.nodes) {
-    const facts = states[node.name]?.facts;
-    if (facts) views.set(node.name, describeNode(facts, options));
-  }
-  const width = Math.max(...topology.nodes.map((n) => nodeWidth(views.get(n.name))), MIN_NODE_W);
-
-  const router: Box = {
-    id: 'router', kind: 'router', x: PAD, y: PAD, w: ROUTER_W, h: chipHeight(topology.segments.length),
-    title: 'router', lines: topology.segments.map((s) => `${s.gateway} on ${s.name}`), tags: [],
+  const visit = (elk: ElkNode) => {
+    const box = scene.boxes.get(elk.id);
+    if (box) boxes.push({ ...box, x: round(elk.x ?? 0), y: round(elk.y ?? 0), w: round(elk.width ?? box.w), h: round(elk.height ?? box.h) });
+    for (const child of elk.children ?? []) visit(child);
   };
-  boxes.push(router);
-  let cursor = router.y + router.h + 24;
+  visit(laid);
 
-  for (const segment of topology.segments) {
-    const sw: Box = {
-      id: `segment:${segment.name}`, kind: 'segment', x: PAD + 20, y: cursor, w: ROUTER_W - 20, h: chipHeight(1),
-      title: `switch ${segment.name}`, lines: [segment.subnet], tags: [],
-    };
-    boxes.push(sw);
-    edges.push({ id: `router:${segment.name}`, kind: 'router', from: router.id, to: sw.id, points: [[PAD + 10, router.y + router.h], [PAD + 10, sw.y + sw.h / 2], [sw.x, sw.y + sw.h / 2]] });
-    cursor = sw.y + sw.h + 16;
-    const busTop = sw.y + sw.h;
-    let busBottom = busTop;
-    for (const spec of topology.nodes.filter((n) => n.segment === segment.name)) {
-      const state = states[spec.name] ?? {};
-      const view = views.get(spec.name);
-      const y = cursor;
-      const tags: string[] = [];
-      const lines = [`eth0 ${spec.address}`];
-      if (state.error) { tags.push('not-answering'); lines.push(`not answering: ${state.error.length > 110 ? `${state.error.slice(0, 110)}…` : state.error}`); }
-      else if (!state.facts) { tags.push('loading'); lines.push('reading the node…'); }
-      if (view?.hidden) lines.push(`${view.hidden} idle link${view.hidden === 1 ? '' : 's'} hidden`);
-      // A node that stopped answering gets a line for why, under its name.
-      const alert = state.error && view ? LINE_H + 4 : 0;
-      const laid = view ? layoutNode(view, LEFT, y + alert, width) : { boxes: [], edges: [], height: HEADER_H + 2 * LINE_H + PAD };
-      const inside = { ...laid, height: laid.height + alert };
-      const nodeBox: Box = { id: `node:${spec.name}`, kind: 'node', x: LEFT, y, w: width, h: inside.height, title: spec.name, lines, tags, node: spec.name };
-      boxes.push(nodeBox, ...inside.boxes);
-      edges.push(...inside.edges);
-      // The node's NIC on the switch: to eth0's chip when it is drawn, else to the node's edge.
-      const eth0 = inside.boxes.find((b) => b.id === linkId(spec.name, '', 'eth0'));
-      const ty = eth0 ? eth0.y + eth0.h / 2 : y + HEADER_H / 2;
-      const tx = eth0 ? eth0.x : LEFT;
-      edges.push({
-        id: `segment:${segment.name}:${spec.name}`, kind: 'segment', from: sw.id, to: eth0?.id ?? nodeBox.id,
-        points: [[BUS_X, busTop], [BUS_X, ty], [tx, ty]], down: eth0 ? eth0.tags.includes('down') : undefined,
-      });
-      busBottom = Math.max(busBottom, ty);
-      cursor = y + inside.height + 18;
+  const routes = new Map<string, [number, number][]>();
+  const collect = (elk: ElkNode) => {
+    for (const edge of (elk.edges ?? []) as ElkExtendedEdge[]) {
+      const points: [number, number][] = [];
+      for (const section of edge.sections ?? []) {
+        for (const p of [section.startPoint, ...(section.bendPoints ?? []), section.endPoint]) {
+          const last = points[points.length - 1];
+          if (!last || last[0] !== round(p.x) || last[1] !== round(p.y)) points.push([round(p.x), round(p.y)]);
+        }
+      }
+      routes.set(edge.id, points);
     }
-    cursor += 10;
-  }
-  return { width: LEFT + width + PAD, height: cursor, boxes, edges };
+    for (const child of elk.children ?? []) collect(child);
+  };
+  collect(laid);
+  // A line laid out against the model's direction (underlays) is turned back, to run from `from` to `to`.
+  const edges = scene.edges.map((edge) => {
+    const points = routes.get(edge.id) ?? [];
+    return { ...edge, points: scene.reversed.has(edge.id) ? points.reverse() : points };
+  });
+  return { width: round(laid.width ?? 0), height: round(laid.height ?? 0), boxes, edges };
 }
 
 // ---------------------------------------------------------------------------------------------

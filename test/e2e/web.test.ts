@@ -181,6 +181,11 @@ describe('the web lab', () => {
 
     await page.click('[data-testid="view-topology"]');
     await page.locator('[data-testid="topology-pod"]').first().waitFor({ timeout: 60_000 });
+    // elkjs drew pod-a inside node1's box.
+    const rectOf = async (selector: string) => (await page.locator(`${selector} > rect`).first().boundingBox())!;
+    const podBox = await rectOf('[data-testid="topology-pod"][data-pod="pod-a"]');
+    const nodeBox = await rectOf('[data-testid="topology-node"][data-node="node1"]');
+    expect([podBox.x >= nodeBox.x, podBox.y >= nodeBox.y, podBox.x + podBox.width <= nodeBox.x + nodeBox.width, podBox.y + podBox.height <= nodeBox.y + nodeBox.height]).toEqual([true, true, true, true]);
     await page.locator('[data-testid="topology-pod"][data-pod="pod-a"]').click();
     await expect(page.locator('[data-testid="topology-details"]').textContent()).resolves.toContain('10.244.1.2');
     await page.screenshot({ path: join(shots, 'topology.png') });

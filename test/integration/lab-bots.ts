@@ -2,9 +2,11 @@
 // one step, and the solution-bot suite (untouched fails, reference passes). All of it
 // drives the lab through LabRun, as the CLI and the web app do.
 import { expect, it } from 'vitest';
-import type { LabRun } from '../../src/harness/lab-run.js';
+import { LabRun } from '../../src/harness/lab-run.js';
 import { withLab } from '../../src/harness/run-lab.js';
 import type { Lab } from '../../src/lab/types.js';
+import { instantiateLab } from '../../src/lab/variables.js';
+import { resolveTopology } from '../../src/topology/topology.js';
 
 export { withLab };
 
@@ -22,30 +24,75 @@ export const attempt = (run: LabRun, commands: Record<string, string>) => run.ap
 
 export const failedNames = (report: Awaited<ReturnType<typeof gradeWith>>) => report.checks.filter((c) => !c.passed).map((c) => c.name);
 
-/** For each lab: the untouched cluster fails every step with useful messages, and the reference solution passes all checks. */
+/**
+ * The seeds the solution bots try beside the defaults, for labs with variables: the first in
+ * every run (`npm test`), all of them with PODWIRE_FULL=1 (`npm run test:full`).
+ */
+export const BOT_SEEDS = ['bots:student-1', 'bots:student-2'];
+const FULL = process.env.PODWIRE_FULL === '1';
+const botSeeds = (): string[] => (FULL ? BOT_SEEDS : BOT_SEEDS.slice(0, 1));
+
+/**
+ * The same cluster, running another variant of its lab: every node reset, given the variant's
+ * own identity (its pod CIDR, as the page would start it), and the variant's setup run.
+ * The variant must keep the segments: nodes cannot change switches.
+ */
+async function runVariant(run: LabRun, variant: Lab): Promise<LabRun> {
+  const wanted = resolveTopology(variant.topology);
+  expect(wanted.segments, 'a variant of a lab keeps its segments').toEqual(run.topology.segments);
+  for (const node of wanted.nodes) Object.assign(run.cluster.node(node.name).identity, { address: node.address, podCidr: node.podCidr });
+  // Over the same cluster: closing the original run closes it.
+  const next = LabRun.over(variant, run.cluster);
+  await next.resetToStep(0);
+  return next;
+}
+
+/**
+ * Untouched, every step fails with useful messages (unless `untouched` is false); with the
+ * reference solutions, every check passes. Says how long each grading took.
+ */
+async function failsUntouchedPassesSolved(run: LabRun, options: { untouched?: boolean } = {}): Promise<string> {
+  const untouched = options.untouched === false ? undefined : await run.grade();
+  for (const step of untouched?.steps ?? []) {
+    expect(step.passed, `step ${step.id} must not pass untouched`).toBeLessThan(step.total);
+    for (const check of step.checks.filter((c) => !c.passed)) {
+      expect(check.error, `${check.name}: a node failed`).toBeUndefined();
+      expect(check.expected.length).toBeGreaterThan(5);
+      expect(check.found.length).toBeGreaterThan(3);
+      expect(check.message).toContain('expected');
+    }
+    expect(step.hint, `step ${step.id} offers a hint`).toBeTruthy();
+  }
+  // The solutions run strict: a broken line in one fails here, naming the node and the line.
+  const solved = await run.grade({ solution: true });
+  const failures = solved.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => c.message));
+  expect(failures).toEqual([]);
+  expect(solved.score).toBe(1);
+  return `${untouched ? `graded untouched in ${(untouched.durationMs / 1000).toFixed(1)} s, ` : ''}solved in ${(solved.durationMs / 1000).toFixed(1)} s`;
+}
+
+/**
+ * For each lab: the untouched cluster fails every step with useful messages, and the reference
+ * solution passes all checks; for a lab with variables, with its defaults and then with each
+ * bot seed's values, on the same cluster reset.
+ */
 export function solutionBots(labs: Lab[]): void {
   for (const lab of labs) {
-    it(`${lab.id}: fails untouched, saying what it expected and found, and passes with the reference solution`, async () => {
-      const started = Date.now();
+    const seeds = lab.variables.length ? botSeeds() : [];
+    it(`${lab.id}: fails untouched, saying what it expected and found, and passes with the reference solution${seeds.length ? ` (defaults and ${seeds.length} seed${seeds.length > 1 ? 's' : ''})` : ''}`, async () => {
+      let started = Date.now();
       await withLab(lab, async (run) => {
-        const untouched = await run.grade();
-        for (const step of untouched.steps) {
-          expect(step.passed, `step ${step.id} must not pass untouched`).toBeLessThan(step.total);
-          for (const check of step.checks.filter((c) => !c.passed)) {
-            expect(check.error, `${check.name}: a node failed`).toBeUndefined();
-            expect(check.expected.length).toBeGreaterThan(5);
-            expect(check.found.length).toBeGreaterThan(3);
-            expect(check.message).toContain('expected');
-          }
-          expect(step.hint, `step ${step.id} offers a hint`).toBeTruthy();
+        const graded = await failsUntouchedPassesSolved(run);
+        console.log(`solution bot: ${lab.id} ${graded}, ${((Date.now() - started) / 1000).toFixed(1)} s with the cluster`);
+        for (const seed of seeds) {
+          started = Date.now();
+          const variant = instantiateLab(lab, seed);
+          expect(variant.values, `seed ${seed} gives ${lab.id} values of its own`).not.toEqual(lab.values);
+          // CI time: a seed's untouched cluster is graded only in the full run; its solution always.
+          const seeded = await failsUntouchedPassesSolved(await runVariant(run, variant), { untouched: FULL });
+          console.log(`solution bot: ${lab.id} seed ${seed} ${seeded}, ${((Date.now() - started) / 1000).toFixed(1)} s with the reset`);
         }
-        // The solutions run strict: a broken line in one fails here, naming the node and the line.
-        const solved = await run.grade({ solution: true });
-        const failures = solved.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => c.message));
-        expect(failures).toEqual([]);
-        expect(solved.score).toBe(1);
-        console.log(`solution bot: ${lab.id} graded untouched in ${(untouched.durationMs / 1000).toFixed(1)} s, solved in ${(solved.durationMs / 1000).toFixed(1)} s, ${((Date.now() - started) / 1000).toFixed(1)} s with the cluster`);
       });
-    });
+    }, 300_000 * (1 + seeds.length));
   }
 }

@@ -86,6 +86,28 @@ describe('architecture', () => {
     }
   }, 120_000);
 
+  it('lets the web app import only the class server\'s protocol, and keeps that protocol free of Node', async () => {
+    writeFileSync(join(scratch, 'src/ui/reaches-server.js'), "import '../classroom/protocol.js';\nimport '../classroom/db/store.js';\n");
+    writeFileSync(join(scratch, 'src/classroom/reaches-up.js'), "import '../ui/reaches-server.js';\nimport '../cli/serve.js';\n");
+    const protocol = join(scratch, 'src/classroom/protocol.js');
+    const pure = readFileSync(protocol, 'utf8');
+    writeFileSync(protocol, `import 'node:fs';\n${pure}`);
+    try {
+      const found = (await violations(scratch)).map(describeArrow);
+      expect(found).toEqual(expect.arrayContaining([
+        'ui-only-classroom-protocol: src/ui/reaches-server.js → src/classroom/db/store.js',
+        'classroom-not-from-ui: src/classroom/reaches-up.js → src/ui/reaches-server.js',
+        'classroom-from-cli-only-headers: src/classroom/reaches-up.js → src/cli/serve.js',
+      ]));
+      expect(found.filter((line) => line.includes('→ src/classroom/protocol.js'))).toEqual([]);
+      expect(found.filter((line) => line.startsWith('classroom-protocol-stays-pure'))).toEqual(['classroom-protocol-stays-pure: src/classroom/protocol.js → fs']);
+    } finally {
+      writeFileSync(protocol, pure);
+      rmSync(join(scratch, 'src/ui/reaches-server.js'));
+      rmSync(join(scratch, 'src/classroom/reaches-up.js'));
+    }
+  }, 120_000);
+
   it('keeps the DOM out of the network and the lab format (its browser loader aside)', () => {
     const offenders = [...sourceFiles('src/net'), ...sourceFiles('src/lab').filter((file) => !file.endsWith('load-web.ts'))]
       .filter((file) => /\b(document|window|localStorage|navigator)\./.test(withoutComments(readFileSync(join(root, file), 'utf8'))))

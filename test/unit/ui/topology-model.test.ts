@@ -1,11 +1,15 @@
 // The topology view's model on facts captured from real nodes (test/fixtures/facts/*.txt):
-// what describeNode finds inside a node, and what layoutTopology draws for a cluster.
+// what describeNode finds inside a node, and what layoutTopology (elkjs) draws for a cluster.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import ELK from 'elkjs/lib/elk.bundled.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FACTS_SCRIPT, parseFacts } from '../../../src/observe/facts.js';
 import { splitSections } from '../../../src/observe/parse/sections.js';
-import { describeNode, detailsFor, formatRoute, layoutTopology, TOPOLOGY_SECTIONS, type Box, type TopologyInput } from '../../../src/ui/topology-model.js';
+import {
+  describeNode, detailsFor, formatRoute, layoutTopology, newestOnly, TOPOLOGY_SECTIONS,
+  type Box, type NodeState, type TopologyInput, type TopologyModel,
+} from '../../../src/ui/topology-model.js';
 
 const fixtureText = (name: string) => readFileSync(new URL(`../../fixtures/facts/${name}.txt`, import.meta.url), 'utf8');
 const fixture = (name: string) => parseFacts(name, fixtureText(name));
@@ -21,6 +25,10 @@ const topology: TopologyInput = {
     { name: 'node3', segment: 'lan', address: '10.0.0.13/24' },
   ],
 };
+
+/** elkjs on this thread, as the browser runs it in its worker. */
+const engine = new ELK({ algorithms: ['layered'] });
+const everyNode = (): Record<string, NodeState> => ({ node1: { facts: node1 }, node2: { facts: node2 }, node3: { facts: node3 } });
 
 const overlaps = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 const inside = (inner: Box, outer: Box) => inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.w <= outer.x + outer.w && inner.y + inner.h <= outer.y + outer.h;
@@ -65,9 +73,21 @@ describe('describeNode', () => {
 });
 
 describe('layoutTopology', () => {
-  const model = layoutTopology(topology, { node1: { facts: node1 }, node2: { facts: node2 }, node3: { facts: node3 } });
+  let model: TopologyModel;
+  beforeAll(async () => {
+    // How long the picture takes, for the record (not asserted): elkjs's first layout includes its start.
+    let started = performance.now();
+    model = await layoutTopology(topology, everyNode(), { engine });
+    const first = performance.now() - started;
+    started = performance.now();
+    await layoutTopology(topology, everyNode(), { engine, showAll: true });
+    console.log(`topology layout, 3 fixture nodes: first ${first.toFixed(0)} ms, next (other input) ${(performance.now() - started).toFixed(0)} ms`);
+  });
   const box = (id: string) => model.boxes.find((b) => b.id === id)!;
   const edge = (from: string, to: string) => model.edges.find((e) => (e.from === from && e.to === to) || (e.from === to && e.to === from));
+  /** The box a box is drawn in: a pod's interface in its pod, a pod or device in its node; undefined at the top. */
+  const parentOf = (b: Box): string | undefined =>
+    b.kind === 'node' || !b.node ? undefined : b.kind !== 'pod' && b.pod ? `pod:${b.node}:${b.pod}` : `node:${b.node}`;
 
   it('draws the router, the switch and every node on it, wired to its eth0', () => {
     expect(box('router').lines).toEqual(['10.0.0.1 on lan']);
@@ -79,20 +99,22 @@ describe('layoutTopology', () => {
     }
   });
 
-  it('puts pods (with their interfaces) inside their node, under the veth and the bridge', () => {
+  it('puts pods (with their interfaces) inside their node, after the bridge and the veth', () => {
     const pod1 = box('pod:node1:pod1');
     expect(pod1).toMatchObject({ kind: 'pod', pod: 'pod1', node: 'node1', lines: ['default via 10.244.1.1'] });
     expect(inside(pod1, box('node:node1'))).toBe(true);
     const eth0 = box('link:node1:pod1:eth0');
     expect(eth0.lines).toContain('10.244.1.2/24');
     expect(inside(eth0, pod1)).toBe(true);
+    // Left to right: the bridge, its port, the pod at the port's other end.
     const veth = box('link:node1::vethbe56d15a');
-    expect(veth.y).toBeGreaterThan(box('bridge:node1:cni0').y);
-    expect(pod1.y).toBeGreaterThan(veth.y);
+    expect(veth.x).toBeGreaterThanOrEqual(box('bridge:node1:cni0').x + box('bridge:node1:cni0').w);
+    expect(pod1.x).toBeGreaterThanOrEqual(veth.x + veth.w);
     expect(edge('link:node1::vethbe56d15a', 'link:node1:pod1:eth0')?.kind).toBe('veth');
     expect(edge('bridge:node1:cni0', 'link:node1::vethbe56d15a')?.kind).toBe('bridge');
     expect(box('link:node1::flannel.1').lines).toEqual(['10.244.1.0/32', 'VNI 1 · port 8472', 'local 10.0.0.11', 'mtu 1450']);
     expect(edge('link:node1::flannel.1', 'link:node1::eth0')?.kind).toBe('underlay');
+    for (const pod of model.boxes.filter((b) => b.kind === 'pod')) expect(inside(pod, box(`node:${pod.node}`)), pod.id).toBe(true);
   });
 
   it('links veths between two pods and within the node, and flags the pod with no default route', () => {
@@ -102,26 +124,86 @@ describe('layoutTopology', () => {
     expect(box('pod:node2:pod2')).toMatchObject({ lines: ['no default route'], tags: ['no-default'] });
   });
 
-  it('gives every box a unique id and no two siblings overlap', () => {
+  it('gives every box a unique id, every box room of its own inside its parent, and the picture room for all', () => {
     expect(new Set(model.boxes.map((b) => b.id)).size).toBe(model.boxes.length);
-    const nodes = model.boxes.filter((b) => b.kind === 'node');
-    for (const [i, a] of nodes.entries()) for (const b of nodes.slice(i + 1)) expect(overlaps(a, b)).toBe(false);
-    for (const name of ['node1', 'node2', 'node3']) {
-      const parts = model.boxes.filter((b) => b.node === name && b.kind !== 'node' && !b.pod);
-      for (const [i, a] of parts.entries()) for (const b of parts.slice(i + 1)) expect(overlaps(a, b), `${a.id} / ${b.id}`).toBe(false);
-      for (const part of parts) expect(inside(part, box(`node:${name}`)), part.id).toBe(true);
+    expect(model.boxes.length).toBe(33);
+    for (const b of model.boxes) {
+      const parent = parentOf(b);
+      if (parent) expect(inside(b, box(parent)), `${b.id} in ${parent}`).toBe(true);
+      for (const sibling of model.boxes.filter((o) => o !== b && parentOf(o) === parent)) {
+        expect(overlaps(b, sibling), `${b.id} / ${sibling.id}`).toBe(false);
+      }
+      expect(b.x).toBeGreaterThanOrEqual(0);
+      expect(b.y).toBeGreaterThanOrEqual(0);
+      expect(b.x + b.w).toBeLessThanOrEqual(model.width);
+      expect(b.y + b.h).toBeLessThanOrEqual(model.height);
     }
-    for (const b of model.boxes) expect(b.x + b.w).toBeLessThanOrEqual(model.width);
-    for (const b of model.boxes) expect(b.y + b.h).toBeLessThanOrEqual(model.height);
   });
 
-  it('draws a node that does not answer, and one not read yet, without facts', () => {
-    const partial = layoutTopology(topology, { node1: { error: 'agent timed out' }, node2: { facts: node2, error: 'agent timed out' } });
+  it('routes every line at right angles from the border of its first box to the border of its last', () => {
+    const onBorder = (b: Box, [x, y]: [number, number]) =>
+      (Math.abs(x - b.x) < 1 || Math.abs(x - b.x - b.w) < 1) && y >= b.y - 1 && y <= b.y + b.h + 1 ||
+      (Math.abs(y - b.y) < 1 || Math.abs(y - b.y - b.h) < 1) && x >= b.x - 1 && x <= b.x + b.w + 1;
+    expect(model.edges.length).toBe(17);
+    for (const e of model.edges) {
+      expect(e.points.length, e.id).toBeGreaterThanOrEqual(2);
+      expect(onBorder(box(e.from), e.points[0]!), `${e.id} starts on ${e.from}`).toBe(true);
+      expect(onBorder(box(e.to), e.points.at(-1)!), `${e.id} ends on ${e.to}`).toBe(true);
+      for (const [i, [x, y]] of e.points.slice(1).entries()) {
+        const [px, py] = e.points[i]!;
+        expect(Math.abs(x - px) < 0.5 || Math.abs(y - py) < 0.5, `${e.id} segment ${i}`).toBe(true);
+      }
+    }
+  });
+
+  it('draws the same picture every time, from a fresh elkjs too', async () => {
+    const fresh = new ELK({ algorithms: ['layered'] });
+    expect(await layoutTopology(topology, everyNode(), { engine: fresh })).toEqual(model);
+    expect(await layoutTopology(topology, everyNode(), { engine })).toEqual(model);
+  });
+
+  it('draws a node that does not answer, and one not read yet, without facts', async () => {
+    const partial = await layoutTopology(topology, { node1: { error: 'agent timed out' }, node2: { facts: node2, error: 'agent timed out' } }, { engine });
     expect(partial.boxes.find((b) => b.id === 'node:node1')).toMatchObject({ tags: ['not-answering'], lines: ['eth0 10.0.0.11/24', 'not answering: agent timed out'] });
     expect(partial.boxes.find((b) => b.id === 'node:node2')!.tags).toEqual(['not-answering']);
     expect(partial.boxes.some((b) => b.id === 'pod:node2:pod1')).toBe(true);
     expect(partial.boxes.find((b) => b.id === 'node:node3')!.tags).toEqual(['loading']);
     expect(partial.edges.find((e) => e.id === 'segment:lan:node1')!.to).toBe('node:node1');
+    // The alert line under node2's name stays clear of what is inside it.
+    const node2Box = partial.boxes.find((b) => b.id === 'node:node2')!;
+    for (const b of partial.boxes.filter((b) => b.node === 'node2' && b.kind !== 'node')) expect(b.y, b.id).toBeGreaterThanOrEqual(node2Box.y + 34 + 18);
+  });
+
+  it('lays out two segments, each switch wired to the router and to its own nodes', async () => {
+    const twoSegments: TopologyInput = {
+      segments: [{ name: 'east', subnet: '10.0.1.0/24', gateway: '10.0.1.1' }, { name: 'west', subnet: '10.0.2.0/24', gateway: '10.0.2.1' }],
+      nodes: [{ name: 'node1', segment: 'east', address: '10.0.1.11/24' }, { name: 'node3', segment: 'west', address: '10.0.2.13/24' }],
+    };
+    const picture = await layoutTopology(twoSegments, { node1: { facts: node1 }, node3: { facts: node3 } }, { engine });
+    expect(picture.boxes.find((b) => b.id === 'router')!.lines).toEqual(['10.0.1.1 on east', '10.0.2.1 on west']);
+    expect(picture.edges.filter((e) => e.kind === 'router').map((e) => e.to)).toEqual(['segment:east', 'segment:west']);
+    expect(picture.edges.filter((e) => e.kind === 'segment').map((e) => [e.from, e.to])).toEqual([['segment:east', 'link:node1::eth0'], ['segment:west', 'link:node3::eth0']]);
+    const tops = picture.boxes.filter((b) => !b.node);
+    for (const [i, a] of tops.entries()) for (const b of tops.slice(i + 1)) expect(overlaps(a, b), `${a.id} / ${b.id}`).toBe(false);
+  });
+});
+
+describe('newestOnly', () => {
+  it('draws a layout that ends late only if nothing newer was drawn', async () => {
+    const drawn: string[] = [];
+    const draw = newestOnly<string>((picture) => drawn.push(picture), (error) => drawn.push(`error ${String(error)}`));
+    let endFirst!: (value: string) => void;
+    let endThird!: (value: string) => void;
+    draw(new Promise((resolve) => { endFirst = resolve; }));
+    draw(Promise.resolve('second'));
+    draw(new Promise((resolve) => { endThird = resolve; }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    endFirst('first');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    endThird('third');
+    draw(Promise.reject(new Error('worker gone')));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(drawn).toEqual(['second', 'third', 'error Error: worker gone']);
   });
 });
 
@@ -165,14 +247,14 @@ describe('TOPOLOGY_SECTIONS', () => {
     expect(started.filter((name) => name !== 'hostname' && name !== 'netns').sort()).toEqual(['fdb', 'ip']);
   });
 
-  it('gives the same picture and details as the full facts, and no errors for the tables it leaves out', () => {
+  it('gives the same picture and details as the full facts, and no errors for the tables it leaves out', async () => {
     for (const name of ['node1', 'node2', 'node3']) {
       const full = fixture(name);
       const light = parseFacts(name, topologySections(fixtureText(name)), only);
       expect(light.errors, name).toEqual(full.errors.filter((e) => !/^(iptables|ipvs|conntrack|cni|sysctl|fdb\()/.test(e)));
       expect(describeNode(light), name).toEqual(describeNode(full));
       expect(detailsFor(light, ''), name).toEqual(detailsFor(full, ''));
-      expect(layoutTopology(topology, { [name]: { facts: light } })).toEqual(layoutTopology(topology, { [name]: { facts: full } }));
+      expect(await layoutTopology(topology, { [name]: { facts: light } }, { engine })).toEqual(await layoutTopology(topology, { [name]: { facts: full } }, { engine }));
     }
   });
 
