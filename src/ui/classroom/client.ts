@@ -3,8 +3,8 @@
 // no secret or token ever goes into a URL (a server, a proxy or a history would keep it).
 // A refusal (4xx) comes back as an ApiError carrying the server's own sentence.
 import type {
-  CheckReport, ClassView, CreateClassRequest, CreatedClass, Joined, Me, StudentRow, Submission, Submitted,
-} from './api.js';
+  CheckReport, ClassView, CreateClassRequest, CreateClassResponse, JoinResponse, MeResponse, StudentRow, SubmissionAccepted, SubmissionStatus,
+} from '../../classroom/protocol.js';
 
 /** A refusal or failure from the class server, with its own explanation. */
 export class ApiError extends Error {
@@ -74,9 +74,9 @@ async function call<T>(method: string, path: string, options?: RequestOptions): 
 const segment = encodeURIComponent;
 
 export const api = {
-  createClass: (request: CreateClassRequest, adminToken?: string) => call<CreatedClass>('POST', 'classes', { json: request, token: adminToken }),
-  join: (joinCode: string, displayName: string) => call<Joined>('POST', 'join', { json: { joinCode, displayName } }),
-  me: (token: string) => call<Me>('GET', 'me', { token }),
+  createClass: (request: CreateClassRequest, adminToken?: string) => call<CreateClassResponse>('POST', 'classes', { json: request, token: adminToken }),
+  join: (joinCode: string, displayName: string) => call<JoinResponse>('POST', 'join', { json: { joinCode, displayName } }),
+  me: (token: string) => call<MeResponse>('GET', 'me', { token }),
   /** Stored, or already stored before (the report's id makes a resend harmless). */
   report: async (token: string, report: CheckReport) => (await call<{ stored: boolean }>('POST', 'reports', { token, json: report })).stored,
   classView: (classId: string, secret: string, signal?: AbortSignal) => call<ClassView>('GET', `classes/${segment(classId)}`, { token: secret, signal }),
@@ -86,8 +86,8 @@ export const api = {
   exportFile: async (classId: string, secret: string, format: 'csv' | 'json' | 'xml') =>
     (await send('GET', `classes/${segment(classId)}/export.${format}`, { token: secret })).blob(),
   submit: (token: string, lab: string, zip: Uint8Array) =>
-    call<Submitted>('POST', `submissions?lab=${segment(lab)}`, { token, body: zip as Uint8Array<ArrayBuffer>, contentType: 'application/octet-stream' }),
-  submission: (token: string, submissionId: string) => call<Submission>('GET', `submissions/${segment(submissionId)}`, { token }),
+    call<SubmissionAccepted>('POST', `submissions?lab=${segment(lab)}`, { token, body: zip as Uint8Array<ArrayBuffer>, contentType: 'application/octet-stream' }),
+  submission: (token: string, submissionId: string) => call<SubmissionStatus>('GET', `submissions/${segment(submissionId)}`, { token }),
 };
 
 /**
@@ -198,7 +198,7 @@ export function taughtClasses(): string[] {
   return [...ids];
 }
 
-export interface Membership extends Joined { displayName: string; joinedAt: number; joinCode?: string }
+export interface Membership extends JoinResponse { displayName: string; joinedAt: number; joinCode?: string }
 const MEMBERSHIPS_KEY = 'podwire-classes';
 
 export function memberships(): Membership[] {

@@ -1,15 +1,12 @@
 // The instructor's grid as plain data: what each cell of students × steps says, time on
 // the current step, and "stuck" (3 failed attempts, or 10 minutes, on the current step).
 // Kept apart from the Svelte view so that it can be tested without a browser.
-import type { ClassView, StepRecord, StudentLab, StudentRow } from './api.js';
+import { STUCK_FAILURES, STUCK_MS, type ClassView, type LabProgress, type StepProgress, type StudentRow } from '../../classroom/protocol.js';
 
-const STUCK_FAILURES = 3;
-const STUCK_MS = 10 * 60_000;
+export type CellState = 'not-started' | StepProgress['status'];
+export interface Cell { state: CellState; text: string; description: string; record?: StepProgress }
 
-export type CellState = 'not-started' | StepRecord['status'];
-export interface Cell { state: CellState; text: string; description: string; record?: StepRecord }
-
-export function cellFor(lab: StudentLab | undefined, stepId: string): Cell {
+export function cellFor(lab: LabProgress | undefined, stepId: string): Cell {
   const record = lab?.steps[stepId];
   if (!record) return { state: 'not-started', text: '–', description: 'not started' };
   const tries = `${record.attempts} attempt${record.attempts === 1 ? '' : 's'}`;
@@ -19,7 +16,7 @@ export function cellFor(lab: StudentLab | undefined, stepId: string): Cell {
 }
 
 /** The current step's record, if the student has checked it. */
-function current(lab: StudentLab | undefined): StepRecord | undefined {
+function current(lab: LabProgress | undefined): StepProgress | undefined {
   return lab?.currentStepId ? lab.steps[lab.currentStepId] : undefined;
 }
 
@@ -27,7 +24,7 @@ function current(lab: StudentLab | undefined): StepRecord | undefined {
  * Time on the current step: the student's own clock at their last Check on it, plus the
  * time since, while the step is not passed (a passed step's clock has stopped).
  */
-export function timeOnCurrentStep(lab: StudentLab | undefined, now: number): number | undefined {
+export function timeOnCurrentStep(lab: LabProgress | undefined, now: number): number | undefined {
   const record = current(lab);
   if (!record) return undefined;
   const running = record.status === 'attempted' ? Math.max(0, now - record.lastAt) : 0;
@@ -35,7 +32,7 @@ export function timeOnCurrentStep(lab: StudentLab | undefined, now: number): num
 }
 
 /** Stuck as the server says, or as the clock says since (the server speaks only when the student checks). */
-export function stuckness(lab: StudentLab | undefined, now: number): { stuck: boolean; reason?: string } {
+export function stuckness(lab: LabProgress | undefined, now: number): { stuck: boolean; reason?: string } {
   if (!lab) return { stuck: false };
   if (lab.stuck) return { stuck: true, reason: lab.stuckReason ?? 'stuck' };
   const record = current(lab);

@@ -6,7 +6,7 @@
 //
 // Its own database, so the lab store's versions and upgrades (store.ts) stay as they are.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { CheckReport } from './api.js';
+import type { CheckReport } from '../../classroom/protocol.js';
 import { ApiError, api } from './client.js';
 
 const SYNC_EVERY_MS = 10_000;

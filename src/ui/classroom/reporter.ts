@@ -4,7 +4,7 @@
 // submission carries it, so the server can flag a claim its own grading does not find.
 import type { StepReport } from '../../harness/report.js';
 import type { Lab } from '../../lab/types.js';
-import type { CheckReport, SubmissionManifest } from './api.js';
+import type { CheckReport, SubmissionManifest } from '../../classroom/protocol.js';
 import type { Membership } from './client.js';
 import { enqueue } from './outbox.js';
 

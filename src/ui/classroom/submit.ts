@@ -2,7 +2,7 @@
 // keeps) and what the page claims, zipped (fflate) into the bundle the class server
 // restores and grades on its own: manifest.json and states/<node>.gz.
 import { strToU8, zipSync, type Zippable } from 'fflate';
-import type { SubmissionManifest } from './api.js';
+import type { SubmissionManifest } from '../../classroom/protocol.js';
 import type { SavedCluster } from '../store.js';
 
 /** The bundle of a saved cluster, as the server expects it. */

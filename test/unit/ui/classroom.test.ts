@@ -3,7 +3,7 @@
 // submission bundle's layout.
 import { gunzipSync, gzipSync, strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import type { ClassView, StudentLab } from '../../../src/ui/classroom/api.js';
+import type { ClassView, LabProgress } from '../../../src/classroom/protocol.js';
 import { readEvents } from '../../../src/ui/classroom/client.js';
 import { cellFor, stuckness, timeOnCurrentStep, withStudent } from '../../../src/ui/classroom/grid.js';
 import { buildBundle } from '../../../src/ui/classroom/submit.js';
@@ -35,7 +35,7 @@ describe('readEvents', () => {
 
 describe('the instructor grid', () => {
   const now = 1_000_000_000;
-  const attempted = (failures: number, lastAt: number, timeOnStepMs: number): StudentLab => ({
+  const attempted = (failures: number, lastAt: number, timeOnStepMs: number): LabProgress => ({
     currentStepId: 'b', stuck: false,
     steps: {
       a: { status: 'verified', attempts: 1, failures: 0, firstAt: 0, lastAt: 0, hintsShown: 0, timeOnStepMs: 1000 },
