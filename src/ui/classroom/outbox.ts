@@ -1,7 +1,7 @@
 // Check reports on their way to the class server, offline first: each report is written
-// to IndexedDB before anything is sent, and leaves it only when the server has it. The
+// to IndexedDB as it is sent, and leaves it only when the server has it. The
 // outbox is sent at start, when the browser comes back online, when the page is shown
-// again, every SYNC_EVERY_MS, and right after a report is queued. A report carries a
+// again, and every SYNC_EVERY_MS; a new report is sent at once. A report carries a
 // uuid made here, so sending it twice (a reply lost on the way) stores it once.
 //
 // Its own database, so the lab store's versions and upgrades (store.ts) stay as they are.
@@ -43,12 +43,50 @@ export function onOutboxStatus(listener: (status: OutboxStatus) => void): () => 
   return () => listeners.delete(listener);
 }
 
-/** Keep a report to send (on disk first), and try to send it now. */
+/** Reports not yet confirmed by the server, by id: what the page says is waiting. */
+const pending = new Set<string>();
+/** Reports being sent right now, which a sync running meanwhile leaves alone. */
+const inFlight = new Set<string>();
+
+/**
+ * Send one report. 'sent' when the server has it (now or before); 'refused' when the server
+ * will never take it (malformed, not in the class, token gone: sending it again would be
+ * refused again, so it is dropped and the refusal shown); 'later' when offline, or the
+ * server is down or busy.
+ */
+async function deliver(entry: Queued): Promise<'sent' | 'refused' | 'later'> {
+  inFlight.add(entry.report.id);
+  try {
+    await api.report(entry.token, entry.report);
+    pending.delete(entry.report.id);
+    update({ waiting: pending.size, sentAt: Date.now() });
+    return 'sent';
+  } catch (error) {
+    if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429) {
+      console.warn(`podwire: the class server refused a check report: ${error.message}`);
+      pending.delete(entry.report.id);
+      update({ waiting: pending.size, error: `a check report was refused: ${error.message}` });
+      return 'refused';
+    }
+    update({ error: (error as Error).message });
+    return 'later';
+  } finally {
+    inFlight.delete(entry.report.id);
+  }
+}
+
+/**
+ * Keep a report, and send it. Both at once: the write to IndexedDB can wait behind a saved
+ * cluster's megabytes, and the instructor should not. The report leaves the database only
+ * once the server has it; until then the outbox sends it again on its next occasion.
+ */
 export async function enqueue(token: string, report: CheckReport): Promise<void> {
+  const entry: Queued = { report, token, queuedAt: Date.now() };
+  pending.add(report.id);
+  update({ waiting: pending.size });
   const database = await open();
-  await database.put('outbox', { report, token, queuedAt: Date.now() });
-  update({ waiting: await database.count('outbox') });
-  void sync();
+  const [, outcome] = await Promise.all([database.put('outbox', entry), deliver(entry)]);
+  if (outcome !== 'later') await database.delete('outbox', report.id);
 }
 
 let running: Promise<void> | undefined;
@@ -71,28 +109,16 @@ function sync(): Promise<void> {
 
 async function sendAll(): Promise<void> {
   const database = await open();
-  const queued = await database.getAllFromIndex('outbox', 'queuedAt');
-  update({ waiting: queued.length });
+  const queued = (await database.getAllFromIndex('outbox', 'queuedAt')).filter((entry) => !inFlight.has(entry.report.id));
+  for (const entry of queued) pending.add(entry.report.id);
+  update({ waiting: pending.size });
   if (!queued.length) return;
   update({ sending: true });
   try {
     for (const entry of queued) {
-      try {
-        await api.report(entry.token, entry.report);
-      } catch (error) {
-        // The server refused this report for good (malformed, not in the class, token gone):
-        // sending it again would be refused again, so it is dropped and the refusal shown.
-        if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429) {
-          console.warn(`podwire: the class server refused a check report: ${error.message}`);
-          update({ error: `a check report was refused: ${error.message}` });
-        } else {
-          // Offline, or the server is down or busy: everything stays for the next try.
-          update({ error: (error as Error).message, waiting: await database.count('outbox') });
-          return;
-        }
-      }
+      const outcome = await deliver(entry);
+      if (outcome === 'later') return; // everything stays for the next try
       await database.delete('outbox', entry.report.id);
-      update({ waiting: await database.count('outbox'), sentAt: Date.now() });
     }
     update({ error: undefined });
   } finally {
