@@ -136,6 +136,7 @@ export class LabSession {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private failures = 0;
   private saveListeners = new Set<(status: SaveStatus) => void>();
+  private checkListeners = new Set<(stepIndex: number, report: StepReport) => void>();
   private closed = false;
   readonly resumed: boolean;
 
@@ -276,7 +277,14 @@ export class LabSession {
     const report = await raced(this.run.checkStep(stepIndex, attempt), this.interrupts.signal);
     // Checks run commands on every node (and traffic between them).
     for (const name of this.nodeNames) this.markChanged(name);
+    for (const listener of this.checkListeners) listener(stepIndex, report);
     return report;
+  }
+
+  /** Hear every check's report (a class sends each one to its server). */
+  onCheck(listener: (stepIndex: number, report: StepReport) => void): () => void {
+    this.checkListeners.add(listener);
+    return () => this.checkListeners.delete(listener);
   }
 
   /** A line in a node's terminal from the page itself (not from the guest). */
@@ -492,6 +500,7 @@ export class LabSession {
     this.interrupts.abort(new Interrupted());
     this.consoleListeners.clear();
     this.saveListeners.clear();
+    this.checkListeners.clear();
     await this.cluster.down();
   }
 
