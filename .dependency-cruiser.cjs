@@ -7,7 +7,7 @@
 // the lab parser imports nothing from vm or ui; views get what they show from the lab run,
 // not from the runtime; no import cycles. A new upward arrow fails the test.
 // The class server (classroom) is a front end beside cli and ui: the web app may import only
-// its protocol (types and schemas, no Node); the command line starts it and runs
+// its protocol and the submission bundle (types, schemas and the zip, no Node); the command line starts it and runs
 // `podwire class`; it takes only the site's security headers from cli.
 
 /** Lowest first. A folder may import its own layer's folders only where a rule below allows it. */
@@ -50,10 +50,17 @@ module.exports = {
     },
     {
       name: 'ui-only-classroom-protocol',
-      comment: 'the web app talks to the class server through its protocol (types and valibot schemas) only',
+      comment: 'the web app talks to the class server through its protocol (types and valibot schemas) and the submission bundle only',
       severity: 'error',
       from: { path: '^src/ui/' },
-      to: { path: '^src/classroom/', pathNot: '^src/classroom/protocol[.](ts|js)$' },
+      to: { path: '^src/classroom/', pathNot: '^src/classroom/(protocol|grading/bundle)[.](ts|js)$' },
+    },
+    {
+      name: 'classroom-bundle-stays-pure',
+      comment: 'the submission bundle is built in the page: fflate and valibot only',
+      severity: 'error',
+      from: { path: '^src/classroom/grading/bundle[.](ts|js)$' },
+      to: { pathNot: '^(valibot$|fflate$|node_modules/(valibot|fflate)/)' },
     },
     {
       name: 'classroom-not-from-ui',

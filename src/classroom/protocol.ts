@@ -192,15 +192,8 @@ export const StepScore = v.strictObject({
 });
 export type StepScore = v.InferOutput<typeof StepScore>;
 
-/** manifest.json inside a submission zip, next to states/<node>.gz. */
-export const SubmissionManifest = v.strictObject({
-  lab: labId,
-  snapshotKey: v.pipe(v.string('snapshotKey must be a string'), v.minLength(1), v.maxLength(200)),
-  savedAt: count('savedAt'),
-  /** What the page's own Check found, per step id. */
-  claimed: v.record(stepId, StepScore),
-});
-export type SubmissionManifest = v.InferOutput<typeof SubmissionManifest>;
+// The submission zip itself (manifest.json and states/<node>.gz) is defined in grading/bundle.ts,
+// which the page imports too.
 
 /** position: 1 = next to be graded; 0 = its grading has already begun. */
 export const SubmissionAccepted = v.object({ submissionId: v.string(), position: v.number() });

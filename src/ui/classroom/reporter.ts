@@ -4,7 +4,8 @@
 // submission carries it, so the server can flag a claim its own grading does not find.
 import type { StepReport } from '../../harness/report.js';
 import type { Lab } from '../../lab/types.js';
-import type { CheckReport, SubmissionManifest } from '../../classroom/protocol.js';
+import type { SubmissionManifest } from '../../classroom/grading/bundle.js';
+import type { CheckReport } from '../../classroom/protocol.js';
 import type { Membership } from './client.js';
 import { enqueue } from './outbox.js';
 

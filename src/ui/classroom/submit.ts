@@ -1,19 +1,14 @@
 // Submit for grading: the lab's saved cluster (the gzipped v86 states the page already
 // keeps) and what the page claims, zipped (fflate) into the bundle the class server
 // restores and grades on its own: manifest.json and states/<node>.gz.
-import { strToU8, zipSync, type Zippable } from 'fflate';
-import type { SubmissionManifest } from '../../classroom/protocol.js';
+import { buildSubmission, type SubmissionManifest } from '../../classroom/grading/bundle.js';
 import type { SavedCluster } from '../store.js';
 
 /** The bundle of a saved cluster, as the server expects it. */
 export async function buildBundle(saved: SavedCluster, claimed: SubmissionManifest['claimed']): Promise<Uint8Array> {
-  const manifest: SubmissionManifest = { lab: saved.lab, snapshotKey: saved.snapshotKey, savedAt: saved.savedAt, claimed };
-  const files: Zippable = { 'manifest.json': strToU8(JSON.stringify(manifest)) };
-  for (const [node, state] of Object.entries(saved.states)) {
-    // Already gzipped: stored as they are, not compressed again.
-    files[`states/${node}.gz`] = [new Uint8Array(await state.arrayBuffer()), { level: 0 }];
-  }
-  return zipSync(files, { level: 6 });
+  const states: Record<string, ArrayBuffer> = {};
+  for (const [node, state] of Object.entries(saved.states)) states[node] = await state.arrayBuffer();
+  return buildSubmission({ lab: saved.lab, snapshotKey: saved.snapshotKey, savedAt: saved.savedAt, claimed }, states);
 }
 
 const submissionKey = (classId: string, lab: string) => `podwire-submission:${classId}:${lab}`;

@@ -9,7 +9,8 @@ import { gunzipSync, gzipSync, strFromU8, strToU8, unzipSync, zipSync } from 'ff
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabCatalog } from '../../../src/classroom/db/progress.js';
-import { ClassView, SubmissionManifest, type CheckReport, type CreateClassResponse, type JoinResponse, type StepScore, type SubmissionStatus } from '../../../src/classroom/protocol.js';
+import { ClassView, type CheckReport, type CreateClassResponse, type JoinResponse, type StepScore, type SubmissionStatus } from '../../../src/classroom/protocol.js';
+import { SubmissionManifestSchema } from '../../../src/classroom/grading/bundle.js';
 import type { GradeJob } from '../../../src/classroom/queue.js';
 import { openClassroom, type Classroom, type ClassroomConfig, type ReadSubmission } from '../../../src/classroom/server.js';
 
@@ -28,7 +29,7 @@ export const readSubmission: ReadSubmission = (zip) => {
   if (!manifestFile) throw new Error('the zip has no manifest.json');
   let json: unknown;
   try { json = JSON.parse(strFromU8(manifestFile)); } catch { throw new Error('manifest.json is not JSON'); }
-  const manifest = v.parse(SubmissionManifest, json);
+  const manifest = v.parse(SubmissionManifestSchema, json);
   if (manifest.snapshotKey !== SNAPSHOT_KEY) throw new Error(`these states were made by another image or v86 version (${manifest.snapshotKey}), not this server's (${SNAPSHOT_KEY})`);
   if (!Object.keys(files).some((name) => name.startsWith('states/'))) throw new Error('the zip has no node states');
   return { manifest };
