@@ -14,6 +14,7 @@ import { benchSwitch } from '../net/bench.js';
 import { LabRun } from '../harness/lab-run.js';
 import { loadLabs } from '../lab/load.js';
 import { benchBrowser } from './bench-browser.js';
+import { benchClassServer } from '../classroom/bench.js';
 import { benchGradings } from '../classroom/grading/bench.js';
 import { coldBootAssets, loadImage, snapshotAssets, snapshotFile } from '../vm/assets-node.js';
 import { Cluster } from '../vm/cluster.js';
@@ -204,6 +205,11 @@ const FIGURES = {
   gradingsPerMinute: { section: 10, name: 'Classroom: verified gradings per minute, 10 submissions at once', unit: '/min' },
   gradingSeconds: { section: 10, name: 'Classroom: one grading, zip read to report (median)', unit: 's' },
   gradingRss: { section: 10, name: 'Classroom: peak RSS of one grading process (median)', unit: 'MiB' },
+  reportP50: { section: 10, name: 'Classroom: Check report to the instructor\'s live grid, 30 students, p50', unit: 'ms', goal: { comparison: '<=', value: 2000 } },
+  reportP95: { section: 10, name: 'Classroom: Check report to the instructor\'s live grid, 30 students, p95', unit: 'ms', goal: { comparison: '<=', value: 2000 } },
+  serverGradingsPerMinute: { section: 10, name: 'Classroom: verified gradings per minute through the server (upload to result), 10 at once', unit: '/min' },
+  serverRss: { section: 10, name: 'Classroom: class server RSS (max through the run)', unit: 'MiB' },
+  databasePerStudent: { section: 10, name: 'Classroom: database bytes per student (SQLite, after grading)', unit: 'KiB' },
 } satisfies Record<string, FigureSpec>;
 
 /**
@@ -464,6 +470,16 @@ async function benchClassroom(bench: BenchRun): Promise<void> {
     bench.record(FIGURES.gradingsPerMinute, round(result.perMinute), { note: `${what}: all graded in ${round(result.seconds)} s` });
     bench.record(FIGURES.gradingSeconds, round(median(result.gradingSeconds)), { note: `${describeTimes(result.gradingSeconds)}; restoring the nodes and checking every step, queueing excluded` });
     bench.record(FIGURES.gradingRss, Math.round(median(result.maxRssBytes) / 2 ** 20), { note: `max ${Math.round(Math.max(...result.maxRssBytes) / 2 ** 20)} MiB; the pool holds ${result.pool} at once` });
+  });
+  const serverFigures = [FIGURES.reportP50, FIGURES.reportP95, FIGURES.serverGradingsPerMinute, FIGURES.serverRss, FIGURES.databasePerStudent];
+  await bench.attempt('class server: 30 students checking, 10 submitting', serverFigures, async () => {
+    const result = await benchClassServer({ students: 30, reportsEach: 10, submissions: 10, log: bench.log });
+    const posts = `${result.reports} reports over HTTP; the POST alone p50 ${round(percentile(result.postMs, 50))} ms, p95 ${round(percentile(result.postMs, 95))} ms`;
+    bench.record(FIGURES.reportP50, round(percentile(result.reportToInstructorMs, 50)), { note: `${posts}; from the student's POST to the row on the instructor's SSE stream` });
+    bench.record(FIGURES.reportP95, round(percentile(result.reportToInstructorMs, 95)));
+    bench.record(FIGURES.serverGradingsPerMinute, round(result.gradingsPerMinute), { note: `${result.submissions} uploads of ${round(result.zipBytes / 2 ** 20)} MiB at once, all verified in ${round(result.gradingSeconds)} s` });
+    bench.record(FIGURES.serverRss, Math.round(result.serverMaxRssBytes / 2 ** 20), { note: 'the bench process, which is the server; each grading runs in a process of its own (above)' });
+    bench.record(FIGURES.databasePerStudent, round(result.databaseBytesPerStudent / 1024), { note: 'uploads are dropped once graded' });
   });
 }
 
