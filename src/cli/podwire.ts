@@ -1,10 +1,10 @@
 // podwire: the headless command line.
 //
 //   podwire labs                                      list the labs
-//   podwire check <lab> [--step N] [--solution | --apply node=file ...] [--json]
+//   podwire check <lab> [--step N] [--seed S] [--solution | --apply node=file ...] [--json]
 //                                                     set the lab up, apply the reference solution
 //                                                     or your commands, and grade it
-//   podwire grade <lab> [--solution | --apply node=file ...] [--report out.json] [--junit out.xml]
+//   podwire grade <lab> [--seed S] [--solution | --apply node=file ...] [--report out.json] [--junit out.xml]
 //   podwire class create|export ...                  a class on the class server's database (src/cli/class.ts)
 //   podwire grader                                   grade submissions for class servers on DATABASE_URL
 //
@@ -15,6 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { findLab, loadLabs } from '../lab/load.js';
 import { LabError } from '../lab/parse.js';
+import { instantiateLab } from '../lab/variables.js';
 import type { Lab, NodeCommands } from '../lab/types.js';
 import { nodeFailures, toJson, toJunit, toText } from '../harness/report.js';
 import { withLab } from '../harness/run-lab.js';
@@ -22,14 +23,16 @@ import { classCommand, graderCommand } from './class.js';
 
 const USAGE = `usage:
   podwire labs
-  podwire check <lab> [--step N] [--solution | --apply NODE=FILE ...] [--json]
-  podwire grade <lab> [--solution | --apply NODE=FILE ...] [--report out.json] [--junit out.xml]
+  podwire check <lab> [--step N] [--seed S] [--solution | --apply NODE=FILE ...] [--json]
+  podwire grade <lab> [--seed S] [--solution | --apply NODE=FILE ...] [--report out.json] [--junit out.xml]
   podwire class create|export ...   (see: podwire class --help)
   podwire grader                    grade class submissions from DATABASE_URL (PODWIRE_GRADERS at once)
 
   --solution         apply the lab's reference solution of each step before grading it
   --apply NODE=FILE  run the commands in FILE on NODE (as typed in its terminal) before
                      grading; repeat it for more nodes
+  --seed S           the lab's variant for seed S (a class student's is CLASS_ID:STUDENT_ID);
+                     without it, the lab's default values
 
 exit codes: 0 all passed, 1 a check failed, 2 bad usage or a malformed lab,
             3 the harness or a node failed`;
@@ -63,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true,
     options: {
-      step: { type: 'string' }, solution: { type: 'boolean' }, apply: { type: 'string', multiple: true },
+      step: { type: 'string' }, seed: { type: 'string' }, solution: { type: 'boolean' }, apply: { type: 'string', multiple: true },
       json: { type: 'boolean' }, report: { type: 'string' }, junit: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -79,7 +82,9 @@ async function main(argv: string[]): Promise<number> {
   const step = values.step === undefined ? undefined : Number(values.step);
   if (step !== undefined && !Number.isInteger(step)) throw new UsageError(`--step takes a step number, not '${values.step}'`);
   if (values.solution && values.apply?.length) throw new UsageError('--solution and --apply exclude each other: grade the reference solution or your commands');
-  const lab = findLab(labName);
+  const lab = instantiateLab(findLab(labName), values.seed);
+  const chosen = Object.entries(lab.values);
+  if (values.seed !== undefined && chosen.length) process.stderr.write(`podwire: lab ${lab.id} for seed '${values.seed}': ${chosen.map(([name, value]) => `${name}=${value}`).join(', ')}\n`);
   if (step !== undefined && (step < 1 || step > lab.steps.length)) throw new UsageError(`lab ${lab.id} has steps 1 to ${lab.steps.length}; there is no step ${step}`);
   const commands = values.apply?.length ? commandsFrom(lab, values.apply) : undefined;
 

@@ -30,6 +30,21 @@ describe('podwire CLI', () => {
     expect(step.stderr).toMatch(/lab netns-veth has steps 1 to 2; there is no step 9/);
   });
 
+  it('picks a lab\'s variant with --seed and says its values; without one, the defaults', () => {
+    // An impossible step stops the run before any node starts: only the values are of interest.
+    const values = (...seed: string[]) => {
+      const result = podwire('check', 'vxlan', ...seed, '--step', '99');
+      expect(result.status).toBe(2);
+      return /for seed '[^']*': (.*)$/m.exec(result.stderr)?.[1];
+    };
+    const [a, b] = [values('--seed', 'class-1:ana'), values('--seed', 'class-1:bo')];
+    expect(a).toMatch(/\bvni=\d+/);
+    expect(b).toMatch(/\bvni=\d+/);
+    expect(a).not.toBe(b);
+    expect(values('--seed', 'class-1:ana')).toBe(a);
+    expect(values()).toBeUndefined();
+  });
+
   it('grades with the solution: exit 0, valid JSON and JUnit', () => {
     const dir = mkdtempSync(join(tmpdir(), 'podwire-grade-'));
     const result = podwire('grade', 'netns-veth', '--solution', '--report', join(dir, 'out.json'), '--junit', join(dir, 'out.xml'));
