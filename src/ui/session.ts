@@ -57,6 +57,9 @@ function startKey(lab: Lab, loaded: LoadedAssets, stepIndex = 0): string {
   return `${loaded.manifest.key}/${hash}`;
 }
 
+/** Which variant of the lab a saved cluster ran: its values when a seed picked them, '' for the defaults. */
+const variantKey = (lab: Lab): string => (lab.seed === undefined ? '' : JSON.stringify(lab.values));
+
 /** Where the nodes as step `stepIndex` (0-based, > 0) begins are kept, beside the lab's start (no lab id has a '#'). */
 const stepStartId = (lab: Lab, stepIndex: number) => `${lab.id}#step-${stepIndex + 1}`;
 
@@ -162,7 +165,13 @@ export class LabSession {
   static async open(lab: Lab, options: { onProgress?: (p: DownloadProgress) => void; onStatus?: (s: string) => void; fresh?: boolean } = {}): Promise<LabSession> {
     const loaded = await nodeAssets(options.onProgress);
     if (options.fresh) new Journal(lab.id).clear();
-    const saved = options.fresh ? undefined : await loadCluster(lab.id).catch(() => undefined);
+    let saved = options.fresh ? undefined : await loadCluster(lab.id).catch(() => undefined);
+    // A cluster saved for another variant of the lab (the defaults, before joining a class)
+    // holds other values: start afresh, and do not type its journal into the new nodes.
+    if (saved && (saved.variant ?? '') !== variantKey(lab)) {
+      new Journal(lab.id).clear();
+      saved = undefined;
+    }
     if (saved?.snapshotKey === loaded.manifest.key) {
       options.onStatus?.('resuming the saved cluster');
       const session = await LabSession.restoreFrom(lab, loaded, saved, true);
@@ -448,7 +457,7 @@ export class LabSession {
         this.pendingStart = states;
         this.keepAsStart = false;
       }
-      const record: SavedCluster = { lab: this.lab.id, snapshotKey: this.loaded.manifest.key, savedAt: startedAt, states, consoles, journalSeq };
+      const record: SavedCluster = { lab: this.lab.id, snapshotKey: this.loaded.manifest.key, variant: variantKey(this.lab), savedAt: startedAt, states, consoles, journalSeq };
       await this.withRoom(() => saveCluster(record));
       this.stored = { states, consoles, journalSeq };
       this.recordStale = false;

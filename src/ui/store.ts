@@ -14,6 +14,8 @@ export interface SavedCluster {
   lab: string;
   /** The base snapshot the states grew from; a new site build cannot resume them. */
   snapshotKey: string;
+  /** The lab's variant the nodes ran (its values, when a class seed picked them); absent for the defaults. */
+  variant?: string;
   savedAt: number;
   /** Node name to gzipped state. */
   states: Record<string, Blob>;
