@@ -7,6 +7,7 @@
 // never reach a shipped lab's records. Progress from two tabs is merged per step,
 // inside one transaction, so that a stale copy never overwrites newer credit.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import * as v from 'valibot';
 
 export interface StepProgress { passed: number; total: number; checkedAt: number }
 export interface LabProgress { lab: string; step: number; steps: Record<string, StepProgress>; updatedAt: number }
@@ -48,12 +49,55 @@ const open = () => (db ??= openDB<PodwireDb>('podwire', 2, {
   },
 }));
 
+// What IndexedDB hands back is read as data from outside: another build of the page, an
+// extension or a learner with DevTools may have written it. A record that does not fit is
+// not used (and said so in the console); within a record, only the step results that fit.
+const count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100_000));
+const StepProgressSchema = v.object({ passed: count, total: count, checkedAt: v.pipe(v.number(), v.finite()) });
+const LabProgressSchema = v.object({
+  lab: v.string(), step: count, updatedAt: v.pipe(v.number(), v.finite()),
+  steps: v.record(v.string(), v.unknown()),
+});
+const SavedClusterSchema = v.object({
+  lab: v.string(), snapshotKey: v.string(), variant: v.optional(v.string()), savedAt: v.pipe(v.number(), v.finite()),
+  states: v.record(v.string(), v.instance(Blob)),
+  consoles: v.optional(v.record(v.string(), v.string())),
+  journalSeq: v.optional(v.record(v.string(), v.pipe(v.number(), v.finite()))),
+});
+
+/** A stored progress record as the page may use it, or undefined if it is not one. */
+export function readProgress(lab: string, raw: unknown): LabProgress | undefined {
+  const record = v.safeParse(LabProgressSchema, raw);
+  if (!record.success || record.output.lab !== lab) {
+    if (raw !== undefined) console.warn(`podwire: the stored progress of ${lab} is not readable and is not used`, raw);
+    return undefined;
+  }
+  const steps: Record<string, StepProgress> = {};
+  for (const [id, step] of Object.entries(record.output.steps)) {
+    const parsed = v.safeParse(StepProgressSchema, step);
+    if (parsed.success && parsed.output.passed <= parsed.output.total) steps[id] = parsed.output;
+  }
+  return { ...record.output, steps };
+}
+
+/** A stored cluster as the page may restore it, or undefined if it is not one. */
+export function readSavedCluster(lab: string, raw: unknown): SavedCluster | undefined {
+  const record = v.safeParse(SavedClusterSchema, raw);
+  if (record.success && record.output.lab === lab) return record.output;
+  if (raw !== undefined) console.warn(`podwire: the stored cluster of ${lab} is not readable and is not used`, raw);
+  return undefined;
+}
+
 export async function loadProgress(lab: string): Promise<LabProgress> {
-  return (await (await open()).get('progress', lab)) ?? { lab, step: 0, steps: {}, updatedAt: 0 };
+  return readProgress(lab, await (await open()).get('progress', lab)) ?? { lab, step: 0, steps: {}, updatedAt: 0 };
 }
 
 export async function allProgress(): Promise<Map<string, LabProgress>> {
-  return new Map((await (await open()).getAll('progress')).map((p) => [p.lab, p]));
+  const records = await (await open()).getAll('progress');
+  return new Map(records.flatMap((raw) => {
+    const progress = typeof raw?.lab === 'string' ? readProgress(raw.lab, raw) : undefined;
+    return progress ? [[progress.lab, progress] as const] : [];
+  }));
 }
 
 /**
@@ -74,7 +118,7 @@ export function mergeProgress(stored: LabProgress | undefined, incoming: LabProg
 /** Store progress merged with what is stored (another tab may have written since), and return the merged record. */
 export async function saveProgress(progress: LabProgress): Promise<LabProgress> {
   const transaction = (await open()).transaction('progress', 'readwrite');
-  const merged = mergeProgress(await transaction.store.get(progress.lab), { ...progress, updatedAt: Date.now() });
+  const merged = mergeProgress(readProgress(progress.lab, await transaction.store.get(progress.lab)), { ...progress, updatedAt: Date.now() });
   await transaction.store.put(merged);
   await transaction.done;
   return merged;
@@ -92,7 +136,7 @@ export async function clearSteps(lab: string, stepIds: string[], step: number): 
 }
 
 export async function loadCluster(lab: string): Promise<SavedCluster | undefined> {
-  return (await open()).get('clusters', lab);
+  return readSavedCluster(lab, await (await open()).get('clusters', lab));
 }
 
 export async function saveCluster(saved: SavedCluster): Promise<void> {
@@ -100,7 +144,7 @@ export async function saveCluster(saved: SavedCluster): Promise<void> {
 }
 
 export async function loadStart(lab: string): Promise<SavedCluster | undefined> {
-  return (await open()).get('starts', lab);
+  return readSavedCluster(lab, await (await open()).get('starts', lab));
 }
 
 export async function saveStart(start: SavedCluster): Promise<void> {

@@ -1,6 +1,6 @@
 // The pure parts of the page's store: merging progress from two tabs, and the input journal.
-import { describe, expect, it } from 'vitest';
-import { Journal, mergeProgress, type LabProgress } from '../../../src/ui/store.js';
+import { describe, expect, it, vi } from 'vitest';
+import { Journal, mergeProgress, readProgress, readSavedCluster, type LabProgress } from '../../../src/ui/store.js';
 
 /** A Storage kept in memory, the same calls as localStorage. */
 function memoryStorage(): Storage {
@@ -61,5 +61,36 @@ describe('the input journal', () => {
     expect(new Journal('lab', storage).since()).toEqual([]);
     storage.setItem('podwire-journal:lab', JSON.stringify({ last: 1, entries: [{ seq: 1, node: 'node1', text: 'ok' }, { seq: 'x' }, null] }));
     expect(new Journal('lab', storage).since().map((e) => e.text)).toEqual(['ok']);
+  });
+});
+
+describe('records read back from IndexedDB', () => {
+  const quiet = () => vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+
+  it('keeps a good progress record, and only the step results that make sense in a damaged one', () => {
+    const good: LabProgress = { lab: 'x', step: 1, updatedAt: 5, steps: { a: { passed: 2, total: 3, checkedAt: 4 } } };
+    expect(readProgress('x', good)).toEqual(good);
+    const damaged = { ...good, steps: { a: good.steps.a, b: { passed: 9, total: 3, checkedAt: 1 }, c: 'ok', d: { passed: -1, total: 2, checkedAt: 1 }, __proto__: { passed: 1, total: 1, checkedAt: 1 } } };
+    expect(readProgress('x', damaged)?.steps).toEqual({ a: good.steps.a });
+  });
+
+  it('uses no progress record that is not one, or is another lab\'s, and says so', () => {
+    const warn = quiet();
+    for (const raw of [null, 'text', 42, { lab: 'x' }, { lab: 'x', step: 'two', updatedAt: 1, steps: {} }, { lab: 'y', step: 0, updatedAt: 1, steps: {} }]) {
+      expect(readProgress('x', raw), JSON.stringify(raw)).toBeUndefined();
+    }
+    expect(readProgress('x', undefined)).toBeUndefined();
+    expect(warn).toHaveBeenCalledTimes(6);
+    warn.mockRestore();
+  });
+
+  it('restores only a saved cluster whose states are blobs', () => {
+    const warn = quiet();
+    const good = { lab: 'x', snapshotKey: 'k', savedAt: 1, states: { node1: new Blob([new Uint8Array(4)]) } };
+    expect(readSavedCluster('x', good)).toEqual(good);
+    expect(readSavedCluster('x', { ...good, states: { node1: 'not a state' } })).toBeUndefined();
+    expect(readSavedCluster('x', { ...good, lab: 'shipped-lab' })).toBeUndefined();
+    expect(readSavedCluster('x', { ...good, journalSeq: { node1: 'NaN' } })).toBeUndefined();
+    warn.mockRestore();
   });
 });
