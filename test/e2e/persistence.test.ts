@@ -158,101 +158,70 @@ describe('resets always finish', () => {
 describe('saves that fail say so', () => {
   // The storage is made full for real: a DevTools quota for the site, set before the page
   // first opens IndexedDB (Chromium takes an origin's quota when it first opens its
-  // database and trusts what it took for a while, so a quota changed later is not seen),
-  // then filled with incompressible bytes up to a little less than one save.
-  // Skipped: the storage now does fill for real (the fill-up makes saves fail), but the save
-  // never got through after it deleted the other lab's cluster (120 s of retries). Outside
-  // the lab, plain IndexedDB in this chromium shows why: deleting a record of blobs gave no
-  // quota back within 50 s, even after reopening the database, and an aborted write of
-  // blobs still counted as used. Eviction has to be tested (and perhaps done) another way.
-  it.skip('makes room by deleting other labs\' old states, shows a full storage, retries, and loses nothing once there is room', async () => {
-    const QUOTA = 768 * 2 ** 20;
+  // database and trusts it for a while, so a quota changed later is not seen), then filled
+  // with incompressible bytes in a database of the test's own. Deleting that whole database
+  // gives the room back at once; deleting records of blobs does not (not within 50 s).
+  // Eviction of other labs' states is not asserted: Chromium frees quota from deleted blobs late.
+  it('shows a full storage, keeps retrying, and loses nothing once there is room', async () => {
     const own = await browser.newContext({ viewport: { width: 1400, height: 860 } });
-    const page = await own.newPage();
-    page.on('pageerror', (error) => console.error('page error:', error.message));
-    const cdp = await own.newCDPSession(page);
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: QUOTA });
-    await page.goto(`${server.url}#/lab/netns-veth`);
-    await waitForTerminals(page);
-    /** Store `bytes` of random data as another lab's old saved cluster (which a save may delete); false if it did not fit. */
-    const storeOldLab = (bytes: number) => page.evaluate((bytes) => new Promise<boolean>((resolve) => {
-      const data = new Uint8Array(bytes);
-      for (let at = 0; at < bytes; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
-      const request = indexedDB.open('podwire');
-      request.onsuccess = () => {
-        const transaction = request.result.transaction('clusters', 'readwrite');
-        transaction.objectStore('clusters').put({ lab: 'zz-old-lab', snapshotKey: 'old', savedAt: 1, states: { node1: new Blob([data]) } });
-        transaction.oncomplete = () => { request.result.close(); resolve(true); };
-        transaction.onabort = () => { request.result.close(); resolve(false); };
-      };
-    }), bytes);
-    /** Fill what is left, 4 MiB at a time, in a database of its own (which a save may not delete), until a piece does not fit. */
-    const fillUp = () => page.evaluate(async () => {
-      const piece = 4 * 2 ** 20;
-      const database = await new Promise<IDBDatabase>((resolve, reject) => {
-        const request = indexedDB.open('filler', 1);
-        request.onupgradeneeded = () => request.result.createObjectStore('bytes');
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-      let pieces = 0;
-      for (; pieces < 400; pieces++) {
-        const data = new Uint8Array(piece);
-        for (let at = 0; at < piece; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
-        const fits = await new Promise<boolean>((resolve) => {
-          const transaction = database.transaction('bytes', 'readwrite');
-          transaction.objectStore('bytes').put(new Blob([data]), `piece-${Date.now()}-${Math.random()}`);
-          transaction.oncomplete = () => resolve(true);
-          transaction.onabort = () => resolve(false);
+    try {
+      const page = await own.newPage();
+      page.on('pageerror', (error) => console.error('page error:', error.message));
+      const cdp = await own.newCDPSession(page);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 384 * 2 ** 20 });
+      await page.goto(`${server.url}#/lab/netns-veth`);
+      await waitForTerminals(page);
+      let before = await page.evaluate(() => Date.now());
+      await typeInTerminal(page, 'node1', 'ip route add 10.96.0.0/24 dev lo');
+      await waitForSaveAfter(page, before);
+      // Fill what is left with random bytes, in pieces down to 64 KiB, until none fits.
+      await page.evaluate(async () => {
+        const database = await new Promise<IDBDatabase>((resolve, reject) => {
+          const request = indexedDB.open('filler', 1);
+          request.onupgradeneeded = () => request.result.createObjectStore('bytes');
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
         });
-        if (!fits) break;
-      }
-      database.close();
-      return pieces;
-    });
-    const usage = async () => (await page.evaluate(() => navigator.storage.estimate())).usage ?? 0;
-    const oldLabStored = () => page.evaluate(() => new Promise<boolean>((resolve) => {
-      const request = indexedDB.open('podwire');
-      request.onsuccess = () => {
-        const get = request.result.transaction('clusters').objectStore('clusters').getKey('zz-old-lab');
-        get.onsuccess = () => { request.result.close(); resolve(get.result !== undefined); };
-      };
-    }));
-    // Another lab's old saved cluster fills most of the storage, and the rest is filled up
-    // to less than a node's state: the next save deletes that cluster, and then fits.
-    expect(await storeOldLab(QUOTA - (await usage()) - 64 * 2 ** 20)).toBe(true);
-    expect(await oldLabStored()).toBe(true);
-    await fillUp();
-    let before = await page.evaluate(() => Date.now());
-    await typeInTerminal(page, 'node1', 'ip route add 10.96.0.0/24 dev lo');
-    await waitForSaveAfter(page, before);
-    expect(await oldLabStored()).toBe(false);
-    await expect.poll(() => page.locator('[data-testid="evicted"]').textContent()).toContain('zz-old-lab');
+        for (const piece of [16 * 2 ** 20, 2 ** 20, 2 ** 16]) {
+          for (let fits = true; fits;) {
+            const data = new Uint8Array(piece);
+            for (let at = 0; at < piece; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
+            fits = await new Promise<boolean>((resolve) => {
+              const transaction = database.transaction('bytes', 'readwrite');
+              transaction.objectStore('bytes').put(new Blob([data]), crypto.randomUUID());
+              transaction.oncomplete = () => resolve(true);
+              transaction.onabort = () => resolve(false);
+            });
+          }
+        }
+        database.close();
+      });
 
-    // Full again, by something a save may not delete: the page says so and keeps trying.
-    expect(await fillUp()).toBeGreaterThan(0);
-    before = await page.evaluate(() => Date.now());
-    await typeInTerminal(page, 'node1', 'ip route add 10.95.0.0/24 dev lo');
-    const error = page.locator('[data-testid="save-error"]');
-    await error.waitFor({ timeout: 120_000 });
-    expect(await error.textContent()).toContain("the browser's storage is full");
-    const firstTry = Number(await error.getAttribute('data-failures'));
-    await expect.poll(async () => Number(await error.getAttribute('data-failures')), { timeout: 60_000 }).toBeGreaterThan(firstTry);
-    expect(await savedAt(page)).toBeLessThan(before);
+      // Full: the page says so and keeps trying.
+      before = await page.evaluate(() => Date.now());
+      await typeInTerminal(page, 'node1', 'ip route add 10.95.0.0/24 dev lo');
+      const error = page.locator('[data-testid="save-error"]');
+      await error.waitFor({ timeout: 120_000 });
+      expect(await error.textContent()).toContain("the browser's storage is full");
+      const firstTry = Number(await error.getAttribute('data-failures'));
+      await expect.poll(async () => Number(await error.getAttribute('data-failures')), { timeout: 60_000 }).toBeGreaterThan(firstTry);
+      expect(await savedAt(page)).toBeLessThan(before);
 
-    // Room again: the next retry saves, and the error goes.
-    await page.evaluate(() => new Promise<void>((resolve, reject) => {
-      const request = indexedDB.deleteDatabase('filler');
-      request.onsuccess = () => resolve();
-      request.onerror = () => reject(request.error);
-    }));
-    await waitForSaveAfter(page, before);
-    await expect.poll(() => error.count()).toBe(0);
+      // Room again: the next retry saves, and the error goes.
+      await page.evaluate(() => new Promise<void>((resolve, reject) => {
+        const request = indexedDB.deleteDatabase('filler');
+        request.onsuccess = () => resolve();
+        request.onerror = () => reject(request.error);
+      }));
+      await waitForSaveAfter(page, before);
+      await expect.poll(() => error.count()).toBe(0);
 
-    // Nothing typed was lost.
-    await page.reload();
-    await waitForTerminals(page);
-    for (const prefix of ['10.96.0.0/24', '10.95.0.0/24']) expect(await routeTo(page, prefix)).toBe(`${prefix} dev lo scope link`);
-    await own.close();
+      // Nothing typed was lost.
+      await page.reload();
+      await waitForTerminals(page);
+      for (const prefix of ['10.96.0.0/24', '10.95.0.0/24']) expect(await routeTo(page, prefix)).toBe(`${prefix} dev lo scope link`);
+    } finally {
+      await own.close();
+    }
   });
 });
