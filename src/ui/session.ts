@@ -15,6 +15,9 @@ import { LabRun } from '../harness/lab-run.js';
 import type { StepReport } from '../harness/report.js';
 import type { Lab } from '../lab/types.js';
 import { loadWebAssets, type DownloadProgress, type LoadedAssets } from '../vm/assets-web.js';
+
+/** How far the node image has come down, for the views (which do not import the runtime). */
+export type { DownloadProgress };
 import { Cluster } from '../vm/cluster.js';
 import { webWorkerHost } from '../vm/host-web.js';
 import { evictOneFor, isQuotaError, Journal, loadCluster, loadStart, saveCluster, saveStart, type SavedCluster } from './store.js';
