@@ -80,9 +80,10 @@ describe('services labs: plausible mistakes fail the right check, and other corr
     const report = await gradeWith(lab, 1, { node1: noMasquerade, node2: noMasquerade });
     const failed = failedNames(report);
     expect(failed).toContain('through node2:30080 the client reaches both web-1 and web-2');
-    // web-2 (on node2) answers; web-1's answers, from the other node, never reach the client.
+    // web-1's answers, from the other node, never reach the client. (web-2, on node2, answers
+    // when the random DNAT picks it; `ask` gives up after two misses, so it may not have.)
     const found = report.checks.find((c) => c.name === 'through node2:30080 the client reaches both web-1 and web-2')!.found;
-    expect(found).toContain('web-2: you are');
+    expect(found).toContain('(no answer)');
     expect(found).not.toContain('web-1: you are');
   });
 
