@@ -10,9 +10,9 @@ import type { Lab } from '../lab/types.js';
 import { instantiateLab } from '../lab/variables.js';
 import { snapshotKey } from '../vm/assets-node.js';
 import { readSubmission } from './grading/submission.js';
-import { verifiedSteps } from './grading/verify.js';
+import { mismatches, verifiedSteps } from './grading/verify.js';
 import { gradeIsolated } from './grading/worker.js';
-import { studentSeed, type Mismatch, type StepScore } from './protocol.js';
+import { studentSeed, type StepScore } from './protocol.js';
 import { openStore, type ClassStore } from './db/store.js';
 import { postgresEvents, type ClassEvents } from './events.js';
 
@@ -56,19 +56,6 @@ export function graderCount(env = process.env): number {
   return Number.isInteger(wanted) && wanted >= 0 ? wanted : Math.max(1, cpus().length);
 }
 
-/** Checks the page claimed passed that the server's grading did not find passing. */
-export function findMismatches(claimed: Record<string, StepScore>, verified: Record<string, StepScore>): Mismatch[] {
-  const found: Mismatch[] = [];
-  for (const [stepId, step] of Object.entries(claimed)) {
-    for (const result of step.results) {
-      if (!result.passed) continue;
-      const server = verified[stepId]?.results.find((r) => r.id === result.id);
-      if (!server?.passed) found.push({ stepId, id: result.id });
-    }
-  }
-  return found;
-}
-
 /** A grading nobody has touched for this long lost its grader (PostgreSQL: another process died). */
 const STALE_MS = 30 * 60 * 1000;
 
@@ -90,7 +77,7 @@ async function gradeOne(store: ClassStore, events: ClassEvents, grade: Grade, su
       submissionId, lab: submission.lab, seed: studentSeed(submission.classId, submission.studentId), upload, signal,
       onProgress: (done, total) => { void store.setProgress(submissionId, done, total, Date.now()).catch(() => undefined); },
     });
-    await store.finishGrading(submissionId, { verified, mismatches: findMismatches(submission.claimed, verified) }, Date.now());
+    await store.finishGrading(submissionId, { verified, mismatches: mismatches(submission.claimed, verified) }, Date.now());
   } catch (error) {
     // Stopped by close(): back to the queue, so the next start (or another grader) grades it again.
     if (signal.aborted) { await store.releaseGrading(submissionId, Date.now()); return; }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { studentRow } from '../../../src/classroom/db/progress.js';
 import type { ClassRecord, StepTotals } from '../../../src/classroom/db/store.js';
 import { STUCK_MS } from '../../../src/classroom/protocol.js';
-import { findMismatches } from '../../../src/classroom/queue.js';
+import { mismatches } from '../../../src/classroom/grading/verify.js';
 import { CATALOG } from './suite.js';
 
 const cls: ClassRecord = { classId: 'c', name: 'C', labs: ['demo'], joinCodeHash: '', secretHash: '', createdAt: 0 };
@@ -46,7 +46,7 @@ describe('class progress', () => {
   it('flags checks claimed passed that the server did not find passing', () => {
     const claimed = { one: { passed: 2, total: 2, results: [{ id: 'a', passed: true }, { id: 'b', passed: true }] }, two: { passed: 0, total: 1, results: [{ id: 'c', passed: false }] } };
     const verified = { one: { passed: 1, total: 2, results: [{ id: 'a', passed: true }, { id: 'b', passed: false }] } };
-    expect(findMismatches(claimed, verified)).toEqual([{ stepId: 'one', id: 'b' }]);
-    expect(findMismatches({ x: { passed: 1, total: 1, results: [{ id: 'z', passed: true }] } }, verified)).toEqual([{ stepId: 'x', id: 'z' }]);
+    expect(mismatches(claimed, verified)).toEqual([{ stepId: 'one', id: 'b' }]);
+    expect(mismatches({ x: { passed: 1, total: 1, results: [{ id: 'z', passed: true }] } }, verified)).toEqual([{ stepId: 'x', id: 'z' }]);
   });
 });
