@@ -63,7 +63,8 @@ describe('checks in the web lab (vxlan, one cluster for both tests)', () => {
   it('names the failing node in the hint, with that node\'s values: step 1 done on node1 only points at node2', async () => {
     const devices = lab.steps[0]!;
     await typeInTerminal(page, 'node1', devices.solution.node1!);
-    expect(await check(page)).toMatch(/2 of 4 checks pass/);
+    const score = await check(page);
+    expect(score, `${await checksShown(page)}\n--- node1's screen:\n${await terminalText(page, 'node1')}`).toMatch(/2 of 4 checks pass/);
     const hint = (await page.locator('[data-testid="step"].current [data-testid="hint"]').textContent())!;
     expect(hint, await checksShown(page)).toMatch(/flannel\.1 is missing or not right on node2:/);
     expect(hint).toContain('local 10.0.0.12 (this node\'s own address)');

@@ -24,9 +24,12 @@ export async function typeInTerminal(page: Page, node: string, commands: string,
   const [head, tail] = [done.slice(0, 4), done.slice(4)];
   for (const line of commands.trim().split('\n')) await page.keyboard.type(`${line}\n`, { delay: 2 });
   await page.keyboard.type(`echo ${head}''${tail}\n`, { delay: 2 });
+  // The marker on a row of its own, and the shell's prompt after it: keys sent before the
+  // prompt is drawn would be echoed by the tty and then again by readline.
   await page.waitForFunction(({ name, text }) => {
-    const rows = document.querySelectorAll(`[data-testid="terminal-${name}"] .xterm-rows > div`);
-    return [...rows].some((row) => row.textContent?.trim() === text);
+    const rows = [...document.querySelectorAll(`[data-testid="terminal-${name}"] .xterm-rows > div`)].map((row) => row.textContent?.replaceAll('\u00a0', ' ').trim() ?? '');
+    const at = rows.lastIndexOf(text);
+    return at >= 0 && rows.slice(at + 1).some((row) => /^\S+@\S+:.*[#$]$/.test(row));
   }, { name: node, text: done }, { timeout });
 }
 
