@@ -93,9 +93,10 @@ function raced<T>(work: Promise<T>, signal: AbortSignal, ms?: number, onTimeout?
     const done = () => { clearTimeout(timer); signal.removeEventListener('abort', onAbort); };
     const onAbort = () => { done(); reject(signal.reason); };
     const timer = ms === undefined ? undefined : setTimeout(() => { done(); reject(onTimeout?.() ?? new Error(`no answer within ${ms / 1000} s`)); }, ms);
+    // Handlers first: work abandoned to an abort may still fail later, and must not fail unheard.
+    work.then((value) => { done(); resolve(value); }, (error: unknown) => { done(); reject(error); });
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    work.then((value) => { done(); resolve(value); }, (error: unknown) => { done(); reject(error); });
   });
 }
 
@@ -434,6 +435,8 @@ export class LabSession {
 
   private async saveNow(signal: AbortSignal): Promise<void> {
     if (this.closed) return;
+    // A reset came between this save's request and its turn: it replaces the nodes, and saves them itself.
+    signal.throwIfAborted();
     const everyNode = this.keepAsStart || this.nodeNames.some((name) => !this.stored.states[name]);
     const nodes = everyNode ? this.nodeNames : this.nodeNames.filter((name) => this.unsaved.has(name));
     if (!nodes.length && !this.pendingStart && !this.recordStale) return;

@@ -33,7 +33,7 @@ async function newPage(): Promise<Page> {
 
 /** The current step's check results as the page shows them, for a failed expectation. */
 async function checksShown(page: Page): Promise<string> {
-  return (await page.locator('[data-testid="step"].current [data-testid="checks"]').textContent().catch(() => null)) ?? '(no checks shown)';
+  return (await page.locator('[data-testid="step"].current [data-testid="checks"]').textContent({ timeout: 1000 }).catch(() => null)) ?? '(no checks shown)';
 }
 
 /** The capture panel's rows (each as its cells' text) and its "N of M frames" counts. */

@@ -63,7 +63,7 @@ afterAll(async () => {
 
 /** For a failed expectation: the checks' messages and node1's terminal, so the log says what went wrong. */
 async function whatThePageShows(page: Page): Promise<string> {
-  const checks = await page.locator('[data-testid="step"].current [data-testid="checks"]').textContent().catch(() => '(no checks)');
+  const checks = await page.locator('[data-testid="step"].current [data-testid="checks"]').textContent({ timeout: 1000 }).catch(() => '(no checks)');
   return `the checks say: ${checks}\nnode1's terminal:\n${(await terminalText(page, 'node1')).trimEnd()}`;
 }
 
