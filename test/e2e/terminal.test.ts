@@ -81,6 +81,8 @@ describe('the node terminal', () => {
       await page.waitForTimeout(500);
       await page.keyboard.press('Enter');
       await expect.poll(() => rowsEqualTo(`${way}-42`), { timeout: 30_000 }).toBe(1);
+      // And the prompt after it: a paste before the prompt is drawn is echoed by the tty and again by readline.
+      await expect.poll(async () => { const rows = await screenRows(); return rows[rows.indexOf(`${way}-42`) + 1]; }, { timeout: 30_000 }).toMatch(/^root@node1:~#$/);
       const text = await terminalText(page, 'node1');
       expect(text.split(`${way}-$((6*7))`).length - 1, `${way}: the command line appears once\n${text}`).toBe(1);
       expect(text).not.toMatch(/\^M|\^V/);
