@@ -46,8 +46,8 @@ describe('guest tools', () => {
     const sync = await node.exec('kube-proxy-mini sync && iptables -t nat -S', { timeout: 30 });
     expect(sync.exitCode, sync.stderr).toBe(0);
     for (const chain of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING']) expect(sync.stdout).toContain(`-N ${chain}`);
-    expect(sync.stdout).toMatch(/-A KUBE-SVC-[0-9A-F]{16} .*--probability 0\.50000000000 -j KUBE-SEP-/);
-    expect(sync.stdout).toMatch(new RegExp(`-A KUBE-SEP-[0-9A-F]{16} -p tcp .*-j DNAT --to-destination ${ip2!.replaceAll('.', '\\.')}:80`));
+    expect(sync.stdout).toMatch(/-A KUBE-SVC-[A-Z2-7]{16} .*--probability 0\.50000000000 -j KUBE-SEP-/);
+    expect(sync.stdout).toMatch(new RegExp(`-A KUBE-SEP-[A-Z2-7]{16} -p tcp .*-j DNAT --to-destination ${ip2!.replaceAll('.', '\\.')}:80`));
     const ready = `for try in $(seq 30); do socat -T 2 - TCP:${ip1}:80 </dev/null | grep -q api && socat -T 2 - TCP:${ip2}:80 </dev/null | grep -q api && break; sleep 0.5; done`;
     await node.exec(ready, { timeout: 60 });
     const answers = await node.exec('for i in 1 2 3 4 5 6 7 8; do socat -T 2 - TCP:10.96.0.20:80 </dev/null; done', { timeout: 60 });

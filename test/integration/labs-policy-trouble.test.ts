@@ -10,11 +10,25 @@ describe('network-policy', () => {
   it('a deny without the conntrack rule also kills the replies to web\'s own connections', async () => {
     const lab = findLab('network-policy');
     const report = await gradeWith(lab, 0, { node1: 'iptables -I FORWARD 1 -d $(podip web) -j DROP' });
-    expect(failedNames(report)).toEqual([
-      'web can still open connections to frontend (the replies come back)',
-      'a conntrack rule accepts established and related traffic',
-    ]);
+    expect(failedNames(report)).toEqual(['web can still open connections to frontend (the replies come back)']);
     expect(report.checks.find((c) => !c.passed)!.found).toContain('blocked');
+  });
+
+  it('dropping only NEW connections to web, with no ESTABLISHED rule at all, is correct too', async () => {
+    const lab = findLab('network-policy');
+    const report = await gradeWith(lab, 0, {
+      node1: 'iptables -N NP-TO-web\niptables -I FORWARD 1 -d $(podip web) -m conntrack --ctstate NEW -j NP-TO-web\niptables -A NP-TO-web -j DROP',
+    });
+    expect(failedNames(report)).toEqual([]);
+  });
+
+  it('egress allowed with ACCEPT instead of RETURN skips db\'s own policy, and the check names it', async () => {
+    const lab = findLab('network-policy');
+    const withAccept = lab.steps[3]!.solution.node1!.replaceAll('-j RETURN', '-j ACCEPT');
+    expect(withAccept).toContain('-d 10.244.0.0/16 -j ACCEPT');
+    const report = await gradeWith(lab, 3, { node1: withAccept });
+    expect(failedNames(report)).toEqual(['web still cannot connect to db:80 (db\'s own policy allows only frontend)']);
+    expect(report.checks.find((c) => !c.passed)!.found).toContain('connected');
   });
 
   it('REJECT straight in FORWARD, with the older -m state match, is correct too', async () => {

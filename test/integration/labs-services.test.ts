@@ -3,7 +3,7 @@
 // every lab fails untouched and passes with its reference solution.
 import { describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
-import { failedNames, gradeWith } from './lab-bots.js';
+import { attempt, failedNames, gradeWith, withLab } from './lab-bots.js';
 
 describe('services labs: plausible mistakes fail the right check, and other correct ways pass', () => {
   it('across-subnets: sending pod traffic to the router instead is not the host-gw route, and nobody is asked for 10.0.2.12', async () => {
@@ -32,7 +32,7 @@ describe('services labs: plausible mistakes fail the right check, and other corr
     expect(failedNames(report)).toEqual([]);
   });
 
-  it('clusterip: two plain DNAT rules in a row send everything to web-1; only the statistic check fails', async () => {
+  it('clusterip: two plain DNAT rules in a row send everything to web-1; only the spreading check fails, saying where they went', async () => {
     const lab = findLab('clusterip');
     const report = await gradeWith(lab, 0, {
       node1: [
@@ -40,8 +40,18 @@ describe('services labs: plausible mistakes fail the right check, and other corr
         'iptables -t nat -A PREROUTING -d 10.96.0.100 -p tcp --dport 80 -j DNAT --to-destination 10.244.1.3:80',
       ].join('\n'),
     });
-    expect(failedNames(report)).toEqual(['a rule chooses between the backends at random']);
+    expect(failedNames(report)).toEqual(['new connections from the client to 10.96.0.100:80 are sent to both web-1 and web-2']);
+    expect(report.checks.find((c) => !c.passed)!.found).toMatch(/10\.244\.1\.2;/);
+    expect(report.checks.find((c) => !c.passed)!.found).not.toMatch(/10\.244\.1\.3;/);
     expect(report.hint).toMatch(/statistic/);
+  });
+
+  it('clusterip: a strict round robin with --mode nth passes as well as --mode random', async () => {
+    const lab = findLab('clusterip');
+    const nth = lab.steps[0]!.solution.node1!.replace('--mode random --probability 0.5', '--mode nth --every 2 --packet 0');
+    expect(nth).toContain('--mode nth');
+    const report = await gradeWith(lab, 0, { node1: nth });
+    expect(failedNames(report)).toEqual([]);
   });
 
   it('clusterip: without the OUTPUT hook, pods reach the Service but node1 itself does not', async () => {
@@ -93,6 +103,50 @@ describe('services labs: plausible mistakes fail the right check, and other corr
     const snat = `${dnatOnly}\niptables -t nat -A POSTROUTING -m conntrack --ctstate DNAT --ctorigdstport 30080 -j MASQUERADE`;
     const report = await gradeWith(lab, 1, { node1: snat, node2: snat });
     expect(failedNames(report)).toEqual([]);
+  });
+
+  it('nodeport, externalTrafficPolicy Local: Cluster-style rules on node2, or a DNAT without SNAT, fail; kube-proxy-mini\'s :local passes', async () => {
+    const lab = findLab('nodeport');
+    const toWeb1 = 'iptables -t nat -A NODEPORTS -p tcp --dport 32080 -j DNAT --to-destination 10.244.1.2:80';
+    await withLab(lab, async (run) => {
+      await run.applySolutions(2);
+      // Wrong: node2 forwards admin's port to web-1 and masquerades it, as for policy Cluster.
+      await attempt(run, { node1: toWeb1, node2: `iptables -t nat -A NODEPORTS -p tcp --dport 32080 -j MARK --or-mark 0x4000\n${toWeb1}` });
+      let report = await run.checkStep(2);
+      expect(failedNames(report)).toEqual(['through node2:32080, where admin has no pod, the client gets no answer']);
+      expect(report.checks.find((c) => !c.passed)!.found).toContain('web-1: you are 10.0.0.12');
+
+      // Wrong: node2 forwards without SNAT. The client gets no answer, but web-1 answers it straight back.
+      await run.resetToStep(2);
+      await attempt(run, { node1: toWeb1, node2: toWeb1 });
+      report = await run.checkStep(2);
+      expect(failedNames(report)).toEqual(['node2 does not pass the client\'s connections on to web-1 either (web-1 would answer the client straight back)']);
+      expect(report.checks.find((c) => !c.passed)!.found).toContain('answered by the pod itself');
+
+      // Right: kube-proxy's own layout, from kube-proxy-mini (KUBE-EXT -> KUBE-SVL; on node2 a DROP in KUBE-EXTERNAL-SERVICES).
+      await run.resetToStep(2);
+      const services = [
+        'default/web 10.96.0.100:80/tcp 30080 10.244.1.2:80 10.244.2.2:80',
+        'default/admin 10.96.0.101:80/tcp 32080:local 10.244.1.2:80',
+      ].join('\n');
+      const kubeProxy = [
+        'iptables -t nat -D PREROUTING -m addrtype --dst-type LOCAL -j NODEPORTS',
+        'iptables -t nat -D POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE',
+        'iptables -t nat -F NODEPORTS && iptables -t nat -X NODEPORTS',
+        `mkdir -p /etc/kubernetes && printf '%s\\n' '${services.replaceAll('\n', "' '")}' >/etc/kubernetes/services`,
+        'kube-proxy-mini sync',
+      ].join('\n');
+      const synced = await attempt(run, { node1: kubeProxy, node2: kubeProxy });
+      const rules = await run.exec('node2', 'kube-proxy-mini show');
+      expect(rules.stdout, synced.node2!.stderr).toMatch(/-A KUBE-NODEPORTS .*--dport 32080 -j KUBE-EXT-[A-Z2-7]{16}/);
+      expect(rules.stdout).toMatch(/-A KUBE-EXTERNAL-SERVICES .*default\/admin has no local endpoints.*--dport 32080 -j DROP/);
+      expect((await run.exec('node1', 'kube-proxy-mini show')).stdout).toMatch(/-A KUBE-EXT-([A-Z2-7]{16}) -j KUBE-SVL-\1/);
+      report = await run.checkStep(2);
+      expect(failedNames(report)).toEqual([]);
+      // The Cluster Service still works through kube-proxy-mini's KUBE-EXT chain.
+      report = await run.checkStep(1);
+      expect(failedNames(report)).toEqual([]);
+    });
   });
 
   it('ipvs: a virtual server without the VIP on kube-ipvs0 is never reached', async () => {
