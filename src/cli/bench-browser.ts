@@ -2,7 +2,7 @@
 // learner meets it. First visit (nothing cached): time to every node's shell and the
 // bytes the server sent. Later visits (assets cached): time to the first shell for a lab
 // never run here (base snapshot, then setup), for a fresh start (the lab's start states)
-// and when resuming the saved cluster. Memory of a 3-node lab, as the
+// and when resuming the saved cluster; then the first topology view. Memory of a 3-node lab, as the
 // browser itself reports it.
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
@@ -19,6 +19,8 @@ export interface BrowserFigures {
   cachedAllShellsSeconds: number[];
   firstRunSeconds: number[];
   resumedFirstShellSeconds: number[];
+  /** From a click on Topology, just after the resumed lab's first shell, to its pods drawn. */
+  topologyFirstViewSeconds: number[];
   memoryBytes: number | null;
   memoryNote: string;
   chromiumRssBytes: number;
@@ -52,7 +54,7 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
   const url = `${server.url}#/lab/${lab.id}`;
   const figures: BrowserFigures = {
     lab: lab.id, nodes: nodes.length, firstVisitSeconds: [], firstVisitBytes: 0,
-    cachedFirstShellSeconds: [], cachedAllShellsSeconds: [], firstRunSeconds: [], resumedFirstShellSeconds: [],
+    cachedFirstShellSeconds: [], cachedAllShellsSeconds: [], firstRunSeconds: [], resumedFirstShellSeconds: [], topologyFirstViewSeconds: [],
     memoryBytes: null, memoryNote: '', chromiumRssBytes: 0,
   };
   try {
@@ -119,9 +121,15 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
       page = await context.newPage();
       const resumed = await timeToShells(page, url, nodes);
       figures.resumedFirstShellSeconds.push(resumed.first);
+      // The learner opens the topology at once: the view's first look at the nodes is this one.
+      const clicked = performance.now();
+      await page.click('[data-testid="view-topology"]');
+      await page.locator('[data-testid="topology-pod"]').first().waitFor({ timeout: 120_000 });
+      const topology = (performance.now() - clicked) / 1000;
+      figures.topologyFirstViewSeconds.push(topology);
       await page.close();
       await context.close();
-      options.log(`  run ${run + 1}: first visit ${first.all.toFixed(1)} s, first run of the lab ${firstRun.first.toFixed(2)} s, fresh start ${cached.first.toFixed(2)} s (all ${cached.all.toFixed(2)} s), resumed ${resumed.first.toFixed(2)} s`);
+      options.log(`  run ${run + 1}: first visit ${first.all.toFixed(1)} s, first run of the lab ${firstRun.first.toFixed(2)} s, fresh start ${cached.first.toFixed(2)} s (all ${cached.all.toFixed(2)} s), resumed ${resumed.first.toFixed(2)} s, topology ${topology.toFixed(2)} s`);
     }
   } finally {
     await browser.close();
