@@ -21,7 +21,7 @@ import { Cluster } from '../vm/cluster.js';
 import type { BootAssets } from '../vm/emulator.js';
 import type { ImageManifest } from '../../images/build.js';
 import { nodeWorkerHost } from '../vm/host-node.js';
-import type { VmNode } from '../vm/node.js';
+import type { StartPhases, VmNode } from '../vm/node.js';
 import type { Topology } from '../topology/topology.js';
 
 export interface BenchOptions {
@@ -174,6 +174,7 @@ type FigureSpec = Omit<Figure, 'value' | 'met' | 'note' | 'error'>;
 const FIGURES = {
   restore: { section: 1, name: '3-node cluster ready, from snapshot', unit: 's', goal: { comparison: '<', value: 5 } },
   restoreRead: { section: 1, name: '… of which reading the snapshot', unit: 's' },
+  restorePhases: { section: 1, name: '… a node\'s start, phase by phase (the restore shown)', unit: 's' },
   cold: { section: 1, name: '3-node cluster ready, cold boot', unit: 's' },
   coldRatio: { section: 1, name: 'Cold boot / snapshot restore', unit: '×' },
   coldOne: { section: 1, name: 'One node cold boot to agent ready', unit: 's', goal: { comparison: '<', value: 20 } },
@@ -389,20 +390,26 @@ async function benchNetwork(bench: BenchRun): Promise<void> {
 /** The 3-node start from the snapshot; its median, for the cold-boot ratio. */
 async function benchRestore(bench: BenchRun): Promise<number | null> {
   let restoreMedian: number | null = null;
-  await bench.attempt('3-node cluster from snapshot', [FIGURES.restore, FIGURES.restoreRead], async () => {
+  await bench.attempt('3-node cluster from snapshot', [FIGURES.restore, FIGURES.restoreRead, FIGURES.restorePhases], async () => {
     const { file, assets } = await bench.restorable(); // its creation, if needed, is not what we time
     // What startCluster does (read the raw snapshot from the cache, then start the nodes), timed in two parts.
     const loads: number[] = [];
+    const phases: StartPhases[] = [];
     const times = await bench.timeStarts(async () => {
       const t = performance.now();
       const bytes = readFileSync(file.replace(/\.zst$/, ''));
       const state = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       loads.push((performance.now() - t) / 1000);
-      return Cluster.up(THREE_NODES, nodeWorkerHost, { ...assets, state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer });
+      const cluster = await Cluster.up(THREE_NODES, nodeWorkerHost, { ...assets, state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer });
+      for (const node of cluster.nodes.values()) phases.push(node.lastStartPhases);
+      return cluster;
     });
     restoreMedian = median(times);
     bench.record(FIGURES.restore, round(restoreMedian, 2), { note: `${describeTimes(times)}; as startCluster: reads the snapshot, then starts the nodes` });
     bench.record(FIGURES.restoreRead, round(median(loads), 2), { note: describeTimes(loads) });
+    // Per node, the nodes starting side by side: where a start's time goes.
+    const phase = (name: keyof StartPhases) => round(median(phases.map((p) => (p[name] ?? 0) / 1000)), 2);
+    bench.record(FIGURES.restorePhases, phase('boot'), { note: `per node, median of ${phases.length}: worker up ${phase('worker')} s, restoring the state ${phase('boot')} s, clock and entropy ${phase('afterRestore')} s, identity ${phase('identity')} s` });
   });
   return restoreMedian;
 }

@@ -56,6 +56,9 @@ export interface NodeIdentity {
 
 type ConsoleListener = (text: string) => void;
 
+/** A start's phases: the worker up and wired, the machine booted or restored (the state unpacked included), its clock and entropy set, its identity given. */
+export interface StartPhases { worker?: number; boot?: number; afterRestore?: number; identity?: number }
+
 /** How long a stop waits for the machine to shut down by itself before its worker is ended. */
 const STOP_WAIT_MS = 300;
 
@@ -91,6 +94,9 @@ export class VmNode {
    * from this very node already has it: `identity: false` leaves it as it was.
    */
   async start(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean } = {}): Promise<void> {
+    const began = performance.now();
+    const phases: StartPhases = {};
+    const phaseEnds = (name: keyof StartPhases, from: number) => { phases[name] = performance.now() - from; return performance.now(); };
     await this.stop();
     this.worker = this.host.spawn();
     const life = new WorkerLife();
@@ -110,11 +116,21 @@ export class VmNode {
     const own = assets.state ? { ...assets, state: assets.state.slice(0) } : assets;
     const boot = own.state ? Comlink.transfer(own, [own.state]) : own;
     // Generous: a cold boot on a busy two-core machine can take minutes.
+    let at = phaseEnds('worker', began);
     await life.guard(remote.boot(this.name, boot, options.timeoutSeconds ?? 300));
+    at = phaseEnds('boot', at);
     this.startedFrom = assets;
     await this.afterRestore();
-    if (options.identity !== false) await this.applyIdentity();
+    at = phaseEnds('afterRestore', at);
+    if (options.identity !== false) {
+      await this.applyIdentity();
+      phaseEnds('identity', at);
+    }
+    this.lastStartPhases = phases;
   }
+
+  /** Where the last start's time went, in milliseconds (for the benchmarks). */
+  lastStartPhases: StartPhases = {};
 
   /**
    * A restored machine wakes with the clock and the kernel's random state it was saved
