@@ -608,3 +608,34 @@ export function detailsFor(facts: NodeFacts, netns: string): Details {
   if (netns === '' && facts.errors.length) sections.push({ heading: 'Could not read', lines: facts.errors });
   return { title, sections };
 }
+
+/** A kept look bigger than this is not kept: the quick first picture is not worth more of the page's storage. */
+const KEPT_LOOK_MAX_CHARS = 512 * 1024;
+
+/**
+ * The nodes' last look, as `keepLook` stored it, for the nodes named. Storage is outside
+ * data: anything not shaped like a look (facts with their lists, and a time) is dropped.
+ */
+export function readKeptLook(storage: Storage | undefined, key: string, nodes: readonly string[]): Record<string, NodeState> {
+  try {
+    const parsed: unknown = JSON.parse(storage?.getItem(key) ?? 'null');
+    if (!parsed || typeof parsed !== 'object') return {};
+    const kept: Record<string, NodeState> = {};
+    for (const name of nodes) {
+      const state = (parsed as Record<string, unknown>)[name] as NodeState | undefined;
+      if (state && typeof state === 'object' && typeof state.at === 'number' && state.facts && typeof state.facts === 'object'
+        && Array.isArray(state.facts.netns) && Array.isArray(state.facts.errors)) {
+        kept[name] = { facts: state.facts, at: state.at };
+      }
+    }
+    return kept;
+  } catch {
+    return {};
+  }
+}
+
+/** Keep the nodes' facts and times (not their errors). A full storage only costs the quick first picture. */
+export function keepLook(storage: Storage | undefined, key: string, states: Record<string, NodeState>): void {
+  const text = JSON.stringify(Object.fromEntries(Object.entries(states).filter(([, state]) => state.facts).map(([name, state]) => [name, { facts: state.facts, at: state.at }])));
+  try { if (text.length <= KEPT_LOOK_MAX_CHARS) storage?.setItem(key, text); } catch { /* full */ }
+}

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FACTS_SCRIPT, parseFacts } from '../../../src/observe/facts.js';
 import { splitSections } from '../../../src/observe/parse/sections.js';
 import {
-  describeNode, detailsFor, formatRoute, layoutTopology, newestOnly, TOPOLOGY_SECTIONS,
+  describeNode, detailsFor, formatRoute, keepLook, layoutTopology, newestOnly, readKeptLook, TOPOLOGY_SECTIONS,
   type Box, type NodeState, type TopologyInput, type TopologyModel,
 } from '../../../src/ui/topology-model.js';
 
@@ -264,5 +264,47 @@ describe('TOPOLOGY_SECTIONS', () => {
     const cut = topologySections(fixtureText('node1')).split('@@podwire:begin:fdb:@@')[0]!;
     expect(parseFacts('node1', cut, only).errors).toContain('fdb: missing from the output');
     expect(parseFacts('node1', '', only).errors).toEqual(['gather: no facts sections in the output']);
+  });
+});
+
+describe('the kept look (a lab opened again draws its last picture at once)', () => {
+  /** A Storage over a Map, as the page's localStorage behaves (including a quota). */
+  const storage = (quota = Infinity): Storage => {
+    const items = new Map<string, string>();
+    return {
+      get length() { return items.size; },
+      key: (i) => [...items.keys()][i] ?? null,
+      getItem: (k) => items.get(k) ?? null,
+      setItem: (k, v) => { if (v.length > quota) throw new DOMException('full', 'QuotaExceededError'); items.set(k, String(v)); },
+      removeItem: (k) => { items.delete(k); },
+      clear: () => items.clear(),
+    };
+  };
+
+  it('gives back the facts and times it kept, for the nodes asked, without errors', () => {
+    const store = storage();
+    keepLook(store, 'k', { node1: { facts: node1, at: 5 }, node2: { error: 'not answering' }, node3: { facts: node3, at: 7, error: 'late' } });
+    const kept = readKeptLook(store, 'k', ['node1', 'node2', 'node3']);
+    expect(Object.keys(kept)).toEqual(['node1', 'node3']);
+    expect(kept.node1!.at).toBe(5);
+    expect(kept.node3).not.toHaveProperty('error');
+    expect(kept.node1!.facts!.netns.map((ns) => ns.name)).toEqual(node1.netns.map((ns) => ns.name));
+    expect(readKeptLook(store, 'k', ['node1'])).toHaveProperty('node1');
+    expect(readKeptLook(store, 'k', ['node9'])).toEqual({});
+  });
+
+  it('drops what is not a look, and never throws on what storage holds', () => {
+    const store = storage();
+    for (const text of ['{', '"text"', '[1,2]', 'null', JSON.stringify({ node1: { at: 'soon', facts: node1 } }), JSON.stringify({ node1: { at: 1, facts: { netns: 'x', errors: [] } } }), JSON.stringify({ node1: { at: 1 } })]) {
+      store.setItem('k', text);
+      expect(readKeptLook(store, 'k', ['node1']), text).toEqual({});
+    }
+    expect(readKeptLook(undefined, 'k', ['node1'])).toEqual({});
+  });
+
+  it('keeps nothing too big, and a full storage costs only the picture', () => {
+    const store = storage(1000);
+    expect(() => keepLook(store, 'k', { node1: { facts: node1, at: 1 } })).not.toThrow();
+    expect(store.getItem('k')).toBeNull();
   });
 });
