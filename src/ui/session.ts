@@ -239,6 +239,8 @@ export class LabSession {
     }
     if (entries.length) this.scheduleSave();
     this.warmUpSoon(this.nodeNames);
+    // Where each node's start went (worker, restore, clock and entropy, identity), for whoever profiles the page.
+    console.debug('podwire: node starts (ms)', JSON.stringify(Object.fromEntries(this.nodeNames.map((name) => [name, this.cluster.node(name).lastStartPhases]))));
     return this;
   }
 
