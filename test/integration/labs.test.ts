@@ -2,7 +2,7 @@
 // different correct one passes. (Every lab's solution bot is in labs-solutions-*.)
 import { describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
-import { gradeWith } from './lab-bots.js';
+import { failedNames, gradeWith } from './lab-bots.js';
 
 describe('plausible mistakes fail the right check, and other correct ways pass', () => {
   it('netns-veth: an end left down fails the ping, not the address checks', async () => {
@@ -41,10 +41,17 @@ describe('plausible mistakes fail the right check, and other correct ways pass',
     expect(failed.find((c) => c.name === "pod-a's default route goes via the gateway")!.found).toContain('default via 10.244.1.254');
   });
 
-  it('bridge: SNAT to the node address works as well as MASQUERADE', async () => {
+  it('bridge: SNAT to the node address works as well as MASQUERADE, when it leaves pod-to-pod traffic alone', async () => {
     const lab = findLab('bridge');
-    const report = await gradeWith(lab, 2, { node1: 'iptables -t nat -A POSTROUTING -s 10.244.1.0/24 -o eth0 -j SNAT --to-source 10.0.0.11' });
+    const report = await gradeWith(lab, 2, { node1: 'iptables -t nat -A POSTROUTING -s 10.244.1.0/24 ! -d 10.244.0.0/16 -o eth0 -j SNAT --to-source 10.0.0.11' });
     expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+  });
+
+  it('bridge: masquerading everything that leaves the bridge also hides pod-a from the pods on node2', async () => {
+    const lab = findLab('bridge');
+    const report = await gradeWith(lab, 2, { node1: 'iptables -t nat -A POSTROUTING -s 10.244.1.0/24 ! -o cni0 -j MASQUERADE' });
+    expect(failedNames(report)).toEqual(["a ping from pod-a to a pod on node2 (10.244.2.2) leaves node1 with pod-a's own address"]);
+    expect(report.checks.find((c) => !c.passed)!.found).toContain('IP 10.0.0.11 >');
   });
 
   it('cni-by-hand: forgetting DEL for one pod leaves its lease, and the check names it', async () => {
