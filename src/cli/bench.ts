@@ -447,8 +447,6 @@ async function benchChecks(bench: BenchRun): Promise<void> {
       if (!lab) throw new Error(`no lab ${labId}`);
       const run = await LabRun.open(lab, { host: nodeWorkerHost, assets });
       try {
-        // As the page does a few seconds after a lab opens: the learner's first Check finds the nodes warm.
-        await run.warmUp();
         let applied = 0;
         for (const [kind, , number] of steps.filter(([, id]) => id === labId).sort((a, b) => a[2] - b[2])) {
           await run.applySolutions(number, { from: applied });
@@ -467,7 +465,7 @@ async function benchChecks(bench: BenchRun): Promise<void> {
       }
     }
     const names = (list: readonly (readonly [string, number])[]) => list.map(([lab, step]) => `${lab} ${step}`).join(', ');
-    bench.record(FIGURES.checkQuiet, round(median(samples.quiet), 2), { note: `${samples.quiet.length} checks: ${CHECK_ROUNDS} each of ${names(CHECK_STEPS.quiet)}, after the nodes' warm-up (as the page does)` });
+    bench.record(FIGURES.checkQuiet, round(median(samples.quiet), 2), { note: `${samples.quiet.length} checks: ${CHECK_ROUNDS} each of ${names(CHECK_STEPS.quiet)}` });
     bench.record(FIGURES.checkTraffic, round(median(samples.traffic), 2), { note: `${samples.traffic.length} checks: ${CHECK_ROUNDS} each of ${names(CHECK_STEPS.traffic)}` });
   });
 }

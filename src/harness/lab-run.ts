@@ -45,9 +45,6 @@ export interface GradeOptions {
 /** How long gathered facts stay good when nothing ran on the node: things change on their own (timers, background jobs). */
 const FACTS_FRESH_MS = 2000;
 
-/** Gathers per node in a warm-up: by the fourth, a gather takes what it takes on a node long up. */
-const WARM_UP_ROUNDS = 4;
-
 interface CachedFacts { facts: Promise<NodeFacts>; generation: number; at: number }
 
 export class LabRun {
@@ -221,22 +218,6 @@ export class LabRun {
    */
   look(node: string, only: readonly string[], timeout: number): Promise<NodeFacts> {
     return gatherFacts(node, (command, options) => this.cluster.node(node).exec(command, options), { only, timeout });
-  }
-
-  /**
-   * Run the facts script on each node a few times, and drop what it finds. v86 compiles a
-   * guest's hot code to WebAssembly as it runs, and a node just started or restored has
-   * none of it: its first gathers take three or four times as long as later ones (measured
-   * on vxlan: 1.3 s, then 0.4 s). A host that expects Checks (the page) warms the nodes
-   * while the learner reads; a failure here only means a cold first Check.
-   */
-  async warmUp(nodes: readonly string[] = this.nodeNames, rounds = WARM_UP_ROUNDS): Promise<void> {
-    await Promise.all(nodes.map(async (node) => {
-      for (let round = 0; round < rounds; round++) {
-        if (!this.cluster.node(node).running) return;
-        try { await gatherFacts(node, (command, options) => this.cluster.node(node).exec(command, options), { timeout: 30 }); } catch { return; }
-      }
-    }));
   }
 
   captureCursor(): CaptureCursor {

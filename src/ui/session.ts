@@ -35,8 +35,6 @@ const RETRY_MAX_MS = 60_000;
 const SAVE_AFTER_PROMPT_MS = 400;
 /** A journal this large is saved away at once. */
 const JOURNAL_SAVE_SIZE = 16 * 1024;
-/** The nodes are warmed for Checks this long after they start or are reset: after the first save and the first prompt. */
-const WARM_UP_AFTER_MS = 5_000;
 /** The shell's prompt at the end of the console output: a command has ended. */
 const PROMPT_AT_END = /root@\S*:[^\n]*# $/;
 // eslint-disable-next-line no-control-regex
@@ -143,7 +141,6 @@ export class LabSession {
   private interrupts = new AbortController();
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private warmUpTimer: ReturnType<typeof setTimeout> | undefined;
   private failures = 0;
   private saveListeners = new Set<(status: SaveStatus) => void>();
   private checkListeners = new Set<(stepIndex: number, report: StepReport) => void>();
@@ -238,16 +235,9 @@ export class LabSession {
       this.markChanged(entry.node);
     }
     if (entries.length) this.scheduleSave();
-    this.warmUpSoon(this.nodeNames);
     // Where each node's start went (worker, restore, clock and entropy, identity), for whoever profiles the page.
     console.debug('podwire: node starts (ms)', JSON.stringify(Object.fromEntries(this.nodeNames.map((name) => [name, this.cluster.node(name).lastStartPhases]))));
     return this;
-  }
-
-  /** The first Check on a node just started is slow until v86 has compiled its code (LabRun.warmUp): do that while the learner reads. */
-  private warmUpSoon(nodes: string[]): void {
-    clearTimeout(this.warmUpTimer);
-    this.warmUpTimer = setTimeout(() => { if (!this.closed) void this.run.warmUp(nodes).catch(() => undefined); }, WARM_UP_AFTER_MS);
   }
 
   /** True while the lab's start states are still to be kept: the next save keeps them too. */
@@ -410,7 +400,6 @@ export class LabSession {
       for (const name of Object.keys(done.storedAs ?? {})) this.stored.consoles[name] = this.consoleText(name);
       this.keepAsStepStart = done.stepStart;
       this.refreshPrompts(done.nodes);
-      this.warmUpSoon(done.nodes);
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onCancel);
@@ -523,7 +512,6 @@ export class LabSession {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.warmUpTimer);
     clearTimeout(this.saveTimer);
     clearTimeout(this.retryTimer);
     this.interrupts.abort(new Interrupted());
