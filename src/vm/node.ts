@@ -96,7 +96,8 @@ export class VmNode {
   async start(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean } = {}): Promise<void> {
     const began = performance.now();
     const phases: StartPhases = {};
-    const phaseEnds = (name: keyof StartPhases, from: number) => { phases[name] = performance.now() - from; return performance.now(); };
+    /** Ends a phase begun at `from`; returns now, where the next one begins. */
+    const phaseEnds = (name: keyof StartPhases, from: number) => { const now = performance.now(); phases[name] = now - from; return now; };
     await this.stop();
     this.worker = this.host.spawn();
     const life = new WorkerLife();
