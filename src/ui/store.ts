@@ -5,7 +5,8 @@
 // Labs are stored by their storage key: a shipped lab's id, or for a lab opened from
 // a URL or a file, its origin and content hash (labs.ts), so that an outside lab can
 // never reach a shipped lab's records. Progress from two tabs is merged per step,
-// inside one transaction, so that a stale copy never overwrites newer credit.
+// inside one transaction, so that a stale copy never overwrites newer credit; a copy
+// of it in localStorage (ProgressMirror) survives a reload that cuts the write off.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import * as v from 'valibot';
 
@@ -88,16 +89,92 @@ export function readSavedCluster(lab: string, raw: unknown): SavedCluster | unde
   return undefined;
 }
 
+/**
+ * A copy of each lab's progress in localStorage. Its writes are synchronous, so a result
+ * shown on screen is on disk before a reload a moment later can take the page away; the
+ * IndexedDB write that follows may be cut off by that reload (it was, in CI). A read
+ * merges both copies, per step, the later result winning.
+ */
+export class ProgressMirror {
+  constructor(private readonly storage: Storage | undefined = globalThis.localStorage) {}
+
+  private key(lab: string) { return `podwire-progress:${lab}`; }
+
+  read(lab: string): LabProgress | undefined {
+    try {
+      const raw = this.storage?.getItem(this.key(lab));
+      return raw == null ? undefined : readProgress(lab, JSON.parse(raw));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Keep `progress` merged with the copy here; returns what is now kept. */
+  record(progress: LabProgress): LabProgress {
+    const merged = mergeProgress(this.read(progress.lab), progress);
+    this.write(merged);
+    return merged;
+  }
+
+  /** Forget some steps' results, as `clearSteps` does. */
+  clear(lab: string, stepIds: string[], step: number): void {
+    const kept = this.read(lab);
+    if (!kept) return;
+    const steps = Object.fromEntries(Object.entries(kept.steps).filter(([id]) => !stepIds.includes(id)));
+    this.write({ ...kept, steps, step: Math.min(kept.step, step), updatedAt: Date.now() });
+  }
+
+  /** The labs with a copy here. */
+  labs(): string[] {
+    const prefix = this.key('');
+    const labs: string[] = [];
+    try {
+      for (let index = 0; index < (this.storage?.length ?? 0); index++) {
+        const key = this.storage?.key(index);
+        if (key?.startsWith(prefix)) labs.push(key.slice(prefix.length));
+      }
+    } catch { /* storage may be off */ }
+    return labs;
+  }
+
+  forget(lab: string): void {
+    try { this.storage?.removeItem(this.key(lab)); } catch { /* storage may be off */ }
+  }
+
+  private write(progress: LabProgress): void {
+    try {
+      this.storage?.setItem(this.key(progress.lab), JSON.stringify(progress));
+    } catch (error) {
+      console.warn('podwire: could not keep a copy of the progress', error);
+    }
+  }
+}
+
+const mirror = new ProgressMirror();
+
+/** Two copies as one (either may be missing): per step the later result. */
+function both(a: LabProgress | undefined, b: LabProgress | undefined): LabProgress | undefined {
+  if (!a || !b) return a ?? b;
+  return a.updatedAt <= b.updatedAt ? mergeProgress(a, b) : mergeProgress(b, a);
+}
+
 export async function loadProgress(lab: string): Promise<LabProgress> {
-  return readProgress(lab, await (await open()).get('progress', lab)) ?? { lab, step: 0, steps: {}, updatedAt: 0 };
+  const stored = readProgress(lab, await (await open()).get('progress', lab));
+  return both(stored, mirror.read(lab)) ?? { lab, step: 0, steps: {}, updatedAt: 0 };
 }
 
 export async function allProgress(): Promise<Map<string, LabProgress>> {
   const records = await (await open()).getAll('progress');
-  return new Map(records.flatMap((raw) => {
-    const progress = typeof raw?.lab === 'string' ? readProgress(raw.lab, raw) : undefined;
-    return progress ? [[progress.lab, progress] as const] : [];
-  }));
+  const all = new Map<string, LabProgress>();
+  for (const raw of records) {
+    const stored = typeof raw?.lab === 'string' ? readProgress(raw.lab, raw) : undefined;
+    if (stored) all.set(stored.lab, stored);
+  }
+  for (const lab of mirror.labs()) {
+    const progress = both(all.get(lab), mirror.read(lab));
+    if (progress) all.set(lab, progress);
+  }
+  return all;
 }
 
 /**
@@ -117,8 +194,9 @@ export function mergeProgress(stored: LabProgress | undefined, incoming: LabProg
 
 /** Store progress merged with what is stored (another tab may have written since), and return the merged record. */
 export async function saveProgress(progress: LabProgress): Promise<LabProgress> {
+  const kept = mirror.record({ ...progress, updatedAt: Date.now() }); // at once, before any await
   const transaction = (await open()).transaction('progress', 'readwrite');
-  const merged = mergeProgress(readProgress(progress.lab, await transaction.store.get(progress.lab)), { ...progress, updatedAt: Date.now() });
+  const merged = mergeProgress(readProgress(progress.lab, await transaction.store.get(progress.lab)), kept);
   await transaction.store.put(merged);
   await transaction.done;
   return merged;
@@ -126,6 +204,7 @@ export async function saveProgress(progress: LabProgress): Promise<LabProgress> 
 
 /** Forget the results of some steps (after a reset took their work away); `step` becomes the current one. */
 export async function clearSteps(lab: string, stepIds: string[], step: number): Promise<void> {
+  mirror.clear(lab, stepIds, step);
   const transaction = (await open()).transaction('progress', 'readwrite');
   const stored = await transaction.store.get(lab);
   if (stored) {
@@ -153,6 +232,7 @@ export async function saveStart(start: SavedCluster): Promise<void> {
 
 /** Forget the learner's work on a lab (its start states stay: they hold nothing of theirs). */
 export async function forget(lab: string): Promise<void> {
+  mirror.forget(lab);
   const database = await open();
   await database.delete('clusters', lab);
   await database.delete('progress', lab);

@@ -1,6 +1,6 @@
 // The pure parts of the page's store: merging progress from two tabs, and the input journal.
 import { describe, expect, it, vi } from 'vitest';
-import { Journal, mergeProgress, readProgress, readSavedCluster, type LabProgress } from '../../../src/ui/store.js';
+import { Journal, mergeProgress, ProgressMirror, readProgress, readSavedCluster, type LabProgress } from '../../../src/ui/store.js';
 
 /** A Storage kept in memory, the same calls as localStorage. */
 function memoryStorage(): Storage {
@@ -28,6 +28,37 @@ describe('progress from two tabs', () => {
     expect(mergeProgress(stored, older).steps.a!.passed).toBe(3);
     const newer = { ...stored, updatedAt: 300, steps: { a: { passed: 1, total: 3, checkedAt: 90 } } };
     expect(mergeProgress(stored, newer).steps.a!.passed).toBe(1);
+  });
+});
+
+describe('the progress copy in localStorage', () => {
+  const result = (passed: number, checkedAt: number) => ({ passed, total: 3, checkedAt });
+
+  it('is there for the next page, merged per step with what it held, and forgets cleared steps', () => {
+    const storage = memoryStorage();
+    new ProgressMirror(storage).record({ lab: 'x', step: 1, updatedAt: 10, steps: { a: result(3, 5) } });
+    const next = new ProgressMirror(storage);
+    next.record({ lab: 'x', step: 1, updatedAt: 20, steps: { b: result(0, 15) } });
+    expect(new ProgressMirror(storage).read('x')?.steps).toEqual({ a: result(3, 5), b: result(0, 15) });
+    expect(next.read('y')).toBeUndefined();
+    next.clear('x', ['b'], 0);
+    expect(next.read('x')).toMatchObject({ step: 0, steps: { a: result(3, 5) } });
+    expect(next.labs()).toEqual(['x']);
+    next.forget('x');
+    expect(next.read('x')).toBeUndefined();
+  });
+
+  it('reads a damaged copy as none, and a failing storage loses nothing else', () => {
+    const storage = memoryStorage();
+    storage.setItem('podwire-progress:x', '{not json');
+    expect(new ProgressMirror(storage).read('x')).toBeUndefined();
+    storage.setItem('podwire-progress:x', JSON.stringify({ lab: 'other', step: 0, updatedAt: 1, steps: {} }));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    expect(new ProgressMirror(storage).read('x')).toBeUndefined();
+    const full = { ...memoryStorage(), setItem: () => { throw new DOMException('full', 'QuotaExceededError'); } };
+    const progress = { lab: 'x', step: 0, updatedAt: 1, steps: { a: result(1, 1) } };
+    expect(new ProgressMirror(full).record(progress)).toEqual(progress);
+    warn.mockRestore();
   });
 });
 
