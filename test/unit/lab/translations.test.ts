@@ -8,12 +8,12 @@ import { labsDir, loadLabFolder } from '../../../src/lab/load.js';
 import type { Lab } from '../../../src/lab/types.js';
 import { instantiateLab } from '../../../src/lab/variables.js';
 
-/** The fenced code blocks of a Markdown text, fences and info string included, in order. */
+/** The fenced code blocks of a Markdown text (indented ones in list items too), fences and info string included, in order. */
 function codeBlocks(markdown: string): string[] {
   const blocks: string[] = [];
   let open: string[] | undefined;
   for (const line of markdown.split('\n')) {
-    if (/^(```|~~~)/.test(line)) {
+    if (/^\s*(```|~~~)/.test(line)) {
       if (open) {
         blocks.push([...open, line].join('\n'));
         open = undefined;
