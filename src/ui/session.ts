@@ -484,6 +484,7 @@ export class LabSession {
       this.pendingStart = undefined;
       this.startRecord = undefined;
     }
+    console.debug(`podwire: saved ${nodes.length ? nodes.join(', ') : 'the record'}${start ? ' and the start states' : ''} in ${Date.now() - startedAt} ms`);
     this.emit({ state: 'saved', savedAt: startedAt, evicted: this.evicted.splice(0) });
   }
 

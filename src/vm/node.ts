@@ -6,6 +6,7 @@ import type { FramePort, WiredPort } from '../net/ports.js';
 import { NodeFailure, nodeFailureFromData, type ExecOptions, type ExecResult } from './agent-client.js';
 import type { BootAssets } from './emulator.js';
 import type { ExecOutcome, NodeWorkerApi } from './node-worker.js';
+import { isPackedState, isRawState, packState, unpackState } from './state-delta.js';
 
 /** What an environment (Node or browser) provides to run a worker. */
 export interface WorkerHost {
@@ -57,7 +58,8 @@ export interface NodeIdentity {
 type ConsoleListener = (text: string) => void;
 
 /** A start's phases: the worker up and wired, the machine booted or restored (the state unpacked included), its clock and entropy set, its identity given. */
-export interface StartPhases { worker?: number; boot?: number; afterRestore?: number; identity?: number }
+/** Milliseconds per phase of a start: `unpack` rebuilds a saved delta on its base (state-delta.ts), on the caller's thread. */
+export interface StartPhases { unpack?: number; worker?: number; boot?: number; afterRestore?: number; identity?: number }
 
 /** How long a stop waits for the machine to shut down by itself before its worker is ended. */
 const STOP_WAIT_MS = 300;
@@ -93,7 +95,7 @@ export class VmNode {
    * Boot (cold, or from a saved state) and give the node its identity. A state saved
    * from this very node already has it: `identity: false` leaves it as it was.
    */
-  async start(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean } = {}): Promise<void> {
+  async start(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean; stateIsOwn?: boolean } = {}): Promise<void> {
     const began = performance.now();
     const phases: StartPhases = {};
     /** Ends a phase begun at `from`; returns now, where the next one begins. */
@@ -113,8 +115,8 @@ export class VmNode {
     };
     await life.guard(remote.attachNic(Comlink.transfer(remotePort, [remotePort])));
     await life.guard(remote.onConsole(Comlink.proxy((text: string) => { for (const l of this.consoleListeners) l(text); })));
-    // The worker gets its own copy of a state, handed over without a second copy.
-    const own = assets.state ? { ...assets, state: assets.state.slice(0) } : assets;
+    // The worker gets its own copy of a state (unless it is one already), handed over without a second copy.
+    const own = assets.state ? { ...assets, state: options.stateIsOwn ? assets.state : assets.state.slice(0) } : assets;
     const boot = own.state ? Comlink.transfer(own, [own.state]) : own;
     // Generous: a cold boot on a busy two-core machine can take minutes.
     let at = phaseEnds('worker', began);
@@ -175,9 +177,18 @@ export class VmNode {
     this.remote?.typeOnConsole(text).catch(() => undefined);
   }
 
-  /** The node's state now; `gzip` for one to keep (about a third of the size). */
+  /**
+   * The node's state now. `gzip` for one to keep: the pages that differ from the base
+   * snapshot the node grew from (state-delta.ts), gzipped, when that base is a raw v86
+   * state; else the whole state gzipped (about a third of its size).
+   */
   async snapshot(options: { gzip?: boolean } = {}): Promise<ArrayBuffer> {
     if (!this.remote || !this.life) throw new NodeFailure(this.name, 'stopped', `node ${this.name} is not running`);
+    const base = this.startedFrom?.state;
+    if (options.gzip && base && isRawState(base)) {
+      const raw = await this.life.guard(this.remote.saveState({}));
+      return (await packState(base, raw)).buffer as ArrayBuffer;
+    }
     return this.life.guard(this.remote.saveState(options));
   }
 
@@ -188,7 +199,12 @@ export class VmNode {
   async restore(state: ArrayBuffer, base?: BootAssets): Promise<void> {
     const assets = base ?? this.startedFrom;
     if (!assets) throw new Error(`node ${this.name} was never started`);
-    await this.start({ ...assets, state }, { identity: false });
+    const began = performance.now();
+    const packed = !!assets.state && isPackedState(state);
+    const raw = packed ? await unpackState(assets.state!, state) : state;
+    const unpack = performance.now() - began;
+    await this.start({ ...assets, state: raw }, { identity: false, stateIsOwn: packed });
+    if (packed) this.lastStartPhases = { unpack, ...this.lastStartPhases };
     this.startedFrom = assets;
   }
 
