@@ -501,7 +501,7 @@ async function benchWeb(bench: BenchRun): Promise<void> {
     bench.record(FIGURES.webCached, round(median(web.cachedFirstShellSeconds), 2), { note: `${describeTimes(web.cachedFirstShellSeconds)}; ${lab}; a fresh start: the learner's work forgotten, the nodes restored from the states the lab's setup left (kept from its first run)` });
     bench.record(FIGURES.webCachedAll, round(median(web.cachedAllShellsSeconds), 2), { note: describeTimes(web.cachedAllShellsSeconds) });
     bench.record(FIGURES.webFirstRun, round(median(web.firstRunSeconds), 2), { note: `${describeTimes(web.firstRunSeconds)}; IndexedDB emptied, so every node restores the base snapshot and runs the lab's setup` });
-    bench.record(FIGURES.webResumed, round(median(web.resumedFirstShellSeconds), 2), { note: `${describeTimes(web.resumedFirstShellSeconds)}; each node's worker gunzips and restores its saved state` });
+    bench.record(FIGURES.webResumed, round(median(web.resumedFirstShellSeconds), 2), { note: `${describeTimes(web.resumedFirstShellSeconds)}; each node's saved delta is rebuilt on the base snapshot, then restored` });
     bench.record(FIGURES.webTopology, round(median(web.topologyFirstViewSeconds), 2), { note: `${describeTimes(web.topologyFirstViewSeconds)}; clicked as soon as the resumed lab's first shell showed; drawn from the last look the page kept (labelled with its time) when there is one` });
     bench.record(FIGURES.webTopologyLive, round(median(web.topologyLiveSeconds), 2), { note: describeTimes(web.topologyLiveSeconds) });
     bench.record(FIGURES.webFirstVisit, round(median(web.firstVisitSeconds), 1), { note: `${describeTimes(web.firstVisitSeconds)}; from 127.0.0.1, so this is unpacking and starting, not the network` });

@@ -200,7 +200,8 @@ export class VmNode {
     const assets = base ?? this.startedFrom;
     if (!assets) throw new Error(`node ${this.name} was never started`);
     const began = performance.now();
-    const packed = !!assets.state && isPackedState(state);
+    const packed = isPackedState(state);
+    if (packed && !assets.state) throw new Error(`node ${this.name}: its saved state is a delta on the base snapshot, and this host was given no base snapshot to rebuild it on`);
     const raw = packed ? await unpackState(assets.state!, state) : state;
     const unpack = performance.now() - began;
     await this.start({ ...assets, state: raw }, { identity: false, stateIsOwn: packed });
