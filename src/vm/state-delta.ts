@@ -22,6 +22,8 @@ import { Gunzip } from 'fflate';
 import { gunzip, gzip, isGzip } from './compress.js';
 
 const PAGE = 4096;
+/** Bytes copied between yields when a delta is rebuilt. */
+const COPY_PIECE = 4 << 20;
 const V86_MAGIC = 0x86768676;
 const V86_VERSION = 6;
 /** The CPU's state fields that hold the packed memory and its bitmap (cpu.js get_state). */
@@ -200,11 +202,19 @@ export async function unpackState(base: ArrayBuffer, saved: ArrayBuffer | Uint8A
   for (let i = 0; i < changedCount; i++) changed.set(numbers.getUint32(i * 4, true), pagesAt + i * PAGE);
   // Pages from the base are copied in runs: most of memory is long stretches of them. (What
   // costs most here is the first touch of the new 110 MB, as for any copy of a state.)
+  // The copying is done in pieces with a yield between them: in a page this runs on the
+  // page's own thread, which must keep drawing (and a node's first shell) meanwhile.
   let runFrom = -1;
   let runTo = -1;
   let runLength = 0;
-  const flush = () => {
-    if (runLength) full.set(baseBytes.subarray(runFrom, runFrom + runLength), runTo);
+  let sinceYield = 0;
+  const flush = async () => {
+    for (let done = 0; done < runLength; done += COPY_PIECE) {
+      const length = Math.min(COPY_PIECE, runLength - done);
+      full.set(baseBytes.subarray(runFrom + done, runFrom + done + length), runTo + done);
+      sinceYield += length;
+      if (sinceYield >= COPY_PIECE) { sinceYield = 0; await new Promise((resolve) => setTimeout(resolve, 0)); }
+    }
     runLength = 0;
   };
   for (let page = 0; page < offsets.length; page++) {
@@ -213,7 +223,7 @@ export async function unpackState(base: ArrayBuffer, saved: ArrayBuffer | Uint8A
     const to = memoryOffset + at;
     const fromDelta = changed.get(page);
     if (fromDelta !== undefined) {
-      flush();
+      await flush();
       full.set(delta.subarray(fromDelta, fromDelta + PAGE), to);
       continue;
     }
@@ -223,12 +233,12 @@ export async function unpackState(base: ArrayBuffer, saved: ArrayBuffer | Uint8A
     if (runLength && from === runFrom + runLength && to === runTo + runLength) {
       runLength += PAGE;
     } else {
-      flush();
+      await flush();
       runFrom = from;
       runTo = to;
       runLength = PAGE;
     }
   }
-  flush();
+  await flush();
   return full.buffer;
 }
