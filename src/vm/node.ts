@@ -5,7 +5,7 @@ import * as Comlink from 'comlink';
 import type { FramePort, WiredPort } from '../net/ports.js';
 import { NodeFailure, nodeFailureFromData, type ExecOptions, type ExecResult } from './agent-client.js';
 import type { BootAssets } from './emulator.js';
-import type { ExecOutcome, NodeWorkerApi } from './node-worker.js';
+import type { BootTimings, ExecOutcome, NodeWorkerApi } from './node-worker.js';
 
 /** What an environment (Node or browser) provides to run a worker. */
 export interface WorkerHost {
@@ -59,6 +59,9 @@ type ConsoleListener = (text: string) => void;
 /** A start's phases: the worker up and wired, the machine booted or restored (the state unpacked included), its clock and entropy set, its identity given. */
 export interface StartPhases { worker?: number; boot?: number; afterRestore?: number; identity?: number }
 
+/** A start's phases, with the boot's own parts as the worker timed them. */
+export type StartTimings = StartPhases & Partial<BootTimings>;
+
 /** How long a stop waits for the machine to shut down by itself before its worker is ended. */
 const STOP_WAIT_MS = 300;
 
@@ -95,7 +98,7 @@ export class VmNode {
    */
   async start(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean } = {}): Promise<void> {
     const began = performance.now();
-    const phases: StartPhases = {};
+    const phases: StartTimings = {};
     /** Ends a phase begun at `from`; returns now, where the next one begins. */
     const phaseEnds = (name: keyof StartPhases, from: number) => { const now = performance.now(); phases[name] = now - from; return now; };
     await this.stop();
@@ -118,7 +121,7 @@ export class VmNode {
     const boot = own.state ? Comlink.transfer(own, [own.state]) : own;
     // Generous: a cold boot on a busy two-core machine can take minutes.
     let at = phaseEnds('worker', began);
-    await life.guard(remote.boot(this.name, boot, options.timeoutSeconds ?? 300));
+    Object.assign(phases, await life.guard(remote.boot(this.name, boot, options.timeoutSeconds ?? 300)));
     at = phaseEnds('boot', at);
     this.startedFrom = assets;
     await this.afterRestore();
@@ -131,7 +134,7 @@ export class VmNode {
   }
 
   /** Where the last start's time went, in milliseconds (for the benchmarks). */
-  lastStartPhases: StartPhases = {};
+  lastStartPhases: StartTimings = {};
 
   /**
    * A restored machine wakes with the clock and the kernel's random state it was saved
