@@ -56,8 +56,12 @@ export interface NodeIdentity {
 
 type ConsoleListener = (text: string) => void;
 
-/** A start's phases: the worker up and wired, the machine booted or restored (the state unpacked included), its clock and entropy set, its identity given. */
-export interface StartPhases { worker?: number; boot?: number; afterRestore?: number; identity?: number }
+/**
+ * A start's phases: the worker up and wired, the machine booted or restored (the state
+ * unpacked included), then its clock and entropy set and its identity given, in one
+ * command (`setUp`).
+ */
+export interface StartPhases { worker?: number; boot?: number; setUp?: number }
 
 /** A start's phases, with the boot's own parts as the worker timed them. */
 export type StartTimings = StartPhases & Partial<BootTimings>;
@@ -124,12 +128,8 @@ export class VmNode {
     Object.assign(phases, await life.guard(remote.boot(this.name, boot, options.timeoutSeconds ?? 300)));
     at = phaseEnds('boot', at);
     this.startedFrom = assets;
-    await this.afterRestore();
-    at = phaseEnds('afterRestore', at);
-    if (options.identity !== false) {
-      await this.applyIdentity();
-      phaseEnds('identity', at);
-    }
+    await this.setUp(options.identity !== false);
+    phaseEnds('setUp', at);
     this.lastStartPhases = phases;
   }
 
@@ -140,19 +140,22 @@ export class VmNode {
    * A restored machine wakes with the clock and the kernel's random state it was saved
    * with, and every node restored from one snapshot has the same random state: the same
    * MACs for new devices, the same boot_id. Give it the host's time and fresh host
-   * entropy before anything else runs on it.
+   * entropy before anything else runs on it, then its identity (unless its state has it
+   * already). One command, so one agent round trip: on a guest just restored, each
+   * command costs a few hundred milliseconds.
    */
-  private async afterRestore(): Promise<void> {
+  private async setUp(withIdentity: boolean): Promise<void> {
     const seed = Array.from(crypto.getRandomValues(new Uint8Array(64)), (byte) => byte.toString(16).padStart(2, '0')).join('');
     const epoch = (Date.now() / 1000).toFixed(3);
-    const result = await this.exec(`podwire-after-restore ${epoch} ${seed}`, { timeout: 20 });
-    if (result.exitCode !== 0) throw new Error(`node ${this.name}: could not reseed it and set its clock (exit ${result.exitCode}${result.timedOut ? ", timed out" : ""}): ${result.stderr.trim()}`);
-  }
-
-  private async applyIdentity(): Promise<void> {
     const { name, mac, address, podCidr, gateway } = this.identity;
-    const result = await this.exec(`podwire-identity ${name} ${mac} ${address} ${podCidr} ${gateway ?? ''}`, { timeout: 20 });
-    if (result.exitCode !== 0) throw new Error(`node ${name}: could not set its identity: ${result.stderr.trim()}`);
+    const steps = [`podwire-after-restore ${epoch} ${seed}`];
+    // exec: the agent's subshell becomes the last script instead of forking it (a fork is slow on a cold guest).
+    if (withIdentity) steps.push(`exec podwire-identity ${name} ${mac} ${address} ${podCidr} ${gateway ?? ''}`);
+    const result = await this.exec(steps.join(' && '), { timeout: 20 });
+    if (result.exitCode !== 0) {
+      const what = withIdentity ? 'reseed it, set its clock and give it its identity' : 'reseed it and set its clock';
+      throw new Error(`node ${name}: could not ${what} (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim()}`);
+    }
   }
 
   /**
