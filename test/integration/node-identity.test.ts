@@ -51,9 +51,8 @@ describe('every node is its own machine after a restore', () => {
     // The same TCP connection (127.0.0.1 to 127.0.0.1:7777) and the same UDP send on every node.
     const probe = [
       'nc -l -p 7777 >/dev/null & sleep 0.3',
-      'nc -w 3 127.0.0.1 7777 </dev/null &',
-      // Until the connection is up (a fixed sleep was too short on a busy machine).
-      "for i in $(seq 30); do ss -Htn state established '( dport = :7777 )' | grep -q . && break; sleep 0.1; done",
+      // Then wait until the connection is up (a fixed sleep was too short on a busy machine).
+      "nc -w 3 127.0.0.1 7777 </dev/null & i=0; while [ $i -lt 50 ] && ! ss -Htn state established '( dport = :7777 )' | grep -q .; do sleep 0.1; i=$((i + 1)); done",
       "ss -Htn state established '( dport = :7777 )' | awk '{print $3}'",
       'kill %1 %2 2>/dev/null; wait',
     ].join('; ');
