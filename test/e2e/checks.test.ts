@@ -75,7 +75,8 @@ describe('checks in the web lab (vxlan, one cluster for both tests)', () => {
     await page.locator(`[data-step="${lab.steps[1]!.id}"] .step-title`).click();
     await expect.poll(() => page.locator('[data-testid="step"].current').getAttribute('data-step')).toBe(lab.steps[1]!.id);
     await page.click('[data-testid="view-terminals"]');
-    await typeInTerminal(page, 'node1', 'ping -c 2 -W 2 10.0.0.12');
+    // -W 5: a save (the VM paused for its snapshot) may hold a reply back for a moment.
+    await typeInTerminal(page, 'node1', 'ping -c 2 -W 5 10.0.0.12');
     expect(await terminalText(page, 'node1')).toMatch(/2 received|2 packets received/);
 
     // Only the ping between the nodes: few enough rows that all of them are drawn.
