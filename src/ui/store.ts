@@ -119,9 +119,7 @@ export class ProgressMirror {
   /** Forget some steps' results, as `clearSteps` does. */
   clear(lab: string, stepIds: string[], step: number): void {
     const kept = this.read(lab);
-    if (!kept) return;
-    const steps = Object.fromEntries(Object.entries(kept.steps).filter(([id]) => !stepIds.includes(id)));
-    this.write({ ...kept, steps, step: Math.min(kept.step, step), updatedAt: Date.now() });
+    if (kept) this.write(withoutSteps(kept, stepIds, step));
   }
 
   /** The labs with a copy here. */
@@ -202,15 +200,18 @@ export async function saveProgress(progress: LabProgress): Promise<LabProgress> 
   return merged;
 }
 
+/** A progress record without some steps' results, `step` the current one at most. */
+function withoutSteps(progress: LabProgress, stepIds: string[], step: number): LabProgress {
+  const steps = Object.fromEntries(Object.entries(progress.steps).filter(([id]) => !stepIds.includes(id)));
+  return { ...progress, steps, step: Math.min(progress.step, step), updatedAt: Date.now() };
+}
+
 /** Forget the results of some steps (after a reset took their work away); `step` becomes the current one. */
 export async function clearSteps(lab: string, stepIds: string[], step: number): Promise<void> {
   mirror.clear(lab, stepIds, step);
   const transaction = (await open()).transaction('progress', 'readwrite');
   const stored = await transaction.store.get(lab);
-  if (stored) {
-    const steps = Object.fromEntries(Object.entries(stored.steps).filter(([id]) => !stepIds.includes(id)));
-    await transaction.store.put({ ...stored, steps, step: Math.min(stored.step, step), updatedAt: Date.now() });
-  }
+  if (stored) await transaction.store.put(withoutSteps(stored, stepIds, step));
   await transaction.done;
 }
 
