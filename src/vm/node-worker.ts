@@ -5,7 +5,7 @@ import * as Comlink from 'comlink';
 import { AgentClient, NodeFailure, isNodeFailure, nodeFailureToData, type ExecOptions, type ExecResult, type NodeFailureData } from './agent-client.js';
 import { gunzip, gzip, isGzip } from './compress.js';
 import { createEmulator, type BootAssets } from './emulator.js';
-import { consoleInputWaiting, deliverFrame, restoreWithoutZeroingFreshMemory, wake } from './v86-seams.js';
+import { consoleInputWaiting, deliverFrame, wake } from './v86-seams.js';
 import type { V86 } from 'v86';
 
 /** Bytes of console output gathered before they are posted, so a busy console is not one message a byte. */
@@ -68,7 +68,6 @@ export class NodeWorker {
     this.nodeName = name;
     this.consoleLine = '';
     const emulator = createEmulator(assets);
-    if (assets.state) restoreWithoutZeroingFreshMemory(emulator);
     this.emulator = emulator;
     const agent = new AgentClient(name, (bytes) => this.sendToGuest(1, bytes));
     this.agent = agent;
