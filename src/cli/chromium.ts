@@ -11,8 +11,9 @@ function chromiumPath(): string {
   throw new Error('no chromium found: install Debian\'s chromium (scripts/test.sh does) or set CHROMIUM_PATH');
 }
 
+/** A browser that asks for English, whatever the machine's locale (a context may ask for another with `locale`). */
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=en-US'] });
 }
 
 /** Wait until the lab view has its terminals and the node's shell shows a prompt (its terminal must be on screen). */
