@@ -31,8 +31,13 @@ const SNAPSHOT_TIMEOUT_MS = 60_000;
 /** After a failed save: the first retry, doubling up to the last. */
 const RETRY_FIRST_MS = 2_000;
 const RETRY_MAX_MS = 60_000;
-/** After a command ends, wait this long for another before saving. */
-const SAVE_AFTER_PROMPT_MS = 400;
+/**
+ * After a command ends, wait this long for another before saving. A save pauses each
+ * node it takes (v86 stops the machine to copy its state), so it belongs in the learner's
+ * pause between commands, not in the next command: a command typed within this time
+ * puts the save off until its own prompt. The journal keeps what is typed meanwhile.
+ */
+const SAVE_AFTER_PROMPT_MS = 1_500;
 /** A journal this large is saved away at once. */
 const JOURNAL_SAVE_SIZE = 16 * 1024;
 /** The shell's prompt at the end of the console output: a command has ended. */
@@ -277,7 +282,11 @@ export class LabSession {
     this.keepAsStart = false;
     this.keepAsStepStart = undefined;
     this.markChanged(node);
-    if (/[\r\n]/.test(text)) this.awaitingPrompt.add(node);
+    if (/[\r\n]/.test(text)) {
+      this.awaitingPrompt.add(node);
+      // A new command: the save its predecessor's prompt asked for waits for this one's.
+      clearTimeout(this.saveTimer);
+    }
     this.run.type(node, text);
     if (this.journal.size > JOURNAL_SAVE_SIZE) this.scheduleSave();
   }
