@@ -176,7 +176,8 @@ describe('the web lab', () => {
     for (const step of lab.steps) {
       for (const [node, commands] of Object.entries(step.solution)) await typeInTerminal(page, node, commands);
     }
-    await typeInTerminal(page, 'node1', 'ip netns exec pod-a ping -c 3 -W 2 10.244.2.2');
+    // -W 5: a save pauses the nodes, and its work on the page's thread can hold frames for a second or two.
+    await typeInTerminal(page, 'node1', 'ip netns exec pod-a ping -c 3 -W 5 10.244.2.2');
     expect(await terminalText(page, 'node1')).toMatch(/3 received|3 packets received/);
 
     await page.click('[data-testid="view-topology"]');
