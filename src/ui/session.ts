@@ -209,7 +209,7 @@ export class LabSession {
     try {
       const states: Record<string, ArrayBuffer> = {};
       await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => {
-        states[name] = await blob.arrayBuffer(); // a delta on the base (rebuilt here), or an older whole gzipped state (its worker unpacks it)
+        states[name] = await blob.arrayBuffer(); // gzipped: each node's worker unpacks its own
       }));
       const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets, states);
       const session = new LabSession(lab, cluster, loaded, resumed);
@@ -493,7 +493,6 @@ export class LabSession {
       this.pendingStart = undefined;
       this.startRecord = undefined;
     }
-    console.debug(`podwire: saved ${nodes.length ? nodes.join(', ') : 'the record'}${start ? ' and the start states' : ''} in ${Date.now() - startedAt} ms`);
     this.emit({ state: 'saved', savedAt: startedAt, evicted: this.evicted.splice(0) });
   }
 

@@ -15,11 +15,9 @@ const recipeDir = join(dirname(fileURLToPath(import.meta.url)), '../../images');
 const require = createRequire(import.meta.url);
 const v86Version = (require('v86/package.json') as { version: string }).version;
 
-/** A file's bytes as an ArrayBuffer of their own; a large file's Buffer already is one, and is not copied again (110 MB for the snapshot). */
 function arrayBuffer(file: string): ArrayBuffer {
   const bytes = readFileSync(file);
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
 /** The image for the recipe in this checkout, building it if the cache has none. */
@@ -88,8 +86,9 @@ export async function snapshotAssets(): Promise<BootAssets & { state: ArrayBuffe
       await node.stop();
     }
   }
+  const state = readFileSync(raw);
   // A restore needs no kernel or initramfs: reading them on every start would be 23 MB for nothing.
-  return { ...machineAssets(), state: arrayBuffer(raw) };
+  return { ...machineAssets(), state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer };
 }
 
 /** Where the files a browser needs are, for the site build (src/vm/assets-vite.ts). */

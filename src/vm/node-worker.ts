@@ -27,9 +27,6 @@ export type ConsoleListener = (text: string) => void;
 /** What exec answers across the worker boundary: a result, or why the node failed. */
 export type ExecOutcome = { result: ExecResult } | { failure: NodeFailureData };
 
-/** Where a boot's time went inside the worker, in milliseconds: the state unpacked, the machine made and restored, the agent's first answer. */
-export interface BootTimings { unpack: number; machine: number; firstAnswer: number }
-
 /**
  * v86 logs a line to the console for every frame that arrives while the guest has
  * no receive buffer posted (during boot, or when it is overrun). Count those drops
@@ -54,17 +51,13 @@ export class NodeWorker {
   private nodeName = 'node';
 
   /** Start the machine, from a cold boot or from a saved state, and wait until its agent answers. */
-  async boot(name: string, assets: BootAssets, timeoutSeconds = 120): Promise<BootTimings> {
+  async boot(name: string, assets: BootAssets, timeoutSeconds = 120): Promise<void> {
     await this.stop();
-    const timings: BootTimings = { unpack: 0, machine: 0, firstAnswer: 0 };
-    let at = performance.now();
-    const lap = (name: keyof BootTimings) => { const now = performance.now(); timings[name] = now - at; at = now; };
     // A state saved with `gzip` is unpacked here, in the node's own thread, so the nodes
     // of a cluster unpack side by side and the page stays responsive.
     if (assets.state && isGzip(new Uint8Array(assets.state))) {
       assets = { ...assets, state: (await gunzip(new Uint8Array(assets.state))).buffer as ArrayBuffer };
     }
-    lap('unpack');
     this.nodeName = name;
     this.consoleLine = '';
     const emulator = createEmulator(assets);
@@ -82,23 +75,19 @@ export class NodeWorker {
     }));
     if (ready) {
       await ready;
-      lap('machine');
     } else {
       const deadline = Date.now() + timeoutSeconds * 1000;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`node ${name}: the saved state did not load within ${timeoutSeconds} s`)), timeoutSeconds * 1000);
         emulator.add_listener('emulator-loaded', () => { clearTimeout(timer); resolve(); });
       });
-      lap('machine');
       for (;;) {
         try { await agent.exec('true', { timeout: 2 }); break; } catch (error) {
           // A crashed node fails at once, every time: no point asking again.
           if (Date.now() > deadline || agent.failed) throw error;
         }
       }
-      lap('firstAnswer');
     }
-    return timings;
   }
 
   /** Where the NIC's frames go and come from: a port of a MessageChannel owned by the network. */

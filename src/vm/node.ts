@@ -5,8 +5,7 @@ import * as Comlink from 'comlink';
 import type { FramePort, WiredPort } from '../net/ports.js';
 import { NodeFailure, nodeFailureFromData, type ExecOptions, type ExecResult } from './agent-client.js';
 import type { BootAssets } from './emulator.js';
-import type { BootTimings, ExecOutcome, NodeWorkerApi } from './node-worker.js';
-import { isPackedState, isRawState, packState, unpackState } from './state-delta.js';
+import type { ExecOutcome, NodeWorkerApi } from './node-worker.js';
 
 /** What an environment (Node or browser) provides to run a worker. */
 export interface WorkerHost {
@@ -57,16 +56,8 @@ export interface NodeIdentity {
 
 type ConsoleListener = (text: string) => void;
 
-/**
- * A start's phases: a saved delta rebuilt on its base (`rebuild`, state-delta.ts, on the
- * caller's thread), the worker up and wired, the machine booted or restored (the state
- * unpacked included), then its clock and entropy set and its identity given, in one
- * command (`setUp`).
- */
-export interface StartPhases { rebuild?: number; worker?: number; boot?: number; setUp?: number }
-
-/** A start's phases, with the boot's own parts as the worker timed them. */
-export type StartTimings = StartPhases & Partial<BootTimings>;
+/** A start's phases: the worker up and wired, the machine booted or restored (the state unpacked included), its clock and entropy set, its identity given. */
+export interface StartPhases { worker?: number; boot?: number; afterRestore?: number; identity?: number }
 
 /** How long a stop waits for the machine to shut down by itself before its worker is ended. */
 const STOP_WAIT_MS = 300;
@@ -102,9 +93,9 @@ export class VmNode {
    * Boot (cold, or from a saved state) and give the node its identity. A state saved
    * from this very node already has it: `identity: false` leaves it as it was.
    */
-  async start(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean; stateIsOwn?: boolean } = {}): Promise<void> {
+  async start(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean } = {}): Promise<void> {
     const began = performance.now();
-    const phases: StartTimings = {};
+    const phases: StartPhases = {};
     /** Ends a phase begun at `from`; returns now, where the next one begins. */
     const phaseEnds = (name: keyof StartPhases, from: number) => { const now = performance.now(); phases[name] = now - from; return now; };
     await this.stop();
@@ -122,42 +113,43 @@ export class VmNode {
     };
     await life.guard(remote.attachNic(Comlink.transfer(remotePort, [remotePort])));
     await life.guard(remote.onConsole(Comlink.proxy((text: string) => { for (const l of this.consoleListeners) l(text); })));
-    // The worker gets its own copy of a state (unless it is one already), handed over without a second copy.
-    const own = assets.state ? { ...assets, state: options.stateIsOwn ? assets.state : assets.state.slice(0) } : assets;
+    // The worker gets its own copy of a state, handed over without a second copy.
+    const own = assets.state ? { ...assets, state: assets.state.slice(0) } : assets;
     const boot = own.state ? Comlink.transfer(own, [own.state]) : own;
     // Generous: a cold boot on a busy two-core machine can take minutes.
     let at = phaseEnds('worker', began);
-    Object.assign(phases, await life.guard(remote.boot(this.name, boot, options.timeoutSeconds ?? 300)));
+    await life.guard(remote.boot(this.name, boot, options.timeoutSeconds ?? 300));
     at = phaseEnds('boot', at);
     this.startedFrom = assets;
-    await this.setUp(options.identity !== false);
-    phaseEnds('setUp', at);
+    await this.afterRestore();
+    at = phaseEnds('afterRestore', at);
+    if (options.identity !== false) {
+      await this.applyIdentity();
+      phaseEnds('identity', at);
+    }
     this.lastStartPhases = phases;
   }
 
   /** Where the last start's time went, in milliseconds (for the benchmarks). */
-  lastStartPhases: StartTimings = {};
+  lastStartPhases: StartPhases = {};
 
   /**
    * A restored machine wakes with the clock and the kernel's random state it was saved
    * with, and every node restored from one snapshot has the same random state: the same
    * MACs for new devices, the same boot_id. Give it the host's time and fresh host
-   * entropy before anything else runs on it, then its identity (unless its state has it
-   * already). One command, so one agent round trip: on a guest just restored, each
-   * command costs a few hundred milliseconds.
+   * entropy before anything else runs on it.
    */
-  private async setUp(withIdentity: boolean): Promise<void> {
+  private async afterRestore(): Promise<void> {
     const seed = Array.from(crypto.getRandomValues(new Uint8Array(64)), (byte) => byte.toString(16).padStart(2, '0')).join('');
     const epoch = (Date.now() / 1000).toFixed(3);
+    const result = await this.exec(`podwire-after-restore ${epoch} ${seed}`, { timeout: 20 });
+    if (result.exitCode !== 0) throw new Error(`node ${this.name}: could not reseed it and set its clock (exit ${result.exitCode}${result.timedOut ? ", timed out" : ""}): ${result.stderr.trim()}`);
+  }
+
+  private async applyIdentity(): Promise<void> {
     const { name, mac, address, podCidr, gateway } = this.identity;
-    const steps = [`podwire-after-restore ${epoch} ${seed}`];
-    // exec: the agent's subshell becomes the last script instead of forking it (a fork is slow on a cold guest).
-    if (withIdentity) steps.push(`exec podwire-identity ${name} ${mac} ${address} ${podCidr} ${gateway ?? ''}`);
-    const result = await this.exec(steps.join(' && '), { timeout: 20 });
-    if (result.exitCode !== 0) {
-      const what = withIdentity ? 'reseed it, set its clock and give it its identity' : 'reseed it and set its clock';
-      throw new Error(`node ${name}: could not ${what} (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim()}`);
-    }
+    const result = await this.exec(`podwire-identity ${name} ${mac} ${address} ${podCidr} ${gateway ?? ''}`, { timeout: 20 });
+    if (result.exitCode !== 0) throw new Error(`node ${name}: could not set its identity: ${result.stderr.trim()}`);
   }
 
   /**
@@ -183,18 +175,9 @@ export class VmNode {
     this.remote?.typeOnConsole(text).catch(() => undefined);
   }
 
-  /**
-   * The node's state now. `gzip` for one to keep: the pages that differ from the base
-   * snapshot the node grew from (state-delta.ts), gzipped, when that base is a raw v86
-   * state; else the whole state gzipped (about a third of its size).
-   */
+  /** The node's state now; `gzip` for one to keep (about a third of the size). */
   async snapshot(options: { gzip?: boolean } = {}): Promise<ArrayBuffer> {
     if (!this.remote || !this.life) throw new NodeFailure(this.name, 'stopped', `node ${this.name} is not running`);
-    const base = this.startedFrom?.state;
-    if (options.gzip && base && isRawState(base)) {
-      const raw = await this.life.guard(this.remote.saveState({}));
-      return (await packState(base, raw)).buffer as ArrayBuffer;
-    }
     return this.life.guard(this.remote.saveState(options));
   }
 
@@ -205,13 +188,7 @@ export class VmNode {
   async restore(state: ArrayBuffer, base?: BootAssets): Promise<void> {
     const assets = base ?? this.startedFrom;
     if (!assets) throw new Error(`node ${this.name} was never started`);
-    const began = performance.now();
-    const packed = isPackedState(state);
-    if (packed && !assets.state) throw new Error(`node ${this.name}: its saved state is a delta on the base snapshot, and this host was given no base snapshot to rebuild it on`);
-    const raw = packed ? await unpackState(assets.state!, state) : state;
-    const rebuild = performance.now() - began;
-    await this.start({ ...assets, state: raw }, { identity: false, stateIsOwn: packed });
-    if (packed) this.lastStartPhases = { rebuild, ...this.lastStartPhases };
+    await this.start({ ...assets, state }, { identity: false });
     this.startedFrom = assets;
   }
 

@@ -6,10 +6,9 @@
 import type { Lab } from '../../lab/types.js';
 import { LabRun } from '../../harness/lab-run.js';
 import { labReport, type LabReport, type StepReport } from '../../harness/report.js';
-import { coldBootAssets, snapshotAssets } from '../../vm/assets-node.js';
+import { coldBootAssets } from '../../vm/assets-node.js';
 import type { BootAssets } from '../../vm/emulator.js';
 import { nodeWorkerHost } from '../../vm/host-node.js';
-import { isPackedState } from '../../vm/state-delta.js';
 import { defaultLimits, SubmissionError, verifyState } from './submission.js';
 
 /** The whole of one grading: unpacking, restoring, every step's checks. */
@@ -49,15 +48,12 @@ export async function gradeSubmission(job: GradingJob, options: GradingOptions =
 
   let opening: Promise<LabRun> | undefined;
   const work = async (): Promise<LabReport> => {
-    // Unpacked once here under the cap, keeping nothing; each is unpacked again to restore it.
+    // Unpacked once here under the cap, keeping nothing; each node's worker unpacks its own again to restore it.
     const cap = defaultLimits().maxStateBytes;
     await Promise.all(Object.entries(job.states).map(([node, gz]) => verifyState(node, gz, cap)));
     stopped.throwIfAborted();
     const states = Object.fromEntries(Object.entries(job.states).map(([node, gz]) => [node, ownBuffer(gz)]));
-    // A page saves deltas on the base snapshot (vm/state-delta.ts): rebuilding them needs it.
-    const assets = Object.values(states).some((state) => isPackedState(state)) ? await snapshotAssets() : machineAssets();
-    stopped.throwIfAborted();
-    opening = LabRun.open(lab, { host: nodeWorkerHost, assets, states });
+    opening = LabRun.open(lab, { host: nodeWorkerHost, assets: machineAssets(), states });
     const run = await opening;
     const total = lab.steps.length;
     options.onProgress?.(0, total);
@@ -100,7 +96,7 @@ function checkNodes(lab: Lab, states: Record<string, Uint8Array>): void {
   }
 }
 
-/** The machine without kernel, initramfs or base snapshot: nodes restored from whole states need none of them (the base snapshot alone is 115 MB). */
+/** The machine without kernel, initramfs or base snapshot: restored nodes need none of them (the base snapshot alone is 115 MB). */
 function machineAssets(): BootAssets {
   const { bzimage: _kernel, initrd: _initrd, ...machine } = coldBootAssets();
   return machine;

@@ -14,7 +14,6 @@ import * as v from 'valibot';
 import { MANIFEST_FILE, MAX_SUBMISSION_NODES, NODE_NAME, SubmissionManifestSchema, type SubmissionManifest } from './bundle.js';
 import { LIMITS } from '../protocol.js';
 import { NODE_MEMORY_MB } from '../../vm/emulator.js';
-import { DELTA_MAGIC, DELTA_VERSION } from '../../vm/state-delta.js';
 
 export type { SubmissionManifest } from './bundle.js';
 
@@ -227,11 +226,6 @@ function checkStateHeader(what: string, header: Uint8Array, size: number): void 
   const magic = fields.getUint32(0, true);
   const version = fields.getInt32(4, true);
   const length = fields.getUint32(8, true);
-  // What the page keeps is a delta against the base snapshot (vm/state-delta.ts); the grader rebuilds it.
-  if (magic === DELTA_MAGIC) {
-    if (version !== DELTA_VERSION) throw new SubmissionError(`${what} is a state delta of format ${version}; this server reads format ${DELTA_VERSION}`);
-    return;
-  }
   if (magic !== V86_STATE_MAGIC) {
     throw new SubmissionError(`${what} is not a v86 machine state (it starts with 0x${magic.toString(16).padStart(8, '0')}, a v86 state with 0x${V86_STATE_MAGIC.toString(16)})`);
   }

@@ -7,7 +7,6 @@ import { gzipSync, strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { buildSubmission, type SubmissionManifest } from '../../../src/classroom/grading/bundle.js';
 import { readSubmission, SubmissionError, verifyState, V86_STATE_MAGIC, V86_STATE_VERSION, type SubmissionExpectations } from '../../../src/classroom/grading/submission.js';
-import { DELTA_MAGIC, DELTA_VERSION } from '../../../src/vm/state-delta.js';
 
 const KEY = '97a3c2180260da15-v86-0.5.462+g5f9a90f-256m';
 const expectations: SubmissionExpectations = { snapshotKey: KEY, labs: ['netns-veth', 'bridge'] };
@@ -138,17 +137,6 @@ describe('readSubmission', () => {
     expect(one(fakeState())).toBe('the state of node node1 is not gzip data');
     const damaged = gz(fakeState(100_000));
     expect(one(damaged.subarray(0, damaged.length >> 1))).toMatch(/^the state of node node1 (unpacks to .* more than|is cut short or padded)/);
-  });
-
-  it('takes a state saved as a delta on the base snapshot, and refuses a delta of another format', () => {
-    const delta = (version: number) => {
-      const bytes = fakeState(1000);
-      new DataView(bytes.buffer).setUint32(0, DELTA_MAGIC, true);
-      new DataView(bytes.buffer).setUint32(4, version, true);
-      return gz(bytes);
-    };
-    expect(readSubmission(buildSubmission(manifest, { node1: delta(DELTA_VERSION) }), { ...expectations, nodesOf: () => ['node1'] }).states.node1).toBeDefined();
-    expect(refusal(buildSubmission(manifest, { node1: delta(DELTA_VERSION + 1) }))).toBe(`the state of node node1 is a state delta of format ${DELTA_VERSION + 1}; this server reads format ${DELTA_VERSION}`);
   });
 
   it('refuses a missing, unreadable or invalid manifest, and a lab not in the class', () => {
