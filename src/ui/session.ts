@@ -45,6 +45,9 @@ const PROMPT_AT_END = /root@\S*:[^\n]*# $/;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07/g;
 
+/** What LabSession.open is doing, as a key of the page's words (`lab.status.<key>`). */
+export type OpeningStatus = 'resumingSaved' | 'startingFromSetup' | 'startingNodes' | 'runningSetup';
+
 let assets: Promise<LoadedAssets> | undefined;
 const progressListeners = new Set<(p: DownloadProgress) => void>();
 
@@ -171,7 +174,7 @@ export class LabSession {
    * else start from the base snapshot and run the setup. Then type again whatever the
    * journal holds that the states do not.
    */
-  static async open(lab: Lab, options: { onProgress?: (p: DownloadProgress) => void; onStatus?: (s: string) => void; fresh?: boolean } = {}): Promise<LabSession> {
+  static async open(lab: Lab, options: { onProgress?: (p: DownloadProgress) => void; onStatus?: (s: OpeningStatus) => void; fresh?: boolean } = {}): Promise<LabSession> {
     const loaded = await nodeAssets(options.onProgress);
     if (options.fresh) new Journal(lab.id).clear();
     let saved = options.fresh ? undefined : await loadCluster(lab.id).catch(() => undefined);
@@ -182,21 +185,21 @@ export class LabSession {
       saved = undefined;
     }
     if (saved?.snapshotKey === loaded.manifest.key) {
-      options.onStatus?.('resuming the saved cluster');
+      options.onStatus?.('resumingSaved');
       const session = await LabSession.restoreFrom(lab, loaded, saved, true);
       if (session) return session.replayJournal();
     }
     const hasSetup = Object.keys(lab.setup).length > 0;
     const labStart = options.fresh || !hasSetup ? undefined : await loadStart(lab.id).catch(() => undefined);
     if (labStart?.snapshotKey === startKey(lab, loaded)) {
-      options.onStatus?.('starting the nodes as the setup left them');
+      options.onStatus?.('startingFromSetup');
       const session = await LabSession.restoreFrom(lab, loaded, labStart, false);
       if (session) return session.replayJournal();
     }
-    options.onStatus?.('starting the nodes');
+    options.onStatus?.('startingNodes');
     const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets);
     const session = new LabSession(lab, cluster, loaded, false);
-    options.onStatus?.('running the lab setup');
+    options.onStatus?.('runningSetup');
     await session.setUp([...cluster.nodes.keys()], 0);
     // The first save (LabView makes it at once, before a terminal can take a key) keeps these states as the lab's start.
     session.keepAsStart = hasSetup;
