@@ -131,7 +131,7 @@ export class LabSession {
   private changes = new Map<string, number>();
   private unsaved = new Set<string>();
   /** The states (and what each holds of the journal) that the stored cluster has now. */
-  private stored: { states: Record<string, Blob>; consoles: Record<string, string>; journalSeq: Record<string, number> } = { states: {}, consoles: {}, journalSeq: {} };
+  private stored: { states: Record<string, Blob>; consoles: Record<string, string>; journalSeq: Record<string, number>; openLines: string[] } = { states: {}, consoles: {}, journalSeq: {}, openLines: [] };
   /** The stored record is behind `stored` (a reset put nodes back to states already stored): the next save writes it. */
   private recordStale = false;
   /** True until the first save after the setup ran on fresh nodes: that save is also the lab's start. */
@@ -143,6 +143,12 @@ export class LabSession {
   private readonly journal: Journal;
   /** Nodes whose learner pressed Enter: their next prompt means a command ended. */
   private awaitingPrompt = new Set<string>();
+  /**
+   * Nodes with a line typed but not yet ended. A state taken now holds half a command in
+   * the shell's line editor, so a timed save waits for the line to end, and a resumed node
+   * with one gets no fresh-prompt Enter (that would run the half command).
+   */
+  private openLines = new Set<string>();
   /** Resets, saves: one at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
   /** Fired when a reset begins: a save or check under way stops waiting on nodes that are about to go. */
@@ -217,7 +223,8 @@ export class LabSession {
       const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets, states);
       const session = new LabSession(lab, cluster, loaded, resumed);
       if (resumed) {
-        session.stored = { states: { ...saved.states }, consoles: { ...saved.consoles }, journalSeq: { ...saved.journalSeq } };
+        session.stored = { states: { ...saved.states }, consoles: { ...saved.consoles }, journalSeq: { ...saved.journalSeq }, openLines: [...(saved.openLines ?? [])] };
+        for (const name of saved.openLines ?? []) if (session.cluster.nodes.has(name)) session.openLines.add(name);
         const at = new Date(saved.savedAt).toLocaleTimeString();
         for (const name of session.nodeNames) {
           // The scrollback comes back with the cluster.
@@ -225,7 +232,7 @@ export class LabSession {
           session.consoles.set(name, (before + (before ? '\r\n' : '') + `\x1b[2m--- ${name} resumed as saved at ${at} ---\x1b[0m\r\n`).slice(-CONSOLE_KEEP));
         }
       }
-      session.refreshPrompts();
+      session.refreshPrompts(session.nodeNames.filter((name) => !session.openLines.has(name)));
       return session;
     } catch (error) {
       console.warn(`podwire: the ${resumed ? 'saved cluster' : "lab's start states"} did not load, starting afresh`, error);
@@ -240,6 +247,7 @@ export class LabSession {
     for (const entry of entries) {
       if (!nodes.has(entry.node)) continue;
       this.run.type(entry.node, entry.text);
+      this.trackLine(entry.node, entry.text);
       this.markChanged(entry.node);
     }
     if (entries.length) this.scheduleSave();
@@ -285,6 +293,7 @@ export class LabSession {
     this.keepAsStart = false;
     this.keepAsStepStart = undefined;
     this.markChanged(node);
+    this.trackLine(node, text);
     if (/[\r\n]/.test(text)) {
       this.awaitingPrompt.add(node);
       // A new command: the save its predecessor's prompt asked for waits for this one's.
@@ -396,6 +405,8 @@ export class LabSession {
       // What was typed before the reset is gone from the nodes on purpose: so from the journal.
       this.journal.clear();
       this.awaitingPrompt.clear();
+      this.openLines.clear();
+      this.stored.openLines = this.stored.openLines.filter((name) => !done.nodes.includes(name));
       for (const name of done.nodes) {
         const kept = done.storedAs?.[name];
         if (kept) {
@@ -444,7 +455,18 @@ export class LabSession {
   private scheduleSave(delay = SAVE_AFTER_PROMPT_MS): void {
     if (this.closed) return;
     clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => { void this.save().catch(() => undefined); }, delay);
+    this.saveTimer = setTimeout(() => {
+      // Half a command on some node: wait for its Enter (or Ctrl-C). The journal holds it meanwhile.
+      if (this.openLines.size) this.scheduleSave();
+      else void this.save().catch(() => undefined);
+    }, delay);
+  }
+
+  /** Whether the node's line is left open by this input: text after its last Enter, Ctrl-C or Ctrl-D. */
+  private trackLine(node: string, text: string): void {
+    const lastEnd = Math.max(text.lastIndexOf('\r'), text.lastIndexOf('\n'), text.lastIndexOf('\x03'), text.lastIndexOf('\x04'));
+    if (lastEnd === text.length - 1) this.openLines.delete(node);
+    else if (text.length) this.openLines.add(node);
   }
 
   private async saveNow(signal: AbortSignal): Promise<void> {
@@ -462,6 +484,7 @@ export class LabSession {
       this.keepAsStepStart = undefined;
       // Everything typed so far has been sent to the guests, so the states taken now hold it.
       const seq = this.journal.lastSeq;
+      const openLines = nodes.filter((name) => this.openLines.has(name)).concat(Object.keys(this.stored.states).filter((name) => !nodes.includes(name) && this.stored.openLines.includes(name)));
       const states = { ...this.stored.states };
       const consoles = { ...this.stored.consoles };
       const journalSeq = { ...this.stored.journalSeq };
@@ -477,9 +500,9 @@ export class LabSession {
         this.pendingStart = states;
         this.keepAsStart = false;
       }
-      const record: SavedCluster = { lab: this.lab.id, snapshotKey: this.loaded.manifest.key, variant: variantKey(this.lab), savedAt: startedAt, states, consoles, journalSeq };
+      const record: SavedCluster = { lab: this.lab.id, snapshotKey: this.loaded.manifest.key, variant: variantKey(this.lab), savedAt: startedAt, states, consoles, journalSeq, openLines };
       await this.withRoom(() => saveCluster(record));
-      this.stored = { states, consoles, journalSeq };
+      this.stored = { states, consoles, journalSeq, openLines };
       this.recordStale = false;
       this.journal.drop(journalSeq);
       for (const [name, count] of counts) if ((this.changes.get(name) ?? 0) === count) this.unsaved.delete(name);

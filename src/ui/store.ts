@@ -25,6 +25,8 @@ export interface SavedCluster {
   consoles?: Record<string, string>;
   /** Per node, the last journal entry (see Journal below) the state already holds. */
   journalSeq?: Record<string, number>;
+  /** Nodes whose state holds a half-typed line: a resume must not press Enter on it. */
+  openLines?: string[];
 }
 
 interface PodwireDb extends DBSchema {
@@ -64,6 +66,7 @@ const SavedClusterSchema = v.object({
   states: v.record(v.string(), v.instance(Blob)),
   consoles: v.optional(v.record(v.string(), v.string())),
   journalSeq: v.optional(v.record(v.string(), v.pipe(v.number(), v.finite()))),
+  openLines: v.optional(v.array(v.string())),
 });
 
 /** A stored progress record as the page may use it, or undefined if it is not one. */

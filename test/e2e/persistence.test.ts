@@ -67,6 +67,19 @@ describe('nothing typed is lost', () => {
     await expect.poll(() => statusText(page)).toContain('resumed');
     for (const prefix of ['10.99.0.0/24', '10.98.0.0/24', '10.97.0.0/24']) expect(await routeTo(page, prefix)).toBe(`${prefix} dev lo scope link`);
     expect(await terminalText(page, 'node1')).toContain('ip route add 10.97.0.0/24 dev lo');
+
+    // Saved with half a command typed (the autosave does not wait for Enter): the resumed
+    // shell still holds the half, and nothing pressed Enter on it for the learner.
+    const halfAt = await page.evaluate(() => Date.now());
+    await page.locator('[data-testid="terminal-node1"]').click();
+    await page.keyboard.type('ip route add 10.96.0.0/24', { delay: 2 });
+    await waitForSaveAfter(page, halfAt);
+    await page.reload();
+    await waitForTerminals(page);
+    await expect.poll(() => statusText(page)).toContain('resumed');
+    await page.locator('[data-testid="terminal-node1"]').click();
+    await page.keyboard.type(' dev lo\n', { delay: 2 });
+    expect(await routeTo(page, '10.96.0.0/24')).toBe('10.96.0.0/24 dev lo scope link');
     await page.close();
   });
 });
