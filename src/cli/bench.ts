@@ -16,7 +16,7 @@ import { loadLabs } from '../lab/load.js';
 import { benchBrowser } from './bench-browser.js';
 import { benchClassServer } from '../classroom/bench.js';
 import { benchGradings } from '../classroom/grading/bench.js';
-import { coldBootAssets, loadImage, snapshotAssets, snapshotFile } from '../vm/assets-node.js';
+import { coldBootAssets, loadImage, readSnapshot, snapshotAssets, snapshotFile } from '../vm/assets-node.js';
 import { Cluster } from '../vm/cluster.js';
 import type { BootAssets } from '../vm/emulator.js';
 import type { ImageManifest } from '../../images/build.js';
@@ -69,7 +69,7 @@ export interface BenchResults {
 
 export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold', 'checks', 'classroom', 'browser'] as const;
 
-type SnapshotAssets = BootAssets & { state: ArrayBuffer };
+type SnapshotAssets = BootAssets & { state: SharedArrayBuffer };
 
 const THREE_NODES: Topology = { nodes: [{ name: 'node1' }, { name: 'node2' }, { name: 'node3' }] };
 const ONE_NODE: Topology = { nodes: [{ name: 'node1' }] };
@@ -398,10 +398,9 @@ async function benchRestore(bench: BenchRun): Promise<number | null> {
     const phases: StartPhases[] = [];
     const times = await bench.timeStarts(async () => {
       const t = performance.now();
-      const bytes = readFileSync(file.replace(/\.zst$/, ''));
-      const state = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const state = readSnapshot(file.replace(/\.zst$/, ''));
       loads.push((performance.now() - t) / 1000);
-      const cluster = await Cluster.up(THREE_NODES, nodeWorkerHost, { ...assets, state: state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength) as ArrayBuffer });
+      const cluster = await Cluster.up(THREE_NODES, nodeWorkerHost, { ...assets, state });
       for (const node of cluster.nodes.values()) phases.push(node.lastStartPhases);
       return cluster;
     });
@@ -410,7 +409,7 @@ async function benchRestore(bench: BenchRun): Promise<number | null> {
     bench.record(FIGURES.restoreRead, round(median(loads), 2), { note: describeTimes(loads) });
     // Per node, the nodes starting side by side: where a start's time goes.
     const phase = (name: keyof StartPhases) => round(median(phases.map((p) => (p[name] ?? 0) / 1000)), 2);
-    bench.record(FIGURES.restorePhases, phase('boot'), { note: `per node, median of ${phases.length}: worker up ${phase('worker')} s, restoring the state ${phase('boot')} s, clock and entropy ${phase('afterRestore')} s, identity ${phase('identity')} s` });
+    bench.record(FIGURES.restorePhases, phase('boot'), { note: `per node, median of ${phases.length}: worker up ${phase('worker')} s, restoring the state ${phase('boot')} s, clock, entropy and identity ${phase('afterRestore')} s` });
   });
   return restoreMedian;
 }

@@ -14,7 +14,13 @@ export interface BootAssets {
   /** A cold boot needs the kernel and initramfs; a restore needs a state instead. */
   bzimage?: ArrayBuffer;
   initrd?: ArrayBuffer;
-  state?: ArrayBuffer;
+  /** Shared (Node) when many nodes start from one: each worker copies it before v86 takes it. */
+  state?: ArrayBuffer | SharedArrayBuffer;
+}
+
+/** Whether a state is shared memory. SharedArrayBuffer is not even defined on a page that is not cross-origin isolated. */
+export function isSharedState(state: unknown): state is SharedArrayBuffer {
+  return typeof SharedArrayBuffer !== 'undefined' && state instanceof SharedArrayBuffer;
 }
 
 export function createEmulator(assets: BootAssets): V86 {

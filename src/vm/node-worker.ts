@@ -4,8 +4,8 @@
 import * as Comlink from 'comlink';
 import { AgentClient, NodeFailure, isNodeFailure, nodeFailureToData, type ExecOptions, type ExecResult, type NodeFailureData } from './agent-client.js';
 import { gunzip, gzip, isGzip } from './compress.js';
-import { createEmulator, type BootAssets } from './emulator.js';
-import { consoleInputWaiting, deliverFrame, wake } from './v86-seams.js';
+import { createEmulator, isSharedState, type BootAssets } from './emulator.js';
+import { consoleInputWaiting, deliverFrame, restoreWithoutZeroingFreshMemory, wake } from './v86-seams.js';
 import type { V86 } from 'v86';
 
 /** Bytes of console output gathered before they are posted, so a busy console is not one message a byte. */
@@ -53,6 +53,9 @@ export class NodeWorker {
   /** Start the machine, from a cold boot or from a saved state, and wait until its agent answers. */
   async boot(name: string, assets: BootAssets, timeoutSeconds = 120): Promise<void> {
     await this.stop();
+    // A shared state (every node of a cluster starting from one snapshot) is copied here,
+    // in the node's own thread, so the nodes copy side by side.
+    if (isSharedState(assets.state)) assets = { ...assets, state: new Uint8Array(assets.state).slice().buffer };
     // A state saved with `gzip` is unpacked here, in the node's own thread, so the nodes
     // of a cluster unpack side by side and the page stays responsive.
     if (assets.state && isGzip(new Uint8Array(assets.state))) {
@@ -61,6 +64,7 @@ export class NodeWorker {
     this.nodeName = name;
     this.consoleLine = '';
     const emulator = createEmulator(assets);
+    if (assets.state) restoreWithoutZeroingFreshMemory(emulator);
     this.emulator = emulator;
     const agent = new AgentClient(name, (bytes) => this.sendToGuest(1, bytes));
     this.agent = agent;

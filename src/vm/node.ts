@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import type { FramePort, WiredPort } from '../net/ports.js';
 import { NodeFailure, nodeFailureFromData, type ExecOptions, type ExecResult } from './agent-client.js';
-import type { BootAssets } from './emulator.js';
+import { isSharedState, type BootAssets } from './emulator.js';
 import type { ExecOutcome, NodeWorkerApi } from './node-worker.js';
 
 /** What an environment (Node or browser) provides to run a worker. */
@@ -56,8 +56,8 @@ export interface NodeIdentity {
 
 type ConsoleListener = (text: string) => void;
 
-/** A start's phases: the worker up and wired, the machine booted or restored (the state unpacked included), its clock and entropy set, its identity given. */
-export interface StartPhases { worker?: number; boot?: number; afterRestore?: number; identity?: number }
+/** A start's phases: the worker up and wired, the machine booted or restored (the state unpacked included), its clock and entropy set and its identity given. */
+export interface StartPhases { worker?: number; boot?: number; afterRestore?: number }
 
 /** How long a stop waits for the machine to shut down by itself before its worker is ended. */
 const STOP_WAIT_MS = 300;
@@ -113,20 +113,20 @@ export class VmNode {
     };
     await life.guard(remote.attachNic(Comlink.transfer(remotePort, [remotePort])));
     await life.guard(remote.onConsole(Comlink.proxy((text: string) => { for (const l of this.consoleListeners) l(text); })));
-    // The worker gets its own copy of a state, handed over without a second copy.
-    const own = assets.state ? { ...assets, state: assets.state.slice(0) } : assets;
-    const boot = own.state ? Comlink.transfer(own, [own.state]) : own;
+    // The worker gets its own copy of a state, handed over without a second copy; a
+    // shared state goes as it is, and the worker copies it on its own thread.
+    let boot = assets;
+    if (assets.state && !isSharedState(assets.state)) {
+      const state = assets.state.slice(0);
+      boot = Comlink.transfer({ ...assets, state }, [state]);
+    }
     // Generous: a cold boot on a busy two-core machine can take minutes.
     let at = phaseEnds('worker', began);
     await life.guard(remote.boot(this.name, boot, options.timeoutSeconds ?? 300));
     at = phaseEnds('boot', at);
     this.startedFrom = assets;
-    await this.afterRestore();
-    at = phaseEnds('afterRestore', at);
-    if (options.identity !== false) {
-      await this.applyIdentity();
-      phaseEnds('identity', at);
-    }
+    await this.afterRestore(options.identity !== false);
+    phaseEnds('afterRestore', at);
     this.lastStartPhases = phases;
   }
 
@@ -137,19 +137,21 @@ export class VmNode {
    * A restored machine wakes with the clock and the kernel's random state it was saved
    * with, and every node restored from one snapshot has the same random state: the same
    * MACs for new devices, the same boot_id. Give it the host's time and fresh host
-   * entropy before anything else runs on it.
+   * entropy before anything else runs on it, then (unless the state is this node's own)
+   * its identity. One request for both: on a node just restored, whose code v86 has not
+   * compiled yet, each request to the agent costs a few hundred milliseconds.
    */
-  private async afterRestore(): Promise<void> {
+  private async afterRestore(withIdentity: boolean): Promise<void> {
     const seed = Array.from(crypto.getRandomValues(new Uint8Array(64)), (byte) => byte.toString(16).padStart(2, '0')).join('');
     const epoch = (Date.now() / 1000).toFixed(3);
-    const result = await this.exec(`podwire-after-restore ${epoch} ${seed}`, { timeout: 20 });
-    if (result.exitCode !== 0) throw new Error(`node ${this.name}: could not reseed it and set its clock (exit ${result.exitCode}${result.timedOut ? ", timed out" : ""}): ${result.stderr.trim()}`);
-  }
-
-  private async applyIdentity(): Promise<void> {
     const { name, mac, address, podCidr, gateway } = this.identity;
-    const result = await this.exec(`podwire-identity ${name} ${mac} ${address} ${podCidr} ${gateway ?? ''}`, { timeout: 20 });
-    if (result.exitCode !== 0) throw new Error(`node ${name}: could not set its identity: ${result.stderr.trim()}`);
+    const identity = `podwire-identity ${name} ${mac} ${address} ${podCidr} ${gateway ?? ''}`;
+    // Which of the two failed is told by a line of its own on stderr.
+    const command = `podwire-after-restore ${epoch} ${seed} || { echo 'after-restore failed' >&2; exit 1; }${withIdentity ? `\n${identity} || { echo 'identity failed' >&2; exit 1; }` : ''}`;
+    const result = await this.exec(command, { timeout: 20 });
+    if (result.exitCode === 0) return;
+    const what = /identity failed/.test(result.stderr) ? 'could not set its identity' : 'could not reseed it and set its clock';
+    throw new Error(`node ${this.name}: ${what} (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}): ${result.stderr.replace(/(after-restore|identity) failed\s*$/, '').trim()}`);
   }
 
   /**

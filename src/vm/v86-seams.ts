@@ -1,6 +1,6 @@
 // The only places where podwire reaches past v86's documented API (its bus, its idle
-// loop, the console UART's input queue), kept in one file so that a v86 upgrade touches
-// one file.
+// loop, the console UART's input queue, how a restore clears memory), kept in one file so
+// that a v86 upgrade touches one file.
 //
 // The NIC: v86's own network adapters (fetch, wisp, inbrowser) take the emulator's bus,
 // listen for "net0-send" and answer with "net0-receive". Newer v86 accepts such an
@@ -10,10 +10,24 @@
 // through the public listener "net0-send", and frames to it go onto the bus here.
 import type { V86 } from 'v86';
 
+interface V86Cpu {
+  devices?: { uart0?: { input?: unknown[] } };
+  mem8?: Uint8Array;
+  memory_size?: Uint32Array;
+  zero_memory?: (address: number, length: number) => void;
+}
+
 interface V86Internals {
   bus?: { send(name: string, data: unknown): void };
-  v86?: { idle: boolean; next_tick(delay: number): void; cpu?: { devices?: { uart0?: { input?: unknown[] } } } };
+  v86?: { idle: boolean; next_tick(delay: number): void; cpu?: V86Cpu };
 }
+
+/**
+ * What of a new machine's memory may be non-zero before its state is restored: the BIOS
+ * and VGA BIOS copied below 1 MB, and at worst wasm heap that v86 used and freed before
+ * it allocated the guest's memory (the heap is 9 MB when that happens in 0.5.462).
+ */
+const WRITTEN_BEFORE_RESTORE = 16 << 20;
 
 /** Hand a frame to the guest's NIC, as v86's network adapters do. */
 export function deliverFrame(emulator: V86, frame: Uint8Array): void {
@@ -29,4 +43,26 @@ export function wake(emulator: V86): void {
 /** Bytes sent to the console (ttyS0) that the guest has not read yet: v86 leaves them out of a saved state. */
 export function consoleInputWaiting(emulator: V86): number {
   return (emulator as unknown as V86Internals).v86?.cpu?.devices?.uart0?.input?.length ?? 0;
+}
+
+/**
+ * A restore first zeroes all of the guest's memory (256 MB), then copies the saved
+ * non-zero pages in. In a machine just made, the memory comes from freshly grown wasm
+ * memory, which is zero already, except for what WRITTEN_BEFORE_RESTORE names. Writing
+ * 256 MB of zeros over it makes the host back every page: about 1 s of CPU per node on
+ * a machine where first touches are slow, and pages the guest never uses stay resident.
+ * So the restore that follows the machine's making clears only that first part; the
+ * memory ends up exactly as v86 would leave it. When v86's heap was already larger than
+ * that bound (another v86 version), v86 zeroes it all, as it always did.
+ */
+export function restoreWithoutZeroingFreshMemory(emulator: V86): void {
+  emulator.add_listener('emulator-ready', () => {
+    const cpu = (emulator as unknown as V86Internals).v86?.cpu;
+    const zero = cpu?.zero_memory;
+    const size = cpu?.memory_size?.[0];
+    if (!cpu || !zero || !size || !cpu.mem8 || cpu.mem8.byteOffset > WRITTEN_BEFORE_RESTORE) return;
+    cpu.zero_memory = (address, length) => zero(address, address === 0 && length === size ? Math.min(size, WRITTEN_BEFORE_RESTORE) : length);
+    // 'emulator-ready' comes right before the restore, 'emulator-loaded' right after it.
+    emulator.add_listener('emulator-loaded', () => { cpu.zero_memory = zero; });
+  });
 }
