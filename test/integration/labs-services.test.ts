@@ -23,6 +23,7 @@ describe('services labs: plausible mistakes fail the right check, and other corr
       const masqueraded = await run.checkStep(challenge);
       expect(failedNames(masqueraded)).toEqual(["pod-c's ping reaches node1 with the pod addresses, unchanged"]);
       expect(masqueraded.hint).toMatch(/no NAT/);
+      expect(masqueraded.checks.find((c) => !c.passed)!.expected).toContain('in no tunnel');
       // Routes both ways but no proxy ARP: pod-c never gets a MAC for its gateway.
       await run.resetToStep(challenge);
       await attempt(run, { node1: 'ip route add 10.244.12.64/26 via 10.0.0.12', node2: 'ip route add 10.244.12.66 dev cali-pod-c' });
