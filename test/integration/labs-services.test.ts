@@ -6,6 +6,36 @@ import { findLab } from '../../src/lab/load.js';
 import { attempt, failedNames, gradeWith, withLab } from './lab-bots.js';
 
 describe('services labs: plausible mistakes fail the right check, and other correct ways pass', () => {
+  it('host-gw challenge: a covering route and a gateway address pass; masquerading or no proxy ARP fails the check that names it', async () => {
+    const lab = findLab('host-gw');
+    const challenge = lab.steps.findIndex((step) => step.id === 'calico-pod');
+    await withLab(lab, async (run) => {
+      await run.applySolutions(challenge);
+      // Another correct way: a route covering the whole /24 on node1, a route for the block
+      // on pod-c's veth, and 169.254.1.1 as an address of node2's instead of proxy ARP.
+      await attempt(run, {
+        node1: 'ip route add 10.244.12.0/24 via 10.0.0.12',
+        node2: 'ip route add 10.244.12.64/26 dev cali-pod-c\nip addr add 169.254.1.1/32 dev cali-pod-c',
+      });
+      expect(failedNames(await run.checkStep(challenge))).toEqual([]);
+      // The pings still get replies when node2 masquerades, but pod-a no longer sees pod-c's address.
+      await attempt(run, { node2: 'iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE' });
+      const masqueraded = await run.checkStep(challenge);
+      expect(failedNames(masqueraded)).toEqual(["pod-c's ping reaches node1 with the pod addresses, unchanged"]);
+      expect(masqueraded.hint).toMatch(/no NAT/);
+      expect(masqueraded.checks.find((c) => !c.passed)!.expected).toContain('in no tunnel');
+      // Routes both ways but no proxy ARP: pod-c never gets a MAC for its gateway.
+      await run.resetToStep(challenge);
+      await attempt(run, { node1: 'ip route add 10.244.12.64/26 via 10.0.0.12', node2: 'ip route add 10.244.12.66 dev cali-pod-c' });
+      const unanswered = await run.checkStep(challenge);
+      expect(failedNames(unanswered)).toEqual([
+        'pod-a reaches pod-c', 'pod-c reaches pod-a', 'pod-b reaches pod-c on the same node, through node2\'s routing table',
+        "pod-c's ping reaches node1 with the pod addresses, unchanged",
+      ]);
+      expect(unanswered.hint).toMatch(/ip route get/);
+    });
+  }, 300_000);
+
   it('across-subnets: sending pod traffic to the router instead is not the host-gw route, and nobody is asked for 10.0.2.12', async () => {
     const lab = findLab('across-subnets');
     const report = await gradeWith(lab, 0, { node1: 'ip route add 10.244.2.0/24 via 10.0.1.1' });

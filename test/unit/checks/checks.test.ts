@@ -175,6 +175,19 @@ describe('the wire check', () => {
     expect(result.found).toBe("nothing crossed the wire (the trigger exited 1: there is no route to the target in the node namespace (ping: sendto: Network is unreachable))");
   });
 
+  it('unwrapped: the pod addresses inside VXLAN are not the pod packet on the wire as it is', async () => {
+    const bare = (): Omit<CapturedFrame, 'seq'> => {
+      const bytes = ethernet({ dst: '02:50:00:00:00:02', src: '02:50:00:00:00:01', type: 0x0800, payload: ipv4({ src: '10.244.1.2', dst: '10.244.2.2', protocol: 1, payload: icmpEcho({ id: 1, seq: 1 }) }) });
+      return { timestampMicros: 0, interfaceName: 'node1', link: 'node1', from: 'node1', to: 'switch', bytes, originalLength: bytes.length };
+    };
+    const unwrapped: Check = { ...base, name: 'w', kind: 'wire', trigger: 'ping pod-b', protocol: 'icmp', src: '10.244.1.2', dst: '10.244.2.2', unwrapped: true };
+    const tunnelled = await runCheck(unwrapped, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [echo('10.244.1.2', '10.244.2.2', 'node1')] }));
+    expect(tunnelled.passed).toBe(false);
+    expect(tunnelled.expected).toContain('in no tunnel');
+    const routed = await runCheck(unwrapped, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [bare()] }));
+    expect(routed.passed).toBe(true);
+  });
+
   it('only counts the link it is told to watch', async () => {
     const context = recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [echo('10.244.1.2', '10.244.2.2', 'node1')] });
     const result = await runCheck({ ...check, on: 'node2' }, context);
