@@ -18,7 +18,7 @@ describe('podwire CLI', () => {
   it('lists the labs', () => {
     const result = podwire('labs');
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/netns-veth\s+beginner\s+15 min\s+2 steps\s+Network namespaces and a veth pair/);
+    expect(result.stdout).toMatch(/netns-veth\s+beginner\s+25 min\s+3 steps\s+Network namespaces and a veth pair/);
   });
 
   it('rejects an unknown lab or step with exit code 2 and says what exists', () => {
@@ -27,7 +27,7 @@ describe('podwire CLI', () => {
     expect(lab.stderr).toMatch(/unknown lab 'no-such-lab' \(there are: netns-veth, bridge, cni-by-hand/);
     const step = podwire('check', 'netns-veth', '--step', '9');
     expect(step.status).toBe(2);
-    expect(step.stderr).toMatch(/lab netns-veth has steps 1 to 2; there is no step 9/);
+    expect(step.stderr).toMatch(/lab netns-veth has steps 1 to 3; there is no step 9/);
   });
 
   it('picks a lab\'s variant with --seed and says its values; without one, the defaults', () => {
@@ -50,10 +50,10 @@ describe('podwire CLI', () => {
     const result = podwire('grade', 'netns-veth', '--solution', '--report', join(dir, 'out.json'), '--junit', join(dir, 'out.xml'));
     expect(result.status, result.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
-    expect(report).toMatchObject({ lab: 'netns-veth', solutionApplied: true, score: 1, passed: 5, total: 5 });
+    expect(report).toMatchObject({ lab: 'netns-veth', solutionApplied: true, score: 1, passed: 9, total: 9 });
     const xml = readFileSync(join(dir, 'out.xml'), 'utf8');
     expect(XMLValidator.validate(xml)).toBe(true);
-    expect(new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites).toMatchObject({ tests: '5', failures: '0' });
+    expect(new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites).toMatchObject({ tests: '9', failures: '0' });
   });
 
   it('rejects --apply that names no file, an unknown node, or comes with --solution, with exit code 2', () => {

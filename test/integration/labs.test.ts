@@ -2,7 +2,7 @@
 // different correct one passes. (Every lab's solution bot is in labs-solutions-*.)
 import { describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
-import { failedNames, gradeWith } from './lab-bots.js';
+import { attempt, failedNames, gradeWith, withLab } from './lab-bots.js';
 
 describe('plausible mistakes fail the right check, and other correct ways pass', () => {
   it('netns-veth: an end left down fails the ping, not the address checks', async () => {
@@ -21,16 +21,41 @@ describe('plausible mistakes fail the right check, and other correct ways pass',
     expect(failed.found).toContain('10.244.2.3/24 on veth-b');
   });
 
-  it('netns-veth: other addresses in the range, in another order, pass', async () => {
+  it('netns-veth: other addresses in the range, in another order, pass; then, for pod-c, the cable step\'s recipe fails both pings, pod-c\'s address in pod-a fails the ownership check, and a /32 route with pod-c on a /24 passes', async () => {
     const lab = findLab('netns-veth');
-    const report = await gradeWith(lab, 1, {
-      node1: [
-        'ip link add b-end type veth peer name a-end',
-        'ip link set b-end netns pod-b && ip -n pod-b link set b-end up && ip -n pod-b addr add 10.244.1.51/24 dev b-end',
-        'ip link set a-end netns pod-a && ip -n pod-a addr add 10.244.1.50/24 dev a-end && ip -n pod-a link set a-end up',
-      ].join('\n'),
+    await withLab(lab, async (run) => {
+      await run.applySolutions(1);
+      await attempt(run, {
+        node1: [
+          'ip link add b-end type veth peer name a-end',
+          'ip link set b-end netns pod-b && ip -n pod-b link set b-end up && ip -n pod-b addr add 10.244.1.51/24 dev b-end',
+          'ip link set a-end netns pod-a && ip -n pod-a addr add 10.244.1.50/24 dev a-end && ip -n pod-a link set a-end up',
+        ].join('\n'),
+      });
+      expect((await run.checkStep(1)).checks.filter((c) => !c.passed)).toEqual([]);
+
+      // The challenge on this cluster, where pod-a is 10.244.1.50. Step 2's recipe again: an
+      // address in the same /24 on both ends. pod-a now has two routes for 10.244.1.0/24, and
+      // the one out of a-end, towards pod-b, still wins.
+      await attempt(run, {
+        node1: [
+          'ip link set veth-c netns pod-a && ip -n pod-a addr add 10.244.1.5/24 dev veth-c && ip -n pod-a link set veth-c up',
+          'ip -n pod-c addr del 10.244.1.4/32 dev eth0 && ip -n pod-c addr add 10.244.1.4/24 dev eth0 && ip -n pod-c link set eth0 up',
+        ].join('\n'),
+      });
+      expect(failedNames(await run.checkStep(2))).toEqual(['pod-a reaches pod-c', 'pod-c reaches pod-a']);
+
+      // pod-c's address on pod-a's end: pod-a would answer its own pings, and the check says so.
+      await attempt(run, { node1: 'ip -n pod-a addr del 10.244.1.5/24 dev veth-c && ip -n pod-a addr add 10.244.1.4/24 dev veth-c' });
+      const owned = (await run.checkStep(2)).checks.find((c) => c.name === 'neither pod answers for the other with an address of its own')!;
+      expect(owned.passed).toBe(false);
+      expect(owned.found).toContain('local 10.244.1.4 dev');
+
+      // Another repair than the reference: no address on pod-a's end, a /32 route to pod-c,
+      // and pod-c on a /24 whose connected route leads back to pod-a.
+      await attempt(run, { node1: 'ip -n pod-a addr del 10.244.1.4/24 dev veth-c && ip -n pod-a route add 10.244.1.4/32 dev veth-c' });
+      expect((await run.checkStep(2)).checks.filter((c) => !c.passed)).toEqual([]);
     });
-    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
   });
 
   it('bridge: a default route via the wrong gateway names the route it found', async () => {
