@@ -1,10 +1,11 @@
 // A plain static file server for the built site (dist/): what `npm start` serves, and
 // what the browser tests and benchmarks open. Any static host would do the same job.
 // Every request is untrusted: a bad one gets a 4xx, never an exception that ends the server.
-import { createReadStream, realpathSync, statSync, type Stats } from 'node:fs';
+import { createReadStream, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 export const distDir = fileURLToPath(new URL('../../dist', import.meta.url));
 
@@ -14,6 +15,21 @@ const TYPES: Record<string, string> = {
   '.md': 'text/markdown; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
   '.txt': 'text/plain; charset=utf-8',
 };
+
+/** Files worth compressing on the way: text and WebAssembly. The snapshot is zstd already. */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.webmanifest', '.wasm', '.md', '.svg', '.txt']);
+/** Larger files are sent as they are: compressing them in one go would hold the server up. */
+const COMPRESS_AT_MOST = 16 << 20;
+
+/** Whether a request's Accept-Encoding takes gzip (and does not refuse it with q=0). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : header ?? '';
+  return value.split(',').some((part) => {
+    const [coding = '', ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return (coding === 'gzip' || coding === '*') && (q === undefined || Number(q.slice(2)) > 0);
+  });
+}
 
 /**
  * The outer fence for everything served, workers and the service worker included (a
@@ -103,6 +119,15 @@ export async function serveStatic(options: StaticServerOptions = {}): Promise<St
   const root = realpathSync(wanted);
   let sent = 0;
   let isCut = false;
+  // Each file compressed once, while it stays as it was (a rebuilt site gets new ones).
+  const gzipped = new Map<string, { mtimeMs: number; size: number; body: Buffer }>();
+  const compressed = (file: string, stats: Stats): Buffer => {
+    const kept = gzipped.get(file);
+    if (kept && kept.mtimeMs === stats.mtimeMs && kept.size === stats.size) return kept.body;
+    const body = gzipSync(readFileSync(file), { level: 9 });
+    gzipped.set(file, { mtimeMs: stats.mtimeMs, size: stats.size, body });
+    return body;
+  };
   const refused: string[] = [];
   const isolation: Record<string, string> = options.isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
 
@@ -130,7 +155,17 @@ export async function serveStatic(options: StaticServerOptions = {}): Promise<St
     if (!stats?.isFile()) throw new Refusal(404, 'not found');
     // A symbolic link inside the site must not lead out of it either.
     if (!isInside(root, realpathSync(file))) throw new Refusal(403, 'forbidden');
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': stats.size, ...isolation });
+    const type = TYPES[extname(file)] ?? 'application/octet-stream';
+    if (COMPRESSIBLE.has(extname(file)) && stats.size <= COMPRESS_AT_MOST) {
+      // Compressed when the browser takes it: the first visit's download is mostly code and WebAssembly besides the snapshot.
+      const gzip = acceptsGzip(req.headers['accept-encoding']);
+      const content = gzip ? compressed(file, stats) : readFileSync(file);
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': content.byteLength, vary: 'accept-encoding', ...(gzip ? { 'content-encoding': 'gzip' } : {}), ...isolation });
+      if (body) sent += content.byteLength;
+      res.end(body ? content : undefined);
+      return;
+    }
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': stats.size, ...isolation });
     if (!body) { res.end(); return; }
     sent += stats.size;
     const stream = createReadStream(file);

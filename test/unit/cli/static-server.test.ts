@@ -7,7 +7,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTENT_SECURITY_POLICY, isInside, serveStatic, type StaticServer } from '../../../src/cli/static-server.js';
+import { gunzipSync } from 'node:zlib';
+import { CONTENT_SECURITY_POLICY, acceptsGzip, isInside, serveStatic, type StaticServer } from '../../../src/cli/static-server.js';
 
 interface RawResponse { status: number; headers: Record<string, string>; body: string }
 
@@ -65,6 +66,48 @@ describe('the static server under hostile requests', () => {
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     expect((await get(server, '/sub/')).body).toBe('sub page');
     expect((await get(server, '/app.js?v=1#x')).headers['content-type']).toBe('text/javascript');
+  });
+
+  it('sends code gzipped to a browser that takes gzip, and as it is to one that does not, counting the bytes sent', async () => {
+    const script = `console.log(${JSON.stringify('podwire '.repeat(2000))})`;
+    writeFileSync(join(base, 'dist', 'big.js'), script);
+    writeFileSync(join(base, 'dist', 'state.zst'), Buffer.alloc(4000, 7));
+    const { port } = new URL(server.url);
+    const fetchRaw = (path: string, encoding?: string) => new Promise<{ headers: Record<string, string>; body: Buffer }>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const all = Buffer.concat(chunks);
+        const split = all.indexOf('\r\n\r\n');
+        const headers = Object.fromEntries(all.subarray(0, split).toString('latin1').split('\r\n').slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+        resolve({ headers, body: all.subarray(split + 4) });
+      });
+      socket.write(`GET ${path} HTTP/1.1\r\nhost: localhost\r\n${encoding ? `accept-encoding: ${encoding}\r\n` : ''}connection: close\r\n\r\n`);
+    });
+    const before = server.bytesSent();
+    const zipped = await fetchRaw('/big.js', 'gzip, deflate');
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(Number(zipped.headers['content-length'])).toBe(zipped.body.byteLength);
+    expect(zipped.body.byteLength).toBeLessThan(script.length / 10);
+    expect(gunzipSync(zipped.body).toString()).toBe(script);
+    expect(server.bytesSent() - before).toBe(zipped.body.byteLength);
+    const plain = await fetchRaw('/big.js');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString()).toBe(script);
+    expect((await fetchRaw('/big.js', 'gzip;q=0, br')).headers['content-encoding']).toBeUndefined();
+    // The snapshot is zstd already: sent as it is.
+    expect((await fetchRaw('/state.zst', 'gzip')).headers['content-encoding']).toBeUndefined();
+  });
+
+  it('reads Accept-Encoding as browsers write it', () => {
+    expect(acceptsGzip('gzip, deflate, br, zstd')).toBe(true);
+    expect(acceptsGzip('deflate, GZIP;q=0.5')).toBe(true);
+    expect(acceptsGzip('*')).toBe(true);
+    expect(acceptsGzip('gzip;q=0')).toBe(false);
+    expect(acceptsGzip('identity')).toBe(false);
+    expect(acceptsGzip(undefined)).toBe(false);
   });
 
   it('has a policy that allows the site\'s own scripts and WebAssembly, and no eval or inline script', () => {
