@@ -156,16 +156,17 @@ export async function serveStatic(options: StaticServerOptions = {}): Promise<St
     // A symbolic link inside the site must not lead out of it either.
     if (!isInside(root, realpathSync(file))) throw new Refusal(403, 'forbidden');
     const type = TYPES[extname(file)] ?? 'application/octet-stream';
-    if (COMPRESSIBLE.has(extname(file)) && stats.size <= COMPRESS_AT_MOST) {
-      // Compressed when the browser takes it: the first visit's download is mostly code and WebAssembly besides the snapshot.
-      const gzip = acceptsGzip(req.headers['accept-encoding']);
-      const content = gzip ? compressed(file, stats) : readFileSync(file);
-      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': content.byteLength, vary: 'accept-encoding', ...(gzip ? { 'content-encoding': 'gzip' } : {}), ...isolation });
+    const compressible = COMPRESSIBLE.has(extname(file)) && stats.size <= COMPRESS_AT_MOST;
+    const vary = compressible ? { vary: 'accept-encoding' } : {};
+    if (compressible && acceptsGzip(req.headers['accept-encoding'])) {
+      // The first visit's download is mostly code and WebAssembly besides the snapshot.
+      const content = compressed(file, stats);
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': content.byteLength, 'content-encoding': 'gzip', ...vary, ...isolation });
       if (body) sent += content.byteLength;
       res.end(body ? content : undefined);
       return;
     }
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': stats.size, ...isolation });
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': stats.size, ...vary, ...isolation });
     if (!body) { res.end(); return; }
     sent += stats.size;
     const stream = createReadStream(file);
