@@ -7,6 +7,9 @@
 //   newestOnly(use)                           draws layouts in the order they were asked for, dropping stale ones
 //   detailsFor(facts, netns)                  the side panel for a pod or a node
 //   TOPOLOGY_SECTIONS                          the facts sections the view reads from a node
+//   readKeptLook / keepLook                    each node's last facts, kept in the page
+//   readKeptPicture / keepPicture              the last complete picture, placed, drawn at once on the next visit
+import * as v from 'valibot';
 import type { ElkExtendedEdge, ElkLayoutArguments, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { LinkFact, NamespaceFacts, NodeFacts, RouteFact } from '../observe/facts-types.js';
 
@@ -637,5 +640,60 @@ export function readKeptLook(storage: Storage | undefined, key: string, nodes: r
 /** Keep the nodes' facts and times (not their errors). A full storage only costs the quick first picture. */
 export function keepLook(storage: Storage | undefined, key: string, states: Record<string, NodeState>): void {
   const text = JSON.stringify(Object.fromEntries(Object.entries(states).filter(([, state]) => state.facts).map(([name, state]) => [name, { facts: state.facts, at: state.at }])));
+  try { if (text.length <= KEPT_LOOK_MAX_CHARS) storage?.setItem(key, text); } catch { /* full */ }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kept picture
+
+/**
+ * Storage is outside data: a kept picture is drawn only if it has the shape of one. Svelte
+ * writes its strings as text, so a string can do no harm beyond a wrong label.
+ */
+const point = v.tuple([v.number(), v.number()]);
+const keptPicture = v.object({
+  /** The nodes it shows, in order: a picture of another set of nodes is not this lab's. */
+  nodes: v.array(v.string()),
+  model: v.object({
+    width: v.number(),
+    height: v.number(),
+    boxes: v.array(v.object({
+      id: v.string(),
+      kind: v.picklist(['router', 'segment', 'node', 'pod', 'bridge', 'link']),
+      x: v.number(), y: v.number(), w: v.number(), h: v.number(),
+      title: v.string(),
+      lines: v.array(v.string()),
+      tags: v.array(v.string()),
+      node: v.optional(v.string()),
+      pod: v.optional(v.string()),
+    })),
+    edges: v.array(v.object({
+      id: v.string(),
+      kind: v.picklist(['router', 'segment', 'bridge', 'veth', 'underlay']),
+      from: v.string(),
+      to: v.string(),
+      points: v.array(point),
+      down: v.optional(v.boolean()),
+    })),
+  }),
+});
+
+/**
+ * The picture last drawn from a look where every node answered, placed already: a lab opened
+ * again shows it at once, with no layout to wait for (elkjs's worker takes seconds to start
+ * while the nodes boot).
+ */
+export function readKeptPicture(storage: Storage | undefined, key: string, nodes: readonly string[]): TopologyModel | undefined {
+  try {
+    const parsed = v.safeParse(keptPicture, JSON.parse(storage?.getItem(key) ?? 'null'));
+    if (!parsed.success || parsed.output.nodes.join('\n') !== nodes.join('\n')) return undefined;
+    return parsed.output.model;
+  } catch {
+    return undefined;
+  }
+}
+
+export function keepPicture(storage: Storage | undefined, key: string, nodes: readonly string[], model: TopologyModel): void {
+  const text = JSON.stringify({ nodes, model });
   try { if (text.length <= KEPT_LOOK_MAX_CHARS) storage?.setItem(key, text); } catch { /* full */ }
 }

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FACTS_SCRIPT, parseFacts } from '../../../src/observe/facts.js';
 import { splitSections } from '../../../src/observe/parse/sections.js';
 import {
-  describeNode, detailsFor, formatRoute, keepLook, layoutTopology, newestOnly, readKeptLook, TOPOLOGY_SECTIONS,
+  describeNode, detailsFor, formatRoute, keepLook, keepPicture, layoutTopology, newestOnly, readKeptLook, readKeptPicture, TOPOLOGY_SECTIONS,
   type Box, type NodeState, type TopologyInput, type TopologyModel,
 } from '../../../src/ui/topology-model.js';
 
@@ -300,6 +300,33 @@ describe('the kept look (a lab opened again draws its last picture at once)', ()
       expect(readKeptLook(store, 'k', ['node1']), text).toEqual({});
     }
     expect(readKeptLook(undefined, 'k', ['node1'])).toEqual({});
+  });
+
+  it('gives back a kept picture, placed, for the same nodes only', async () => {
+    const store = storage();
+    const picture = await layoutTopology(topology, everyNode(), { engine });
+    keepPicture(store, 'p', ['node1', 'node2'], picture);
+    expect(readKeptPicture(store, 'p', ['node1', 'node2'])).toEqual(picture);
+    expect(readKeptPicture(store, 'p', ['node2', 'node1'])).toBeUndefined();
+    expect(readKeptPicture(store, 'p', ['node1'])).toBeUndefined();
+    expect(readKeptPicture(store, 'other', ['node1', 'node2'])).toBeUndefined();
+  });
+
+  it('draws no kept picture that is not shaped like one', async () => {
+    const store = storage();
+    const picture = await layoutTopology(topology, everyNode(), { engine });
+    const broken = [
+      '{', 'null', '[]',
+      JSON.stringify({ nodes: ['node1', 'node2'], model: { ...picture, width: '100' } }),
+      JSON.stringify({ nodes: ['node1', 'node2'], model: { ...picture, boxes: [{ ...picture.boxes[0], kind: 'script' }] } }),
+      JSON.stringify({ nodes: ['node1', 'node2'], model: { ...picture, edges: [{ ...picture.edges[0], points: [[1, 'x']] }] } }),
+      JSON.stringify({ nodes: 'node1', model: picture }),
+    ];
+    for (const text of broken) {
+      store.setItem('p', text);
+      expect(readKeptPicture(store, 'p', ['node1', 'node2']), text.slice(0, 80)).toBeUndefined();
+    }
+    expect(readKeptPicture(undefined, 'p', ['node1', 'node2'])).toBeUndefined();
   });
 
   it('keeps nothing too big, and a full storage costs only the picture', () => {
