@@ -66,11 +66,34 @@ describe('plausible mistakes fail the right check, and other correct ways pass',
     expect(failed.find((c) => c.name === "pod-a's default route goes via the gateway")!.found).toContain('default via 10.244.1.254');
   });
 
-  it('bridge: SNAT to the node address works as well as MASQUERADE, when it leaves pod-to-pod traffic alone', async () => {
+  it('bridge: SNAT to the node address works as well as MASQUERADE, when it leaves pod-to-pod traffic alone; then, in the challenge, pod-c without a default route reaches pod-a but not node2, the reference repair passes, and so does pod-c rebuilt on a veth of its own', async () => {
     const lab = findLab('bridge');
-    const report = await gradeWith(lab, 2, { node1: 'iptables -t nat -A POSTROUTING -s 10.244.1.0/24 ! -d 10.244.0.0/16 -o eth0 -j SNAT --to-source 10.0.0.11' });
-    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
-  });
+    const challenge = lab.steps.findIndex((step) => step.id === 'pod-c');
+    await withLab(lab, async (run) => {
+      await run.applySolutions(2);
+      await attempt(run, { node1: 'iptables -t nat -A POSTROUTING -s 10.244.1.0/24 ! -d 10.244.0.0/16 -o eth0 -j SNAT --to-source 10.0.0.11' });
+      expect(failedNames(await run.checkStep(2))).toEqual([]);
+
+      // The challenge on this cluster. Step 2's cabling for pod-c, but no default route: the
+      // bridge works, the way out does not.
+      await attempt(run, { node1: 'ip link set veth5c2e8a1f master cni0 up\nip -n pod-c link set eth0 up' });
+      const noRoute = await run.checkStep(challenge);
+      expect(failedNames(noRoute)).toEqual(["pod-c reaches node2's address 10.0.0.12"]);
+      expect(noRoute.hint).toMatch(/default route via 10\.244\.1\.1/);
+      await attempt(run, lab.steps[challenge]!.solution);
+      expect(failedNames(await run.checkStep(challenge))).toEqual([]);
+      // Another repair: throw the plugin's veth away and cable pod-c again, as in step 2.
+      await run.resetToStep(challenge);
+      await attempt(run, {
+        node1: [
+          'ip link del veth5c2e8a1f',
+          'ip link add veth-pod-c type veth peer name eth0 netns pod-c && ip link set veth-pod-c master cni0 up',
+          'ip -n pod-c addr add 10.244.1.4/24 dev eth0 && ip -n pod-c link set eth0 up && ip -n pod-c route add default via 10.244.1.1 dev eth0',
+        ].join('\n'),
+      });
+      expect(failedNames(await run.checkStep(challenge))).toEqual([]);
+    });
+  }, 300_000);
 
   it('bridge: masquerading everything that leaves the bridge also hides pod-a from the pods on node2', async () => {
     const lab = findLab('bridge');
@@ -79,11 +102,39 @@ describe('plausible mistakes fail the right check, and other correct ways pass',
     expect(report.checks.find((c) => !c.passed)!.found).toContain('IP 10.0.0.11 >');
   });
 
-  it('cni-by-hand: forgetting DEL for one pod leaves its lease, and the check names it', async () => {
+  it('cni-by-hand: forgetting DEL for one pod leaves its lease, and the check names it; then, in the challenge, the pod\'s name as CNI_CONTAINERID fails only the lease check, the reference call passes, and so does asking for the address in the config\'s args', async () => {
     const lab = findLab('cni-by-hand');
-    const report = await gradeWith(lab, 2, { node1: lab.steps[2]!.solution.node1!.replace('for pod in pod-1 pod-2', 'for pod in pod-1') });
-    const failed = report.checks.filter((c) => !c.passed);
-    expect(failed.map((c) => c.name)).toEqual(expect.arrayContaining(['no leases are left for mynet', 'no veth is left on cni0']));
-    expect(failed.find((c) => c.name === 'no leases are left for mynet')!.found).toMatch(/^1 lease\(s\): 10\.244\.1\.\d+$/);
-  });
+    const challenge = lab.steps.findIndex((step) => step.id === 'web-0');
+    const netns = '/var/run/netns/cni-2f8e6a41-93c7-4d0b-b5e2-7c1a9d3f6e08';
+    const call = (command: string, id: string) => `CNI_COMMAND=${command} CNI_CONTAINERID=${id} CNI_NETNS=${netns} CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin`;
+    const fixedIp = "CNI_ARGS='IgnoreUnknown=1;IP=10.244.1.50'";
+    await withLab(lab, async (run) => {
+      await run.applySolutions(2);
+      await attempt(run, { node1: lab.steps[2]!.solution.node1!.replace('for pod in pod-1 pod-2', 'for pod in pod-1') });
+      const failed = (await run.checkStep(2)).checks.filter((c) => !c.passed);
+      expect(failed.map((c) => c.name)).toEqual(expect.arrayContaining(['no leases are left for mynet', 'no veth is left on cni0']));
+      expect(failed.find((c) => c.name === 'no leases are left for mynet')!.found).toMatch(/^1 lease\(s\): 10\.244\.1\.\d+$/);
+
+      // The challenge on this cluster, with pod-2 still up: its lease is none of web-0's business.
+      // Everything works, but the lease is keyed by a name the runtime's DEL will never pass.
+      await attempt(run, { node1: `ip netns add ${netns.split('/').at(-1)}\n${call('ADD', 'web-0')} ${fixedIp} /opt/cni/bin/bridge </etc/cni/net.d/10-mynet.conf >/root/web-0.json` });
+      const byName = await run.checkStep(challenge);
+      expect(failedNames(byName)).toEqual(["host-local's lease on 10.244.1.50 names the sandbox 4f0c2b9e7a15d3c8 and eth0"]);
+      expect(byName.checks.find((c) => !c.passed)!.found).toContain('web-0');
+      expect(byName.hint).toMatch(/sandbox's id, not the pod's name/);
+      // DEL with the id the lease holds releases it; then the reference call passes.
+      await attempt(run, { node1: `${call('DEL', 'web-0')} ${fixedIp} /opt/cni/bin/bridge </etc/cni/net.d/10-mynet.conf` });
+      // (The namespace is there already: its line in the solution fails, and the call runs on.)
+      await attempt(run, lab.steps[challenge]!.solution);
+      expect(failedNames(await run.checkStep(challenge))).toEqual([]);
+      // Another way to ask host-local for the address: args.cni.ips in the config the plugin reads.
+      await attempt(run, {
+        node1: [
+          `${call('DEL', '4f0c2b9e7a15d3c8')} /opt/cni/bin/bridge </etc/cni/net.d/10-mynet.conf`,
+          `jq '. + {args: {cni: {ips: ["10.244.1.50"]}}}' /etc/cni/net.d/10-mynet.conf | ${call('ADD', '4f0c2b9e7a15d3c8')} /opt/cni/bin/bridge | tee /root/web-0.json`,
+        ].join('\n'),
+      });
+      expect(failedNames(await run.checkStep(challenge))).toEqual([]);
+    });
+  }, 300_000);
 });
