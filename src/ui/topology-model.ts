@@ -639,8 +639,12 @@ export function readKeptLook(storage: Storage | undefined, key: string, nodes: r
 
 /** Keep the nodes' facts and times (not their errors). A full storage only costs the quick first picture. */
 export function keepLook(storage: Storage | undefined, key: string, states: Record<string, NodeState>): void {
-  const text = JSON.stringify(Object.fromEntries(Object.entries(states).filter(([, state]) => state.facts).map(([name, state]) => [name, { facts: state.facts, at: state.at }])));
-  try { if (text.length <= KEPT_LOOK_MAX_CHARS) storage?.setItem(key, text); } catch { /* full */ }
+  keepText(storage, key, JSON.stringify(Object.fromEntries(Object.entries(states).filter(([, state]) => state.facts).map(([name, state]) => [name, { facts: state.facts, at: state.at }]))));
+}
+
+/** Store what is small enough, and only when it changed (the view redraws every few seconds while shown). */
+function keepText(storage: Storage | undefined, key: string, text: string): void {
+  try { if (text.length <= KEPT_LOOK_MAX_CHARS && storage?.getItem(key) !== text) storage?.setItem(key, text); } catch { /* full */ }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -694,6 +698,5 @@ export function readKeptPicture(storage: Storage | undefined, key: string, nodes
 }
 
 export function keepPicture(storage: Storage | undefined, key: string, nodes: readonly string[], model: TopologyModel): void {
-  const text = JSON.stringify({ nodes, model });
-  try { if (text.length <= KEPT_LOOK_MAX_CHARS) storage?.setItem(key, text); } catch { /* full */ }
+  keepText(storage, key, JSON.stringify({ nodes, model }));
 }
