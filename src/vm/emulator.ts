@@ -16,6 +16,12 @@ export interface BootAssets {
   initrd?: ArrayBuffer;
   /** Shared (Node) when many nodes start from one: each worker copies it before v86 takes it. */
   state?: ArrayBuffer | SharedArrayBuffer;
+  /**
+   * The base snapshot, when `state` is something else (a saved state): what a saved delta
+   * is rebuilt on, and what the node's own saves are made against (state-delta.ts). When
+   * it is absent and `state` is a raw state, that state is the base.
+   */
+  base?: ArrayBuffer | SharedArrayBuffer;
 }
 
 /** Whether a state is shared memory. SharedArrayBuffer is not even defined on a page that is not cross-origin isolated. */

@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { AgentClient, NodeFailure, isNodeFailure, nodeFailureToData, type ExecOptions, type ExecResult, type NodeFailureData } from './agent-client.js';
 import { gunzip, gzip, isGzip } from './compress.js';
 import { createEmulator, isSharedState, type BootAssets } from './emulator.js';
+import { digestState, isDelta, packState, unpackState, type BaseDigest } from './state-delta.js';
 import { consoleInputWaiting, deliverFrame, restoreWithoutZeroingFreshMemory, wake } from './v86-seams.js';
 import type { V86 } from 'v86';
 
@@ -49,19 +50,17 @@ export class NodeWorker {
   /** The console's current line, printable ASCII only, to spot a kernel panic. */
   private consoleLine = '';
   private nodeName = 'node';
+  /** What saves to keep are made against: the base snapshot (shared, digested on first use) or its digest. */
+  private deltaBase: SharedArrayBuffer | BaseDigest | undefined;
 
   /** Start the machine, from a cold boot or from a saved state, and wait until its agent answers. */
-  async boot(name: string, assets: BootAssets, timeoutSeconds = 120): Promise<void> {
+  async boot(name: string, given: BootAssets, timeoutSeconds = 120): Promise<void> {
     await this.stop();
-    // A shared state (every node of a cluster starting from one snapshot) is copied here,
-    // in the node's own thread, so the nodes copy side by side.
-    if (isSharedState(assets.state)) assets = { ...assets, state: new Uint8Array(assets.state).slice().buffer };
-    // A state saved with `gzip` is unpacked here, in the node's own thread, so the nodes
-    // of a cluster unpack side by side and the page stays responsive.
-    if (assets.state && isGzip(new Uint8Array(assets.state))) {
-      assets = { ...assets, state: (await gunzip(new Uint8Array(assets.state))).buffer as ArrayBuffer };
-    }
     this.nodeName = name;
+    this.deltaBase = undefined;
+    const { base: _base, ...assets } = given;
+    const state = given.state && await this.stateToRestore(given.state, given.base);
+    if (state) assets.state = state;
     this.consoleLine = '';
     const emulator = createEmulator(assets);
     if (assets.state) restoreWithoutZeroingFreshMemory(emulator);
@@ -91,6 +90,37 @@ export class NodeWorker {
           if (Date.now() > deadline || agent.failed) throw error;
         }
       }
+    }
+  }
+
+  /**
+   * The raw state v86 is to restore, made here, in the node's own thread, so the nodes of a
+   * cluster do it side by side and the page stays responsive: a shared state is copied, a
+   * gzipped one unpacked, a delta rebuilt on its base. Also takes what later saves need of
+   * the base (see deltaBase).
+   */
+  private async stateToRestore(given: ArrayBuffer | SharedArrayBuffer, base: ArrayBuffer | SharedArrayBuffer | undefined): Promise<ArrayBuffer> {
+    let bytes = new Uint8Array(given);
+    if (isGzip(bytes)) bytes = await gunzip(bytes);
+    const isOwnBase = !base && !isGzip(new Uint8Array(given));
+    if (isDelta(bytes)) {
+      if (!base) throw new Error(`node ${this.nodeName}: its saved state is a delta, and no base snapshot was given to rebuild it on`);
+      bytes = new Uint8Array(await unpackState(new Uint8Array(base), bytes));
+    }
+    const from = base ?? (isOwnBase ? given : undefined);
+    // A shared base stays readable for free: digest it when the first save needs it. A
+    // private copy is digested now and let go (it is 110 MB).
+    if (from) this.deltaBase = isSharedState(from) ? from : this.digestOf(new Uint8Array(from));
+    // v86 needs a buffer of its own holding exactly the state.
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    return !isSharedState(bytes.buffer) && whole ? bytes.buffer as ArrayBuffer : bytes.slice().buffer as ArrayBuffer;
+  }
+
+  /** A digest of the base, or undefined (with a warning) when the base is not a state deltas can be made against. */
+  private digestOf(base: Uint8Array): BaseDigest | undefined {
+    try { return digestState(base); } catch (error) {
+      console.warn(`podwire: node ${this.nodeName}: saves will be whole states: ${(error as Error).message}`);
+      return undefined;
     }
   }
 
@@ -143,12 +173,20 @@ export class NodeWorker {
     return framesDroppedByGuest;
   }
 
-  /** The machine's state; gzipped here, off the page's thread, when it is to be stored. */
+  /**
+   * The machine's state. One to store (`gzip`) is made here, off the page's thread: the
+   * pages that differ from the base snapshot, gzipped (state-delta.ts), or the whole state
+   * gzipped when the node has no base (it was restored without one).
+   */
   async saveState(options: { gzip?: boolean } = {}): Promise<ArrayBuffer> {
     if (!this.emulator) throw new Error('node is not running');
     await this.consoleInputTaken();
     let state = await this.emulator.save_state();
-    if (options.gzip) state = (await gzip(new Uint8Array(state))).buffer as ArrayBuffer;
+    if (options.gzip) {
+      if (isSharedState(this.deltaBase)) this.deltaBase = this.digestOf(new Uint8Array(this.deltaBase));
+      const digest = this.deltaBase;
+      state = (await (digest ? packState(digest, new Uint8Array(state)) : gzip(new Uint8Array(state)))).buffer as ArrayBuffer;
+    }
     return Comlink.transfer(state, [state]);
   }
 

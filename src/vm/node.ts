@@ -113,16 +113,20 @@ export class VmNode {
     };
     await life.guard(remote.attachNic(Comlink.transfer(remotePort, [remotePort])));
     await life.guard(remote.onConsole(Comlink.proxy((text: string) => { for (const l of this.consoleListeners) l(text); })));
-    // The worker gets its own copy of a state, handed over without a second copy; a
-    // shared state goes as it is, and the worker copies it on its own thread.
-    let boot = assets;
-    if (assets.state && !isSharedState(assets.state)) {
-      const state = assets.state.slice(0);
-      boot = Comlink.transfer({ ...assets, state }, [state]);
+    // The worker gets its own copy of a state (and of the base a delta is rebuilt on), handed
+    // over without a second copy; shared memory goes as it is, and the worker copies it on
+    // its own thread.
+    const boot: BootAssets = { ...assets };
+    const handedOver: ArrayBuffer[] = [];
+    for (const key of ['state', 'base'] as const) {
+      const buffer = assets[key];
+      if (!buffer || isSharedState(buffer)) continue;
+      boot[key] = buffer.slice(0);
+      handedOver.push(boot[key] as ArrayBuffer);
     }
     // Generous: a cold boot on a busy two-core machine can take minutes.
     let at = phaseEnds('worker', began);
-    await life.guard(remote.boot(this.name, boot, options.timeoutSeconds ?? 300));
+    await life.guard(remote.boot(this.name, Comlink.transfer(boot, handedOver), options.timeoutSeconds ?? 300));
     at = phaseEnds('boot', at);
     this.startedFrom = assets;
     await this.afterRestore(options.identity !== false);
@@ -177,7 +181,10 @@ export class VmNode {
     this.remote?.typeOnConsole(text).catch(() => undefined);
   }
 
-  /** The node's state now; `gzip` for one to keep (about a third of the size). */
+  /**
+   * The node's state now. `gzip` for one to keep: the pages that differ from the base
+   * snapshot, gzipped (state-delta.ts), a few hundred KB; restore it with that base.
+   */
   async snapshot(options: { gzip?: boolean } = {}): Promise<ArrayBuffer> {
     if (!this.remote || !this.life) throw new NodeFailure(this.name, 'stopped', `node ${this.name} is not running`);
     return this.life.guard(this.remote.saveState(options));
@@ -190,7 +197,8 @@ export class VmNode {
   async restore(state: ArrayBuffer, base?: BootAssets): Promise<void> {
     const assets = base ?? this.startedFrom;
     if (!assets) throw new Error(`node ${this.name} was never started`);
-    await this.start({ ...assets, state }, { identity: false });
+    // The base goes along: a delta is rebuilt on it, and the node's next saves are made against it.
+    await this.start({ ...assets, state, base: assets.state }, { identity: false });
     this.startedFrom = assets;
   }
 

@@ -2,6 +2,7 @@
 // page's saved states go into a submission, the server reads it and grades it in a
 // grading process of its own. Step 1 is verified; the forged claims for the later steps
 // are mismatches, with a verified score of 0.
+import { gunzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { gradeSubmission, GradingError } from '../../src/classroom/grading/grade.js';
 import { buildSubmission, resultId, type SubmissionManifest } from '../../src/classroom/grading/bundle.js';
@@ -11,6 +12,7 @@ import { gradeIsolated } from '../../src/classroom/grading/worker.js';
 import { withLab } from '../../src/harness/run-lab.js';
 import { findLab } from '../../src/lab/load.js';
 import { snapshotKey } from '../../src/vm/assets-node.js';
+import { isDelta } from '../../src/vm/state-delta.js';
 
 describe('classroom grading', () => {
   let saved: Record<string, Uint8Array> | undefined;
@@ -22,6 +24,11 @@ describe('classroom grading', () => {
       await run.applySolutions(1);
       return run.save({ gzip: true });
     });
+    // What the page keeps and uploads: each node as its pages that differ from the base snapshot.
+    for (const [node, state] of Object.entries(states)) {
+      expect(isDelta(gunzipSync(new Uint8Array(state))), `${node}'s state is a delta`).toBe(true);
+      expect(state.byteLength, `${node}'s delta, gzipped`).toBeLessThan(8 << 20);
+    }
 
     // Forged: every check of every step claimed passed.
     const claimed = Object.fromEntries(lab.steps.map((step) => [step.id, {

@@ -6,8 +6,7 @@
 import type { Lab } from '../../lab/types.js';
 import { LabRun } from '../../harness/lab-run.js';
 import { labReport, type LabReport, type StepReport } from '../../harness/report.js';
-import { coldBootAssets } from '../../vm/assets-node.js';
-import type { BootAssets } from '../../vm/emulator.js';
+import { snapshotAssets } from '../../vm/assets-node.js';
 import { nodeWorkerHost } from '../../vm/host-node.js';
 import { defaultLimits, SubmissionError, verifyState } from './submission.js';
 
@@ -53,7 +52,8 @@ export async function gradeSubmission(job: GradingJob, options: GradingOptions =
     await Promise.all(Object.entries(job.states).map(([node, gz]) => verifyState(node, gz, cap)));
     stopped.throwIfAborted();
     const states = Object.fromEntries(Object.entries(job.states).map(([node, gz]) => [node, ownBuffer(gz)]));
-    opening = LabRun.open(lab, { host: nodeWorkerHost, assets: machineAssets(), states });
+    // The base snapshot too: the page saves each node as a delta against it (vm/state-delta.ts).
+    opening = LabRun.open(lab, { host: nodeWorkerHost, assets: await snapshotAssets(), states });
     const run = await opening;
     const total = lab.steps.length;
     options.onProgress?.(0, total);
@@ -94,12 +94,6 @@ function checkNodes(lab: Lab, states: Record<string, Uint8Array>): void {
   if (expected.join(',') !== got.join(',')) {
     throw new SubmissionError(`lab '${lab.id}' has the nodes ${expected.join(', ')}, but the submission has states for ${got.join(', ') || 'none'}`);
   }
-}
-
-/** The machine without kernel, initramfs or base snapshot: restored nodes need none of them (the base snapshot alone is 115 MB). */
-function machineAssets(): BootAssets {
-  const { bzimage: _kernel, initrd: _initrd, ...machine } = coldBootAssets();
-  return machine;
 }
 
 /** An ArrayBuffer holding exactly these bytes (a view may sit inside a larger one). */

@@ -14,6 +14,7 @@ import * as v from 'valibot';
 import { MANIFEST_FILE, MAX_SUBMISSION_NODES, NODE_NAME, SubmissionManifestSchema, type SubmissionManifest } from './bundle.js';
 import { LIMITS } from '../protocol.js';
 import { NODE_MEMORY_MB } from '../../vm/emulator.js';
+import { DELTA_HEADER_BYTES, DELTA_VERSION, deltaHeader, isDelta } from '../../vm/state-delta.js';
 
 export type { SubmissionManifest } from './bundle.js';
 
@@ -52,6 +53,8 @@ export function defaultLimits(env: Record<string, string | undefined> = process.
 export const V86_STATE_MAGIC = 0x86768676;
 export const V86_STATE_VERSION = 6;
 const V86_STATE_HEADER_BYTES = 16;
+/** Enough of a state's start to read a v86 header or a delta's (vm/state-delta.ts). */
+const HEADER_BYTES_READ = Math.max(V86_STATE_HEADER_BYTES, DELTA_HEADER_BYTES);
 
 /** Pieces the zip and the states are fed to the inflater in: one piece inflates to at most ~1000× its size before its bytes are counted. */
 const PIECE = 16 * 1024;
@@ -205,7 +208,7 @@ function checkState(node: string, gz: Uint8Array, cap: number): number {
   // gzip's trailer: the unpacked size (mod 4 GiB), as the writer claims it.
   const recorded = new DataView(gz.buffer, gz.byteOffset + gz.length - 4, 4).getUint32(0, true);
   if (recorded > cap) throw new SubmissionError(`${what} unpacks to ${mib(recorded)}, more than the ${mib(cap)} allowed`);
-  const header = new Uint8Array(V86_STATE_HEADER_BYTES);
+  const header = new Uint8Array(HEADER_BYTES_READ);
   let got = 0;
   const gunzip = new Gunzip((data) => {
     if (got < header.length) header.set(data.subarray(0, header.length - got), got);
@@ -216,12 +219,20 @@ function checkState(node: string, gz: Uint8Array, cap: number): number {
   } catch (error) {
     throw new SubmissionError(`${what} is damaged gzip data: ${(error as Error).message}`);
   }
-  checkStateHeader(what, header.subarray(0, Math.min(got, header.length)), recorded);
+  checkStateHeader(what, header.subarray(0, Math.min(got, header.length)), recorded, cap);
   return recorded;
 }
 
-function checkStateHeader(what: string, header: Uint8Array, size: number): void {
+function checkStateHeader(what: string, header: Uint8Array, size: number, cap: number): void {
   if (header.length < V86_STATE_HEADER_BYTES) throw new SubmissionError(`${what} is not a v86 machine state: it is only ${header.length} bytes`);
+  // What the page keeps is a delta against the base snapshot; the grader rebuilds it on its own base.
+  if (isDelta(header)) {
+    if (header.length < DELTA_HEADER_BYTES) throw new SubmissionError(`${what} is a state delta cut short: only ${header.length} bytes`);
+    const delta = deltaHeader(header);
+    if (delta.version !== DELTA_VERSION) throw new SubmissionError(`${what} is a state delta of format ${delta.version}; this server reads format ${DELTA_VERSION}`);
+    if (delta.fullLength > cap) throw new SubmissionError(`${what} rebuilds to ${mib(delta.fullLength)}, more than the ${mib(cap)} allowed`);
+    return;
+  }
   const fields = new DataView(header.buffer, header.byteOffset, V86_STATE_HEADER_BYTES);
   const magic = fields.getUint32(0, true);
   const version = fields.getInt32(4, true);
@@ -242,7 +253,7 @@ function checkStateHeader(what: string, header: Uint8Array, size: number): void 
  */
 export async function verifyState(node: string, gz: Uint8Array, cap = defaultLimits().maxStateBytes): Promise<number> {
   const what = `the state of node ${node}`;
-  const header = new Uint8Array(V86_STATE_HEADER_BYTES);
+  const header = new Uint8Array(HEADER_BYTES_READ);
   let got = 0;
   const counter = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -257,7 +268,7 @@ export async function verifyState(node: string, gz: Uint8Array, cap = defaultLim
     if (error instanceof SubmissionError) throw error;
     throw new SubmissionError(`${what} is damaged gzip data: ${(error as Error).message}`);
   }
-  checkStateHeader(what, header.subarray(0, Math.min(got, header.length)), got);
+  checkStateHeader(what, header.subarray(0, Math.min(got, header.length)), got, cap);
   return got;
 }
 

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { gzipSync, strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { buildSubmission, type SubmissionManifest } from '../../../src/classroom/grading/bundle.js';
+import { DELTA_MAGIC, DELTA_VERSION } from '../../../src/vm/state-delta.js';
 import { readSubmission, SubmissionError, verifyState, V86_STATE_MAGIC, V86_STATE_VERSION, type SubmissionExpectations } from '../../../src/classroom/grading/submission.js';
 
 const KEY = '97a3c2180260da15-v86-0.5.462+g5f9a90f-256m';
@@ -137,6 +138,24 @@ describe('readSubmission', () => {
     expect(one(fakeState())).toBe('the state of node node1 is not gzip data');
     const damaged = gz(fakeState(100_000));
     expect(one(damaged.subarray(0, damaged.length >> 1))).toMatch(/^the state of node node1 (unpacks to .* more than|is cut short or padded)/);
+  });
+
+  it('takes a state delta against the base snapshot, and refuses one of another format or one that would rebuild too large', async () => {
+    /** The start of a delta (vm/state-delta.ts): magic, format, the size it rebuilds to; the rest as random as a real one. */
+    const delta = (format = DELTA_VERSION, fullLength = 110 << 20) => {
+      const bytes = fakeState(2000);
+      const fields = new DataView(bytes.buffer);
+      fields.setUint32(0, DELTA_MAGIC, true);
+      fields.setUint32(4, format, true);
+      fields.setUint32(8, fullLength, true);
+      return bytes;
+    };
+    const one = (state: Uint8Array) => refusal(buildSubmission(manifest, { node1: state }));
+    const read = readSubmission(buildSubmission(manifest, { node1: gz(delta()) }), { ...expectations, nodesOf: () => ['node1'] });
+    expect(await verifyState('node1', read.states.node1!)).toBe(2016);
+    expect(one(gz(delta(1)))).toBe(`the state of node node1 is a state delta of format 1; this server reads format ${DELTA_VERSION}`);
+    expect(one(gz(delta(DELTA_VERSION, 2 << 30)))).toMatch(/^the state of node node1 rebuilds to 2048 MiB, more than the \d+ MiB allowed$/);
+    expect(one(gz(delta().subarray(0, 20)))).toBe('the state of node node1 is a state delta cut short: only 20 bytes');
   });
 
   it('refuses a missing, unreadable or invalid manifest, and a lab not in the class', () => {

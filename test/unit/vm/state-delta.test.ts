@@ -1,0 +1,108 @@
+// Saved states as deltas against the base snapshot, on states laid out as v86 lays them out
+// (src/state.js and cpu.js pack_memory): header, info JSON, 4-aligned buffers, and guest
+// memory packed as its non-zero pages with a bitmap. The real thing is exercised end to end
+// in test/integration/lab-run.test.ts (a node saved as a delta and restored from it).
+import { describe, expect, it } from 'vitest';
+import { gunzip, gzip } from '../../../src/vm/compress.js';
+import { digestState, isDelta, packState, unpackState, MAX_REBUILT_BYTES } from '../../../src/vm/state-delta.js';
+
+const PAGE = 4096;
+
+/** A v86-format state: guest memory of `pages` pages given as page number → fill byte (0 = a zero page), and some other buffer. */
+function v86State(memory: Map<number, number>, pages: number, other: Uint8Array, extra = ''): ArrayBuffer {
+  const bitmap = new Uint8Array(Math.ceil(pages / 8));
+  const nonZero = [...memory.entries()].filter(([, fill]) => fill !== 0).sort(([a], [b]) => a - b);
+  const packed = new Uint8Array(nonZero.length * PAGE);
+  nonZero.forEach(([page, fill], index) => {
+    bitmap[page >> 3]! |= 1 << (page & 7);
+    packed.fill(fill, index * PAGE, (index + 1) * PAGE);
+    packed[index * PAGE] = page & 0xff; // pages differ from each other, not only in fill
+  });
+  const buffers = [other, packed, bitmap];
+  const infos: { offset: number; length: number }[] = [];
+  let size = 0;
+  for (const buffer of buffers) { infos.push({ offset: size, length: buffer.length }); size = (size + buffer.length + 3) & ~3; }
+  const state: unknown[] = Array.from({ length: 90 }, (_, i) => i);
+  state[5] = { __state_type__: 'Uint8Array', buffer_id: 0 };
+  state[77] = { __state_type__: 'Uint8Array', buffer_id: 1 };
+  state[78] = { __state_type__: 'Uint8Array', buffer_id: 2 };
+  state[89] = extra;
+  const info = new TextEncoder().encode(JSON.stringify({ buffer_infos: infos, state }));
+  const start = (16 + info.length + 3) & ~3;
+  const out = new Uint8Array(start + size);
+  const header = new DataView(out.buffer);
+  header.setUint32(0, 0x86768676, true);
+  header.setInt32(4, 6, true);
+  header.setUint32(8, out.length, true);
+  header.setUint32(12, info.length, true);
+  out.set(info, 16);
+  buffers.forEach((buffer, i) => out.set(buffer, start + infos[i]!.offset));
+  return out.buffer;
+}
+
+const pagesOf = (entries: [number, number][]) => new Map(entries);
+const base = new Uint8Array(v86State(pagesOf([[0, 1], [1, 2], [2, 3], [5, 4], [9, 5]]), 16, new Uint8Array([1, 2, 3]), 'a'));
+const pack = (from: Uint8Array, next: ArrayBuffer) => packState(digestState(from), new Uint8Array(next));
+const rebuild = async (from: Uint8Array, packed: Uint8Array) => new Uint8Array(await unpackState(from, await gunzip(packed)));
+
+describe('a saved state as a delta against the base snapshot', () => {
+  it('holds only the changed pages, and rebuilds the state byte for byte', async () => {
+    // Page 1 changed, page 2 became zero, page 7 is new, the rest is the base's; the info block grew.
+    const next = v86State(pagesOf([[0, 1], [1, 9], [5, 4], [7, 6], [9, 5]]), 16, new Uint8Array([4, 5, 6, 7, 8]), 'a longer info block');
+    const packed = await pack(base, next);
+    const delta = await gunzip(packed);
+    expect(isDelta(delta)).toBe(true);
+    expect(new DataView(delta.buffer, delta.byteOffset).getUint32(24, true), 'the count of changed pages: 1 and 7').toBe(2);
+    expect(await rebuild(base, packed)).toEqual(new Uint8Array(next));
+  });
+
+  it('sees a change of one word in a page', async () => {
+    const next = new Uint8Array(base);
+    // The last word of the packed memory (the last page's last bytes); the bitmap follows it.
+    const info = new DataView(next.buffer).getUint32(12, true);
+    const memoryEnd = ((16 + info + 3) & ~3) + 4 + 5 * 4096;
+    next[memoryEnd - 1] = next[memoryEnd - 1]! ^ 0x80;
+    const delta = await gunzip(await pack(base, next.buffer));
+    expect(new DataView(delta.buffer, delta.byteOffset).getUint32(24, true)).toBe(1);
+    expect(await rebuild(base, await pack(base, next.buffer))).toEqual(next);
+  });
+
+  it('rebuilds a state identical to the base, and one that shares no page with it', async () => {
+    expect(await rebuild(base, await pack(base, base.buffer))).toEqual(base);
+    const other = v86State(pagesOf([[3, 7], [4, 8], [15, 9]]), 16, new Uint8Array(0));
+    expect(await rebuild(base, await pack(base, other))).toEqual(new Uint8Array(other));
+  });
+
+  it('reads a base in shared memory, as the nodes of a process share it', async () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(base.byteLength));
+    shared.set(base);
+    const next = v86State(pagesOf([[0, 1], [1, 9]]), 16, new Uint8Array([4]));
+    expect(await rebuild(shared, await pack(shared, next))).toEqual(new Uint8Array(next));
+  });
+
+  it('tells a delta from a whole state', async () => {
+    expect(isDelta(base)).toBe(false);
+    expect(isDelta(await gunzip(await gzip(base)))).toBe(false);
+  });
+
+  it('refuses a delta made on another base, or a damaged one, saying so', async () => {
+    const next = v86State(pagesOf([[0, 1], [1, 9]]), 16, new Uint8Array([4]));
+    const packed = await pack(base, next);
+    const otherBase = new Uint8Array(v86State(pagesOf([[0, 1]]), 16, new Uint8Array([4])));
+    await expect(rebuild(otherBase, packed)).rejects.toThrow(/another base snapshot/);
+    // Same size, another snapshot: its CPU state (the info block) differs.
+    const sameSize = new Uint8Array(v86State(pagesOf([[0, 1], [1, 2], [2, 3], [5, 4], [9, 5]]), 16, new Uint8Array([1, 2, 3]), 'b'));
+    expect(sameSize.byteLength).toBe(base.byteLength);
+    await expect(rebuild(sameSize, packed)).rejects.toThrow(/another base snapshot/);
+    const delta = await gunzip(packed);
+    await expect(unpackState(base, delta.subarray(0, delta.length - 100))).rejects.toThrow(/damaged/);
+    await expect(unpackState(base, base)).rejects.toThrow(/not a podwire state delta/);
+    expect(() => digestState(new Uint8Array(64))).toThrow(/base snapshot is not a v86 state/);
+  });
+
+  it('refuses a delta that claims to rebuild to more than any node holds, before allocating it', async () => {
+    const delta = await gunzip(await pack(base, v86State(pagesOf([[0, 1]]), 16, new Uint8Array([4]))));
+    new DataView(delta.buffer, delta.byteOffset).setUint32(8, MAX_REBUILT_BYTES + 4096, true);
+    await expect(unpackState(base, delta)).rejects.toThrow(/sizes do not add up/);
+  });
+});
