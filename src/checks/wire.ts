@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { decodeFrame, findLayer, innermostIpv4, vniList } from '../net/decode/index.js';
+import { decodeFrame, findLayer, findLayers, innermostIpv4, vniList, type DecodedFrame, type Ipv4Layer } from '../net/decode/index.js';
 import type { CapturedFrame } from '../net/capture.js';
 import { boolean, count, fields, oneOf, word } from './fields.js';
 import { explainToolError, shorten } from './found.js';
@@ -32,11 +32,13 @@ export const wire = defineCheckKind({
       const why = trigger.exitCode === 0 ? '' : `: ${explainToolError(trigger.stderr || trigger.stdout) ?? shorten(trigger.stderr || trigger.stdout, 100)}`;
       return { passed: false, expected, found: `nothing crossed the wire${check.on ? ` of ${check.on}` : ''} (the trigger exited ${trigger.exitCode}${why})` };
     }
-    // Say what did go by: the nearest thing to the packet we wanted.
-    const related = verdicts.map((verdict) => verdict.summary).filter((summary) => (check.dst && summary.includes(check.dst)) || (check.src && summary.includes(check.src)));
+    // Say what did go by, by its addresses: first the packets to or from the ones we wanted.
+    const wantedAddresses = [check.src, check.dst].filter((address): address is string => address !== undefined);
+    const related = verdicts.filter((verdict) => verdict.addresses.some((address) => wantedAddresses.includes(address)));
+    const distinct = (seen: FrameVerdict[]) => [...new Set(seen.map((verdict) => verdict.summary))];
     const found = related.length
-      ? `only: ${shorten([...new Set(related)].slice(0, 3).join('; '), 300)}`
-      : `${frames.length} frame(s), none of them it, e.g. ${shorten(verdicts[0]!.summary, 120)}`;
+      ? `only: ${shorten(distinct(related).slice(0, 3).join('; '), 300)}`
+      : `${frames.length} frame(s), none of them it, e.g. ${shorten(distinct(verdicts).slice(0, 2).join('; '), 240)}`;
     return { passed: false, expected, found };
   },
 });
@@ -44,11 +46,15 @@ export const wire = defineCheckKind({
 /** What a frame is matched against. */
 interface WantedPacket { protocol: keyof typeof PROTOCOL_NUMBERS; src?: string | undefined; dst?: string | undefined; vni?: number | undefined; ipip?: boolean | undefined; unwrapped?: boolean | undefined }
 
-function matchesWire(frame: CapturedFrame, check: WantedPacket): { match: boolean; summary: string } {
+/** Whether a frame is the wanted packet, and how to tell the learner what it was instead. */
+interface FrameVerdict { match: boolean; summary: string; addresses: string[] }
+
+function matchesWire(frame: CapturedFrame, check: WantedPacket): FrameVerdict {
   const decoded = decodeFrame(frame.bytes);
   const inner = innermostIpv4(decoded);
-  const summary = `${frame.link}: ${decoded.summary}`;
-  const no = { match: false, summary };
+  const { text, addresses } = describeAddresses(decoded);
+  const summary = `${frame.link}: ${text}`;
+  const no = { match: false, summary, addresses };
   if (!inner || inner.ipProtocol !== PROTOCOL_NUMBERS[check.protocol]) return no;
   const isEchoRequest = findLayer(decoded, 'icmp')?.type === 8 || decoded.layers.filter((layer) => layer.protocol === 'icmp').at(-1)?.type === 8;
   if (check.protocol === 'icmp' && !isEchoRequest) return no;
@@ -59,5 +65,40 @@ function matchesWire(frame: CapturedFrame, check: WantedPacket): { match: boolea
   if (check.ipip && ipv4Layers < 2) return no;
   // The packet is matched by its innermost header; unwrapped also wants no outer one (no VXLAN, no IP-in-IP).
   if (check.unwrapped && ipv4Layers > 1) return no;
-  return { match: true, summary };
+  return { match: true, summary, addresses };
+}
+
+/**
+ * A frame told by its IP addresses, which are what a learner checks first: the packet's
+ * source and destination, and for a tunnel the outer (node) pair and the inner (pod) pair.
+ * The frame's own Info line is too terse for that: for a ping it names neither address.
+ */
+function describeAddresses(decoded: DecodedFrame): { text: string; addresses: string[] } {
+  const ipv4 = findLayers(decoded, 'ipv4');
+  const outer = ipv4[0];
+  const inner = ipv4.at(-1);
+  if (!outer || !inner) {
+    const arp = findLayer(decoded, 'arp');
+    return { text: decoded.summary, addresses: arp ? [arp.senderIp, arp.targetIp] : [] };
+  }
+  const packet = `${inner.source} → ${inner.destination} ${carried(decoded, inner)}`;
+  if (outer === inner) return { text: packet, addresses: [inner.source, inner.destination] };
+  const vnis = vniList(decoded);
+  const tunnel = vnis.length ? `VXLAN VNI ${vnis.join('/')}` : 'IP-in-IP';
+  return {
+    text: `outer ${outer.source} → ${outer.destination} (${tunnel}), inner ${packet}`,
+    addresses: [inner.source, inner.destination, outer.source, outer.destination],
+  };
+}
+
+/** What an IPv4 packet carries, in a few words: the ICMP type, or the protocol and ports. */
+function carried(decoded: DecodedFrame, packet: Ipv4Layer): string {
+  const payload = decoded.layers[decoded.layers.indexOf(packet) + 1];
+  if (payload?.protocol === 'icmp') {
+    // An ICMP error says which packet it answers: that is often the learner's own, going wrong.
+    const about = payload.quoted ? ` for ${payload.quoted.source} → ${payload.quoted.destination}` : '';
+    return `ICMP ${payload.typeName}${payload.codeName ? ` (${payload.codeName})` : ''}${about}`;
+  }
+  if (payload?.protocol === 'udp' || payload?.protocol === 'tcp') return `${packet.ipProtocolName} ${payload.sourcePort} → ${payload.destinationPort}`;
+  return packet.ipProtocolName;
 }

@@ -3,6 +3,7 @@
 // (only the frames new since the last poll) and renders what these return.
 import type { CaptureCursor, CapturedFrame, PacketRecord } from '../net/capture.js';
 import { decodeFrame, findLayers, layerFields, matchesFilter, type DecodedFrame, type DecodedLayer, type FrameFilter } from '../net/decode/index.js';
+import { words, type Words } from './i18n/words.js';
 
 /** Frames kept in the panel (all links together); older ones drop off the top. */
 export const MAX_ROWS = 2000;
@@ -100,10 +101,10 @@ export interface RowFilter {
   vni?: string;
 }
 
-/** Whether the filter's text fields make sense, e.g. a VNI that is not a number. */
-export function filterProblem(filter: RowFilter): string | undefined {
+/** Whether the filter's text fields make sense, e.g. a VNI that is not a number: words for the page to say. */
+export function filterProblem(filter: RowFilter): Words | undefined {
   const vni = filter.vni?.trim() ?? '';
-  if (vni !== '' && !/^\d+$/.test(vni)) return `VNI '${vni}' is not a number`;
+  if (vni !== '' && !/^\d+$/.test(vni)) return words('capture.vniNotNumber', { vni });
   return undefined;
 }
 

@@ -20,6 +20,7 @@ import { loadWebAssets, type DownloadProgress, type LoadedAssets } from '../vm/a
 export type { DownloadProgress };
 import { Cluster } from '../vm/cluster.js';
 import { webWorkerHost } from '../vm/host-web.js';
+import { english, words, WordsError, type Words } from './i18n/words.js';
 import { evictOneFor, isQuotaError, Journal, loadCluster, loadStart, saveCluster, saveStart, type SavedCluster } from './store.js';
 
 /** Console output kept per node, so a terminal opened later shows what came before. */
@@ -77,20 +78,21 @@ const stepStartId = (lab: Lab, stepIndex: number) => `${lab.id}#step-${stepIndex
 /** Where saving stands, for the page to show. */
 export type SaveStatus =
   | { state: 'saving' }
-  | { state: 'saved'; savedAt: number; evicted: string[] }
-  | { state: 'failed'; error: string; retryAt: number; quota: boolean; failures: number };
+  | { state: 'saved'; savedAt: number; evicted: Words[] }
+  /** `error` is what the save threw: the page says it with errorText(). */
+  | { state: 'failed'; error: unknown; retryAt: number; quota: boolean; failures: number };
 
 /** A reset that was cancelled, or ran out of time; `stage` says where it was. */
-export class ResetError extends Error {
-  constructor(message: string, readonly cancelled: boolean) {
-    super(message);
+export class ResetError extends WordsError {
+  constructor(said: Words, readonly cancelled: boolean) {
+    super(said);
     this.name = 'ResetError';
   }
 }
 
-class Interrupted extends Error {
+class Interrupted extends WordsError {
   constructor() {
-    super('a reset took the nodes away while this ran: try again');
+    super(words('session.interrupted'));
     this.name = 'Interrupted';
   }
 }
@@ -100,7 +102,7 @@ function raced<T>(work: Promise<T>, signal: AbortSignal, ms?: number, onTimeout?
   return new Promise<T>((resolve, reject) => {
     const done = () => { clearTimeout(timer); signal.removeEventListener('abort', onAbort); };
     const onAbort = () => { done(); reject(signal.reason); };
-    const timer = ms === undefined ? undefined : setTimeout(() => { done(); reject(onTimeout?.() ?? new Error(`no answer within ${ms / 1000} s`)); }, ms);
+    const timer = ms === undefined ? undefined : setTimeout(() => { done(); reject(onTimeout?.() ?? new WordsError(words('session.noAnswer', { seconds: ms / 1000 }))); }, ms);
     // Handlers first: work abandoned to an abort may still fail later, and must not fail unheard.
     work.then((value) => { done(); resolve(value); }, (error: unknown) => { done(); reject(error); });
     if (signal.aborted) return onAbort();
@@ -111,7 +113,8 @@ function raced<T>(work: Promise<T>, signal: AbortSignal, ms?: number, onTimeout?
 /** What a reset did: the nodes it put back, the line each terminal shows, and the states that already hold a node as it is now. */
 interface ResetDone {
   nodes: string[];
-  marker: string;
+  /** Where the nodes are now, for the line in each terminal. */
+  where: Words;
   storedAs?: Record<string, Blob>;
   /** The nodes are as step n (0-based) begins: the next save keeps them as that step's start too. */
   stepStart?: number;
@@ -121,7 +124,7 @@ export interface ResetOptions {
   /** Aborting it cancels the reset. */
   signal?: AbortSignal;
   /** Where the reset is, as it goes. */
-  onStage?: (stage: string) => void;
+  onStage?: (stage: Words) => void;
 }
 
 export class LabSession {
@@ -164,7 +167,8 @@ export class LabSession {
   /** The lab's one lifecycle object: checks, scripts, commands and facts all go through it. */
   readonly run: LabRun;
 
-  private constructor(readonly lab: Lab, readonly cluster: Cluster, private readonly loaded: LoadedAssets, resumed: boolean) {
+  /** `say` words the lines the page writes into the terminals: in the page's language when the view passes its own. */
+  private constructor(readonly lab: Lab, readonly cluster: Cluster, private readonly loaded: LoadedAssets, resumed: boolean, private readonly say: (said: Words) => string) {
     this.run = LabRun.over(lab, cluster);
     this.resumed = resumed;
     this.journal = new Journal(lab.id);
@@ -180,7 +184,8 @@ export class LabSession {
    * else start from the base snapshot and run the setup. Then type again whatever the
    * journal holds that the states do not.
    */
-  static async open(lab: Lab, options: { onProgress?: (p: DownloadProgress) => void; onStatus?: (s: OpeningStatus) => void; fresh?: boolean } = {}): Promise<LabSession> {
+  static async open(lab: Lab, options: { onProgress?: (p: DownloadProgress) => void; onStatus?: (s: OpeningStatus) => void; fresh?: boolean; say?: (said: Words) => string } = {}): Promise<LabSession> {
+    const say = options.say ?? english;
     const loaded = await nodeAssets(options.onProgress);
     if (options.fresh) new Journal(lab.id).clear();
     let saved = options.fresh ? undefined : await loadCluster(lab.id).catch(() => undefined);
@@ -192,19 +197,19 @@ export class LabSession {
     }
     if (saved?.snapshotKey === loaded.manifest.key) {
       options.onStatus?.('resumingSaved');
-      const session = await LabSession.restoreFrom(lab, loaded, saved, true);
+      const session = await LabSession.restoreFrom(lab, loaded, saved, true, say);
       if (session) return session.replayJournal();
     }
     const hasSetup = Object.keys(lab.setup).length > 0;
     const labStart = options.fresh || !hasSetup ? undefined : await loadStart(lab.id).catch(() => undefined);
     if (labStart?.snapshotKey === startKey(lab, loaded)) {
       options.onStatus?.('startingFromSetup');
-      const session = await LabSession.restoreFrom(lab, loaded, labStart, false);
+      const session = await LabSession.restoreFrom(lab, loaded, labStart, false, say);
       if (session) return session.replayJournal();
     }
     options.onStatus?.('startingNodes');
     const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets);
-    const session = new LabSession(lab, cluster, loaded, false);
+    const session = new LabSession(lab, cluster, loaded, false, say);
     options.onStatus?.('runningSetup');
     await session.setUp([...cluster.nodes.keys()], 0);
     // The first save (LabView makes it at once, before a terminal can take a key) keeps these states as the lab's start.
@@ -214,14 +219,14 @@ export class LabSession {
   }
 
   /** A session on nodes restored from saved states, or undefined (and a warning) if they would not load. */
-  private static async restoreFrom(lab: Lab, loaded: LoadedAssets, saved: SavedCluster, resumed: boolean): Promise<LabSession | undefined> {
+  private static async restoreFrom(lab: Lab, loaded: LoadedAssets, saved: SavedCluster, resumed: boolean, say: (said: Words) => string): Promise<LabSession | undefined> {
     try {
       const states: Record<string, ArrayBuffer> = {};
       await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => {
         states[name] = await blob.arrayBuffer(); // gzipped: each node's worker unpacks its own
       }));
       const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets, states);
-      const session = new LabSession(lab, cluster, loaded, resumed);
+      const session = new LabSession(lab, cluster, loaded, resumed, say);
       if (resumed) {
         session.stored = { states: { ...saved.states }, consoles: { ...saved.consoles }, journalSeq: { ...saved.journalSeq }, openLines: [...(saved.openLines ?? [])] };
         for (const name of saved.openLines ?? []) if (session.cluster.nodes.has(name)) session.openLines.add(name);
@@ -229,7 +234,7 @@ export class LabSession {
         for (const name of session.nodeNames) {
           // The scrollback comes back with the cluster.
           const before = saved.consoles?.[name] ?? '';
-          session.consoles.set(name, (before + (before ? '\r\n' : '') + `\x1b[2m--- ${name} resumed as saved at ${at} ---\x1b[0m\r\n`).slice(-CONSOLE_KEEP));
+          session.consoles.set(name, (before + (before ? '\r\n' : '') + `\x1b[2m${say(words('session.resumedMarker', { node: name, time: at }))}\x1b[0m\r\n`).slice(-CONSOLE_KEEP));
         }
       }
       session.refreshPrompts(session.nodeNames.filter((name) => !session.openLines.has(name)));
@@ -330,52 +335,53 @@ export class LabSession {
 
   /** A node as it was when the lab started: the lab's start state if kept, else the base snapshot and the lab's setup. */
   resetNode(name: string, options: ResetOptions = {}): Promise<void> {
-    return this.reset(`the reset of ${name}`, options, async (stage, signal) => {
-      stage(`restoring ${name}`);
+    const where = words('session.where.lab');
+    return this.reset(words('session.reset.node', { node: name }), options, async (stage, signal) => {
+      stage(words('session.stage.restoringNode', { node: name }));
       const start = await this.startStates();
       const state = start?.states[name];
       if (state) {
         await this.cluster.node(name).restore(await state.arrayBuffer(), this.loaded.assets);
         // The node is its start state again: that is what to store for it, without taking it anew.
-        return { nodes: [name], marker: `--- ${name} reset to the start of the lab ---`, storedAs: { [name]: state } };
+        return { nodes: [name], where, storedAs: { [name]: state } };
       } else {
         await this.cluster.node(name).reset();
         signal.throwIfAborted();
-        stage(`running the lab setup on ${name}`);
+        stage(words('session.stage.setupOn', { node: name }));
         await this.setUp([name], 0);
       }
-      return { nodes: [name], marker: `--- ${name} reset to the start of the lab ---` };
+      return { nodes: [name], where };
     });
   }
 
   /** Every node as it was when step `stepIndex` began: the lab's start, then the solutions of the steps before it. */
   resetToStep(stepIndex: number, options: ResetOptions = {}): Promise<void> {
-    const where = stepIndex === 0 ? 'the start of the lab' : `the start of step ${stepIndex + 1}`;
-    return this.reset(`the reset to ${where}`, options, async (stage, signal) => {
-      stage('restoring the nodes');
+    const where = stepIndex === 0 ? words('session.where.lab') : words('session.where.step', { step: stepIndex + 1 });
+    return this.reset(words('session.reset.to', { where }), options, async (stage, signal) => {
+      stage(words('session.stage.restoringNodes'));
       // Kept from an earlier reset to this step: the nodes as they were then, with nothing to run.
       const stepStart = stepIndex > 0 ? await this.startStates(stepIndex) : undefined;
       if (stepStart && this.nodeNames.every((name) => stepStart.states[name])) {
         await Promise.all(this.nodeNames.map(async (name) => this.cluster.node(name).restore(await stepStart.states[name]!.arrayBuffer(), this.loaded.assets)));
-        return { nodes: this.nodeNames, marker: `--- {node} reset to ${where} ---`, storedAs: { ...stepStart.states } };
+        return { nodes: this.nodeNames, where, storedAs: { ...stepStart.states } };
       }
       const start = await this.startStates();
       const fromStart = start && this.nodeNames.every((name) => start.states[name]);
       if (fromStart) {
         await Promise.all(this.nodeNames.map(async (name) => this.cluster.node(name).restore(await start.states[name]!.arrayBuffer(), this.loaded.assets)));
-        if (stepIndex === 0) return { nodes: this.nodeNames, marker: `--- {node} reset to ${where} ---`, storedAs: { ...start.states } };
+        if (stepIndex === 0) return { nodes: this.nodeNames, where, storedAs: { ...start.states } };
       } else {
         await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
         signal.throwIfAborted();
-        stage('running the lab setup');
+        stage(words('session.stage.setup'));
         await this.run.setup();
       }
       for (const step of this.lab.steps.slice(0, stepIndex)) {
         signal.throwIfAborted();
-        stage(`running the solution of step '${step.id}'`);
+        stage(words('session.stage.solution', { step: step.id }));
         await this.run.apply(step.solution, `the solution of step '${step.id}'`);
       }
-      return { nodes: this.nodeNames, marker: `--- {node} reset to ${where} ---`, stepStart: stepIndex > 0 ? stepIndex : undefined };
+      return { nodes: this.nodeNames, where, stepStart: stepIndex > 0 ? stepIndex : undefined };
     });
   }
 
@@ -383,18 +389,18 @@ export class LabSession {
    * One reset: it interrupts a save or check under way (their nodes are about to be
    * replaced), waits for nothing else, and ends within RESET_TIMEOUT_MS or when cancelled.
    */
-  private async reset(what: string, options: ResetOptions, body: (stage: (s: string) => void, signal: AbortSignal) => Promise<ResetDone>): Promise<void> {
+  private async reset(what: Words, options: ResetOptions, body: (stage: (s: Words) => void, signal: AbortSignal) => Promise<ResetDone>): Promise<void> {
     this.interrupts.abort(new Interrupted());
     this.interrupts = new AbortController();
     clearTimeout(this.saveTimer);
     clearTimeout(this.retryTimer);
-    let stageNow = 'waiting for the save under way to stop';
-    const stage = (s: string) => { stageNow = s; options.onStage?.(s); };
+    let stageNow = words('session.stage.waitingForSave');
+    const stage = (s: Words) => { stageNow = s; options.onStage?.(s); };
     const controller = new AbortController();
-    const onCancel = () => controller.abort(new ResetError(`${what} was cancelled while ${stageNow}. The nodes may be part way: reset again, or reload to resume the last save.`, true));
+    const onCancel = () => controller.abort(new ResetError(words('session.resetCancelled', { what, stage: stageNow }), true));
     options.signal?.addEventListener('abort', onCancel, { once: true });
     if (options.signal?.aborted) onCancel();
-    const timer = setTimeout(() => controller.abort(new ResetError(`${what} did not finish within ${RESET_TIMEOUT_MS / 1000} s: it was ${stageNow}. Try again, or reload to resume the last save.`, false)), RESET_TIMEOUT_MS);
+    const timer = setTimeout(() => controller.abort(new ResetError(words('session.resetTimedOut', { what, seconds: RESET_TIMEOUT_MS / 1000, stage: stageNow }), false)), RESET_TIMEOUT_MS);
     try {
       const done = await raced(this.exclusive(() => raced((async () => {
         controller.signal.throwIfAborted();
@@ -418,7 +424,7 @@ export class LabSession {
         } else {
           this.markChanged(name);
         }
-        this.note(name, done.marker.replace('{node}', name));
+        this.note(name, this.say(words('session.resetMarker', { node: name, where: done.where })));
       }
       for (const name of Object.keys(done.storedAs ?? {})) this.stored.consoles[name] = this.consoleText(name);
       this.keepAsStepStart = done.stepStart;
@@ -445,7 +451,7 @@ export class LabSession {
       if (error instanceof Interrupted || this.closed) return; // a reset took over; it saves when done
       this.failures++;
       const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1));
-      this.emit({ state: 'failed', error: (error as Error).message ?? String(error), retryAt: Date.now() + delay, quota: isQuotaError(error), failures: this.failures });
+      this.emit({ state: 'failed', error, retryAt: Date.now() + delay, quota: isQuotaError(error), failures: this.failures });
       this.retryTimer = setTimeout(() => { if (this.dirty) void this.save().catch(() => undefined); }, delay);
     });
     return run;
@@ -491,7 +497,7 @@ export class LabSession {
       await Promise.all(nodes.map(async (name) => {
         consoles[name] = this.consoleText(name);
         journalSeq[name] = seq;
-        const state = await raced(this.cluster.node(name).snapshot({ gzip: true }), signal, SNAPSHOT_TIMEOUT_MS, () => new Error(`${name} did not give its state within ${SNAPSHOT_TIMEOUT_MS / 1000} s`));
+        const state = await raced(this.cluster.node(name).snapshot({ gzip: true }), signal, SNAPSHOT_TIMEOUT_MS, () => new WordsError(words('session.noState', { node: name, seconds: SNAPSHOT_TIMEOUT_MS / 1000 })));
         states[name] = new Blob([state]);
       }));
       if (signal.aborted) throw signal.reason;
@@ -523,7 +529,7 @@ export class LabSession {
   }
 
   /** What a full storage made saves delete, told with the next save that succeeds. */
-  private evicted: string[] = [];
+  private evicted: Words[] = [];
 
   /** Run a write; when storage is full, delete other labs' states, oldest first, and try again. */
   private async withRoom(write: () => Promise<void>): Promise<void> {
@@ -535,11 +541,11 @@ export class LabSession {
         if (!isQuotaError(error)) throw error;
         const gone = await evictOneFor(this.lab.id);
         if (!gone) {
-          const full = new Error(`the browser's storage for this site is full, and no other lab's states are left to delete (${(error as Error).message ?? error})`, { cause: error });
+          const full = new WordsError(words('session.storageFull', { error: (error as Error).message ?? String(error) }), { cause: error });
           full.name = 'QuotaExceededError';
           throw full;
         }
-        console.warn(`podwire: storage full: deleted ${gone} to make room`);
+        console.warn(`podwire: storage full: deleted ${english(gone)} to make room`);
         this.evicted.push(gone);
       }
     }

@@ -9,6 +9,7 @@
 // of it in localStorage (ProgressMirror) survives a reload that cuts the write off.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import * as v from 'valibot';
+import { words, type Words } from './i18n/words.js';
 
 export interface StepProgress { passed: number; total: number; checkedAt: number }
 export interface LabProgress { lab: string; step: number; steps: Record<string, StepProgress>; updatedAt: number }
@@ -254,14 +255,14 @@ export function isQuotaError(error: unknown): boolean {
  * first (start states, which a fresh start can rebuild by running the setup), then
  * the oldest saved clusters. Returns what it deleted, or undefined if nothing is left.
  */
-export async function evictOneFor(lab: string): Promise<string | undefined> {
+export async function evictOneFor(lab: string): Promise<Words | undefined> {
   const database = await open();
   for (const store of ['starts', 'clusters'] as const) {
     const others = (await database.getAll(store)).filter((saved) => saved.lab !== lab).sort((a, b) => a.savedAt - b.savedAt);
     const oldest = others[0];
     if (oldest) {
       await database.delete(store, oldest.lab);
-      return `${store === 'starts' ? 'the start states' : 'the saved cluster'} of ${oldest.lab}`;
+      return words(store === 'starts' ? 'store.evicted.starts' : 'store.evicted.saved', { lab: oldest.lab });
     }
   }
   return undefined;

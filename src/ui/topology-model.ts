@@ -12,6 +12,7 @@
 import * as v from 'valibot';
 import type { ElkExtendedEdge, ElkLayoutArguments, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { LinkFact, NamespaceFacts, NodeFacts, RouteFact } from '../observe/facts-types.js';
+import { words, type WordValue, type Words } from './i18n/words.js';
 
 // ---------------------------------------------------------------------------------------------
 // What the view reads from a node
@@ -569,46 +570,51 @@ export async function layoutTopology(topology: TopologyInput, states: Record<str
 // ---------------------------------------------------------------------------------------------
 // The side panel
 
+/** The panel's own words are words for the page to say (say()); what the node said (routes, links) is as it said it. */
 export interface DetailSection {
-  heading: string;
-  lines: string[];
+  id: 'gone' | 'addresses' | 'routes' | 'neighbours' | 'links' | 'fdb' | 'errors';
+  heading: Words;
+  lines: WordValue[];
 }
 
 export interface Details {
-  title: string;
+  title: Words;
   sections: DetailSection[];
 }
 
 /** Addresses, routes and neighbours of one namespace ('' = the node); for the node also links, VXLAN FDB and errors. */
 export function detailsFor(facts: NodeFacts, netns: string): Details {
   const ns = facts.netns.find((n) => n.name === netns);
-  const title = netns === '' ? `node ${facts.node}` : `pod ${netns} on ${facts.node}`;
-  if (!ns) return { title, sections: [{ heading: 'Gone', lines: [`${facts.node} has no network namespace '${netns}' any more`] }] };
+  const title = netns === '' ? words('topology.details.node', { node: facts.node }) : words('topology.details.pod', { pod: netns, node: facts.node });
+  if (!ns) return { title, sections: [{ id: 'gone', heading: words('topology.details.gone'), lines: [words('topology.details.goneLine', { node: facts.node, netns })] }] };
   const sections: DetailSection[] = [];
   sections.push({
-    heading: 'Addresses',
+    id: 'addresses',
+    heading: words('topology.details.addresses'),
     lines: ns.addresses.filter((a) => !(a.family === 6 && /^fe80:/i.test(a.address)) && a.dev !== 'lo').map((a) => `${a.dev}  ${a.cidr}${a.peer ? ` peer ${a.peer}` : ''}`),
   });
   sections.push({
-    heading: 'Routes',
+    id: 'routes',
+    heading: words('topology.details.routes'),
     lines: ns.routes.filter((r) => r.table !== 'local' && (r.family === 4 || r.table === 'main' && !/^fe80:|^ff00:/i.test(r.destination)))
       .sort((a, b) => Number(a.family) - Number(b.family))
       .map(formatRoute),
   });
   const neighbours = ns.neighbours.filter((n) => n.family === 4);
   if (neighbours.length) {
-    sections.push({ heading: 'Neighbours', lines: neighbours.map((n) => `${n.address} ${n.mac ? `lladdr ${n.mac}` : ''} dev ${n.dev} ${n.state.join(',')}`.replace(/\s+/g, ' ')) });
+    sections.push({ id: 'neighbours', heading: words('topology.details.neighbours'), lines: neighbours.map((n) => `${n.address} ${n.mac ? `lladdr ${n.mac}` : ''} dev ${n.dev} ${n.state.join(',')}`.replace(/\s+/g, ' ')) });
   }
   sections.push({
-    heading: 'Links',
+    id: 'links',
+    heading: words('topology.details.links'),
     lines: ns.links.filter((l) => l.name !== 'lo').map((l) => `${l.name}  ${l.type} ${l.up ? l.state : 'down'} mtu ${l.mtu}${l.master ? ` master ${l.master}` : ''}${l.peer?.name ? ` peer ${l.peer.name}` : ''}`),
   });
   const vxlans = new Set(ns.links.filter((l) => l.type === 'vxlan').map((l) => l.name));
   const fdb = ns.fdb.filter((f) => vxlans.has(f.dev));
   if (vxlans.size) {
-    sections.push({ heading: 'VXLAN FDB', lines: fdb.length ? fdb.map((f) => `${f.mac} dev ${f.dev}${f.dst ? ` dst ${f.dst}` : ''}${f.vni !== undefined ? ` vni ${f.vni}` : ''} ${[...f.flags, f.state ?? ''].join(' ')}`.trim()) : ['(empty: the device does not know where any MAC lives)'] });
+    sections.push({ id: 'fdb', heading: words('topology.details.fdb'), lines: fdb.length ? fdb.map((f) => `${f.mac} dev ${f.dev}${f.dst ? ` dst ${f.dst}` : ''}${f.vni !== undefined ? ` vni ${f.vni}` : ''} ${[...f.flags, f.state ?? ''].join(' ')}`.trim()) : [words('topology.details.fdbEmpty')] });
   }
-  if (netns === '' && facts.errors.length) sections.push({ heading: 'Could not read', lines: facts.errors });
+  if (netns === '' && facts.errors.length) sections.push({ id: 'errors', heading: words('topology.details.errors'), lines: facts.errors });
   return { title, sections };
 }
 

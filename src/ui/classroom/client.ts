@@ -5,19 +5,22 @@
 import type {
   CheckReport, ClassView, CreateClassRequest, CreateClassResponse, JoinResponse, MeResponse, StudentRow, SubmissionAccepted, SubmissionStatus,
 } from '../../classroom/protocol.js';
+import { english, errorWords, words, WordsError, type WordValue, type Words } from '../i18n/words.js';
 
-/** A refusal or failure from the class server, with its own explanation. */
+/** A refusal or failure from the class server, with its own explanation (or the page's words when it gave none). */
 export class ApiError extends Error {
-  constructor(message: string, readonly status: number) {
-    super(message);
+  readonly words: Words | undefined;
+  constructor(said: string | Words, readonly status: number) {
+    super(typeof said === 'string' ? said : english(said));
+    this.words = typeof said === 'string' ? undefined : said;
     this.name = 'ApiError';
   }
 }
 
 /** The server cannot be reached at all (offline, or it is down): worth trying again later. */
-class Unreachable extends Error {
+class Unreachable extends WordsError {
   constructor(cause: unknown) {
-    super('the class server cannot be reached', { cause });
+    super(words('classClient.unreachable'), { cause });
     this.name = 'Unreachable';
   }
 }
@@ -56,15 +59,15 @@ async function send(method: string, path: string, options: RequestOptions = {}):
   return response;
 }
 
-/** The server's `{error}` sentence, or what can be said without one. */
-async function errorText(response: Response): Promise<string> {
+/** The server's `{error}` sentence, or what the page can say without one. */
+async function errorText(response: Response): Promise<string | Words> {
   const text = await response.text().catch(() => '');
   try {
     const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
     if (typeof parsed.error === 'string' && parsed.error) return parsed.error;
     if (typeof parsed.message === 'string' && parsed.message) return parsed.message;
   } catch { /* not JSON */ }
-  return `the class server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+  return words('classClient.answered', { status: `${response.status}${response.statusText ? ` ${response.statusText}` : ''}` });
 }
 
 async function call<T>(method: string, path: string, options?: RequestOptions): Promise<T> {
@@ -98,7 +101,8 @@ export const api = {
  */
 export async function followClass(classId: string, secret: string, handlers: {
   onStudent: (row: StudentRow) => void;
-  onConnection: (live: boolean, error?: string) => void;
+  /** `note` says why it is not live: words for the page to say (say()), or the server's own sentence. */
+  onConnection: (live: boolean, note?: WordValue) => void;
 }, signal: AbortSignal): Promise<void> {
   const FIRST_RETRY_MS = 1_000;
   const MAX_RETRY_MS = 30_000;
@@ -106,7 +110,7 @@ export async function followClass(classId: string, secret: string, handlers: {
   while (!signal.aborted) {
     try {
       const response = await send('GET', `classes/${segment(classId)}/events`, { token: secret, signal });
-      if (!response.body) throw new Error('the event stream has no body');
+      if (!response.body) throw new WordsError(words('classClient.noBody'));
       handlers.onConnection(true);
       delay = FIRST_RETRY_MS;
       await readEvents(response.body, (event, data) => {
@@ -117,15 +121,15 @@ export async function followClass(classId: string, secret: string, handlers: {
           console.warn('podwire: an event the page could not read', data.slice(0, 200));
         }
       });
-      handlers.onConnection(false, 'the event stream ended; reconnecting');
+      handlers.onConnection(false, words('classClient.streamEnded'));
     } catch (error) {
       if (signal.aborted) return;
       // A wrong secret or an unknown class will not get better by trying again.
       if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 429) {
-        handlers.onConnection(false, error.message);
+        handlers.onConnection(false, errorWords(error));
         return;
       }
-      handlers.onConnection(false, `${(error as Error).message}; reconnecting`);
+      handlers.onConnection(false, words('classClient.reconnecting', { error: errorWords(error) }));
     }
     await new Promise((resolve) => {
       const timer = setTimeout(resolve, delay);

@@ -8,12 +8,14 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { CheckReport } from '../../classroom/protocol.js';
 import { ApiError, api } from './client.js';
+import { errorWords, words, type WordValue } from '../i18n/words.js';
 
 const SYNC_EVERY_MS = 10_000;
 
 interface Queued { report: CheckReport; token: string; queuedAt: number }
 /** Where sending stands, for the page to show. */
-export interface OutboxStatus { waiting: number; sending: boolean; error?: string; sentAt?: number }
+/** `error` is words for the page to say (say()), or a server's own sentence. */
+export interface OutboxStatus { waiting: number; sending: boolean; error?: WordValue; sentAt?: number }
 
 interface OutboxDb extends DBSchema {
   outbox: { key: string; value: Queued; indexes: { queuedAt: number } };
@@ -65,10 +67,10 @@ async function deliver(entry: Queued): Promise<'sent' | 'refused' | 'later'> {
     if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429) {
       console.warn(`podwire: the class server refused a check report: ${error.message}`);
       pending.delete(entry.report.id);
-      update({ waiting: pending.size, error: `a check report was refused: ${error.message}` });
+      update({ waiting: pending.size, error: words('outbox.refused', { error: errorWords(error) }) });
       return 'refused';
     }
-    update({ error: (error as Error).message });
+    update({ error: errorWords(error) });
     return 'later';
   } finally {
     inFlight.delete(entry.report.id);
@@ -131,7 +133,7 @@ let started = false;
 export function startOutbox(): void {
   if (started) return;
   started = true;
-  const kick = () => { void sync().catch((error: unknown) => update({ error: (error as Error).message })); };
+  const kick = () => { void sync().catch((error: unknown) => update({ error: errorWords(error) })); };
   window.addEventListener('online', kick);
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') kick(); });
   setInterval(kick, SYNC_EVERY_MS);

@@ -8,6 +8,7 @@ import LanguageDetector from 'i18next-browser-languagedetector';
 import en from './en.json';
 import zh from './zh.json';
 import type { Lab } from '../../lab/types.js';
+import { errorWords, type WordValue } from './words.js';
 
 /** The page's languages, each named in itself (for the language menu). */
 export const LANGUAGES = { en: 'English', zh: '中文' } as const;
@@ -56,6 +57,22 @@ export function setLanguage(language: Language): void {
 export function t(key: string, values: Record<string, string | number> = {}): string {
   void current.language; // the dependency that re-renders callers on a switch
   return i18next.t(key, values);
+}
+
+/**
+ * Words a plain module handed over (words.ts), in the page's language now, the words among
+ * their values too. A text that is not the page's own (a server's sentence) is said as it is.
+ */
+export function say(said: WordValue): string {
+  if (typeof said !== 'object') return String(said);
+  const values: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries<WordValue>(said.values ?? {})) values[name] = typeof value === 'object' ? say(value) : value;
+  return t(said.key, values);
+}
+
+/** What to show of a caught error: the page's own words in the page's language, else the error's message (a server's sentence, a harness error). */
+export function errorText(error: unknown): string {
+  return say(errorWords(error));
 }
 
 /** A lab's title and summary in the page's language, when the lab has that translation. */

@@ -2,7 +2,7 @@
 // (test/fixtures/facts/node1.txt) and on recorded command output.
 import { describe, expect, it } from 'vitest';
 import { factsSectionsFor, jsonPath, runCheck, type Check } from '../../../src/checks/index.js';
-import { ethernet, icmpEcho, ipv4, udp, vxlan } from '../net/frames.js';
+import { be16, bytes, checksum as checksumOf, ethernet, icmpEcho, ipv4, udp, vxlan } from '../net/frames.js';
 import type { CapturedFrame } from '../../../src/net/capture.js';
 import { stepReport } from '../../../src/harness/report.js';
 import { parseLab } from '../../../src/lab/parse.js';
@@ -186,6 +186,36 @@ describe('the wire check', () => {
     expect(tunnelled.expected).toContain('in no tunnel');
     const routed = await runCheck(unwrapped, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [bare()] }));
     expect(routed.passed).toBe(true);
+  });
+
+  it('names the addresses of what went by instead: outer and inner for a tunnel, the pair for a bare packet', async () => {
+    const bare = (src: string, dst: string): Omit<CapturedFrame, 'seq'> => {
+      const bytes = ethernet({ dst: '02:50:00:00:00:02', src: '02:50:00:00:00:01', type: 0x0800, payload: ipv4({ src, dst, protocol: 1, payload: icmpEcho({ id: 1, seq: 1 }) }) });
+      return { timestampMicros: 0, interfaceName: 'node1', link: 'node1', from: 'node1', to: 'switch', bytes, originalLength: bytes.length };
+    };
+    const wrongPod = await runCheck(check, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [echo('10.244.1.2', '10.244.2.9', 'node1')] }));
+    expect(wrongPod.passed).toBe(false);
+    expect(wrongPod.found).toBe('only: node1: outer 10.0.0.11 → 10.0.0.12 (VXLAN VNI 1), inner 10.244.1.2 → 10.244.2.9 ICMP Echo (ping) request');
+    // Neither wanted address, and not tunnelled: still says which addresses it carried.
+    const stranger = await runCheck(check, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [bare('10.244.7.7', '10.244.8.8')] }));
+    expect(stranger.found).toBe('1 frame(s), none of them it, e.g. node1: 10.244.7.7 → 10.244.8.8 ICMP Echo (ping) request');
+    // An ICMP error names the packet it answers, which here is the wanted one, gone wrong.
+    const quoted = ipv4({ src: '10.244.1.2', dst: '10.244.2.2', protocol: 1, payload: icmpEcho({ id: 1, seq: 1 }) }).subarray(0, 28);
+    const unreachable = bytes([3, 1, 0, 0, 0, 0, 0, 0], quoted);
+    unreachable.set(be16(checksumOf(unreachable)), 2);
+    const errorFrame = ethernet({ dst: '02:50:00:00:00:01', src: '02:50:00:00:00:02', type: 0x0800, payload: ipv4({ src: '10.244.1.1', dst: '10.244.1.2', protocol: 1, payload: unreachable }) });
+    const answered = await runCheck(check, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [{ timestampMicros: 0, interfaceName: 'node1', link: 'node1', from: 'node1', to: 'switch', bytes: errorFrame, originalLength: errorFrame.length }] }));
+    expect(answered.found).toBe('only: node1: 10.244.1.1 → 10.244.1.2 ICMP Destination unreachable (Host unreachable) for 10.244.1.2 → 10.244.2.2');
+    // An address that merely begins like the wanted one is not the wanted one.
+    const lookalike = await runCheck(check, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [bare('10.244.1.20', '10.244.2.20')] }));
+    expect(lookalike.found).toMatch(/^1 frame\(s\), none of them it, e\.g\. node1: 10\.244\.1\.20 → 10\.244\.2\.20 /);
+  });
+
+  it('keeps the message bounded however many frames went by', async () => {
+    const many = Array.from({ length: 200 }, (_, index) => echo('10.244.1.2', `10.244.3.${index}`, 'node1'));
+    const result = await runCheck(check, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => many }));
+    expect(result.found.startsWith('only: node1: outer 10.0.0.11 → 10.0.0.12 (VXLAN VNI 1), inner 10.244.1.2 → 10.244.3.0 ')).toBe(true);
+    expect(result.found.length).toBeLessThanOrEqual('only: '.length + 300);
   });
 
   it('only counts the link it is told to watch', async () => {

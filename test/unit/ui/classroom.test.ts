@@ -7,6 +7,7 @@ import type { ClassView, LabProgress } from '../../../src/classroom/protocol.js'
 import { readEvents } from '../../../src/ui/classroom/client.js';
 import { cellFor, stuckness, timeOnCurrentStep, withStudent } from '../../../src/ui/classroom/grid.js';
 import { buildBundle } from '../../../src/ui/classroom/submit.js';
+import { english } from '../../../src/ui/i18n/words.js';
 import { href, parseRoute } from '../../../src/ui/routes.js';
 
 describe('class routes', () => {
@@ -47,16 +48,22 @@ describe('the instructor grid', () => {
     const lab = attempted(2, now, 60_000);
     expect(cellFor(lab, 'a')).toMatchObject({ state: 'verified', text: '✓✓' });
     expect(cellFor(lab, 'b')).toMatchObject({ state: 'attempted', text: '✗ 2' });
+    // What a screen reader hears of a cell, in the instructor's language (English here).
+    expect(english(cellFor(lab, 'a').description)).toBe('verified by the server, 1 attempt');
+    expect(english(cellFor(lab, 'b').description)).toBe('not passed yet, 2 attempts');
     expect(cellFor(lab, 'c')).toMatchObject({ state: 'not-started', text: '–' });
     expect(cellFor(undefined, 'a').state).toBe('not-started');
   });
 
   it('marks stuck after 3 failures or 10 minutes on the current step, and not before', () => {
     expect(stuckness(attempted(2, now, 60_000), now).stuck).toBe(false);
-    expect(stuckness(attempted(3, now, 60_000), now)).toEqual({ stuck: true, reason: '3 failed attempts' });
+    const threeFailures = stuckness(attempted(3, now, 60_000), now);
+    expect(threeFailures.stuck).toBe(true);
+    expect(typeof threeFailures.reason === 'object' && english(threeFailures.reason)).toBe('3 failed attempts');
     // 4 minutes at the last check, 6 more since: 10 minutes.
     expect(timeOnCurrentStep(attempted(1, now - 360_000, 240_000), now)).toBe(600_000);
-    expect(stuckness(attempted(1, now - 360_000, 240_000), now).stuck).toBe(true);
+    const tenMinutes = stuckness(attempted(1, now - 360_000, 240_000), now);
+    expect(typeof tenMinutes.reason === 'object' && english(tenMinutes.reason)).toBe('10 min 0 s on the step');
     expect(stuckness({ ...attempted(0, now, 0), stuck: true, stuckReason: 'server says so' }, now)).toEqual({ stuck: true, reason: 'server says so' });
   });
 

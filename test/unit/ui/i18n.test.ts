@@ -1,12 +1,15 @@
 // The page's own words: English and Chinese hold the same keys with the same {{values}},
-// none is empty, every key the components ask for exists, and no .svelte file under
-// src/ui still has English words written into its markup.
+// none is empty, every key the components ask for (t()) and the plain modules hand them
+// (words()) exists, the plain modules' words read in English as i18next reads them, and
+// no .svelte file under src/ui still has English words written into its markup.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import i18next from 'i18next';
 import { describe, expect, it } from 'vitest';
 import en from '../../../src/ui/i18n/en.json';
 import zh from '../../../src/ui/i18n/zh.json';
+// Aliased: this file has its own `english` (the catalogue) and `words` (a text's words).
+import { english as inEnglish, errorWords, words as toSay, WordsError, type WordValue } from '../../../src/ui/i18n/words.js';
 
 type Tree = { [key: string]: string | Tree };
 
@@ -110,12 +113,15 @@ describe('the page\'s words in English and Chinese', () => {
     const asked = new Set<string>();
     const prefixes = new Set<string>();
     for (const source of sources) {
-      for (const m of source.matchAll(/\bt\(\s*'([\w.]+)'/g)) asked.add(m[1]!);
+      // t() in components, words() in the plain modules that hand words to them.
+      for (const m of source.matchAll(/\b(?:t|words)\(\s*'([\w.]+)'/g)) asked.add(m[1]!);
       // t(x ? 'a' : 'b'): both keys.
-      for (const m of source.matchAll(/\bt\(\s*\w+(?:\s*===\s*'\w+')?\s*\?\s*'([\w.]+)'\s*:\s*'([\w.]+)'/g)) { asked.add(m[1]!); asked.add(m[2]!); }
+      for (const m of source.matchAll(/\b(?:t|words)\(\s*\w+(?:\s*===\s*'\w+')?\s*\?\s*'([\w.]+)'\s*:\s*'([\w.]+)'/g)) { asked.add(m[1]!); asked.add(m[2]!); }
       for (const m of source.matchAll(/\bt\(\s*`([\w.]+)\.\$\{/g)) prefixes.add(m[1]!);
     }
     expect(asked.size).toBeGreaterThan(150);
+    // The plain modules' words are among them (the session's, the store's, the grid's).
+    for (const key of ['session.resetMarker', 'store.evicted.saved', 'grid.failedAttempts', 'classClient.unreachable']) expect(asked.has(key), key).toBe(true);
     const missing = [...asked].filter((key) => !english.has(key) && !english.has(`${key}_other`));
     expect(missing).toEqual([]);
     for (const prefix of prefixes) expect([...english.keys()].some((key) => key.startsWith(`${prefix}.`)), prefix).toBe(true);
@@ -131,5 +137,48 @@ describe('the page\'s words in English and Chinese', () => {
       if (found.length) left[file.slice(UI.length + 1)] = found;
     }
     expect(left).toEqual({});
+  });
+});
+
+describe('the words plain modules hand to the page', () => {
+  /** What say() (i18n.svelte.ts, which needs Svelte's runes) does, over a private i18next. */
+  async function sayer(language: 'en' | 'zh') {
+    const i18n = i18next.createInstance();
+    await i18n.init({ resources: { en: { translation: en }, zh: { translation: zh } }, lng: language, fallbackLng: 'en', interpolation: { escapeValue: false } });
+    const say = (said: WordValue): string => {
+      if (typeof said !== 'object') return String(said);
+      return i18n.t(said.key, Object.fromEntries(Object.entries(said.values ?? {}).map(([name, value]) => [name, typeof value === 'object' ? say(value) : value])));
+    };
+    return say;
+  }
+
+  it('read in English as i18next reads them, words inside words and plurals too', async () => {
+    const say = await sayer('en');
+    const samples = [
+      toSay('session.resetMarker', { node: 'node1', where: toSay('session.where.step', { step: 2 }) }),
+      toSay('session.resetTimedOut', { what: toSay('session.reset.node', { node: 'node2' }), seconds: 30, stage: toSay('session.stage.solution', { step: 'there' }) }),
+      toSay('grid.verified', { tries: toSay('grid.attempts', { count: 1 }) }),
+      toSay('grid.notPassed', { tries: toSay('grid.attempts', { count: 3 }) }),
+      toSay('store.evicted.starts', { lab: 'vxlan' }),
+    ];
+    for (const said of samples) expect(inEnglish(said)).toBe(say(said));
+    // The English the e2e tests look for in a terminal, unchanged.
+    expect(inEnglish(samples[0]!)).toBe('--- node1 reset to the start of step 2 ---');
+    expect(inEnglish(samples[2]!)).toBe('verified by the server, 1 attempt');
+  });
+
+  it('are said in Chinese when the page is, inner words too', async () => {
+    const say = await sayer('zh');
+    expect(say(toSay('session.resetMarker', { node: 'node1', where: toSay('session.where.lab') }))).toBe('--- node1 已重置到实验开始时 ---');
+    expect(say(toSay('grid.onTheStep', { time: toSay('grid.duration.minutes', { minutes: 3, seconds: 5 }) }))).toBe('在本步用时 3 分 5 秒');
+    // A server's own sentence is said as it is.
+    expect(say('class is closed')).toBe('class is closed');
+  });
+
+  it('travel in errors: the message in English for logs, the words for the page', () => {
+    const error = new WordsError(toSay('session.noState', { node: 'node1', seconds: 60 }));
+    expect(error.message).toBe('node1 did not give its state within 60 s');
+    expect(errorWords(error)).toEqual({ key: 'session.noState', values: { node: 'node1', seconds: 60 } });
+    expect(errorWords(new Error('a harness error'))).toBe('a harness error');
   });
 });

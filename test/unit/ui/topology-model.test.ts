@@ -10,6 +10,7 @@ import {
   describeNode, detailsFor, formatRoute, keepLook, keepPicture, layoutTopology, newestOnly, readKeptLook, readKeptPicture, TOPOLOGY_SECTIONS,
   type Box, type NodeState, type TopologyInput, type TopologyModel,
 } from '../../../src/ui/topology-model.js';
+import { english, type Words } from '../../../src/ui/i18n/words.js';
 
 const fixtureText = (name: string) => readFileSync(new URL(`../../fixtures/facts/${name}.txt`, import.meta.url), 'utf8');
 const fixture = (name: string) => parseFacts(name, fixtureText(name));
@@ -210,20 +211,23 @@ describe('newestOnly', () => {
 describe('detailsFor', () => {
   it('shows a pod its addresses and routes', () => {
     const details = detailsFor(node1, 'pod1');
-    expect(details.title).toBe('pod pod1 on node1');
-    expect(details.sections.find((s) => s.heading === 'Addresses')!.lines).toEqual(['eth0  10.244.1.2/24']);
-    expect(details.sections.find((s) => s.heading === 'Routes')!.lines).toEqual(['default via 10.244.1.1 dev eth0', '10.244.1.0/24 dev eth0 scope link src 10.244.1.2']);
+    expect(english(details.title)).toBe('pod pod1 on node1');
+    expect(details.sections.map((s) => english(s.heading))).toEqual(['Addresses', 'Routes', 'Neighbours', 'Links']);
+    expect(details.sections.find((s) => s.id === 'addresses')!.lines).toEqual(['eth0  10.244.1.2/24']);
+    expect(details.sections.find((s) => s.id === 'routes')!.lines).toEqual(['default via 10.244.1.1 dev eth0', '10.244.1.0/24 dev eth0 scope link src 10.244.1.2']);
   });
 
   it('shows a node its routes and the VXLAN FDB', () => {
     const details = detailsFor(node1, '');
-    expect(details.sections.find((s) => s.heading === 'Routes')!.lines).toContain('10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink');
-    expect(details.sections.find((s) => s.heading === 'VXLAN FDB')!.lines).toEqual(['0a:58:0a:f4:02:00 dev flannel.1 dst 10.0.0.12 self permanent']);
-    expect(details.sections.find((s) => s.heading === 'Neighbours')!.lines.join('\n')).toContain('10.244.2.0 lladdr 0a:58:0a:f4:02:00 dev flannel.1 PERMANENT');
+    expect(details.sections.find((s) => s.id === 'routes')!.lines).toContain('10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink');
+    expect(details.sections.find((s) => s.id === 'fdb')!.lines).toEqual(['0a:58:0a:f4:02:00 dev flannel.1 dst 10.0.0.12 self permanent']);
+    expect(details.sections.find((s) => s.id === 'neighbours')!.lines.join('\n')).toContain('10.244.2.0 lladdr 0a:58:0a:f4:02:00 dev flannel.1 PERMANENT');
   });
 
   it('says so when the namespace is gone', () => {
-    expect(detailsFor(node1, 'nope').sections[0]!.heading).toBe('Gone');
+    const gone = detailsFor(node1, 'nope').sections;
+    expect(gone.map((s) => s.id)).toEqual(['gone']);
+    expect(english(gone[0]!.lines[0] as Words)).toBe("node1 has no network namespace 'nope' any more");
   });
 
   it('formats routes like ip route', () => {
