@@ -6,6 +6,8 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
 import { nodeAssets, offline } from './src/vm/assets-vite.js';
 
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
 export default defineConfig({
   root: 'src/ui',
   base: './',
@@ -13,5 +15,7 @@ export default defineConfig({
   plugins: [svelte(), nodeAssets(), offline()],
   build: { outDir: '../../dist', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2048 },
   worker: { format: 'es' },
-  server: { fs: { allow: ['../..'] } },
+  // Cross-origin isolated, as the static server serves it: the nodes share the base snapshot.
+  server: { fs: { allow: ['../..'] }, headers: ISOLATION },
+  preview: { headers: ISOLATION },
 });

@@ -35,7 +35,9 @@ function chromiumRss(): number {
 }
 
 /** Seconds from navigation to the first node's prompt, then to every node's (shown side by side). */
-async function timeToShells(page: Page, url: string, nodes: string[]): Promise<{ first: number; all: number }> {
+async function timeToShells(page: Page, url: string, nodes: string[], phases?: string[]): Promise<{ first: number; all: number }> {
+  // The page's own account of where the opening went (session.ts): the assets, and each node's start phases.
+  page.on('console', (message) => { if (phases && /^podwire: (node assets ready|node starts)/.test(message.text())) phases.push(message.text().replace(/^podwire: /, '')); });
   const started = performance.now();
   await page.goto(url);
   await waitForTerminals(page, nodes[0]!, 300_000);
@@ -50,8 +52,8 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
   const nodes = lab.topology.nodes.map((n) => n.name);
   options.log(`  building the site, then opening lab ${lab.id} (${nodes.length} nodes) in chromium`);
   execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' });
-  // Cross-origin isolated, so the page may ask the browser for its memory figure.
-  const server = await serveStatic({ isolated: true });
+  // Cross-origin isolated (the default), so the page may ask the browser for its memory figure.
+  const server = await serveStatic();
   const browser = await launchBrowser();
   const url = `${server.url}#/lab/${lab.id}`;
   const figures: BrowserFigures = {
@@ -111,7 +113,8 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
           transaction.onerror = () => reject(transaction.error);
         };
       }));
-      const cached = await timeToShells(page, url, nodes);
+      const cachedPhases: string[] = [];
+      const cached = await timeToShells(page, url, nodes, cachedPhases);
       figures.cachedFirstShellSeconds.push(cached.first);
       figures.cachedAllShellsSeconds.push(cached.all);
       // A check saves the cluster, as a learner's would: the next visit resumes it.
@@ -121,7 +124,8 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
 
       // Assets cached and a saved cluster: the nodes resume where they were.
       page = await context.newPage();
-      const resumed = await timeToShells(page, url, nodes);
+      const resumedPhases: string[] = [];
+      const resumed = await timeToShells(page, url, nodes, resumedPhases);
       figures.resumedFirstShellSeconds.push(resumed.first);
       // The learner opens the topology at once: the view's first look at the nodes is this one.
       const clicked = performance.now();
@@ -133,6 +137,8 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
       figures.topologyLiveSeconds.push((performance.now() - clicked) / 1000);
       await page.close();
       await context.close();
+      options.log(`  run ${run + 1}, fresh start phases: ${cachedPhases.join('; ')}`);
+      options.log(`  run ${run + 1}, resumed phases: ${resumedPhases.join('; ')}`);
       options.log(`  run ${run + 1}: first visit ${first.all.toFixed(1)} s, first run of the lab ${firstRun.first.toFixed(2)} s, fresh start ${cached.first.toFixed(2)} s (all ${cached.all.toFixed(2)} s), resumed ${resumed.first.toFixed(2)} s, topology ${topology.toFixed(2)} s (live ${figures.topologyLiveSeconds.at(-1)!.toFixed(2)} s)`);
     }
   } finally {

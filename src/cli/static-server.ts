@@ -69,7 +69,10 @@ export interface StaticServerOptions {
   port?: number;
   /** Extra files by path, e.g. a lab to open by URL in a test. */
   extra?: Record<string, string>;
-  /** Send the headers that make the page cross-origin isolated (needed to measure its memory). */
+  /**
+   * Send the headers that make the page cross-origin isolated (true unless false): its nodes
+   * then share one copy of the base snapshot (SharedArrayBuffer), and the page may measure its memory.
+   */
   isolated?: boolean;
 }
 
@@ -129,7 +132,7 @@ export async function serveStatic(options: StaticServerOptions = {}): Promise<St
     return body;
   };
   const refused: string[] = [];
-  const isolation: Record<string, string> = options.isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+  const isolation: Record<string, string> = options.isolated !== false ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
 
   const fail = (res: ServerResponse, status: number, message: string) => {
     if (res.headersSent) { res.destroy(); return; }

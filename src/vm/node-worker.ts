@@ -53,14 +53,16 @@ export class NodeWorker {
   /** What saves to keep are made against: the base snapshot (shared, digested on first use) or its digest. */
   private deltaBase: SharedArrayBuffer | BaseDigest | undefined;
 
-  /** Start the machine, from a cold boot or from a saved state, and wait until its agent answers. */
-  async boot(name: string, given: BootAssets, timeoutSeconds = 120): Promise<void> {
+  /** Start the machine, from a cold boot or from a saved state, and wait until its agent answers; says how long the state took to make ready. */
+  async boot(name: string, given: BootAssets, timeoutSeconds = 120): Promise<{ unpackMs: number }> {
     await this.stop();
     this.nodeName = name;
     this.deltaBase = undefined;
     const { base: _base, ...assets } = given;
+    const unpackBegan = performance.now();
     const state = given.state && await this.stateToRestore(given.state, given.base);
     if (state) assets.state = state;
+    const unpackMs = performance.now() - unpackBegan;
     this.consoleLine = '';
     const emulator = createEmulator(assets);
     if (assets.state) restoreWithoutZeroingFreshMemory(emulator);
@@ -91,6 +93,7 @@ export class NodeWorker {
         }
       }
     }
+    return { unpackMs };
   }
 
   /**

@@ -56,8 +56,12 @@ export interface NodeIdentity {
 
 type ConsoleListener = (text: string) => void;
 
-/** A start's phases: the worker up and wired, the machine booted or restored (the state unpacked included), its clock and entropy set and its identity given. */
-export interface StartPhases { worker?: number; boot?: number; afterRestore?: number }
+/**
+ * A start's phases, in milliseconds: the worker up and wired; the state made ready in the
+ * worker (copied, unpacked, a delta rebuilt on its base); the machine restored (or booted)
+ * until its agent answers; its clock, entropy and identity set.
+ */
+export interface StartPhases { worker?: number; unpack?: number; boot?: number; afterRestore?: number }
 
 /** How long a stop waits for the machine to shut down by itself before its worker is ended. */
 const STOP_WAIT_MS = 300;
@@ -126,8 +130,10 @@ export class VmNode {
     }
     // Generous: a cold boot on a busy two-core machine can take minutes.
     let at = phaseEnds('worker', began);
-    await life.guard(remote.boot(this.name, Comlink.transfer(boot, handedOver), options.timeoutSeconds ?? 300));
+    const { unpackMs } = await life.guard(remote.boot(this.name, Comlink.transfer(boot, handedOver), options.timeoutSeconds ?? 300));
     at = phaseEnds('boot', at);
+    phases.unpack = unpackMs;
+    phases.boot! -= unpackMs;
     this.startedFrom = assets;
     await this.afterRestore(options.identity !== false);
     phaseEnds('afterRestore', at);

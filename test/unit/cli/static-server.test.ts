@@ -64,6 +64,9 @@ describe('the static server under hostile requests', () => {
     expect(page.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.headers['referrer-policy']).toBe('no-referrer');
+    // Cross-origin isolated by default: the page's nodes share one copy of the base snapshot.
+    expect(page.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(page.headers['cross-origin-embedder-policy']).toBe('require-corp');
     expect((await get(server, '/sub/')).body).toBe('sub page');
     expect((await get(server, '/app.js?v=1#x')).headers['content-type']).toBe('text/javascript');
   });
