@@ -9,7 +9,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import * as v from 'valibot';
-import { SECURITY_HEADERS, distDir } from '../cli/static-server.js';
+import { ISOLATION_HEADERS, SECURITY_HEADERS, distDir } from '../cli/static-server.js';
 import type { Lab } from '../lab/types.js';
 import { classView, studentRow, type LabCatalog, type LabOutline } from './db/progress.js';
 import { openStore, type ClassRecord, type ClassStore, type StudentRecord } from './db/store.js';
@@ -96,7 +96,8 @@ export async function buildClassServer(options: ClassServerOptions): Promise<Fas
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
-    reply.headers(SECURITY_HEADERS);
+    // Isolated as the static server's page is: the nodes share one copy of the base snapshot.
+    reply.headers({ ...SECURITY_HEADERS, ...ISOLATION_HEADERS });
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     return payload;
   });

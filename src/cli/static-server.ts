@@ -63,6 +63,16 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'referrer-policy': 'no-referrer',
 };
 
+/**
+ * Cross-origin isolation: with these the page may share memory with its workers, so its
+ * nodes share one copy of the base snapshot (SharedArrayBuffer), and may measure its
+ * memory. Everything the page loads is its own origin's, so nothing is blocked.
+ */
+export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
 export interface StaticServerOptions {
   root?: string;
   host?: string;
@@ -132,7 +142,7 @@ export async function serveStatic(options: StaticServerOptions = {}): Promise<St
     return body;
   };
   const refused: string[] = [];
-  const isolation: Record<string, string> = options.isolated !== false ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+  const isolation: Readonly<Record<string, string>> = options.isolated !== false ? ISOLATION_HEADERS : {};
 
   const fail = (res: ServerResponse, status: number, message: string) => {
     if (res.headersSent) { res.destroy(); return; }

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/classroom/db/store.js';
 import { localEvents } from '../../../src/classroom/events.js';
 import { buildClassServer } from '../../../src/classroom/server.js';
-import { SECURITY_HEADERS } from '../../../src/cli/static-server.js';
+import { ISOLATION_HEADERS, SECURITY_HEADERS } from '../../../src/cli/static-server.js';
 import { CATALOG, classroomSuite } from './suite.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'podwire-classroom-'));
@@ -47,7 +47,7 @@ describe('the class server, configured', () => {
       const page = await app.inject({ method: 'GET', url: '/' });
       expect(page.statusCode).toBe(200);
       expect(page.body).toContain('<title>podwire</title>');
-      expect(page.headers).toMatchObject(SECURITY_HEADERS);
+      expect(page.headers).toMatchObject({ ...SECURITY_HEADERS, ...ISOLATION_HEADERS });
       const create = (token?: string) => app.inject({ method: 'POST', url: '/api/classes', headers: token ? { authorization: `Bearer ${token}` } : {}, payload: { name: 'C', labs: ['demo'] } });
       expect((await create()).statusCode).toBe(401);
       expect((await create('not-the-admin-token')).json()).toEqual({ error: 'the admin token is wrong' });
