@@ -76,13 +76,26 @@ describe('services labs: plausible mistakes fail the right check, and other corr
     expect(report.hint).toMatch(/statistic/);
   });
 
-  it('clusterip: a strict round robin with --mode nth passes as well as --mode random', async () => {
+  it('clusterip: a strict round robin with --mode nth passes as well as --mode random, and so do two rules straight in PREROUTING with no chains of their own (the step gives the goal, not the layout)', async () => {
     const lab = findLab('clusterip');
     const nth = lab.steps[0]!.solution.node1!.replace('--mode random --probability 0.5', '--mode nth --every 2 --packet 0');
     expect(nth).toContain('--mode nth');
-    const report = await gradeWith(lab, 0, { node1: nth });
-    expect(failedNames(report)).toEqual([]);
-  });
+    await withLab(lab, async (run) => {
+      await attempt(run, { node1: nth });
+      expect(failedNames(await run.checkStep(0))).toEqual([]);
+
+      // Unhooked and emptied, the chains DNAT nothing; the flat layout alone must do the job.
+      await attempt(run, {
+        node1: [
+          'iptables -t nat -F PREROUTING && iptables -t nat -F OUTPUT',
+          'for chain in MY-SERVICES MY-SVC-WEB MY-SEP-WEB-1 MY-SEP-WEB-2; do iptables -t nat -F $chain; done',
+          'iptables -t nat -A PREROUTING -d 10.96.0.100 -p tcp --dport 80 -m statistic --mode random --probability 0.5 -j DNAT --to-destination 10.244.1.3:80',
+          'iptables -t nat -A PREROUTING -d 10.96.0.100 -p tcp --dport 80 -j DNAT --to-destination 10.244.1.2:80',
+        ].join('\n'),
+      });
+      expect(failedNames(await run.checkStep(0))).toEqual([]);
+    });
+  }, 300_000);
 
   it('clusterip: without the OUTPUT hook, pods reach the Service but node1 itself does not', async () => {
     const lab = findLab('clusterip');
@@ -199,9 +212,39 @@ describe('services labs: plausible mistakes fail the right check, and other corr
     expect(report.checks.find((c) => c.name.startsWith('of 8'))!.found).toMatch(/4 web-1 \| +4 web-2/);
   });
 
-  it('ipvs: rr with persistence keeps the client on one pod but is not source hashing', async () => {
+  it('ipvs: rr with persistence keeps the client on one pod but is not source hashing; then, in the challenge, real servers on the Service\'s port 8080 fail the real-server and traffic checks, and a persistent wrr server written with long options passes', async () => {
     const lab = findLab('ipvs');
-    const report = await gradeWith(lab, 2, { node1: 'ipvsadm -E -t 10.96.0.100:80 -s rr -p 300' });
-    expect(failedNames(report)).toEqual(['the virtual server uses the sh (source hashing) scheduler']);
-  });
+    const challenge = lab.steps.findIndex((step) => step.id === 'api');
+    await withLab(lab, async (run) => {
+      await run.applySolutions(2);
+      await attempt(run, { node1: 'ipvsadm -E -t 10.96.0.100:80 -s rr -p 300' });
+      expect(failedNames(await run.checkStep(2))).toEqual(['the virtual server uses the sh (source hashing) scheduler']);
+
+      // The challenge on this cluster. The Service's port on both sides: nothing listens on 8080.
+      await attempt(run, {
+        node1: [
+          'ip addr add 10.96.0.200/32 dev kube-ipvs0',
+          'ipvsadm -A -t 10.96.0.200:8080 -s rr -p 600',
+          'ipvsadm -a -t 10.96.0.200:8080 -r 10.244.1.2:8080 -m',
+          'ipvsadm -a -t 10.96.0.200:8080 -r 10.244.1.3:8080 -m',
+        ].join('\n'),
+      });
+      const servicePort = await run.checkStep(challenge);
+      expect(failedNames(servicePort)).toEqual([
+        'its real servers are exactly the ready pods, web-1 and web-2, on the targetPort 80 in NAT mode',
+        '6 requests from the client pod to 10.96.0.200:8080 are all answered, by the same pod',
+      ]);
+      expect(servicePort.checks.find((c) => c.name.startsWith('its real servers'))!.found).toContain('10.244.1.2:8080 Masq');
+
+      // Another correct way: rebuilt with long options, another scheduler (of the three this node loads) and explicit weights.
+      await attempt(run, {
+        node1: [
+          'ipvsadm --delete-service --tcp-service 10.96.0.200:8080',
+          'ipvsadm --add-service --tcp-service 10.96.0.200:8080 --scheduler wrr --persistent=600',
+          'for pod in 10.244.1.3 10.244.1.2; do ipvsadm --add-server --tcp-service 10.96.0.200:8080 --real-server $pod:80 --masquerading --weight 2; done',
+        ].join('\n'),
+      });
+      expect(failedNames(await run.checkStep(challenge))).toEqual([]);
+    });
+  }, 300_000);
 });
