@@ -226,7 +226,7 @@ export class LabSession {
     try {
       const states: Record<string, ArrayBuffer> = {};
       await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => {
-        states[name] = await blob.arrayBuffer(); // gzipped: each node's worker unpacks its own
+        states[name] = await blob.arrayBuffer(); // a delta (or an older whole state), gzipped: each node's worker rebuilds its own
       }));
       const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets, states);
       const session = new LabSession(lab, cluster, loaded, resumed, say);
