@@ -225,6 +225,21 @@ export async function loadCluster(lab: string): Promise<SavedCluster | undefined
 
 export async function saveCluster(saved: SavedCluster): Promise<void> {
   await (await open()).put('clusters', saved);
+  askToPersist();
+}
+
+let persistenceAsked = false;
+/**
+ * Ask the browser, once per page and only once there is work to keep, not to clear this
+ * site's storage under pressure: best-effort storage may be evicted without a word, and
+ * with it a learner's saved clusters. The answer changes nothing here (a refusal still
+ * saves); browsers grant it by their own rules (an installed or often-visited site).
+ */
+function askToPersist(): void {
+  if (persistenceAsked) return;
+  persistenceAsked = true;
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  storage?.persist?.().then((granted) => console.debug(`podwire: persistent storage ${granted ? 'granted' : 'not granted'}`), () => undefined);
 }
 
 export async function loadStart(lab: string): Promise<SavedCluster | undefined> {

@@ -43,6 +43,9 @@ async function routeTo(page: Page, prefix: string): Promise<string> {
 describe('nothing typed is lost', () => {
   it('keeps a command typed just before a reload, and one typed just before the tab closed, with their lines in the scrollback', async () => {
     let page = await newPage();
+    // Once there is work to keep, the page asks the browser not to evict its storage.
+    const persistence: string[] = [];
+    page.on('console', (message) => { if (/^podwire: persistent storage/.test(message.text())) persistence.push(message.text()); });
     await page.goto(`${server.url}#/lab/netns-veth`);
     await waitForTerminals(page);
     await typeAndGo(page, 'node1', 'ip route add 10.99.0.0/24 dev lo');
@@ -57,6 +60,8 @@ describe('nothing typed is lost', () => {
     await waitForSaveAfter(page, typedAt);
     const savedAfter = (await page.evaluate(() => Date.now())) - typedAt;
     console.log(`a command's save was in IndexedDB ${savedAfter} ms after it was typed (typing included)`);
+    await expect.poll(() => persistence.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    console.log(`the browser's answer: ${persistence.join('; ')}`);
 
     // Closed at once, with no time for any save: the journal has it.
     await typeAndGo(page, 'node1', 'ip route add 10.97.0.0/24 dev lo');
