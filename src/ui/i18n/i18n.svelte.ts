@@ -8,7 +8,7 @@ import LanguageDetector from 'i18next-browser-languagedetector';
 import en from './en.json';
 import zh from './zh.json';
 import type { Lab } from '../../lab/types.js';
-import { errorWords, type WordValue } from './words.js';
+import { errorWords, sayWith, type WordValue } from './words.js';
 
 /** The page's languages, each named in itself (for the language menu). */
 export const LANGUAGES = { en: 'English', zh: '中文' } as const;
@@ -64,10 +64,7 @@ export function t(key: string, values: Record<string, string | number> = {}): st
  * their values too. A text that is not the page's own (a server's sentence) is said as it is.
  */
 export function say(said: WordValue): string {
-  if (typeof said !== 'object') return String(said);
-  const values: Record<string, string | number> = {};
-  for (const [name, value] of Object.entries<WordValue>(said.values ?? {})) values[name] = typeof value === 'object' ? say(value) : value;
-  return t(said.key, values);
+  return sayWith(t, said);
 }
 
 /** What to show of a caught error: the page's own words in the page's language, else the error's message (a server's sentence, a harness error). */

@@ -3,6 +3,7 @@
 // words too. These modules cannot call t(): the store, the grid and the class client run
 // in unit tests without Svelte's runes. A component says them with say() (i18n.svelte.ts)
 // when it renders, so they follow a switch of language like every other text.
+import i18next from 'i18next';
 import en from './en.json';
 
 export type WordValue = string | number | Words;
@@ -32,27 +33,26 @@ export function errorWords(error: unknown): WordValue {
   return wordsOf(error) ?? (error instanceof Error ? error.message : String(error));
 }
 
-type Tree = { readonly [key: string]: string | Tree };
-const ENGLISH_PLURALS = new Intl.PluralRules('en');
-
-function lookUp(key: string): string | undefined {
-  let node: string | Tree | undefined = en as Tree;
-  for (const part of key.split('.')) node = typeof node === 'object' ? node[part] : undefined;
-  return typeof node === 'string' ? node : undefined;
+/**
+ * Words said through a translation function (i18next's t), the words among their values
+ * first; a value that is not words (a count, a server's sentence) goes in as it is.
+ */
+export function sayWith(translate: (key: string, values: Record<string, string | number>) => string, said: WordValue): string {
+  if (typeof said !== 'object') return String(said);
+  const values: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries<WordValue>(said.values ?? {})) values[name] = typeof value === 'object' ? sayWith(translate, value) : value;
+  return translate(said.key, values);
 }
 
+/** English alone, for what has no page to say it in: plain modules and unit tests load this without Svelte. */
+const englishOnly = i18next.createInstance();
+void englishOnly.init({ resources: { en: { translation: en } }, lng: 'en', initAsync: false, returnNull: false, interpolation: { escapeValue: false } });
+
 /**
- * The words in English, from en.json as i18next reads it ({{name}} values, _one/_other
- * by `count`), for what has no page to say it in: logs, and text written before a
- * component can say it. The key itself when en.json lacks it (a unit test catches that).
+ * The words in English, as the page says them in English, for what has no page to say it
+ * in: logs, and text written before a component can say it. The key itself when en.json
+ * lacks it (a unit test catches that).
  */
 export function english(said: Words): string {
-  const values = said.values ?? {};
-  const count = values.count;
-  const text = (typeof count === 'number' ? lookUp(`${said.key}_${ENGLISH_PLURALS.select(count)}`) : undefined) ?? lookUp(said.key) ?? said.key;
-  return text.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => {
-    const value = values[name];
-    if (value === undefined) return whole;
-    return typeof value === 'object' ? english(value) : String(value);
-  });
+  return sayWith((key, values) => englishOnly.t(key, values), said);
 }
