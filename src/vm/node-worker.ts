@@ -104,13 +104,14 @@ export class NodeWorker {
    */
   private async stateToRestore(given: ArrayBuffer | SharedArrayBuffer, base: ArrayBuffer | SharedArrayBuffer | undefined): Promise<ArrayBuffer> {
     let bytes = new Uint8Array(given);
-    if (isGzip(bytes)) bytes = await gunzip(bytes);
-    const isOwnBase = !base && !isGzip(new Uint8Array(given));
+    const gzipped = isGzip(bytes);
+    if (gzipped) bytes = await gunzip(bytes);
     if (isDelta(bytes)) {
       if (!base) throw new Error(`node ${this.nodeName}: its saved state is a delta, and no base snapshot was given to rebuild it on`);
       bytes = new Uint8Array(await unpackState(new Uint8Array(base), bytes));
     }
-    const from = base ?? (isOwnBase ? given : undefined);
+    // Without a base given, a raw state is the base itself (a start from the snapshot).
+    const from = base ?? (gzipped ? undefined : given);
     // A shared base stays readable for free: digest it when the first save needs it. A
     // private copy is digested now and let go (it is 110 MB).
     if (from) this.deltaBase = isSharedState(from) ? from : this.digestOf(new Uint8Array(from));
