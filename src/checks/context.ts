@@ -7,6 +7,8 @@ import type { ExecOptions, ExecResult } from '../vm/agent-client.js';
 export type { CaptureCursor, CapturedFrame, ExecOptions, ExecResult, NodeFacts };
 
 export interface CheckContext {
+  /** The lab's nodes: a check that follows a packet arms its tracing on all of them. */
+  readonly nodeNames: readonly string[];
   /** The node's facts for this round of checks, gathered once per node and shared. */
   facts(node: string): Promise<NodeFacts>;
   exec(node: string, command: string, options?: ExecOptions): Promise<ExecResult>;

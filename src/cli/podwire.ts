@@ -5,6 +5,8 @@
 //                                                     set the lab up, apply the reference solution
 //                                                     or your commands, and grade it
 //   podwire grade <lab> [--seed S] [--solution | --apply node=file ...] [--report out.json] [--junit out.xml]
+//   podwire walk <lab> --from POD|NODE[/POD] --to ADDR[:PORT] [--tcp | --dns NAME] [--solution] [--seed S] [--json]
+//                                                     follow one packet through the lab's real kernels, hop by hop
 //   podwire class create|export ...                  a class on the class server's database (src/cli/class.ts)
 //   podwire grader                                   grade submissions for class servers on DATABASE_URL
 //
@@ -19,12 +21,16 @@ import { instantiateLab } from '../lab/variables.js';
 import type { Lab, NodeCommands } from '../lab/types.js';
 import { nodeFailures, toJson, toJunit, toText } from '../harness/report.js';
 import { withLab } from '../harness/run-lab.js';
+import { walkJson, walkText, WalkError } from '../harness/walk.js';
 import { classCommand, graderCommand } from './class.js';
 
 const USAGE = `usage:
   podwire labs
   podwire check <lab> [--step N] [--seed S] [--solution | --apply NODE=FILE ...] [--json]
   podwire grade <lab> [--seed S] [--solution | --apply NODE=FILE ...] [--report out.json] [--junit out.xml]
+  podwire walk <lab> --from SOURCE --to ADDR[:PORT] [--tcp | --dns NAME] [--solution] [--seed S] [--json]
+                     set the lab up (and apply its reference solution), send one ping (or a
+                     TCP SYN, or a DNS query for NAME) and print the path it took and its answer's
   podwire class create|export ...   (see: podwire class --help)
   podwire grader                    grade class submissions from DATABASE_URL (PODWIRE_GRADERS at once)
 
@@ -67,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv, allowPositionals: true,
     options: {
       step: { type: 'string' }, seed: { type: 'string' }, solution: { type: 'boolean' }, apply: { type: 'string', multiple: true },
+      from: { type: 'string' }, to: { type: 'string' }, tcp: { type: 'boolean' }, dns: { type: 'string' },
       json: { type: 'boolean' }, report: { type: 'string' }, junit: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -76,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
     for (const lab of loadLabs()) process.stdout.write(`${lab.id.padEnd(24)} ${lab.level.padEnd(13)} ${String(lab.minutes).padStart(3)} min  ${lab.steps.length} steps  ${lab.title}\n`);
     return EXIT.passed;
   }
+  if (command === 'walk') return walkCommand(labName, extra, values);
   if (command !== 'check' && command !== 'grade') throw new UsageError(`unknown command '${command}'`);
   if (!labName) throw new UsageError(`'${command}' needs a lab (see: podwire labs)`);
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
@@ -101,6 +109,28 @@ async function main(argv: string[]): Promise<number> {
   for (const check of failed) log(`the harness could not judge '${check.name}' on ${check.node}: ${check.error}`);
   if (failed.length) return EXIT.harness;
   return report.passed === report.total ? EXIT.passed : EXIT.failed;
+}
+
+/** podwire walk: the lab set up (with its solution, if asked), then one probe followed. */
+async function walkCommand(labName: string | undefined, extra: string[], values: { from?: string | undefined; to?: string | undefined; tcp?: boolean | undefined; dns?: string | undefined; solution?: boolean | undefined; seed?: string | undefined; json?: boolean | undefined }): Promise<number> {
+  if (!labName) throw new UsageError("'walk' needs a lab (see: podwire labs)");
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (!values.from || !values.to) throw new UsageError('walk needs --from (a pod or a node) and --to (an address, address:port or name)');
+  if (values.tcp && values.dns !== undefined) throw new UsageError('--tcp and --dns exclude each other');
+  const lab = instantiateLab(findLab(labName), values.seed);
+  const log = (message: string) => process.stderr.write(`podwire: ${message}\n`);
+  const request = { from: values.from, to: values.to, probe: values.tcp ? 'tcp' : values.dns !== undefined ? 'dns' : 'icmp', ...(values.dns ? { query: values.dns } : {}) } as const;
+  try {
+    const walk = await withLab(lab, async (run) => {
+      if (values.solution) await run.applySolutions(lab.steps.length);
+      return run.walk(request);
+    }, { onStatus: log });
+    process.stdout.write(values.json ? `${JSON.stringify(walkJson(walk), null, 2)}\n` : walkText(walk));
+    return walk.outcome === 'answered' ? EXIT.passed : EXIT.failed;
+  } catch (error) {
+    if (error instanceof WalkError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {

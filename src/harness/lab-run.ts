@@ -12,6 +12,7 @@ import { Cluster } from '../vm/cluster.js';
 import type { BootAssets } from '../vm/emulator.js';
 import type { WorkerHost } from '../vm/node.js';
 import { resolveTopology, type ResolvedTopology } from '../topology/topology.js';
+import { walkPacket, type Walk, type WalkContext, type WalkRequest } from '../observe/walk/walk.js';
 import { factsSectionsFor, runCheck, type CheckContext, type CheckResult } from '../checks/index.js';
 import { labReport, stepReport, type LabReport, type StepReport } from './report.js';
 import { scriptFailure, ScriptError, strictScript } from './scripts.js';
@@ -236,6 +237,19 @@ export class LabRun {
    * gathered once per node. `attempt` picks which of the step's hints comes next;
    * `onResult` hears each check's result as it arrives (with its index in the step).
    */
+  /** Follow one packet through the nodes (see observe/walk): tracing armed, one probe, tracing removed. */
+  walk(request: WalkRequest): Promise<Walk> {
+    this.walkContext ??= {
+      nodeNames: this.nodeNames,
+      exec: (node, command, options) => this.cluster.node(node).exec(command, options),
+      captureCursor: () => this.captureCursor(),
+      framesSince: (cursor) => this.framesSince(cursor),
+    };
+    return walkPacket(this.walkContext, request);
+  }
+
+  private walkContext: WalkContext | undefined;
+
   async checkStep(index: number, attempt = 0, onResult?: (result: CheckResult, index: number) => void): Promise<StepReport> {
     const step = this.lab.steps[index];
     if (!step) throw new Error(`lab ${this.lab.id} has no step ${index + 1} (it has ${this.lab.steps.length})`);
@@ -253,6 +267,7 @@ export class LabRun {
       return facts;
     };
     const context: CheckContext = {
+      nodeNames: this.nodeNames,
       facts: factsFor,
       // A check looks; it does not count as a command that makes the facts stale.
       exec: (node, command, options) => this.cluster.node(node).exec(command, options),

@@ -31,6 +31,7 @@ export function recordedContext(recorded: RecordedNode = {}): CheckContext & { e
   for (const frame of recorded.earlier ?? []) push(frame);
   const facts = new Map<string, Promise<NodeFacts>>();
   const context = {
+    nodeNames: ['node1', 'node2'],
     executed,
     frames,
     async exec(_node: string, command: string, _options?: ExecOptions) {

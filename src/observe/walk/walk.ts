@@ -1,0 +1,448 @@
+// Follow one packet: send one probe and tell, hop by hop, the path the real kernels and the
+// wire gave it, and its answer's path. Nothing here models the kernel. Every hop comes from:
+// - iptables' TRACE target in each node (every rule met, with the headers at that point);
+// - a LOG rule in each pod's namespace (the packet leaving or entering the pod);
+// - the TypeScript wire's capture (links, tunnels' outer headers);
+// - `ip route get` (the route that matched) and `conntrack -L` (the entry made).
+// The tracing is armed on every node, the probe sent, the logs read and the tracing removed,
+// whatever happens in between.
+
+import type { CaptureCursor, CapturedFrame } from '../../net/capture.js';
+import { decodeFrame, findLayer, findLayers, innermostIpv4, vniList, type DecodedFrame } from '../../net/decode/index.js';
+import type { ExecOptions, ExecResult } from '../../vm/agent-client.js';
+import type { ConntrackEntry, IptablesRule, IptablesTables } from '../facts-types.js';
+import { parseIptablesSave } from '../parse/iptables.js';
+import { parseConntrack } from '../parse/netfilter.js';
+import { collectScript, isIpv4, parseTarget, PING_IP_LENGTH, probeCommand, RULE_COMMENT, tracingScript, WalkError, type Probe, type ProbeKind } from './probe.js';
+import { parseKernelLog, type LoggedEvent, type LoggedPacket } from './trace-log.js';
+
+export { parseTarget, WalkError, type ProbeKind };
+
+/** What a walk needs of a running lab: its nodes, a shell in each, and the wire's capture. */
+export interface WalkContext {
+  nodeNames: readonly string[];
+  exec(node: string, command: string, options?: ExecOptions): Promise<ExecResult>;
+  captureCursor(): CaptureCursor;
+  framesSince(cursor: CaptureCursor): CapturedFrame[];
+}
+
+export interface WalkRequest {
+  /** A node, "node/netns", or a pod's namespace name found on some node. */
+  from: string;
+  /** An IPv4 address, address:port, or a DNS name (resolved in the source first). */
+  to: string;
+  probe: ProbeKind;
+  /** The name a DNS probe asks for. */
+  query?: string;
+}
+
+export type HopKind = 'send' | 'leave-pod' | 'enter-pod' | 'in' | 'route' | 'rule' | 'nat' | 'out' | 'encap' | 'wire' | 'decap' | 'conntrack' | 'drop';
+
+/** The packet's headers at a hop: they change at DNAT, SNAT and encapsulation. */
+export interface HopPacket {
+  src: string;
+  dst: string;
+  protocol: string;
+  sport?: number;
+  dport?: number;
+  /** For a hop on the wire, a tunnel's outer addresses. */
+  outer?: { src: string; dst: string; tunnel: string };
+}
+
+export interface WalkHop {
+  direction: 'request' | 'reply';
+  /** The node the hop is in, or the wire's link name for a hop on the wire. */
+  node: string;
+  /** The pod's namespace, for hops inside one. */
+  netns?: string;
+  kind: HopKind;
+  /** One line for people: what happened here. */
+  text: string;
+  packet?: HopPacket;
+  /** The iptables rule met, as iptables-save prints it. */
+  rule?: { table: string; chain: string; number: number; text: string; target?: string };
+  /** A hop on the wire: the captured frame. */
+  frame?: { link: string; from: string; to: string; timestampMicros: number; bytes: Uint8Array };
+}
+
+export interface Walk {
+  from: { node: string; netns: string };
+  to: string;
+  /** The address (and port) the probe was sent to. */
+  target: string;
+  probe: ProbeKind;
+  hops: WalkHop[];
+  /** answered: the reply came back; dropped: a hop says where it was dropped; lost: it was last seen at the last hop. */
+  outcome: 'answered' | 'dropped' | 'lost';
+  /** One line: the outcome and where. */
+  summary: string;
+  /** What the probe command printed (ping's or nc's own words). */
+  probeOutput: string;
+  durationMs: number;
+}
+
+const shellWord = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+const NETNS_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Walks on one lab run go one at a time: their tracing rules would see each other's probes. */
+const walking = new WeakMap<object, Promise<unknown>>();
+
+export async function walkPacket(context: WalkContext, request: WalkRequest): Promise<Walk> {
+  const before = walking.get(context) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(() => walkAlone(context, request));
+  walking.set(context, mine.catch(() => undefined));
+  return mine;
+}
+
+async function walkAlone(context: WalkContext, request: WalkRequest): Promise<Walk> {
+  const started = Date.now();
+  const from = await findSource(context, request.from);
+  const { host, port } = parseTarget(request.to);
+  const address = isIpv4(host) ? host : await resolveName(context, from, host);
+  const probe: Probe = {
+    kind: request.probe,
+    target: port === undefined ? { address } : { address, port },
+    sourcePort: 40_000 + Math.floor(Math.random() * 20_000),
+    query: request.query ?? 'kubernetes.default.svc.cluster.local',
+  };
+  if (probe.kind === 'dns' && !isDnsNameish(probe.query)) throw new WalkError(`the DNS query '${probe.query}' is not a name`);
+  const nodes = [...context.nodeNames];
+  const armed = new Map<string, { since: number; namespaces: string[] }>();
+  let probeResult: ExecResult;
+  let collected: Map<string, string>;
+  let frames: CapturedFrame[];
+  try {
+    await Promise.all(nodes.map(async (node) => {
+      const result = await context.exec(node, tracingScript(probe), { timeout: 30 });
+      const [uptime, names] = result.stdout.split('\n');
+      armed.set(node, { since: Number(uptime) || 0, namespaces: (names ?? '').replace(/^namespaces:\s*/, '').split(/\s+/).filter(Boolean) });
+    }));
+    const cursor = context.captureCursor();
+    probeResult = await context.exec(from.node, probeCommand(probe, from.netns), { timeout: 20 });
+    frames = context.framesSince(cursor);
+    collected = new Map(await Promise.all(nodes.map(async (node) => [node, (await context.exec(node, collectScript(probe), { timeout: 30 })).stdout] as const)));
+  } finally {
+    // Whatever happened, the nodes keep none of the walk's rules.
+    await Promise.all(nodes.map((node) => context.exec(node, tracingScript(probe, true), { timeout: 30 }).catch(() => undefined)));
+  }
+  const views = new Map(nodes.map((node) => [node, readNode(node, collected.get(node) ?? '', armed.get(node)!, probe)]));
+  const probeOutput = `${probeResult.stdout}${probeResult.stderr}`.trim();
+  const hops: WalkHop[] = [];
+  const request_ = followDirection('request', from.node, views, frames, probe);
+  hops.push({ direction: 'request', node: from.node, ...(from.netns ? { netns: from.netns } : {}), kind: 'send', text: `${from.netns || from.node} sends ${describeProbe(probe)}` }, ...request_.hops);
+  const replyStart = request_.lastNode ?? from.node;
+  const reply = followDirection('reply', replyStart, views, frames, probe);
+  hops.push(...reply.hops);
+  await addRoutes(context, hops, views);
+  const answered = reply.hops.length > 0 && !reply.hops.some((hop) => hop.kind === 'drop') && probeResult.exitCode === 0;
+  const drop = hops.find((hop) => hop.kind === 'drop');
+  let outcome: Walk['outcome'] = answered ? 'answered' : drop ? 'dropped' : 'lost';
+  if (!answered && !drop) {
+    const why = await whyLost(context, from, probe, hops, views, probeOutput);
+    if (why) { hops.push(why); outcome = 'dropped'; }
+  }
+  const last = hops.at(-1)!;
+  const summary = outcome === 'answered'
+    ? `answered: ${hops.filter((h) => h.direction === 'request').length} hops there, ${reply.hops.length} back`
+    : outcome === 'dropped' ? `dropped: ${hops.find((hop) => hop.kind === 'drop')!.text}` : `lost after: ${last.text}`;
+  const target = `${address}${port === undefined ? '' : `:${port}`}`;
+  return { from, to: request.to, target, probe: probe.kind, hops, outcome, summary, probeOutput, durationMs: Date.now() - started };
+}
+
+const isDnsNameish = (text: string) => /^[A-Za-z0-9.-]{1,253}$/.test(text);
+
+function describeProbe(probe: Probe): string {
+  const { address, port } = probe.target;
+  switch (probe.kind) {
+    case 'icmp': return `a ping (ICMP echo, ${PING_IP_LENGTH} bytes) to ${address}`;
+    case 'tcp': return `a TCP SYN from port ${probe.sourcePort} to ${address}:${port ?? 80}`;
+    case 'dns': return `a DNS query for ${probe.query} from port ${probe.sourcePort} to ${address}:${port ?? 53}`;
+  }
+}
+
+/** "node1", "node1/client", or "client" (a namespace looked for on every node). */
+async function findSource(context: WalkContext, from: string): Promise<{ node: string; netns: string }> {
+  const [first, second, ...more] = from.split('/');
+  if (more.length || !first) throw new WalkError(`the source '${from}' is not NODE, NODE/POD or POD`);
+  if (second !== undefined) {
+    if (!context.nodeNames.includes(first)) throw new WalkError(`there is no node '${first}' (the nodes: ${context.nodeNames.join(', ')})`);
+    if (!NETNS_NAME.test(second)) throw new WalkError(`'${second}' is not a namespace name`);
+    return { node: first, netns: second };
+  }
+  if (context.nodeNames.includes(first)) return { node: first, netns: '' };
+  if (!NETNS_NAME.test(first)) throw new WalkError(`'${first}' is neither a node nor a namespace name`);
+  const found = await Promise.all(context.nodeNames.map(async (node) => {
+    const result = await context.exec(node, 'ip netns list 2>/dev/null | cut -d" " -f1', { timeout: 10 });
+    return result.stdout.split('\n').includes(first) ? node : undefined;
+  }));
+  const nodes = found.filter((node): node is string => node !== undefined);
+  if (nodes.length === 0) throw new WalkError(`no node has a pod (network namespace) '${first}'; the nodes are ${context.nodeNames.join(', ')}`);
+  if (nodes.length > 1) throw new WalkError(`'${first}' is a namespace on ${nodes.join(' and ')}: say which, as ${nodes[0]}/${first}`);
+  return { node: nodes[0]!, netns: first };
+}
+
+/** A name, resolved as the source would resolve it (busybox nslookup with its resolv.conf). */
+async function resolveName(context: WalkContext, from: { node: string; netns: string }, name: string): Promise<string> {
+  const command = `${from.netns ? `ip netns exec ${shellWord(from.netns)} ` : ''}nslookup ${shellWord(name)} 2>&1`;
+  const result = await context.exec(from.node, command, { timeout: 15 });
+  // The answer's addresses come after the server's own "Address:" line.
+  const answer = result.stdout.split(/\nName:\s/).slice(1).join('\n');
+  const address = /Address(?: \d+)?:\s*(\d+\.\d+\.\d+\.\d+)/.exec(answer)?.[1];
+  if (!address) throw new WalkError(`${from.netns || from.node} could not resolve ${name}: ${result.stdout.trim().split('\n').slice(-2).join(' ') || 'no answer'}`);
+  return address;
+}
+
+interface NodeView {
+  node: string;
+  events: LoggedEvent[];
+  namespaces: string[];
+  rules: IptablesTables;
+  addresses: string[];
+  conntrack: ConntrackEntry[];
+}
+
+function readNode(node: string, text: string, armed: { since: number; namespaces: string[] }, probe: Probe): NodeView {
+  const [log = '', rest = ''] = text.split('### iptables\n');
+  const [iptables = '', rest2 = ''] = rest.split('### addresses\n');
+  const [addresses = '', conntrack = ''] = rest2.split('### conntrack\n');
+  const events = parseKernelLog(log, armed.since).filter((event) => isProbePacket(event.packet, probe));
+  const mine = (entry: ConntrackEntry) => entry.original.sport === probe.sourcePort || entry.reply.dport === probe.sourcePort;
+  return {
+    node,
+    events,
+    namespaces: armed.namespaces,
+    rules: parseIptablesSave(iptables),
+    addresses: [...addresses.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]!),
+    conntrack: probe.kind === 'icmp' ? icmpEntries(parseConntrack(conntrack), events) : parseConntrack(conntrack).filter(mine),
+  };
+}
+
+/** A ping's conntrack entry is known by the echo id its trace lines show. */
+function icmpEntries(entries: ConntrackEntry[], events: LoggedEvent[]): ConntrackEntry[] {
+  const ids = new Set(events.map((event) => event.packet.icmpId).filter((id) => id !== undefined));
+  return entries.filter((entry) => [...ids].some((id) => new RegExp(`\\bid=${id}\\b`).test(entry.text)));
+}
+
+function isProbePacket(packet: LoggedPacket, probe: Probe): boolean {
+  if (probe.kind === 'icmp') return packet.protocol === 'ICMP' && packet.length === PING_IP_LENGTH;
+  const protocol = probe.kind === 'tcp' ? 'TCP' : 'UDP';
+  return packet.protocol === protocol && (packet.sport === probe.sourcePort || packet.dport === probe.sourcePort);
+}
+
+function directionOf(packet: { protocol: string; icmpType?: number; sport?: number; dport?: number }, probe: Probe): 'request' | 'reply' {
+  if (probe.kind === 'icmp') return packet.icmpType === 0 ? 'reply' : 'request';
+  return packet.sport === probe.sourcePort ? 'request' : 'reply';
+}
+
+const hopPacket = (packet: LoggedPacket): HopPacket => ({
+  src: packet.src, dst: packet.dst, protocol: packet.protocol,
+  ...(packet.sport !== undefined ? { sport: packet.sport } : {}), ...(packet.dport !== undefined ? { dport: packet.dport } : {}),
+});
+
+const endpoint = (address: string, port?: number) => (port === undefined ? address : `${address}:${port}`);
+const showPacket = (p: HopPacket) => `${endpoint(p.src, p.sport)} → ${endpoint(p.dst, p.dport)}`;
+
+const BASE_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT']);
+const DROP_TARGETS = new Set(['DROP', 'REJECT']);
+
+function ruleAt(rules: IptablesTables, table: string, chain: string, number: number): IptablesRule | undefined {
+  return rules[table]?.chains[chain]?.rules[number - 1];
+}
+
+/** One node's hops in one direction, from its trace and LOG lines in time order. */
+function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe): WalkHop[] {
+  const hops: WalkHop[] = [];
+  const events = view.events.filter((event) => directionOf(event.packet, probe) === direction).sort((a, b) => a.time - b.time);
+  let lastOut = '';
+  let arrived = false;
+  for (const event of events) {
+    const packet = hopPacket(event.packet);
+    const base = { direction, node: view.node, packet } as const;
+    if (event.source === 'log') {
+      const netns = view.namespaces[(event.namespaceIndex ?? 0) - 1] ?? `namespace ${event.namespaceIndex}`;
+      hops.push(event.direction === 'out'
+        ? { ...base, netns, kind: 'leave-pod', text: `${netns} on ${view.node}: leaves through its ${event.out || 'eth0'} (${showPacket(packet)})` }
+        : { ...base, netns, kind: 'enter-pod', text: `${netns} on ${view.node}: arrives on its ${event.in || 'eth0'} (${showPacket(packet)})` });
+      continue;
+    }
+    const { table = '', chain = '', what, ruleNumber = 0 } = event;
+    if (!arrived) {
+      arrived = true;
+      hops.push(event.in
+        ? { ...base, kind: 'in', text: `${view.node}: in on ${event.in}${event.physIn ? ` (bridge port ${event.physIn})` : ''}` }
+        : { ...base, kind: 'in', text: `${view.node}: sent by the node itself` });
+    }
+    if (event.out && event.out !== lastOut) {
+      lastOut = event.out;
+      hops.push({ ...base, kind: 'route', text: `${view.node}: routed out of ${event.out} (${showPacket(packet)})` });
+    }
+    // The kernel calls a rule with no match and a built-in verdict (a bare -j DROP) "return"
+    // or "policy" (net/ipv4/netfilter/ip_tables.c, get_chainname_rulenum): if the chain has
+    // a rule of that number, it was that rule; past its last rule, the chain's end.
+    const rule = ruleAt(view.rules, table, chain, ruleNumber);
+    if (rule?.comment === RULE_COMMENT) continue;
+    if (what === 'return' && !rule) continue;
+    if (what === 'policy' && !rule) {
+      const policy = view.rules[table]?.chains[chain]?.policy ?? 'ACCEPT';
+      if (policy !== 'ACCEPT') hops.push({ ...base, kind: 'drop', text: `${view.node}: ${table} ${chain} policy ${policy}`, rule: { table, chain, number: ruleNumber, text: `-P ${chain} ${policy}`, target: policy } });
+      continue;
+    }
+    const text = rule?.text ?? `rule ${ruleNumber}`;
+    const target = rule?.target;
+    const kind: HopKind = target && NAT_TARGETS.has(target) ? 'nat' : target && DROP_TARGETS.has(target) ? 'drop' : 'rule';
+    const verdict = target === 'DNAT' ? `DNAT to ${rule?.options['to-destination'] ?? '?'}` : target === 'SNAT' ? `SNAT to ${rule?.options['to-source'] ?? '?'}` : target;
+    hops.push({
+      ...base, kind,
+      text: `${view.node}: ${table} ${chain} rule ${ruleNumber}${verdict ? ` → ${verdict}` : ''}: ${text}`,
+      rule: { table, chain, number: ruleNumber, text, ...(target ? { target } : {}) },
+    });
+  }
+  const last = events.filter((event) => event.source === 'trace').at(-1);
+  if (last && BASE_CHAINS.has(last.chain ?? '') && last.chain === 'POSTROUTING' && last.out) {
+    hops.push({ direction, node: view.node, packet: hopPacket(last.packet), kind: 'out', text: `${view.node}: out of ${last.physOut ? `${last.out} (bridge port ${last.physOut})` : last.out}` });
+  }
+  // What conntrack made of it, once, with the request.
+  if (direction === 'request') {
+    for (const entry of view.conntrack.slice(0, 2)) {
+      const nat = [
+        ...(entry.reply.src !== entry.original.dst ? [`DNAT: the answer comes from ${entry.reply.src}`] : []),
+        ...(entry.reply.dst !== entry.original.src ? [`SNAT: the answer goes to ${entry.reply.dst}`] : []),
+      ];
+      const natted = nat.length ? ` (${nat.join('; ')})` : '';
+      hops.push({ direction, node: view.node, kind: 'conntrack', text: `${view.node}: conntrack ${entry.original.src} → ${entry.original.dst} / reply ${entry.reply.src} → ${entry.reply.dst}${natted}${entry.state ? ` ${entry.state}` : ''}` });
+    }
+  }
+  return hops;
+}
+
+/** The wire frames that carry the probe in one direction, decoded. */
+function probeFrames(frames: CapturedFrame[], direction: 'request' | 'reply', probe: Probe): { frame: CapturedFrame; decoded: DecodedFrame }[] {
+  return frames.flatMap((frame) => {
+    const decoded = decodeFrame(frame.bytes);
+    const inner = innermostIpv4(decoded);
+    if (!inner) return [];
+    let packet: { protocol: string; icmpType?: number; sport?: number; dport?: number } | undefined;
+    if (probe.kind === 'icmp') {
+      const icmp = decoded.layers.filter((layer) => layer.protocol === 'icmp').at(-1);
+      if (inner.ipProtocol === 1 && inner.totalLength === PING_IP_LENGTH && icmp?.protocol === 'icmp') packet = { protocol: 'ICMP', icmpType: icmp.type };
+    } else {
+      const l4 = decoded.layers.slice(decoded.layers.indexOf(inner) + 1).find((layer) => layer.protocol === (probe.kind === 'tcp' ? 'tcp' : 'udp'));
+      if (l4 && (l4.protocol === 'tcp' || l4.protocol === 'udp') && (l4.sourcePort === probe.sourcePort || l4.destinationPort === probe.sourcePort)) {
+        if (l4.protocol === 'tcp' && !l4.flags.syn) return [];
+        packet = { protocol: l4.protocol.toUpperCase(), sport: l4.sourcePort, dport: l4.destinationPort };
+      }
+    }
+    return packet && directionOf(packet, probe) === direction ? [{ frame, decoded }] : [];
+  });
+}
+
+function wireHops(direction: 'request' | 'reply', frame: CapturedFrame, decoded: DecodedFrame): WalkHop {
+  const ipv4 = findLayers(decoded, 'ipv4');
+  const inner = ipv4.at(-1)!;
+  const outer = ipv4.length > 1 ? ipv4[0]! : undefined;
+  const vnis = vniList(decoded);
+  const tunnel = vnis.length ? `VXLAN VNI ${vnis.join('/')}` : outer ? 'IP-in-IP' : '';
+  // The ports are the inner packet's: a VXLAN frame's outer UDP header is the tunnel's.
+  const l4 = decoded.layers[decoded.layers.indexOf(inner) + 1];
+  const ports = l4 && (l4.protocol === 'tcp' || l4.protocol === 'udp') ? { sport: l4.sourcePort, dport: l4.destinationPort } : {};
+  const packet: HopPacket = { src: inner.source, dst: inner.destination, protocol: inner.ipProtocolName, ...ports, ...(outer ? { outer: { src: outer.source, dst: outer.destination, tunnel } } : {}) };
+  const udp = findLayer(decoded, 'udp');
+  const outerText = outer ? `outer ${outer.source} → ${outer.destination}${vnis.length && udp ? ` UDP ${udp.destinationPort}` : ''} (${tunnel}), inner ` : '';
+  return {
+    direction, node: frame.link, kind: 'wire', packet,
+    text: `on the wire (link ${frame.link}): ${outerText}${showPacket(packet)}`,
+    frame: { link: frame.link, from: frame.from, to: frame.to, timestampMicros: frame.timestampMicros, bytes: frame.bytes },
+  };
+}
+
+/** The nodes a direction crossed, in order, by following its frames; with its hops. */
+function followDirection(direction: 'request' | 'reply', start: string, views: Map<string, NodeView>, frames: CapturedFrame[], probe: Probe): { hops: WalkHop[]; lastNode?: string } {
+  const byAddress = new Map<string, string>();
+  for (const view of views.values()) for (const address of view.addresses) byAddress.set(address, view.node);
+  const wire = probeFrames(frames, direction, probe).sort((a, b) => a.frame.timestampMicros - b.frame.timestampMicros || a.frame.seq - b.frame.seq);
+  const withEvents = [...views.values()].filter((view) => view.events.some((event) => directionOf(event.packet, probe) === direction));
+  if (withEvents.length === 0 && wire.length === 0) return { hops: [] };
+  // A reply starts where the request ended, unless that node logged none of it.
+  let current = withEvents.some((view) => view.node === start) || wire.length === 0 ? start : (withEvents[0]?.node ?? start);
+  const hops: WalkHop[] = [];
+  const seen = new Set<string>();
+  const visit = (node: string) => {
+    if (seen.has(node)) return;
+    seen.add(node);
+    const view = views.get(node);
+    if (view) hops.push(...nodeHops(view, direction, probe));
+  };
+  visit(current);
+  for (const { frame, decoded } of wire) {
+    const outer = findLayers(decoded, 'ipv4')[0];
+    const next = views.has(frame.to) ? frame.to : outer ? byAddress.get(outer.destination) : undefined;
+    const tunnelled = findLayers(decoded, 'ipv4').length > 1;
+    const hop = wireHops(direction, frame, decoded);
+    if (tunnelled && !hops.some((h) => h.kind === 'encap' && h.node === current)) {
+      const device = [...hops].reverse().find((h) => h.node === current && h.kind === 'route')?.text.match(/routed out of (\S+)/)?.[1] ?? 'its tunnel device';
+      hops.push({ direction, node: current, kind: 'encap', packet: hop.packet!, text: `${current}: ${device} wraps it: ${hop.packet!.outer!.tunnel}, outer ${hop.packet!.outer!.src} → ${hop.packet!.outer!.dst}` });
+    }
+    hops.push(hop);
+    if (next && next !== current && !seen.has(next)) {
+      if (tunnelled) {
+        const device = views.get(next)?.events.find((e) => directionOf(e.packet, probe) === direction && e.source === 'trace')?.in ?? 'its tunnel device';
+        hops.push({ direction, node: next, kind: 'decap', packet: { ...hop.packet!, outer: undefined } as HopPacket, text: `${next}: ${device} unwraps it (${hop.packet!.outer!.tunnel})` });
+      }
+      current = next;
+      visit(current);
+    }
+  }
+  for (const view of withEvents) visit(view.node);
+  return { hops, lastNode: current };
+}
+
+/** The route each node's routing decision matched: `ip route get fibmatch` in that node. */
+async function addRoutes(context: WalkContext, hops: WalkHop[], views: Map<string, NodeView>): Promise<void> {
+  await Promise.all(hops.map(async (hop) => {
+    if (hop.kind !== 'route' || !hop.packet || !views.has(hop.node) || !isIpv4(hop.packet.dst)) return;
+    const result = await context.exec(hop.node, `ip route get fibmatch ${hop.packet.dst} 2>&1 | head -1`, { timeout: 10 }).catch(() => undefined);
+    const route = result?.stdout.trim();
+    if (route) hop.text += `, by the route "${route}"`;
+  }));
+}
+
+/** Nothing said it dropped the probe: ask the kernel where it went no further. */
+async function whyLost(context: WalkContext, from: { node: string; netns: string }, probe: Probe, hops: WalkHop[], views: Map<string, NodeView>, probeOutput: string): Promise<WalkHop | undefined> {
+  const request = hops.filter((hop) => hop.direction === 'request');
+  const last = request.at(-1)!;
+  const inNs = (netns: string, command: string) => (netns ? `ip netns exec ${shellWord(netns)} ${command}` : command);
+  // Never left the source: its own routing had nowhere to send it.
+  if (last.kind === 'send' || (request.length <= 2 && /unreachable|no route/i.test(probeOutput))) {
+    const result = await context.exec(from.node, inNs(from.netns, `ip route get ${probe.target.address} 2>&1`), { timeout: 10 });
+    const said = result.stdout.trim().split('\n')[0] ?? '';
+    if (/unreachable|no route|prohibit|invalid/i.test(said) || result.exitCode !== 0) {
+      return { direction: 'request', node: from.node, ...(from.netns ? { netns: from.netns } : {}), kind: 'drop', text: `${from.netns || from.node} on ${from.node}: no route to ${probe.target.address} (ip route get: ${said || 'no answer'})` };
+    }
+    return undefined;
+  }
+  // Came into a node and went no further: no route out, or forwarding is off.
+  if (views.has(last.node) && (last.kind === 'in' || last.kind === 'rule' || last.kind === 'nat') && !request.some((hop) => hop.node === last.node && hop.kind === 'route') && last.packet) {
+    const inbound = [...views.get(last.node)!.events].find((e) => directionOf(e.packet, probe) === 'request' && e.source === 'trace')?.in;
+    const lookup = inbound ? `ip route get ${last.packet.dst} from ${last.packet.src} iif ${inbound}` : `ip route get ${last.packet.dst}`;
+    const result = await context.exec(last.node, `${lookup} 2>&1 | head -1; sysctl -n net.ipv4.ip_forward`, { timeout: 10 });
+    const [said = '', forwarding = ''] = result.stdout.trim().split('\n');
+    if (/unreachable|no route|prohibit|invalid|RTNETLINK/i.test(said)) {
+      return { direction: 'request', node: last.node, kind: 'drop', packet: last.packet, text: `${last.node}: no route for ${last.packet.dst} (${lookup}: ${said})` };
+    }
+    if (forwarding.trim() === '0') return { direction: 'request', node: last.node, kind: 'drop', packet: last.packet, text: `${last.node}: does not forward packets (net.ipv4.ip_forward = 0)` };
+  }
+  return undefined;
+}
+
+/** The walk as text, one hop per line, for the command line. */
+export function walkText(walk: Walk): string {
+  const lines = [`${walk.from.netns ? `${walk.from.node}/${walk.from.netns}` : walk.from.node} → ${walk.target} (${walk.probe})`];
+  let direction: string | undefined;
+  walk.hops.forEach((hop, index) => {
+    if (hop.direction !== direction) { direction = hop.direction; lines.push(direction === 'request' ? 'there:' : 'back:'); }
+    lines.push(`${String(index + 1).padStart(3)}. ${hop.text}`);
+  });
+  lines.push(walk.summary, `(${(walk.durationMs / 1000).toFixed(1)} s)`);
+  return `${lines.join('\n')}\n`;
+}
