@@ -8,7 +8,7 @@ import { compact, defineCheckKind } from './kind.js';
  * Follow one probe through the real kernels (see observe/walk) and judge its path: each of
  * `through` names a hop, in order (words its line must hold, any case: "DNAT 10.244.2.2",
  * "VXLAN VNI 1", "web arrives"); `dropped` says it must be dropped at a hop holding those
- * words (a rule, a chain, "no route"); otherwise it must be answered.
+ * words (a rule, a chain, "no route"), or anywhere (`dropped: true`); otherwise it must be answered.
  */
 export const path = defineCheckKind({
   kind: 'path',
@@ -16,14 +16,14 @@ export const path = defineCheckKind({
   entries: {
     path: fields({
       from: v.optional(word()), to: word(), probe: v.optional(oneOf(['icmp', 'tcp', 'dns'])), query: v.optional(word()),
-      through: v.optional(v.array(word(), 'must be a list of hops')), dropped: v.optional(word()),
+      through: v.optional(v.array(word(), 'must be a list of hops')), dropped: v.optional(v.union([v.literal(true), word()], 'must be true or the words of the hop that drops it')),
     }),
   },
   fields: ({ path: spec }) => compact({ from: spec.from, to: spec.to, probe: spec.probe ?? 'icmp', query: spec.query, through: spec.through ?? [], dropped: spec.dropped }),
   factsRead: () => [],
   async evaluate(check, context) {
     const source = check.from ? `${check.node}/${check.from}` : check.node;
-    const end = check.dropped === undefined ? 'and is answered' : `and is dropped at "${check.dropped}"`;
+    const end = check.dropped === undefined ? 'and is answered' : check.dropped === true ? 'and is dropped' : `and is dropped at "${check.dropped}"`;
     const expected = `${check.probe} from ${check.from ?? check.node} to ${check.to}${check.through.length ? ` through ${check.through.map((hop) => `"${hop}"`).join(', ')}` : ''} ${end}`;
     let walk: Walk;
     try {
@@ -37,7 +37,7 @@ export const path = defineCheckKind({
     if (check.dropped !== undefined) {
       const drop = walk.hops.find((hop) => hop.kind === 'drop');
       if (!drop) return { passed: false, expected, found: walk.outcome === 'answered' ? 'it was answered: nothing dropped it' : `nothing says it was dropped; ${walk.summary}` };
-      if (!holds(drop, check.dropped)) return { passed: false, expected, found: `dropped elsewhere: ${shorten(drop.text, 200)}` };
+      if (check.dropped !== true && !holds(drop, check.dropped)) return { passed: false, expected, found: `dropped elsewhere: ${shorten(drop.text, 200)}` };
       return { passed: true, expected, found: `dropped: ${shorten(drop.text, 200)}` };
     }
     if (walk.outcome !== 'answered') return { passed: false, expected, found: shorten(walk.summary, 300) };

@@ -67,7 +67,7 @@ export interface BenchResults {
   figures: Figure[];
 }
 
-export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold', 'checks', 'classroom', 'browser'] as const;
+export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold', 'checks', 'walk', 'classroom', 'browser'] as const;
 
 type SnapshotAssets = BootAssets & { state: SharedArrayBuffer };
 
@@ -205,6 +205,8 @@ const FIGURES = {
   webRss: { section: 8, name: 'Web: memory of the lab, RSS of all chromium processes', unit: 'MiB' },
   checkQuiet: { section: 9, name: 'Check latency, a step with no traffic check (median)', unit: 's', goal: { comparison: '<=', value: 1 } },
   checkTraffic: { section: 9, name: 'Check latency, a step with traffic checks (median)', unit: 's', goal: { comparison: '<=', value: 2.5 } },
+  walkCrossNode: { section: 9, name: 'Packet walk, one ping pod to pod across VXLAN, start to hops (median)', unit: 's', goal: { comparison: '<', value: 5 } },
+  walkService: { section: 9, name: 'Packet walk, one TCP connection to a ClusterIP (median)', unit: 's' },
   gradingsPerMinute: { section: 10, name: 'Classroom: verified gradings per minute, 10 submissions at once', unit: '/min' },
   gradingSeconds: { section: 10, name: 'Classroom: one grading, zip read to report (median)', unit: 's' },
   gradingRss: { section: 10, name: 'Classroom: peak RSS of one grading process (median)', unit: 'MiB' },
@@ -469,6 +471,44 @@ async function benchChecks(bench: BenchRun): Promise<void> {
   });
 }
 
+/**
+ * One walk (observe/walk): tracing armed on every node, one probe, the logs read, the
+ * tracing removed and the hops built, as the page's "Follow" and `podwire walk` do. On the
+ * vxlan lab with its overlay built (a ping across VXLAN) and the clusterip lab solved (a
+ * TCP connection DNATed by kube-proxy-mini's chains).
+ */
+async function benchWalk(bench: BenchRun): Promise<void> {
+  await bench.attempt('packet walk', [FIGURES.walkCrossNode, FIGURES.walkService], async () => {
+    const { assets } = await bench.restorable();
+    const labs = loadLabs();
+    const cases = [
+      { lab: 'vxlan', steps: 2, figure: FIGURES.walkCrossNode, request: (values: Record<string, string>) => ({ from: 'pod-a', to: hostOf(values.pods2!, 2), probe: 'icmp' as const }) },
+      { lab: 'clusterip', steps: 3, figure: FIGURES.walkService, request: (values: Record<string, string>) => ({ from: 'client', to: `${values.serviceIp}:80`, probe: 'tcp' as const }) },
+    ];
+    for (const { lab: id, steps, figure, request } of cases) {
+      const lab = labs.find((l) => l.id === id);
+      if (!lab) throw new Error(`no lab ${id}`);
+      const run = await LabRun.open(lab, { host: nodeWorkerHost, assets });
+      try {
+        await run.applySolutions(steps);
+        const times: number[] = [];
+        for (let round = 0; round < bench.runs; round++) {
+          const t = performance.now();
+          const walk = await run.walk(request(lab.values));
+          times.push((performance.now() - t) / 1000);
+          if (walk.outcome !== 'answered') throw new Error(`${id}: the walk was not answered: ${walk.summary}`);
+        }
+        bench.record(figure, round(median(times), 2), { note: `${describeTimes(times)}; lab ${id} with steps 1-${steps} solved` });
+      } finally {
+        await run.close();
+      }
+    }
+  });
+}
+
+/** Host `n` of an IPv4 /24 written as a.b.c.0/24. */
+const hostOf = (cidr: string, n: number) => `${cidr.split('/')[0]!.split('.').slice(0, 3).join('.')}.${n}`;
+
 /** Verified gradings: submissions through the bounded pool, each in its own grading process (src/classroom/grading). */
 async function benchClassroom(bench: BenchRun): Promise<void> {
   await bench.attempt('classroom gradings', [FIGURES.gradingsPerMinute, FIGURES.gradingSeconds, FIGURES.gradingRss], async () => {
@@ -522,6 +562,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     const restoreMedian = wanted('restore') ? await benchRestore(bench) : null;
     if (wanted('cold')) await benchCold(bench, restoreMedian);
     if (wanted('checks')) await benchChecks(bench);
+    if (wanted('walk')) await benchWalk(bench);
     if (wanted('classroom')) await benchClassroom(bench);
     if (wanted('browser')) await benchWeb(bench);
   } finally {

@@ -83,28 +83,38 @@ const RULE_COMMENT = 'podwire-walk';
  * namespaces, numbered as the LOG prefixes number them.
  */
 export function tracingScript(probe: Probe, disarm = false): string {
-  const match = probeMatch(probe);
+  const match = `${probeMatch(probe)} -m comment --comment ${RULE_COMMENT}`;
   const op = disarm ? '-D' : '-I';
   const at = disarm ? '' : ' 1';
-  // Disarming numbers the namespaces as arming did, from the list arming kept.
+  // One iptables-restore per namespace, not one iptables per rule: starting a program is
+  // what costs time in an emulated machine. A delete whose rule is gone (someone flushed
+  // raw) would fail the whole transaction, so disarming falls back to one rule at a time.
   return `set +e
+m='${match}'
+rules() { # rules TARGET-IN TARGET-OUT: the walk's two raw rules, as iptables-restore reads them
+  printf '*raw\\n${op} PREROUTING${at} %s %s\\n${op} OUTPUT${at} %s %s\\nCOMMIT\\n' "$m" "$1" "$m" "$2"
+}
+load() { # load [ip netns exec NS]: feed the rules on stdin to iptables-restore there
+  local text; text=$(cat)
+  printf '%s\\n' "$text" | "$@" iptables-restore -w -n 2>/dev/null && return
+  ${disarm ? `printf '%s\\n' "$text" | grep -e '^-D' | while IFS= read -r line; do
+    printf '*raw\\n%s\\nCOMMIT\\n' "$line" | "$@" iptables-restore -w -n 2>/dev/null
+  done` : 'return 1'}
+}
 ${disarm ? 'ns_list=$(cat /run/podwire-walk.namespaces 2>/dev/null)' : `ns_list=$(ip netns list 2>/dev/null | cut -d' ' -f1)
 echo $ns_list >/run/podwire-walk.namespaces
 cut -d' ' -f1 /proc/uptime
 echo "namespaces:" $ns_list
 [ -f /run/podwire-walk.nf_log_all_netns ] || sysctl -n net.netfilter.nf_log_all_netns >/run/podwire-walk.nf_log_all_netns 2>/dev/null
 sysctl -qw net.netfilter.nf_log_all_netns=1`}
-for chain in PREROUTING OUTPUT; do
-  iptables -w -t raw ${op} $chain${at} ${match} -m comment --comment ${RULE_COMMENT} -j TRACE
-done
+rules '-j TRACE' '-j TRACE' | load
 i=0
 for ns in $ns_list; do
   i=$((i + 1))
-  ip netns exec "$ns" iptables -w -t raw ${op} PREROUTING${at} ${match} -m comment --comment ${RULE_COMMENT} -j LOG --log-prefix "${WALK_LOG_PREFIX} $i in: "
-  ip netns exec "$ns" iptables -w -t raw ${op} OUTPUT${at} ${match} -m comment --comment ${RULE_COMMENT} -j LOG --log-prefix "${WALK_LOG_PREFIX} $i out: "
-done 2>/dev/null
-${disarm ? `[ -f /run/podwire-walk.nf_log_all_netns ] && sysctl -qw net.netfilter.nf_log_all_netns=$(cat /run/podwire-walk.nf_log_all_netns) && rm -f /run/podwire-walk.nf_log_all_netns
-rm -f /run/podwire-walk.namespaces
+  rules "-j LOG --log-prefix \\"${WALK_LOG_PREFIX} $i in: \\"" "-j LOG --log-prefix \\"${WALK_LOG_PREFIX} $i out: \\"" | load ip netns exec "$ns"
+done
+${disarm ? `[ -f /run/podwire-walk.nf_log_all_netns ] && sysctl -qw net.netfilter.nf_log_all_netns=$(cat /run/podwire-walk.nf_log_all_netns)
+rm -f /run/podwire-walk.nf_log_all_netns /run/podwire-walk.namespaces
 true` : 'true'}
 `;
 }

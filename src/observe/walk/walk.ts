@@ -56,6 +56,8 @@ export interface WalkHop {
   /** The pod's namespace, for hops inside one. */
   netns?: string;
   kind: HopKind;
+  /** The interface the hop is about: the one a packet came in on, was routed out of, or left by. */
+  interface?: string;
   /** One line for people: what happened here. */
   text: string;
   packet?: HopPacket;
@@ -108,9 +110,10 @@ async function walkAlone(context: WalkContext, request: WalkRequest): Promise<Wa
   if (probe.kind === 'dns' && !isDnsNameish(probe.query)) throw new WalkError(`the DNS query '${probe.query}' is not a name`);
   const nodes = [...context.nodeNames];
   const armed = new Map<string, { since: number; namespaces: string[] }>();
-  let probeResult: ExecResult;
-  let collected: Map<string, string>;
-  let frames: CapturedFrame[];
+  // Whatever happens, the nodes keep none of the walk's rules. Removing them starts as soon
+  // as the logs are read, beside the route lookups that build the hops.
+  let disarming: Promise<unknown> | undefined;
+  const disarm = () => (disarming ??= Promise.all(nodes.map((node) => context.exec(node, tracingScript(probe, true), { timeout: 30 }).catch(() => undefined))));
   try {
     await Promise.all(nodes.map(async (node) => {
       const result = await context.exec(node, tracingScript(probe), { timeout: 30 });
@@ -118,15 +121,23 @@ async function walkAlone(context: WalkContext, request: WalkRequest): Promise<Wa
       armed.set(node, { since: Number(uptime) || 0, namespaces: (names ?? '').replace(/^namespaces:\s*/, '').split(/\s+/).filter(Boolean) });
     }));
     const cursor = context.captureCursor();
-    probeResult = await context.exec(from.node, probeCommand(probe, from.netns), { timeout: 20 });
-    frames = context.framesSince(cursor);
-    collected = new Map(await Promise.all(nodes.map(async (node) => [node, (await context.exec(node, collectScript(probe), { timeout: 30 })).stdout] as const)));
+    const probeResult = await context.exec(from.node, probeCommand(probe, from.netns), { timeout: 20 });
+    const frames = context.framesSince(cursor);
+    const collected = new Map(await Promise.all(nodes.map(async (node) => [node, (await context.exec(node, collectScript(probe), { timeout: 30 })).stdout] as const)));
+    void disarm();
+    return await assemble(context, from, request, probe, { address, port }, probeResult, frames, collected, armed, started);
   } finally {
-    // Whatever happened, the nodes keep none of the walk's rules.
-    await Promise.all(nodes.map((node) => context.exec(node, tracingScript(probe, true), { timeout: 30 }).catch(() => undefined)));
+    await disarm();
   }
-  const views = new Map(nodes.map((node) => [node, readNode(node, collected.get(node) ?? '', armed.get(node)!, probe)]));
+}
+
+async function assemble(
+  context: WalkContext, from: { node: string; netns: string }, request: WalkRequest, probe: Probe, { address, port }: { address: string; port: number | undefined },
+  probeResult: ExecResult, frames: CapturedFrame[], collected: Map<string, string>, armed: Map<string, { since: number; namespaces: string[] }>, started: number,
+): Promise<Walk> {
+  const views = new Map([...collected].map(([node, text]) => [node, readNode(node, text, armed.get(node)!, probe)]));
   const probeOutput = `${probeResult.stdout}${probeResult.stderr}`.trim();
+  await lookUpRoutes(context, views, probe);
   const hops: WalkHop[] = [];
   const request_ = followDirection('request', from.node, views, frames, probe);
   hops.push({ direction: 'request', node: from.node, ...(from.netns ? { netns: from.netns } : {}), kind: 'send', text: `${from.netns || from.node} sends ${describeProbe(probe)}` }, ...request_.hops);
@@ -194,6 +205,8 @@ async function resolveName(context: WalkContext, from: { node: string; netns: st
 
 interface NodeView {
   node: string;
+  /** Where the kernel routed the packet, per direction, when no table after routing logged it. */
+  routed: Partial<Record<'request' | 'reply', string>>;
   events: LoggedEvent[];
   namespaces: string[];
   rules: IptablesTables;
@@ -209,6 +222,7 @@ function readNode(node: string, text: string, armed: { since: number; namespaces
   const mine = (entry: ConntrackEntry) => entry.original.sport === probe.sourcePort || entry.reply.dport === probe.sourcePort;
   return {
     node,
+    routed: {},
     events,
     namespaces: armed.namespaces,
     rules: parseIptablesSave(iptables),
@@ -270,12 +284,12 @@ function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe):
     if (!arrived) {
       arrived = true;
       hops.push(event.in
-        ? { ...base, kind: 'in', text: `${view.node}: in on ${event.in}${event.physIn ? ` (bridge port ${event.physIn})` : ''}` }
+        ? { ...base, kind: 'in', interface: event.in, text: `${view.node}: in on ${event.in}${event.physIn ? ` (bridge port ${event.physIn})` : ''}` }
         : { ...base, kind: 'in', text: `${view.node}: sent by the node itself` });
     }
     if (event.out && event.out !== lastOut) {
       lastOut = event.out;
-      hops.push({ ...base, kind: 'route', text: `${view.node}: routed out of ${event.out} (${showPacket(packet)})` });
+      hops.push({ ...base, kind: 'route', interface: event.out, text: `${view.node}: routed out of ${event.out} (${showPacket(packet)})` });
     }
     // The kernel calls a rule with no match and a built-in verdict (a bare -j DROP) "return"
     // or "policy" (net/ipv4/netfilter/ip_tables.c, get_chainname_rulenum): if the chain has
@@ -298,7 +312,17 @@ function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe):
       rule: { table, chain, number: ruleNumber, text, ...(target ? { target } : {}) },
     });
   }
-  const last = events.filter((event) => event.source === 'trace').at(-1);
+  // A node with no table after routing (only the walk's raw rules) logs nothing past
+  // PREROUTING: the kernel's own route lookup for the packet says where it went.
+  const routed = view.routed[direction];
+  const lastTrace = events.filter((event) => event.source === 'trace').at(-1);
+  if (!lastOut && routed && lastTrace) {
+    const device = /\bdev (\S+)/.exec(routed)?.[1];
+    const at = hops.findIndex((hop) => hop.kind === 'enter-pod' && hop.direction === direction);
+    const hop: WalkHop = { direction, node: view.node, packet: hopPacket(lastTrace.packet), kind: 'route', ...(device ? { interface: device } : {}), text: `${view.node}: routed out of ${device ?? '?'} (${showPacket(hopPacket(lastTrace.packet))})` };
+    hops.splice(at < 0 ? hops.length : at, 0, hop);
+  }
+  const last = lastTrace;
   if (last && BASE_CHAINS.has(last.chain ?? '') && last.chain === 'POSTROUTING' && last.out) {
     hops.push({ direction, node: view.node, packet: hopPacket(last.packet), kind: 'out', text: `${view.node}: out of ${last.physOut ? `${last.out} (bridge port ${last.physOut})` : last.out}` });
   }
@@ -380,7 +404,7 @@ function followDirection(direction: 'request' | 'reply', start: string, views: M
     const tunnelled = findLayers(decoded, 'ipv4').length > 1;
     const hop = wireHops(direction, frame, decoded);
     if (tunnelled && !hops.some((h) => h.kind === 'encap' && h.node === current)) {
-      const device = [...hops].reverse().find((h) => h.node === current && h.kind === 'route')?.text.match(/routed out of (\S+)/)?.[1] ?? 'its tunnel device';
+      const device = [...hops].reverse().find((h) => h.node === current && h.kind === 'route')?.interface ?? 'its tunnel device';
       hops.push({ direction, node: current, kind: 'encap', packet: hop.packet!, text: `${current}: ${device} wraps it: ${hop.packet!.outer!.tunnel}, outer ${hop.packet!.outer!.src} → ${hop.packet!.outer!.dst}` });
     }
     hops.push(hop);
@@ -395,6 +419,20 @@ function followDirection(direction: 'request' | 'reply', start: string, views: M
   }
   for (const view of withEvents) visit(view.node);
   return { hops, lastNode: current };
+}
+
+/** For a node whose log stops before routing (no nat or filter table there), ask its kernel where the packet went. */
+async function lookUpRoutes(context: WalkContext, views: Map<string, NodeView>, probe: Probe): Promise<void> {
+  const lookups = [...views.values()].flatMap((view) => (['request', 'reply'] as const).map((direction) => ({ view, direction })));
+  await Promise.all(lookups.map(async ({ view, direction }) => {
+    const traced = view.events.filter((event) => event.source === 'trace' && directionOf(event.packet, probe) === direction);
+    const first = traced[0];
+    const last = traced.at(-1);
+    if (!first || !last || !first.in || traced.some((event) => event.out) || !isIpv4(last.packet.dst) || !isIpv4(last.packet.src) || !/^[\w.@-]+$/.test(first.in)) return;
+    const result = await context.exec(view.node, `ip route get ${last.packet.dst} from ${last.packet.src} iif ${first.in} 2>&1 | head -1`, { timeout: 10 }).catch(() => undefined);
+    const said = result?.stdout.trim() ?? '';
+    if (/\bdev \S+/.test(said)) view.routed[direction] = said;
+  }));
 }
 
 /** The route each node's routing decision matched: `ip route get fibmatch` in that node. */
