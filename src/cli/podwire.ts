@@ -21,7 +21,7 @@ import { instantiateLab } from '../lab/variables.js';
 import type { Lab, NodeCommands } from '../lab/types.js';
 import { nodeFailures, toJson, toJunit, toText } from '../harness/report.js';
 import { withLab } from '../harness/run-lab.js';
-import { walkJson, walkText, WalkError } from '../harness/walk.js';
+import { parseTarget, walkJson, walkText, WalkError } from '../harness/walk.js';
 import { classCommand, graderCommand } from './class.js';
 
 const USAGE = `usage:
@@ -117,6 +117,11 @@ async function walkCommand(labName: string | undefined, extra: string[], values:
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (!values.from || !values.to) throw new UsageError('walk needs --from (a pod or a node) and --to (an address, address:port or name)');
   if (values.tcp && values.dns !== undefined) throw new UsageError('--tcp and --dns exclude each other');
+  try {
+    parseTarget(values.to); // a destination that is not one fails before any node starts
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const lab = instantiateLab(findLab(labName), values.seed);
   const log = (message: string) => process.stderr.write(`podwire: ${message}\n`);
   const request = { from: values.from, to: values.to, probe: values.tcp ? 'tcp' : values.dns !== undefined ? 'dns' : 'icmp', ...(values.dns ? { query: values.dns } : {}) } as const;

@@ -3,7 +3,7 @@
 import { bytesToHex } from '../net/decode/index.js';
 import type { Walk } from '../observe/walk/walk.js';
 
-export { walkText, WalkError, type Walk, type WalkHop, type WalkRequest } from '../observe/walk/walk.js';
+export { parseTarget, walkText, WalkError, type Walk, type WalkHop, type WalkRequest } from '../observe/walk/walk.js';
 
 export function walkJson(walk: Walk): unknown {
   return {

@@ -45,6 +45,23 @@ describe('podwire CLI', () => {
     expect(values()).toBeUndefined();
   });
 
+  it('follows a packet with walk: the hops as JSON, and bad input refused before any node starts', () => {
+    const missing = podwire('walk', 'netns-veth', '--to', '10.244.1.3');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/walk needs --from/);
+    const badPort = podwire('walk', 'netns-veth', '--from', 'pod-a', '--to', '10.244.1.3:0', '--tcp');
+    expect(badPort.status).toBe(2);
+    expect(badPort.stderr).toMatch(/the port 0 is not between 1 and 65535/);
+    const result = podwire('walk', 'netns-veth', '--solution', '--from', 'pod-a', '--to', '10.244.1.3', '--json');
+    expect(result.status, result.stderr).toBe(0);
+    const walk = JSON.parse(result.stdout) as { outcome: string; hops: { direction: string; kind: string; netns?: string }[] };
+    expect(walk.outcome).toBe('answered');
+    // Straight over the veth pair: out of pod-a, into pod-b, and back; no node routes it.
+    expect(walk.hops.map((hop) => `${hop.direction} ${hop.kind} ${hop.netns ?? ''}`)).toEqual([
+      'request send pod-a', 'request leave-pod pod-a', 'request enter-pod pod-b', 'reply leave-pod pod-b', 'reply enter-pod pod-a',
+    ]);
+  });
+
   it('grades with the solution: exit 0, valid JSON and JUnit', () => {
     const dir = mkdtempSync(join(tmpdir(), 'podwire-grade-'));
     const result = podwire('grade', 'netns-veth', '--solution', '--report', join(dir, 'out.json'), '--junit', join(dir, 'out.xml'));
