@@ -492,13 +492,15 @@ async function benchWalk(bench: BenchRun): Promise<void> {
       try {
         await run.applySolutions(steps);
         const times: number[] = [];
+        const phases: string[] = [];
         for (let round = 0; round < bench.runs; round++) {
           const t = performance.now();
           const walk = await run.walk(request(lab.values));
           times.push((performance.now() - t) / 1000);
           if (walk.outcome !== 'answered') throw new Error(`${id}: the walk was not answered: ${walk.summary}`);
+          phases.push(Object.entries(walk.phasesMs).map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)}`).join(', '));
         }
-        bench.record(figure, round(median(times), 2), { note: `${describeTimes(times)}; lab ${id} with steps 1-${steps} solved` });
+        bench.record(figure, round(median(times), 2), { note: `${describeTimes(times)}; lab ${id} with steps 1-${steps} solved; phases in s, walk by walk: ${phases.join(' / ')}` });
       } finally {
         await run.close();
       }

@@ -81,6 +81,8 @@ export interface Walk {
   /** What the probe command printed (ping's or nc's own words). */
   probeOutput: string;
   durationMs: number;
+  /** Where the time went: arming the tracing, the probe, reading the logs, and building the hops (with the route lookups and the disarming beside them). */
+  phasesMs: { arm: number; probe: number; collect: number; assemble: number };
 }
 
 const shellWord = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
@@ -114,18 +116,27 @@ async function walkAlone(context: WalkContext, request: WalkRequest): Promise<Wa
   // as the logs are read, beside the route lookups that build the hops.
   let disarming: Promise<unknown> | undefined;
   const disarm = () => (disarming ??= Promise.all(nodes.map((node) => context.exec(node, tracingScript(probe, true), { timeout: 30 }).catch(() => undefined))));
+  const phases = { arm: 0, probe: 0, collect: 0, assemble: 0 };
+  let mark = Date.now();
+  const lap = (phase: keyof typeof phases) => { const now = Date.now(); phases[phase] = now - mark; mark = now; };
   try {
     await Promise.all(nodes.map(async (node) => {
       const result = await context.exec(node, tracingScript(probe), { timeout: 30 });
       const [uptime, names] = result.stdout.split('\n');
       armed.set(node, { since: Number(uptime) || 0, namespaces: (names ?? '').replace(/^namespaces:\s*/, '').split(/\s+/).filter(Boolean) });
     }));
+    lap('arm');
     const cursor = context.captureCursor();
     const probeResult = await context.exec(from.node, probeCommand(probe, from.netns), { timeout: 20 });
     const frames = context.framesSince(cursor);
+    lap('probe');
     const collected = new Map(await Promise.all(nodes.map(async (node) => [node, (await context.exec(node, collectScript(probe), { timeout: 30 })).stdout] as const)));
+    lap('collect');
     void disarm();
-    return await assemble(context, from, request, probe, { address, port }, probeResult, frames, collected, armed, started);
+    const walk = await assemble(context, from, request, probe, { address, port }, probeResult, frames, collected, armed, started);
+    await disarm();
+    lap('assemble');
+    return { ...walk, phasesMs: phases, durationMs: Date.now() - started };
   } finally {
     await disarm();
   }
@@ -134,7 +145,7 @@ async function walkAlone(context: WalkContext, request: WalkRequest): Promise<Wa
 async function assemble(
   context: WalkContext, from: { node: string; netns: string }, request: WalkRequest, probe: Probe, { address, port }: { address: string; port: number | undefined },
   probeResult: ExecResult, frames: CapturedFrame[], collected: Map<string, string>, armed: Map<string, { since: number; namespaces: string[] }>, started: number,
-): Promise<Walk> {
+): Promise<Omit<Walk, 'phasesMs'>> {
   const views = new Map([...collected].map(([node, text]) => [node, readNode(node, text, armed.get(node)!, probe)]));
   const probeOutput = `${probeResult.stdout}${probeResult.stderr}`.trim();
   await lookUpRoutes(context, views, probe);
@@ -144,7 +155,6 @@ async function assemble(
   const replyStart = request_.lastNode ?? from.node;
   const reply = followDirection('reply', replyStart, views, frames, probe);
   hops.push(...reply.hops);
-  await addRoutes(context, hops, views);
   const answered = reply.hops.length > 0 && !reply.hops.some((hop) => hop.kind === 'drop') && probeResult.exitCode === 0;
   const drop = hops.find((hop) => hop.kind === 'drop');
   let outcome: Walk['outcome'] = answered ? 'answered' : drop ? 'dropped' : 'lost';
@@ -207,6 +217,8 @@ interface NodeView {
   node: string;
   /** Where the kernel routed the packet, per direction, when no table after routing logged it. */
   routed: Partial<Record<'request' | 'reply', string>>;
+  /** The route that matched, per direction (ip route get fibmatch). */
+  fibmatch: Partial<Record<'request' | 'reply', string>>;
   events: LoggedEvent[];
   namespaces: string[];
   rules: IptablesTables;
@@ -223,6 +235,7 @@ function readNode(node: string, text: string, armed: { since: number; namespaces
   return {
     node,
     routed: {},
+    fibmatch: {},
     events,
     namespaces: armed.namespaces,
     rules: parseIptablesSave(iptables),
@@ -264,6 +277,8 @@ function ruleAt(rules: IptablesTables, table: string, chain: string, number: num
   return rules[table]?.chains[chain]?.rules[number - 1];
 }
 
+const byRoute = (view: NodeView, direction: 'request' | 'reply') => (view.fibmatch[direction] ? `, by the route "${view.fibmatch[direction]}"` : '');
+
 /** One node's hops in one direction, from its trace and LOG lines in time order. */
 function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe): WalkHop[] {
   const hops: WalkHop[] = [];
@@ -289,7 +304,7 @@ function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe):
     }
     if (event.out && event.out !== lastOut) {
       lastOut = event.out;
-      hops.push({ ...base, kind: 'route', interface: event.out, text: `${view.node}: routed out of ${event.out} (${showPacket(packet)})` });
+      hops.push({ ...base, kind: 'route', interface: event.out, text: `${view.node}: routed out of ${event.out} (${showPacket(packet)})${byRoute(view, direction)}` });
     }
     // The kernel calls a rule with no match and a built-in verdict (a bare -j DROP) "return"
     // or "policy" (net/ipv4/netfilter/ip_tables.c, get_chainname_rulenum): if the chain has
@@ -319,7 +334,7 @@ function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe):
   if (!lastOut && routed && lastTrace) {
     const device = /\bdev (\S+)/.exec(routed)?.[1];
     const at = hops.findIndex((hop) => hop.kind === 'enter-pod' && hop.direction === direction);
-    const hop: WalkHop = { direction, node: view.node, packet: hopPacket(lastTrace.packet), kind: 'route', ...(device ? { interface: device } : {}), text: `${view.node}: routed out of ${device ?? '?'} (${showPacket(hopPacket(lastTrace.packet))})` };
+    const hop: WalkHop = { direction, node: view.node, packet: hopPacket(lastTrace.packet), kind: 'route', ...(device ? { interface: device } : {}), text: `${view.node}: routed out of ${device ?? '?'} (${showPacket(hopPacket(lastTrace.packet))})${byRoute(view, direction)}` };
     hops.splice(at < 0 ? hops.length : at, 0, hop);
   }
   const last = lastTrace;
@@ -421,27 +436,33 @@ function followDirection(direction: 'request' | 'reply', start: string, views: M
   return { hops, lastNode: current };
 }
 
-/** For a node whose log stops before routing (no nat or filter table there), ask its kernel where the packet went. */
+/**
+ * The kernel's own answers about each node's routing decision, one exec per node: the route
+ * that matched (`ip route get fibmatch`), and where a node with no table after routing
+ * (whose log stops at PREROUTING) sent the packet (`ip route get ... iif`).
+ */
 async function lookUpRoutes(context: WalkContext, views: Map<string, NodeView>, probe: Probe): Promise<void> {
-  const lookups = [...views.values()].flatMap((view) => (['request', 'reply'] as const).map((direction) => ({ view, direction })));
-  await Promise.all(lookups.map(async ({ view, direction }) => {
-    const traced = view.events.filter((event) => event.source === 'trace' && directionOf(event.packet, probe) === direction);
-    const first = traced[0];
-    const last = traced.at(-1);
-    if (!first || !last || !first.in || traced.some((event) => event.out) || !isIpv4(last.packet.dst) || !isIpv4(last.packet.src) || !/^[\w.@-]+$/.test(first.in)) return;
-    const result = await context.exec(view.node, `ip route get ${last.packet.dst} from ${last.packet.src} iif ${first.in} 2>&1 | head -1`, { timeout: 10 }).catch(() => undefined);
-    const said = result?.stdout.trim() ?? '';
-    if (/\bdev \S+/.test(said)) view.routed[direction] = said;
-  }));
-}
-
-/** The route each node's routing decision matched: `ip route get fibmatch` in that node. */
-async function addRoutes(context: WalkContext, hops: WalkHop[], views: Map<string, NodeView>): Promise<void> {
-  await Promise.all(hops.map(async (hop) => {
-    if (hop.kind !== 'route' || !hop.packet || !views.has(hop.node) || !isIpv4(hop.packet.dst)) return;
-    const result = await context.exec(hop.node, `ip route get fibmatch ${hop.packet.dst} 2>&1 | head -1`, { timeout: 10 }).catch(() => undefined);
-    const route = result?.stdout.trim();
-    if (route) hop.text += `, by the route "${route}"`;
+  const safe = (text: string) => /^[\w.@:-]+$/.test(text);
+  await Promise.all([...views.values()].map(async (view) => {
+    const asks: { direction: 'request' | 'reply'; what: 'routed' | 'fibmatch'; command: string }[] = [];
+    for (const direction of ['request', 'reply'] as const) {
+      const traced = view.events.filter((event) => event.source === 'trace' && directionOf(event.packet, probe) === direction);
+      const first = traced[0];
+      const last = traced.at(-1);
+      if (!first || !last || !isIpv4(last.packet.dst) || !isIpv4(last.packet.src)) continue;
+      asks.push({ direction, what: 'fibmatch', command: `ip route get fibmatch ${last.packet.dst}` });
+      if (first.in && safe(first.in) && !traced.some((event) => event.out)) asks.push({ direction, what: 'routed', command: `ip route get ${last.packet.dst} from ${last.packet.src} iif ${first.in}` });
+    }
+    if (asks.length === 0) return;
+    const script = asks.map((ask) => `${ask.command} 2>&1 | head -1; echo '### next'`).join('\n');
+    const result = await context.exec(view.node, script, { timeout: 15 }).catch(() => undefined);
+    const answers = (result?.stdout ?? '').split('### next\n');
+    asks.forEach((ask, index) => {
+      const said = answers[index]?.trim() ?? '';
+      if (!/\bdev \S+/.test(said) && !/^\S+\/\d+|^default/.test(said)) return;
+      if (ask.what === 'routed' && /\bdev \S+/.test(said)) view.routed[ask.direction] = said;
+      if (ask.what === 'fibmatch') view.fibmatch[ask.direction] = said;
+    });
   }));
 }
 
