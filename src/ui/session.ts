@@ -336,13 +336,10 @@ export class LabSession {
    * Follow one packet (the "Follow a packet" panel): the tracing is armed on every node, one
    * probe sent, the tracing removed. A reset that begins meanwhile ends it with an error.
    */
-  async walk(request: WalkRequest): Promise<Walk> {
-    try {
-      return await raced(this.run.walk(request), this.interrupts.signal);
-    } finally {
-      // The probe and its tracing ran on every node (their conntrack, logs and caches changed).
-      for (const name of this.nodeNames) this.markChanged(name);
-    }
+  walk(request: WalkRequest): Promise<Walk> {
+    // The nodes are not marked changed: the walk takes its tracing away again, and what is left
+    // (a conntrack entry, log lines) is not worth a save that would pause the nodes under the next walk.
+    return raced(this.run.walk(request), this.interrupts.signal);
   }
 
   /** Where a walk may start: every node, and every pod (network namespace) on it, as "node/pod". */

@@ -97,7 +97,8 @@ describe('following a packet in the page', () => {
     const layers = (await page.locator('[data-testid="walk-layers"]').textContent()) ?? '';
     expect(layers).toMatch(/VXLAN/);
     expect(layers).toMatch(/Inner frame[\s\S]*10\.244\.1\.2[\s\S]*ICMP/);
-    await page.screenshot({ path: join(shots, 'walk.png') });
+    // The cluster's side of the page: the path on the topology, the hops, and this hop's layers.
+    await page.locator('section.work-pane').screenshot({ path: join(shots, 'walk.png') });
 
     // The arrow keys step too: back one, forward one.
     await page.locator('[data-testid="walk-hops"]').focus();
