@@ -9,7 +9,6 @@ import type { Walk, WalkHop } from '../harness/walk.js';
 export { walkJson } from '../harness/walk.js';
 
 export type { Walk, WalkHop };
-export type { WalkRequest } from '../harness/walk.js';
 
 export const PROBES = ['icmp', 'tcp', 'dns'] as const;
 
