@@ -13,6 +13,7 @@
 // stopped worker never answers, and the next save queued behind it.)
 import { LabRun } from '../harness/lab-run.js';
 import type { StepReport } from '../harness/report.js';
+import type { Walk, WalkRequest } from '../harness/walk.js';
 import type { Lab } from '../lab/types.js';
 import { loadWebAssets, type DownloadProgress, type LoadedAssets } from '../vm/assets-web.js';
 
@@ -329,6 +330,26 @@ export class LabSession {
   onCheck(listener: (stepIndex: number, report: StepReport) => void): () => void {
     this.checkListeners.add(listener);
     return () => this.checkListeners.delete(listener);
+  }
+
+  /**
+   * Follow one packet (the "Follow a packet" panel): the tracing is armed on every node, one
+   * probe sent, the tracing removed. A reset that begins meanwhile ends it with an error.
+   */
+  walk(request: WalkRequest): Promise<Walk> {
+    // The nodes are not marked changed: the walk takes its tracing away again, and what is left
+    // (a conntrack entry, log lines) is not worth a save that would pause the nodes under the next walk.
+    return raced(this.run.walk(request), this.interrupts.signal);
+  }
+
+  /** Where a walk may start: every node, and every pod (network namespace) on it, as "node/pod". */
+  async walkSources(): Promise<string[]> {
+    const perNode = await Promise.all(this.nodeNames.map(async (node) => {
+      const listed = await this.run.exec(node, 'ip netns list 2>/dev/null | cut -d" " -f1', { timeout: 10 }).catch(() => undefined);
+      const pods = (listed?.stdout ?? '').split('\n').map((line) => line.trim()).filter(Boolean).sort();
+      return [node, ...pods.map((pod) => `${node}/${pod}`)];
+    }));
+    return perNode.flat();
   }
 
   /** A line in a node's terminal from the page itself (not from the guest). */

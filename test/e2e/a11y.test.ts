@@ -1,5 +1,5 @@
 // Accessibility of the web lab, checked by axe-core in Debian's chromium: the catalogue,
-// and a lab view with each of its views (terminals, topology, capture), the reset menu
+// and a lab view with each of its views (terminals, topology, capture, follow a packet), the reset menu
 // open and a step's check results shown. No serious or critical violation may remain.
 // Then the lesson's layout on a 1366×768 laptop screen: the current step's Check one
 // click away, its place kept across a reload, code copied with one click.
@@ -41,7 +41,7 @@ describe('accessibility (axe-core)', () => {
     await page.close();
   });
 
-  it('a lab view has none: terminals, topology, capture, the reset menu and check results', async () => {
+  it('a lab view has none: terminals, topology, capture, follow a packet, the reset menu and check results', async () => {
     const page = await context.newPage();
     await page.goto(`${server.url}#/lab/vxlan`);
     await waitForTerminals(page, 'node1');
@@ -60,6 +60,10 @@ describe('accessibility (axe-core)', () => {
     await page.locator('[data-testid="capture-download"]').waitFor();
     found.capture = await seriousViolations(page);
 
+    await page.click('[data-testid="view-walk"]');
+    await page.locator('[data-testid="walk-follow"]').waitFor();
+    found.walk = await seriousViolations(page);
+
     await page.click('[data-testid="reset-menu"]');
     await page.locator('[role="menu"]').waitFor();
     expect(await page.getAttribute('[data-testid="reset-menu"]', 'aria-expanded')).toBe('true');
@@ -73,7 +77,7 @@ describe('accessibility (axe-core)', () => {
     await expect.poll(() => page.locator('[data-testid="check-announcement"]').textContent()).toContain(`Step 1: ${score === 'Step passed' ? 'passed' : score}`);
     found.checkResults = await seriousViolations(page);
 
-    expect(found).toEqual({ terminals: [], topology: [], capture: [], resetMenu: [], checkResults: [] });
+    expect(found).toEqual({ terminals: [], topology: [], capture: [], walk: [], resetMenu: [], checkResults: [] });
     await page.close();
   });
 });
