@@ -18,7 +18,7 @@ const hops: WalkHop[] = [
   { direction: 'request', node: 'router-lan', kind: 'wire', text: 'through the router', packet, frame: { link: 'router-lan', from: 'lan', to: 'router-lan', timestampMicros: 1_000_100, bytes: inner } },
   { direction: 'request', node: 'node2', netns: 'pod-b', kind: 'enter-pod', text: 'pod-b gets it', packet },
 ];
-const walk: Walk = { from: { node: 'node1', netns: 'pod-a' }, to: '10.244.2.2', target: '10.244.2.2', probe: 'icmp', hops, outcome: 'lost', summary: 'lost after: pod-b gets it', probeOutput: '', durationMs: 1 };
+const walk: Walk = { from: { node: 'node1', netns: 'pod-a' }, to: '10.244.2.2', target: '10.244.2.2', probe: 'icmp', hops, outcome: 'lost', summary: 'lost after: pod-b gets it', probeOutput: '', durationMs: 1, phasesMs: { arm: 0, probe: 0, collect: 0, assemble: 1 } };
 const nodes = ['node1', 'node2'];
 
 describe('the walk panel', () => {
