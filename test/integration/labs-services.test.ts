@@ -123,8 +123,13 @@ describe('services labs: plausible mistakes fail the right check, and other corr
         'iptables -t nat -A POSTROUTING -d 10.244.1.2 -p tcp --dport 80 -j MASQUERADE',
       ].join('\n'),
     });
-    expect(failedNames(report)).toHaveLength(1);
+    // Both the answer's words and the followed packet say web-1 did not see the client.
+    expect(failedNames(report)).toEqual([
+      "the client reaches web-1 on node1's port 30080, and web-1 sees the client's own address",
+      'following one connection to node1:30080, node1 DNATs it to web-1, which sees it come from the client, 10.0.0.13',
+    ]);
     expect(report.checks[0]!.found).toMatch(/web-1: you are 10\.244\.1\.1/);
+    expect(report.checks[1]!.found).toContain('no hop "web-1 arrives (10.0.0.13:"');
   });
 
   it('nodeport: DNAT on both nodes without masquerading loses the answers from the other node\'s pod', async () => {
