@@ -51,8 +51,7 @@ export function defineCheckKind<const K extends string, const E extends v.Object
   return definition;
 }
 
-export const shellQuote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
-export const inNetns = (netns: string | undefined, command: string) => (netns ? `ip netns exec ${shellQuote(netns)} ${command}` : command);
+export { inNetns, shellQuote } from '../observe/shell.js';
 export const where = (netns?: string) => (netns ? `in netns ${netns}` : 'in the node namespace');
 
 /** An object type whose fields that may be undefined become optional ones. */

@@ -14,6 +14,7 @@ import type { ConntrackEntry, IptablesRule, IptablesTables } from '../facts-type
 import { parseIptablesSave } from '../parse/iptables.js';
 import { parseConntrack } from '../parse/netfilter.js';
 import { collectScript, isIpv4, parseTarget, PING_IP_LENGTH, probeCommand, RULE_COMMENT, tracingScript, WalkError, type Probe, type ProbeKind } from './probe.js';
+import { inNetns, shellQuote } from '../shell.js';
 import { parseKernelLog, type LoggedEvent, type LoggedPacket } from './trace-log.js';
 
 export { parseTarget, WalkError, type ProbeKind };
@@ -85,7 +86,6 @@ export interface Walk {
   phasesMs: { arm: number; probe: number; collect: number; assemble: number };
 }
 
-const shellWord = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
 const NETNS_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** Walks on one lab run go one at a time: their tracing rules would see each other's probes. */
@@ -204,7 +204,7 @@ async function findSource(context: WalkContext, from: string): Promise<{ node: s
 
 /** A name, resolved as the source would resolve it (busybox nslookup with its resolv.conf). */
 async function resolveName(context: WalkContext, from: { node: string; netns: string }, name: string): Promise<string> {
-  const command = `${from.netns ? `ip netns exec ${shellWord(from.netns)} ` : ''}nslookup ${shellWord(name)} 2>&1`;
+  const command = inNetns(from.netns, `nslookup ${shellQuote(name)} 2>&1`);
   const result = await context.exec(from.node, command, { timeout: 15 });
   // The answer's addresses come after the server's own "Address:" line.
   const answer = result.stdout.split(/\nName:\s/).slice(1).join('\n');
@@ -470,10 +470,9 @@ async function lookUpRoutes(context: WalkContext, views: Map<string, NodeView>, 
 async function whyLost(context: WalkContext, from: { node: string; netns: string }, probe: Probe, hops: WalkHop[], views: Map<string, NodeView>, probeOutput: string): Promise<WalkHop | undefined> {
   const request = hops.filter((hop) => hop.direction === 'request');
   const last = request.at(-1)!;
-  const inNs = (netns: string, command: string) => (netns ? `ip netns exec ${shellWord(netns)} ${command}` : command);
   // Never left the source: its own routing had nowhere to send it.
   if (last.kind === 'send' || (request.length <= 2 && /unreachable|no route/i.test(probeOutput))) {
-    const result = await context.exec(from.node, inNs(from.netns, `ip route get ${probe.target.address} 2>&1`), { timeout: 10 });
+    const result = await context.exec(from.node, inNetns(from.netns, `ip route get ${probe.target.address} 2>&1`), { timeout: 10 });
     const said = result.stdout.trim().split('\n')[0] ?? '';
     if (/unreachable|no route|prohibit|invalid/i.test(said) || result.exitCode !== 0) {
       return { direction: 'request', node: from.node, ...(from.netns ? { netns: from.netns } : {}), kind: 'drop', text: `${from.netns || from.node} on ${from.node}: no route to ${probe.target.address} (ip route get: ${said || 'no answer'})` };
