@@ -114,6 +114,13 @@ describe('failure messages that make the point', () => {
     expect(result.found).not.toContain('LOOPBACK');
   });
 
+  it('says a command was cut off by its timeout, whatever it expected of the output', async () => {
+    const cut = { stdout: '', stderr: '', exitCode: 124, timedOut: true };
+    const result = await run({ ...base, name: 'ask', kind: 'command', run: 'ask', timeout: 60, expect: { stdout: ['web-1'] } }, { commands: { ask: cut } });
+    expect(result.passed).toBe(false);
+    expect(result.found).toMatch(/^it timed out after 60 s; output: \(nothing\)/);
+  });
+
   it('shows the rules of the chain nearest to an iptables pattern that matched nothing', async () => {
     const result = await run({ ...base, name: 'dnat', kind: 'iptables', table: 'nat', chain: 'KUBE-SEP-4T4VKGZTL4UJZ3KS', rule: '-j DNAT --to-destination 10\\.244\\.1\\.9:8080', exists: true });
     expect(result.passed).toBe(false);
