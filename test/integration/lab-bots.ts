@@ -64,7 +64,10 @@ async function failsUntouchedPassesSolved(run: LabRun, options: { untouched?: bo
 export function solutionBots(labs: Lab[]): void {
   for (const lab of labs) {
     const seeds = lab.variables.length ? botSeeds() : [];
-    it(`${lab.id}: fails untouched, saying what it expected and found, and passes with the reference solution${seeds.length ? ` (defaults and ${seeds.length} seed${seeds.length > 1 ? 's' : ''})` : ''}`, async () => {
+    // One retry: six emulated machines share two cores here, and a guest starved for a
+    // minute has failed a check's timeout (fix-forwarding, nodeport) that passes alone. A
+    // lab that is really broken fails both times; vitest's report counts the retry.
+    it(`${lab.id}: fails untouched, saying what it expected and found, and passes with the reference solution${seeds.length ? ` (defaults and ${seeds.length} seed${seeds.length > 1 ? 's' : ''})` : ''}`, { timeout: 300_000 * (1 + seeds.length), retry: 1 }, async () => {
       let started = Date.now();
       await withLab(lab, async (run) => {
         const graded = await failsUntouchedPassesSolved(run);
@@ -78,9 +81,6 @@ export function solutionBots(labs: Lab[]): void {
           console.log(`solution bot: ${lab.id} seed ${seed} ${seeded}, ${((Date.now() - started) / 1000).toFixed(1)} s with the reset`);
         }
       });
-    // One retry: six emulated machines share two cores here, and a guest starved for a
-    // minute has failed a check's timeout (fix-forwarding, nodeport) that passes alone. A
-    // lab that is really broken fails both times; vitest's report counts the retry.
-    }, { timeout: 300_000 * (1 + seeds.length), retry: 1 });
+    });
   }
 }
