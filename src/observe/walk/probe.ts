@@ -86,51 +86,76 @@ export function tracingScript(probe: Probe, disarm = false): string {
   const match = `${probeMatch(probe)} -m comment --comment ${RULE_COMMENT}`;
   const op = disarm ? '-D' : '-I';
   const at = disarm ? '' : ' 1';
-  // One iptables-restore per namespace, not one iptables per rule: starting a program is
-  // what costs time in an emulated machine. A delete whose rule is gone (someone flushed
-  // raw) would fail the whole transaction, so disarming falls back to one rule at a time.
+  const sysctl = '/proc/sys/net/netfilter/nf_log_all_netns';
+  const saved = '/run/podwire-walk.nf_log_all_netns';
+  // One iptables-restore per namespace, not one iptables per rule, fed by a here-document
+  // rather than pipes: starting programs and forking shells is what costs time in an
+  // emulated machine. A delete whose rule is gone (someone flushed raw) would fail the whole
+  // transaction, so disarming falls back to one rule at a time.
   return `set +e
 m='${match}'
-rules() { # rules TARGET-IN TARGET-OUT: the walk's two raw rules, as iptables-restore reads them
-  printf '*raw\\n${op} PREROUTING${at} %s %s\\n${op} OUTPUT${at} %s %s\\nCOMMIT\\n' "$m" "$1" "$m" "$2"
+raw() { # raw TARGET-IN TARGET-OUT [ip netns exec NS]: the walk's two rules in that raw table
+  local in=$1 out=$2; shift 2
+  "$@" iptables-restore -w -n 2>/dev/null <<EOF && return
+*raw
+${op} PREROUTING${at} $m $in
+${op} OUTPUT${at} $m $out
+COMMIT
+EOF
+  ${disarm ? `"$@" iptables-restore -w -n 2>/dev/null <<EOF
+*raw
+-D PREROUTING $m $in
+COMMIT
+EOF
+  "$@" iptables-restore -w -n 2>/dev/null <<EOF
+*raw
+-D OUTPUT $m $out
+COMMIT
+EOF` : 'return 1'}
 }
-load() { # load [ip netns exec NS]: feed the rules on stdin to iptables-restore there
-  local text; text=$(cat)
-  printf '%s\\n' "$text" | "$@" iptables-restore -w -n 2>/dev/null && return
-  ${disarm ? `printf '%s\\n' "$text" | grep -e '^-D' | while IFS= read -r line; do
-    printf '*raw\\n%s\\nCOMMIT\\n' "$line" | "$@" iptables-restore -w -n 2>/dev/null
-  done` : 'return 1'}
-}
-${disarm ? 'ns_list=$(cat /run/podwire-walk.namespaces 2>/dev/null)' : `ns_list=$(ip netns list 2>/dev/null | cut -d' ' -f1)
+${disarm ? 'read -r ns_list </run/podwire-walk.namespaces 2>/dev/null' : `ns_list=$(ip netns list 2>/dev/null | cut -d' ' -f1)
 echo $ns_list >/run/podwire-walk.namespaces
-cut -d' ' -f1 /proc/uptime
+read -r uptime _ </proc/uptime
+echo "$uptime"
 echo "namespaces:" $ns_list
-[ -f /run/podwire-walk.nf_log_all_netns ] || sysctl -n net.netfilter.nf_log_all_netns >/run/podwire-walk.nf_log_all_netns 2>/dev/null
-sysctl -qw net.netfilter.nf_log_all_netns=1`}
-rules '-j TRACE' '-j TRACE' | load
+[ -f ${saved} ] || cat ${sysctl} >${saved} 2>/dev/null
+echo 1 >${sysctl} 2>/dev/null`}
+raw '-j TRACE' '-j TRACE'
 i=0
 for ns in $ns_list; do
   i=$((i + 1))
-  rules "-j LOG --log-prefix \\"${WALK_LOG_PREFIX} $i in: \\"" "-j LOG --log-prefix \\"${WALK_LOG_PREFIX} $i out: \\"" | load ip netns exec "$ns"
+  raw "-j LOG --log-prefix \\"${WALK_LOG_PREFIX} $i in: \\"" "-j LOG --log-prefix \\"${WALK_LOG_PREFIX} $i out: \\"" ip netns exec "$ns"
 done
-${disarm ? `[ -f /run/podwire-walk.nf_log_all_netns ] && sysctl -qw net.netfilter.nf_log_all_netns=$(cat /run/podwire-walk.nf_log_all_netns)
-rm -f /run/podwire-walk.nf_log_all_netns /run/podwire-walk.namespaces
+${disarm ? `[ -s ${saved} ] && cat ${saved} >${sysctl} 2>/dev/null
+rm -f ${saved} /run/podwire-walk.namespaces
 true` : 'true'}
 `;
 }
 
-/** What the walk reads on a node after the probe: the kernel log, the rules as numbered then, and conntrack. */
-export function collectScript(probe: Probe): string {
+/**
+ * What the walk reads on a node after the probe, in one round: the kernel log, the rules as
+ * numbered then, the addresses, conntrack, and the route each logged destination matched
+ * (ip route get fibmatch); then the tracing comes off. One exec, not three: each round costs
+ * a round trip and a shell on every node.
+ */
+export function collectScript(probe: Probe, since: number): string {
   const protocol = probe.kind === 'dns' ? 'udp' : probe.kind;
-  return `dmesg | grep -E 'TRACE: |${WALK_LOG_PREFIX} '
+  // Only this walk's lines (stamped at or after arming): older walks' stay in the ring buffer.
+  return `dmesg | grep -E 'TRACE: |${WALK_LOG_PREFIX} ' | awk -v since=${Number.isFinite(since) ? since : 0} '{ t = $0; sub(/^\\[ */, "", t); if (t + 0 >= since) print }' >/run/podwire-walk.log
+cat /run/podwire-walk.log
 echo '### iptables'
 iptables-save 2>/dev/null
 echo '### addresses'
 ip -4 -o addr show 2>/dev/null
 echo '### conntrack'
 conntrack -L -p ${protocol} 2>/dev/null
-true
-`;
+echo '### routes'
+for dst in $(grep -o ' DST=[0-9.]*' /run/podwire-walk.log | cut -d= -f2 | sort -u | head -n 16); do
+  echo "$dst $(ip route get fibmatch "$dst" 2>&1 | head -n 1)"
+done
+rm -f /run/podwire-walk.log
+echo '### disarmed'
+${tracingScript(probe, true)}`;
 }
 
 export { RULE_COMMENT };

@@ -82,7 +82,7 @@ export interface Walk {
   /** What the probe command printed (ping's or nc's own words). */
   probeOutput: string;
   durationMs: number;
-  /** Where the time went: arming the tracing, the probe, reading the logs, and building the hops (with the route lookups and the disarming beside them). */
+  /** Where the time went: arming the tracing (and finding the source), the probe, reading the logs (with the routes, and disarming), and building the hops. */
   phasesMs: { arm: number; probe: number; collect: number; assemble: number };
 }
 
@@ -100,45 +100,52 @@ export async function walkPacket(context: WalkContext, request: WalkRequest): Pr
 
 async function walkAlone(context: WalkContext, request: WalkRequest): Promise<Walk> {
   const started = Date.now();
-  const from = await findSource(context, request.from);
+  const named = sourceByName(context, request.from);
   const { host, port } = parseTarget(request.to);
-  const address = isIpv4(host) ? host : await resolveName(context, from, host);
   const probe: Probe = {
     kind: request.probe,
-    target: port === undefined ? { address } : { address, port },
+    target: port === undefined ? { address: host } : { address: host, port },
     sourcePort: 40_000 + Math.floor(Math.random() * 20_000),
     query: request.query ?? 'kubernetes.default.svc.cluster.local',
   };
   if (probe.kind === 'dns' && !isDnsNameish(probe.query)) throw new WalkError(`the DNS query '${probe.query}' is not a name`);
   const nodes = [...context.nodeNames];
   const armed = new Map<string, { since: number; namespaces: string[] }>();
-  // Whatever happens, the nodes keep none of the walk's rules. Removing them starts as soon
-  // as the logs are read, beside the route lookups that build the hops.
-  let disarming: Promise<unknown> | undefined;
-  const disarm = () => (disarming ??= Promise.all(nodes.map((node) => context.exec(node, tracingScript(probe, true), { timeout: 30 }).catch(() => undefined))));
+  // Whatever happens, the nodes keep none of the walk's rules: reading a node's logs takes
+  // its tracing off in the same round, and a node not read by then is disarmed on the way out.
+  const read = new Set<string>();
+  const disarmRest = () => Promise.all(nodes.filter((node) => !read.has(node)).map((node) => context.exec(node, tracingScript(probe, true), { timeout: 30 }).catch(() => undefined)));
   const phases = { arm: 0, probe: 0, collect: 0, assemble: 0 };
   let mark = Date.now();
   const lap = (phase: keyof typeof phases) => { const now = Date.now(); phases[phase] = now - mark; mark = now; };
   try {
+    // The probe is told apart by its size or its source port, not by its addresses, so the
+    // tracing goes on before the source pod is looked for: arming lists every node's
+    // namespaces anyway, and one round is saved.
     await Promise.all(nodes.map(async (node) => {
       const result = await context.exec(node, tracingScript(probe), { timeout: 30 });
       const [uptime, names] = result.stdout.split('\n');
       armed.set(node, { since: Number(uptime) || 0, namespaces: (names ?? '').replace(/^namespaces:\s*/, '').split(/\s+/).filter(Boolean) });
     }));
+    const from = named ?? findSource(context, request.from, armed);
+    const address = isIpv4(host) ? host : await resolveName(context, from, host);
+    probe.target = port === undefined ? { address } : { address, port };
     lap('arm');
     const cursor = context.captureCursor();
     const probeResult = await context.exec(from.node, probeCommand(probe, from.netns), { timeout: 20 });
     const frames = context.framesSince(cursor);
     lap('probe');
-    const collected = new Map(await Promise.all(nodes.map(async (node) => [node, (await context.exec(node, collectScript(probe), { timeout: 30 })).stdout] as const)));
+    const collected = new Map(await Promise.all(nodes.map(async (node) => {
+      const result = await context.exec(node, collectScript(probe, armed.get(node)?.since ?? 0), { timeout: 30 });
+      if (result.stdout.includes('### disarmed')) read.add(node);
+      return [node, result.stdout] as const;
+    })));
     lap('collect');
-    void disarm();
     const walk = await assemble(context, from, request, probe, { address, port }, probeResult, frames, collected, armed, started);
-    await disarm();
     lap('assemble');
     return { ...walk, phasesMs: phases, durationMs: Date.now() - started };
   } finally {
-    await disarm();
+    await disarmRest();
   }
 }
 
@@ -181,8 +188,11 @@ function describeProbe(probe: Probe): string {
   }
 }
 
-/** "node1", "node1/client", or "client" (a namespace looked for on every node). */
-async function findSource(context: WalkContext, from: string): Promise<{ node: string; netns: string }> {
+/**
+ * "node1" or "node1/client": the source, known from the words alone; "client" (a namespace
+ * looked for on every node): undefined, found once the nodes have listed their namespaces.
+ */
+function sourceByName(context: WalkContext, from: string): { node: string; netns: string } | undefined {
   const [first, second, ...more] = from.split('/');
   if (more.length || !first) throw new WalkError(`the source '${from}' is not NODE, NODE/POD or POD`);
   if (second !== undefined) {
@@ -192,14 +202,14 @@ async function findSource(context: WalkContext, from: string): Promise<{ node: s
   }
   if (context.nodeNames.includes(first)) return { node: first, netns: '' };
   if (!NETNS_NAME.test(first)) throw new WalkError(`'${first}' is neither a node nor a namespace name`);
-  const found = await Promise.all(context.nodeNames.map(async (node) => {
-    const result = await context.exec(node, 'ip netns list 2>/dev/null | cut -d" " -f1', { timeout: 10 });
-    return result.stdout.split('\n').includes(first) ? node : undefined;
-  }));
-  const nodes = found.filter((node): node is string => node !== undefined);
-  if (nodes.length === 0) throw new WalkError(`no node has a pod (network namespace) '${first}'; the nodes are ${context.nodeNames.join(', ')}`);
-  if (nodes.length > 1) throw new WalkError(`'${first}' is a namespace on ${nodes.join(' and ')}: say which, as ${nodes[0]}/${first}`);
-  return { node: nodes[0]!, netns: first };
+  return undefined;
+}
+
+function findSource(context: WalkContext, name: string, armed: Map<string, { namespaces: string[] }>): { node: string; netns: string } {
+  const nodes = context.nodeNames.filter((node) => armed.get(node)?.namespaces.includes(name));
+  if (nodes.length === 0) throw new WalkError(`no node has a pod (network namespace) '${name}'; the nodes are ${context.nodeNames.join(', ')}`);
+  if (nodes.length > 1) throw new WalkError(`'${name}' is a namespace on ${nodes.join(' and ')}: say which, as ${nodes[0]}/${name}`);
+  return { node: nodes[0]!, netns: name };
 }
 
 /** A name, resolved as the source would resolve it (busybox nslookup with its resolv.conf). */
@@ -219,6 +229,8 @@ interface NodeView {
   routed: Partial<Record<'request' | 'reply', string>>;
   /** The route that matched, per direction (ip route get fibmatch). */
   fibmatch: Partial<Record<'request' | 'reply', string>>;
+  /** What `ip route get fibmatch` said for each destination the node logged, read with the logs. */
+  routes: Map<string, string>;
   events: LoggedEvent[];
   namespaces: string[];
   rules: IptablesTables;
@@ -227,15 +239,18 @@ interface NodeView {
 }
 
 function readNode(node: string, text: string, armed: { since: number; namespaces: string[] }, probe: Probe): NodeView {
-  const [log = '', rest = ''] = text.split('### iptables\n');
-  const [iptables = '', rest2 = ''] = rest.split('### addresses\n');
-  const [addresses = '', conntrack = ''] = rest2.split('### conntrack\n');
+  const [log = '', ...sections] = text.split(/^### (\w+)\n/m);
+  const section = (name: string) => sections[sections.indexOf(name) + 1] ?? '';
+  const [iptables, addresses, conntrack] = [section('iptables'), section('addresses'), section('conntrack')];
+  // "10.244.2.2 10.244.2.0/24 dev cni0 ...": the route each logged destination matched.
+  const routes = new Map(section('routes').split('\n').map((line) => /^(\S+) (.+)$/.exec(line)).filter((m) => m !== null).map((m) => [m[1]!, m[2]!.trim()]));
   const events = parseKernelLog(log, armed.since).filter((event) => isProbePacket(event.packet, probe));
   const mine = (entry: ConntrackEntry) => entry.original.sport === probe.sourcePort || entry.reply.dport === probe.sourcePort;
   return {
     node,
     routed: {},
     fibmatch: {},
+    routes,
     events,
     namespaces: armed.namespaces,
     rules: parseIptablesSave(iptables),
@@ -437,9 +452,10 @@ function followDirection(direction: 'request' | 'reply', start: string, views: M
 }
 
 /**
- * The kernel's own answers about each node's routing decision, one exec per node: the route
- * that matched (`ip route get fibmatch`), and where a node with no table after routing
- * (whose log stops at PREROUTING) sent the packet (`ip route get ... iif`).
+ * The kernel's own answers about each node's routing decision: the route that matched
+ * (`ip route get fibmatch`, read with the logs), and where a node with no table after
+ * routing (whose log stops at PREROUTING) sent the packet (`ip route get ... iif`, one exec
+ * on that node).
  */
 async function lookUpRoutes(context: WalkContext, views: Map<string, NodeView>, probe: Probe): Promise<void> {
   const safe = (text: string) => /^[\w.@:-]+$/.test(text);
@@ -450,7 +466,9 @@ async function lookUpRoutes(context: WalkContext, views: Map<string, NodeView>, 
       const first = traced[0];
       const last = traced.at(-1);
       if (!first || !last || !isIpv4(last.packet.dst) || !isIpv4(last.packet.src)) continue;
-      asks.push({ direction, what: 'fibmatch', command: `ip route get fibmatch ${last.packet.dst}` });
+      const known = view.routes.get(last.packet.dst);
+      if (known !== undefined && looksLikeRoute(known)) view.fibmatch[direction] = known;
+      else if (known === undefined) asks.push({ direction, what: 'fibmatch', command: `ip route get fibmatch ${last.packet.dst}` });
       if (first.in && safe(first.in) && !traced.some((event) => event.out)) asks.push({ direction, what: 'routed', command: `ip route get ${last.packet.dst} from ${last.packet.src} iif ${first.in}` });
     }
     if (asks.length === 0) return;
@@ -459,12 +477,14 @@ async function lookUpRoutes(context: WalkContext, views: Map<string, NodeView>, 
     const answers = (result?.stdout ?? '').split('### next\n');
     asks.forEach((ask, index) => {
       const said = answers[index]?.trim() ?? '';
-      if (!/\bdev \S+/.test(said) && !/^\S+\/\d+|^default/.test(said)) return;
+      if (!looksLikeRoute(said)) return;
       if (ask.what === 'routed' && /\bdev \S+/.test(said)) view.routed[ask.direction] = said;
       if (ask.what === 'fibmatch') view.fibmatch[ask.direction] = said;
     });
   }));
 }
+
+const looksLikeRoute = (said: string) => /\bdev \S+/.test(said) || /^\S+\/\d+|^default/.test(said);
 
 /** Nothing said it dropped the probe: ask the kernel where it went no further. */
 async function whyLost(context: WalkContext, from: { node: string; netns: string }, probe: Probe, hops: WalkHop[], views: Map<string, NodeView>, probeOutput: string): Promise<WalkHop | undefined> {

@@ -2,7 +2,7 @@
 // real node of test/fixtures/labs/walk), the probe's shell, and how a path check compares.
 import { describe, expect, it } from 'vitest';
 import { firstDifference } from '../../../src/checks/path.js';
-import { dnsQueryEscapes, parseTarget, probeCommand, probeMatch, tracingScript, type Probe } from '../../../src/observe/walk/probe.js';
+import { collectScript, dnsQueryEscapes, parseTarget, probeCommand, probeMatch, tracingScript, type Probe } from '../../../src/observe/walk/probe.js';
 import { parseKernelLog, parseLogLine } from '../../../src/observe/walk/trace-log.js';
 import type { Walk } from '../../../src/observe/walk/walk.js';
 
@@ -63,12 +63,15 @@ describe("the walk's probe", () => {
     const armed = tracingScript(probe('icmp'));
     const disarmed = tracingScript(probe('icmp'), true);
     expect(armed).toContain("m='-p icmp -m length --length 65 -m comment --comment podwire-walk'");
-    expect(armed).toContain("-I PREROUTING 1 %s %s");
-    expect(disarmed).toContain("-D PREROUTING %s %s");
-    expect(armed).toContain(`rules "-j LOG --log-prefix \\"pw-walk $i in: \\""`);
+    expect(armed).toContain('-I PREROUTING 1 $m $in');
+    expect(disarmed).toContain('-D PREROUTING $m $in');
+    expect(armed).toContain(`raw "-j LOG --log-prefix \\"pw-walk $i in: \\""`);
     expect(armed).toContain('>/run/podwire-walk.namespaces');
-    expect(disarmed).toContain('ns_list=$(cat /run/podwire-walk.namespaces');
-    expect(disarmed).toContain('nf_log_all_netns=$(cat /run/podwire-walk.nf_log_all_netns)');
+    expect(disarmed).toContain('read -r ns_list </run/podwire-walk.namespaces');
+    expect(disarmed).toContain('cat /run/podwire-walk.nf_log_all_netns >/proc/sys/net/netfilter/nf_log_all_netns');
+    // Reading the logs takes the tracing off in the same round.
+    expect(collectScript(probe('icmp'), 12.5)).toContain(disarmed);
+    expect(collectScript(probe('icmp'), 12.5)).toContain('-v since=12.5');
   });
 
   it('takes an address, address:port or name, and refuses anything else', () => {
