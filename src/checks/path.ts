@@ -45,10 +45,21 @@ export const path = defineCheckKind({
   },
 });
 
-/** A hop line holds every word of the wanted text, in any case. */
+/**
+ * A hop line holds every word of the wanted text, in any case, as a whole word: "VNI 1" is
+ * not "VNI 12" (nor the 12 of 10.0.0.12), "10.244.2.2" is not "10.244.2.20". A word that ends in punctuation
+ * ("(10.0.0.13:") may run on into what follows it.
+ */
 function holds(hop: WalkHop, wanted: string): boolean {
   const text = hop.text.toLowerCase();
-  return wanted.toLowerCase().split(/\s+/).filter(Boolean).every((word) => text.includes(word));
+  return wanted.toLowerCase().split(/\s+/).filter(Boolean).every((word) => wholeWord(word).test(text));
+}
+
+const ALNUM = /[a-z0-9]/;
+function wholeWord(word: string): RegExp {
+  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // A dot between characters joins them (10.0.0.12, flannel.1); a dot at the end of a sentence does not.
+  return new RegExp(`${ALNUM.test(word[0]!) ? '(?<![a-z0-9]|[a-z0-9]\\.)' : ''}${escaped}${ALNUM.test(word.at(-1)!) ? '(?![a-z0-9]|\\.[a-z0-9])' : ''}`);
 }
 
 /** The first wanted hop the walk does not have after the ones before it, and what it had there instead. */

@@ -98,6 +98,13 @@ describe('a path check', () => {
     expect(firstDifference(walk, ['dnat 10.244.2.2:80', 'VXLAN VNI 1', 'web arrives'])).toBeUndefined();
   });
 
+  it('matches whole words: VNI 1 is not VNI 12, an address is not a longer one, a chain prefix ends at a dash', () => {
+    expect(firstDifference(walk, ['VNI 12'])).toMatch(/^no hop "VNI 12"/);
+    expect(firstDifference(walk, ['DNAT to 10.244.2.20'])).toMatch(/^no hop/);
+    expect(firstDifference(walk, ['DNAT to 10.244.2'])).toMatch(/^no hop/);
+    expect(firstDifference(walk, ['KUBE-SEP', 'arrives (10.244.1.2:'])).toBeUndefined();
+  });
+
   it('names the first hop that differs, and what came there instead', () => {
     expect(firstDifference(walk, ['DNAT', 'DNAT to 10.244.2.9'])).toBe('no hop "DNAT to 10.244.2.9" after hop 2: after hop 2, the path went on with hop 3: node1: flannel.1 wraps it: VXLAN VNI 1, outer 10.0.0.11 → 10.0.0.12');
     expect(firstDifference(walk, ['web arrives', 'DNAT'])).toMatch(/^no hop "DNAT" after hop 4: the path ended after hop 4/);
