@@ -3,14 +3,15 @@
 // node2). A ping from pod-a is followed through the real kernels; the panel steps through
 // its hops (buttons and arrow keys) while the topology lights the current one; the walk's
 // pcapng opens in real tshark with the VXLAN hop's outer and inner addresses; its JSON holds
-// the same hops. The time from the click to the drawn path is measured three times.
+// the same hops. The time from the click to the drawn path is measured three times. Then a
+// ClusterIP made by hand on node1 is followed across the overlay to pod-b.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, serveStatic } from './browser.js';
-import { waitForTerminals } from './page.js';
+import { typeInTerminal, waitForTerminals } from './page.js';
 
 const shots = process.env.PODWIRE_SCREENSHOT_DIR ?? process.env.PODWIRE_SCREENSHOTS ?? 'test-results/screenshots';
 mkdirSync(shots, { recursive: true });
@@ -141,6 +142,34 @@ describe('following a packet in the page', () => {
     const times = [firstMs, await follow(page), await follow(page)].sort((a, b) => a - b);
     expect(await outcome.getAttribute('data-outcome')).toBe('answered');
     console.log(`walk, click to drawn path (ms): ${times.map(Math.round).join(', ')}; median ${Math.round(times[1]!)}`);
+
+    // A ClusterIP across the overlay, made by hand as kube-proxy would: node1 DNATs
+    // 10.96.0.20:80 to pod-b's port 80 on node2, where a server answers. The walk shows the
+    // DNAT, then the rewritten packet wrapped in VXLAN on the wire.
+    await typeInTerminal(page, 'node2', "ip netns exec pod-b setsid socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:'echo hello' </dev/null >/dev/null 2>&1 &");
+    await typeInTerminal(page, 'node1', [
+      'iptables -t nat -N KUBE-SERVICES',
+      'iptables -t nat -A PREROUTING -j KUBE-SERVICES',
+      'iptables -t nat -A KUBE-SERVICES -d 10.96.0.20/32 -p tcp --dport 80 -j DNAT --to-destination 10.244.2.2:80',
+    ].join('\n'));
+    await page.click('[data-testid="view-walk"]');
+    await page.fill('[data-testid="walk-to"]', '10.96.0.20:80');
+    await page.selectOption('[data-testid="walk-probe"]', 'tcp');
+    await follow(page);
+    expect(await outcome.getAttribute('data-outcome'), (await page.locator('[data-testid="walk-hops"]').textContent()) ?? '').toBe('answered');
+    const serviceKinds = await hops.evaluateAll((items) => items.map((item) => item.getAttribute('data-kind')));
+    const texts = await hops.evaluateAll((items) => items.map((item) => item.textContent ?? ''));
+    const dnatAt = texts.findIndex((text) => /KUBE-SERVICES[\s\S]*DNAT to 10\.244\.2\.2:80/.test(text));
+    const serviceWireAt = serviceKinds.indexOf('wire');
+    expect(dnatAt, texts.join('\n')).toBeGreaterThan(0);
+    expect(serviceWireAt).toBeGreaterThan(dnatAt);
+    await page.locator('[data-testid="walk-hops"]').focus();
+    await page.keyboard.press('Home');
+    for (let at = 0; at < serviceWireAt; at++) await page.keyboard.press('ArrowRight');
+    expect(await position(page)).toBe(`Hop ${serviceWireAt + 1} of ${serviceKinds.length}`);
+    // On the wire: the packet already rewritten for pod-b, inside VXLAN between the nodes.
+    expect(await page.locator('[data-testid="walk-headers"]').textContent()).toMatch(/10\.244\.1\.2:\d+ → 10\.244\.2\.2:80 TCP[\s\S]*outer 10\.0\.0\.11 → 10\.0\.0\.12 \(VXLAN VNI 1\)/);
+    await page.locator('section.work-pane').screenshot({ path: join(shots, 'walk-clusterip.png') });
     await page.close();
   });
 });
