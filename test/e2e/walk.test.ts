@@ -146,6 +146,7 @@ describe('following a packet in the page', () => {
     // A ClusterIP across the overlay, made by hand as kube-proxy would: node1 DNATs
     // 10.96.0.20:80 to pod-b's port 80 on node2, where a server answers. The walk shows the
     // DNAT, then the rewritten packet wrapped in VXLAN on the wire.
+    await page.click('[data-testid="view-terminals"]');
     await typeInTerminal(page, 'node2', "ip netns exec pod-b setsid socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:'echo hello' </dev/null >/dev/null 2>&1 &");
     await typeInTerminal(page, 'node1', [
       'iptables -t nat -N KUBE-SERVICES',
