@@ -483,7 +483,8 @@ async function benchWalk(bench: BenchRun): Promise<void> {
     const labs = loadLabs();
     const cases = [
       { lab: 'vxlan', steps: 2, figure: FIGURES.walkCrossNode, request: (values: Record<string, string>) => ({ from: 'pod-a', to: hostOf(values.pods2!, 2), probe: 'icmp' as const }) },
-      { lab: 'clusterip', steps: 3, figure: FIGURES.walkService, request: (values: Record<string, string>) => ({ from: 'client', to: `${values.serviceIp}:80`, probe: 'tcp' as const }) },
+      // Up to kube-proxy's own chains (the step after the lab's "follow the packet" step).
+      { lab: 'clusterip', steps: 4, figure: FIGURES.walkService, request: (values: Record<string, string>) => ({ from: 'client', to: `${values.serviceIp}:80`, probe: 'tcp' as const }) },
     ];
     for (const { lab: id, steps, figure, request } of cases) {
       const lab = labs.find((l) => l.id === id);

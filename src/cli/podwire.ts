@@ -5,7 +5,7 @@
 //                                                     set the lab up, apply the reference solution
 //                                                     or your commands, and grade it
 //   podwire grade <lab> [--seed S] [--solution | --apply node=file ...] [--report out.json] [--junit out.xml]
-//   podwire walk <lab> --from POD|NODE[/POD] --to ADDR[:PORT] [--tcp | --dns NAME] [--solution] [--seed S] [--json]
+//   podwire walk <lab> --from POD|NODE[/POD] --to ADDR[:PORT] [--tcp | --dns NAME] [--solution [--step N]] [--seed S] [--json]
 //                                                     follow one packet through the lab's real kernels, hop by hop
 //   podwire class create|export ...                  a class on the class server's database (src/cli/class.ts)
 //   podwire grader                                   grade submissions for class servers on DATABASE_URL
@@ -28,9 +28,10 @@ const USAGE = `usage:
   podwire labs
   podwire check <lab> [--step N] [--seed S] [--solution | --apply NODE=FILE ...] [--json]
   podwire grade <lab> [--seed S] [--solution | --apply NODE=FILE ...] [--report out.json] [--junit out.xml]
-  podwire walk <lab> --from SOURCE --to ADDR[:PORT] [--tcp | --dns NAME] [--solution] [--seed S] [--json]
-                     set the lab up (and apply its reference solution), send one ping (or a
-                     TCP SYN, or a DNS query for NAME) and print the path it took and its answer's
+  podwire walk <lab> --from SOURCE --to ADDR[:PORT] [--tcp | --dns NAME] [--solution [--step N]] [--seed S] [--json]
+                     set the lab up (and apply its reference solution, of steps 1 to N with
+                     --step), send one ping (or a TCP SYN, or a DNS query for NAME) and print
+                     the path it took and its answer's
   podwire class create|export ...   (see: podwire class --help)
   podwire grader                    grade class submissions from DATABASE_URL (PODWIRE_GRADERS at once)
 
@@ -112,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** podwire walk: the lab set up (with its solution, if asked), then one probe followed. */
-async function walkCommand(labName: string | undefined, extra: string[], values: { from?: string | undefined; to?: string | undefined; tcp?: boolean | undefined; dns?: string | undefined; solution?: boolean | undefined; seed?: string | undefined; json?: boolean | undefined }): Promise<number> {
+async function walkCommand(labName: string | undefined, extra: string[], values: { from?: string | undefined; to?: string | undefined; tcp?: boolean | undefined; dns?: string | undefined; solution?: boolean | undefined; step?: string | undefined; seed?: string | undefined; json?: boolean | undefined }): Promise<number> {
   if (!labName) throw new UsageError("'walk' needs a lab (see: podwire labs)");
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (!values.from || !values.to) throw new UsageError('walk needs --from (a pod or a node) and --to (an address, address:port or name)');
@@ -122,12 +123,17 @@ async function walkCommand(labName: string | undefined, extra: string[], values:
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  // A lab's later steps change the path (kube-proxy's chains, masquerading): --step N walks
+  // the cluster as step N of the lab leaves it, e.g. as its "follow the packet" step sees it.
+  const step = values.step === undefined ? undefined : Number(values.step);
+  if (step !== undefined && !values.solution) throw new UsageError('--step in walk says how many steps of the reference solution to apply: it needs --solution');
   const lab = instantiateLab(findLab(labName), values.seed);
+  if (step !== undefined && (!Number.isInteger(step) || step < 1 || step > lab.steps.length)) throw new UsageError(`lab ${lab.id} has steps 1 to ${lab.steps.length}; there is no step ${values.step}`);
   const log = (message: string) => process.stderr.write(`podwire: ${message}\n`);
   const request = { from: values.from, to: values.to, probe: values.tcp ? 'tcp' : values.dns !== undefined ? 'dns' : 'icmp', ...(values.dns ? { query: values.dns } : {}) } as const;
   try {
     const walk = await withLab(lab, async (run) => {
-      if (values.solution) await run.applySolutions(lab.steps.length);
+      if (values.solution) await run.applySolutions(step ?? lab.steps.length);
       return run.walk(request);
     }, { onStatus: log });
     process.stdout.write(values.json ? `${JSON.stringify(walkJson(walk), null, 2)}\n` : walkText(walk));

@@ -300,7 +300,8 @@ export class LabRun {
     }
     for (let index = 0; index < last; index++) {
       const step = steps[index]!;
-      if (options.solution) {
+      // A step with no solution of its own (one that follows packets) has nothing to apply.
+      if (options.solution && Object.keys(step.solution).length) {
         options.onProgress?.(`applying the solution of step ${index + 1}: ${step.title}`);
         await this.applySolutions(index + 1, { from: index });
       }

@@ -59,7 +59,7 @@ const step = (check: v.GenericSchema<unknown, ReadCheck>) => fields({
   id: named(ID, 'lower-case letters, digits and dashes'),
   checks: v.pipe(v.array(check, 'must be a list of checks'), v.minLength(1, 'a step needs at least one check')),
   hints: v.optional(v.array(text(), 'must be a list of hints')),
-  solution: v.optional(v.pipe(commands(), v.description('The reference solution per node, run by the solution bots.'))),
+  solution: v.optional(v.pipe(commands(), v.description('The reference solution per node, run by the solution bots. A step that only follows packets (path checks) through what the steps before it built leaves it out.'))),
 });
 
 const MAX_VARIABLES = 32;

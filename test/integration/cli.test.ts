@@ -52,6 +52,13 @@ describe('podwire CLI', () => {
     const badPort = podwire('walk', 'netns-veth', '--from', 'pod-a', '--to', '10.244.1.3:0', '--tcp');
     expect(badPort.status).toBe(2);
     expect(badPort.stderr).toMatch(/the port 0 is not between 1 and 65535/);
+    // --step N: the solution of steps 1 to N only, so it needs --solution and a step the lab has.
+    const stepAlone = podwire('walk', 'netns-veth', '--step', '2', '--from', 'pod-a', '--to', '10.244.1.3');
+    expect(stepAlone.status).toBe(2);
+    expect(stepAlone.stderr).toMatch(/--step in walk .* needs --solution/);
+    const noStep = podwire('walk', 'netns-veth', '--solution', '--step', '9', '--from', 'pod-a', '--to', '10.244.1.3');
+    expect(noStep.status).toBe(2);
+    expect(noStep.stderr).toMatch(/lab netns-veth has steps 1 to 3; there is no step 9/);
     const result = podwire('walk', 'netns-veth', '--solution', '--from', 'pod-a', '--to', '10.244.1.3', '--json');
     expect(result.status, result.stderr).toBe(0);
     const walk = JSON.parse(result.stdout) as { outcome: string; hops: { direction: string; kind: string; netns?: string }[] };

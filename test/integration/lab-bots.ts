@@ -9,6 +9,13 @@ import { instantiateLab } from '../../src/lab/variables.js';
 
 export { withLab };
 
+/** A step's index by its id, so that a step added before it does not shift what a test grades. */
+export function stepIndex(lab: Lab, id: string): number {
+  const index = lab.steps.findIndex((step) => step.id === id);
+  if (index < 0) throw new Error(`lab ${lab.id} has no step '${id}' (it has: ${lab.steps.map((step) => step.id).join(', ')})`);
+  return index;
+}
+
 /** Apply the solutions of steps before `step` (0-based, unless `earlier` is false), run `commands` as a learner would, and grade that step. */
 export async function gradeWith(lab: Lab, step: number, commands: Record<string, string>, earlier = true) {
   return withLab(lab, async (run) => {

@@ -4,44 +4,60 @@
 // passes with its reference solution.
 import { describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
-import { failedNames, gradeWith } from './lab-bots.js';
+import { attempt, failedNames, gradeWith, stepIndex, withLab } from './lab-bots.js';
 
 describe('network-policy', () => {
-  it('a deny without the conntrack rule also kills the replies to web\'s own connections', async () => {
+  it('a deny without the conntrack rule also kills the replies to web\'s own connections, and the followed answer ends at that rule', async () => {
     const lab = findLab('network-policy');
-    const report = await gradeWith(lab, 0, { node1: 'iptables -I FORWARD 1 -d $(podip web) -j DROP' });
-    expect(failedNames(report)).toEqual(['web can still open connections to frontend (the replies come back)']);
-    expect(report.checks.find((c) => !c.passed)!.found).toContain('blocked');
+    await withLab(lab, async (run) => {
+      await attempt(run, { node1: 'iptables -I FORWARD 1 -d $(podip web) -j DROP' });
+      const report = await run.checkStep(stepIndex(lab, 'default-deny'));
+      expect(failedNames(report)).toEqual(['web can still open connections to frontend (the replies come back)']);
+      expect(report.checks.find((c) => !c.passed)!.found).toContain('blocked');
+      // The follow step: frontend's SYN is dropped as it should be; web's own connection is
+      // answered by frontend, and the answer, a packet to web, comes into node1 from frontend's
+      // port and dies there at the same DROP: it never arrives in web.
+      const followed = await run.checkStep(stepIndex(lab, 'follow'));
+      expect(failedNames(followed)).toEqual(["following a connection web opens to frontend:80, the answer comes back into web past web's deny"]);
+      expect(followed.checks.find((c) => !c.passed)!.found).toMatch(/^no hop "web arrives" after hop \d+: .*node1: in on cni0 \(bridge port veth-frontend\)/);
+    });
   });
 
-  it('dropping only NEW connections to web, with no ESTABLISHED rule at all, is correct too', async () => {
+  it('dropping only NEW connections to web, with no ESTABLISHED rule at all, is correct too, and so is what the follow step sees of it', async () => {
     const lab = findLab('network-policy');
-    const report = await gradeWith(lab, 0, {
-      node1: 'iptables -N NP-TO-web\niptables -I FORWARD 1 -d $(podip web) -m conntrack --ctstate NEW -j NP-TO-web\niptables -A NP-TO-web -j DROP',
+    await withLab(lab, async (run) => {
+      await attempt(run, { node1: 'iptables -N NP-TO-web\niptables -I FORWARD 1 -d $(podip web) -m conntrack --ctstate NEW -j NP-TO-web\niptables -A NP-TO-web -j DROP' });
+      expect(failedNames(await run.checkStep(stepIndex(lab, 'default-deny')))).toEqual([]);
+      expect(failedNames(await run.checkStep(stepIndex(lab, 'follow')))).toEqual([]);
     });
-    expect(failedNames(report)).toEqual([]);
   });
 
   it('egress allowed with ACCEPT instead of RETURN skips db\'s own policy, and the check names it', async () => {
     const lab = findLab('network-policy');
-    const withAccept = lab.steps[3]!.solution.node1!.replaceAll('-j RETURN', '-j ACCEPT');
+    const egress = stepIndex(lab, 'egress');
+    const withAccept = lab.steps[egress]!.solution.node1!.replaceAll('-j RETURN', '-j ACCEPT');
     expect(withAccept).toContain('-d 10.244.0.0/16 -j ACCEPT');
-    const report = await gradeWith(lab, 3, { node1: withAccept });
+    const report = await gradeWith(lab, egress, { node1: withAccept });
     expect(failedNames(report)).toEqual(['web still cannot connect to db:80 (db\'s own policy allows only frontend)']);
     expect(report.checks.find((c) => !c.passed)!.found).toContain('connected');
   });
 
-  it('REJECT straight in FORWARD, with the older -m state match, is correct too', async () => {
+  it('REJECT straight in FORWARD, with the older -m state match, is correct too, and the followed SYN ends at the REJECT', async () => {
     const lab = findLab('network-policy');
-    const report = await gradeWith(lab, 0, {
-      node1: 'iptables -A FORWARD -m state --state ESTABLISHED,RELATED -j ACCEPT\niptables -A FORWARD -d $(podip web) -p tcp -j REJECT --reject-with tcp-reset\niptables -A FORWARD -d $(podip web) -j REJECT',
+    await withLab(lab, async (run) => {
+      await attempt(run, {
+        node1: 'iptables -A FORWARD -m state --state ESTABLISHED,RELATED -j ACCEPT\niptables -A FORWARD -d $(podip web) -p tcp -j REJECT --reject-with tcp-reset\niptables -A FORWARD -d $(podip web) -j REJECT',
+      });
+      expect(failedNames(await run.checkStep(stepIndex(lab, 'default-deny')))).toEqual([]);
+      const followed = await run.checkStep(stepIndex(lab, 'follow'));
+      expect(failedNames(followed)).toEqual([]);
+      expect(followed.checks[0]!.found).toMatch(/^dropped: node1: filter FORWARD rule \d+ → REJECT/);
     });
-    expect(failedNames(report)).toEqual([]);
   });
 
   it('an allow appended after the DROP never matches', async () => {
     const lab = findLab('network-policy');
-    const report = await gradeWith(lab, 1, { node1: 'iptables -A NP-TO-web -s $(podip frontend) -p tcp --dport 80 -j ACCEPT' });
+    const report = await gradeWith(lab, stepIndex(lab, 'allow-frontend'), { node1: 'iptables -A NP-TO-web -s $(podip frontend) -p tcp --dport 80 -j ACCEPT' });
     expect(failedNames(report)).toEqual(['frontend connects to web:80']);
     expect(report.hint).toMatch(/-I/);
   });

@@ -3,7 +3,7 @@
 // every lab fails untouched and passes with its reference solution.
 import { describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
-import { attempt, failedNames, gradeWith, withLab } from './lab-bots.js';
+import { attempt, failedNames, gradeWith, stepIndex, withLab } from './lab-bots.js';
 
 describe('services labs: plausible mistakes fail the right check, and other correct ways pass', () => {
   it('host-gw challenge: a covering route and a gateway address pass; masquerading or no proxy ARP fails the check that names it', async () => {
@@ -108,34 +108,38 @@ describe('services labs: plausible mistakes fail the right check, and other corr
 
   it('clusterip: kube-proxy-mini on top of the hand-made rules leaves them in place, and the check names them', async () => {
     const lab = findLab('clusterip');
-    const report = await gradeWith(lab, 2, {
+    const report = await gradeWith(lab, stepIndex(lab, 'kube-proxy'), {
       node1: "mkdir -p /etc/kubernetes\necho 'default/web 10.96.0.100:80/tcp - 10.244.1.2:80 10.244.1.3:80' >/etc/kubernetes/services\nkube-proxy-mini sync",
     });
     expect(failedNames(report)).toEqual(["only kube-proxy's KUBE-SEP chains DNAT now (your own rules are gone)"]);
     expect(report.checks.find((c) => !c.passed)!.found).toContain('MY-SEP-WEB-1');
   });
 
-  it('nodeport: masquerading in the first step hides the client, and the check says what web-1 saw', async () => {
+  it('nodeport: masquerading in the first step hides the client, and the check says what web-1 saw; so does the followed packet, whose answer still leaves from node1:30080', async () => {
     const lab = findLab('nodeport');
-    const report = await gradeWith(lab, 0, {
-      node1: [
-        lab.steps[0]!.solution.node1!,
-        'iptables -t nat -A POSTROUTING -d 10.244.1.2 -p tcp --dport 80 -j MASQUERADE',
-      ].join('\n'),
+    await withLab(lab, async (run) => {
+      await attempt(run, {
+        node1: [
+          lab.steps[stepIndex(lab, 'local')]!.solution.node1!,
+          'iptables -t nat -A POSTROUTING -d 10.244.1.2 -p tcp --dport 80 -j MASQUERADE',
+        ].join('\n'),
+      });
+      const report = await run.checkStep(stepIndex(lab, 'local'));
+      expect(failedNames(report)).toEqual(["the client reaches web-1 on node1's port 30080, and web-1 sees the client's own address"]);
+      expect(report.checks[0]!.found).toMatch(/web-1: you are 10\.244\.1\.1/);
+      // The follow step: web-1 saw node1's cni0 address, not the client's; the answer is
+      // un-NATed twice on node1 and reaches the client from node1:30080 all the same.
+      const followed = await run.checkStep(stepIndex(lab, 'follow'));
+      expect(failedNames(followed)).toEqual(['following one connection to node1:30080, node1 DNATs it to web-1, which sees it come from the client, 10.0.0.13']);
+      expect(followed.checks[0]!.found).toContain('no hop "web-1 arrives (10.0.0.13:"');
     });
-    // Both the answer's words and the followed packet say web-1 did not see the client.
-    expect(failedNames(report)).toEqual([
-      "the client reaches web-1 on node1's port 30080, and web-1 sees the client's own address",
-      'following one connection to node1:30080, node1 DNATs it to web-1, which sees it come from the client, 10.0.0.13',
-    ]);
-    expect(report.checks[0]!.found).toMatch(/web-1: you are 10\.244\.1\.1/);
-    expect(report.checks[1]!.found).toContain('no hop "web-1 arrives (10.0.0.13:"');
   });
 
   it('nodeport: DNAT on both nodes without masquerading loses the answers from the other node\'s pod', async () => {
     const lab = findLab('nodeport');
-    const noMasquerade = lab.steps[1]!.solution.node1!.split('\n').filter((line) => !/MASQUERADE|MARK/.test(line)).join('\n');
-    const report = await gradeWith(lab, 1, { node1: noMasquerade, node2: noMasquerade });
+    const anyNode = stepIndex(lab, 'any-node');
+    const noMasquerade = lab.steps[anyNode]!.solution.node1!.split('\n').filter((line) => !/MASQUERADE|MARK/.test(line)).join('\n');
+    const report = await gradeWith(lab, anyNode, { node1: noMasquerade, node2: noMasquerade });
     const failed = failedNames(report);
     expect(failed).toContain('through node2:30080 the client reaches both web-1 and web-2');
     // web-1's answers, from the other node, never reach the client. (web-2, on node2, answers
@@ -147,32 +151,34 @@ describe('services labs: plausible mistakes fail the right check, and other corr
 
   it('nodeport: SNAT by conntrack state instead of a mark passes too', async () => {
     const lab = findLab('nodeport');
-    const dnatOnly = lab.steps[1]!.solution.node1!.split('\n').filter((line) => !/MASQUERADE|MARK/.test(line)).join('\n');
+    const anyNode = stepIndex(lab, 'any-node');
+    const dnatOnly = lab.steps[anyNode]!.solution.node1!.split('\n').filter((line) => !/MASQUERADE|MARK/.test(line)).join('\n');
     const snat = `${dnatOnly}\niptables -t nat -A POSTROUTING -m conntrack --ctstate DNAT --ctorigdstport 30080 -j MASQUERADE`;
-    const report = await gradeWith(lab, 1, { node1: snat, node2: snat });
+    const report = await gradeWith(lab, anyNode, { node1: snat, node2: snat });
     expect(failedNames(report)).toEqual([]);
   });
 
   it('nodeport, externalTrafficPolicy Local: Cluster-style rules on node2, or a DNAT without SNAT, fail; kube-proxy-mini\'s :local passes', async () => {
     const lab = findLab('nodeport');
     const toWeb1 = 'iptables -t nat -A NODEPORTS -p tcp --dport 32080 -j DNAT --to-destination 10.244.1.2:80';
+    const [anyNode, localPolicy] = [stepIndex(lab, 'any-node'), stepIndex(lab, 'local-policy')];
     await withLab(lab, async (run) => {
-      await run.applySolutions(2);
+      await run.applySolutions(localPolicy);
       // Wrong: node2 forwards admin's port to web-1 and masquerades it, as for policy Cluster.
       await attempt(run, { node1: toWeb1, node2: `iptables -t nat -A NODEPORTS -p tcp --dport 32080 -j MARK --or-mark 0x4000\n${toWeb1}` });
-      let report = await run.checkStep(2);
+      let report = await run.checkStep(localPolicy);
       expect(failedNames(report)).toEqual(['through node2:32080, where admin has no pod, the client gets no answer']);
       expect(report.checks.find((c) => !c.passed)!.found).toContain('web-1: you are 10.0.0.12');
 
       // Wrong: node2 forwards without SNAT. The client gets no answer, but web-1 answers it straight back.
-      await run.resetToStep(2);
+      await run.resetToStep(localPolicy);
       await attempt(run, { node1: toWeb1, node2: toWeb1 });
-      report = await run.checkStep(2);
+      report = await run.checkStep(localPolicy);
       expect(failedNames(report)).toEqual(['node2 does not pass the client\'s connections on to web-1 either (web-1 would answer the client straight back)']);
       expect(report.checks.find((c) => !c.passed)!.found).toContain('answered by the pod itself');
 
       // Right: kube-proxy's own layout, from kube-proxy-mini (KUBE-EXT -> KUBE-SVL; on node2 a DROP in KUBE-EXTERNAL-SERVICES).
-      await run.resetToStep(2);
+      await run.resetToStep(localPolicy);
       const services = [
         'default/web 10.96.0.100:80/tcp 30080 10.244.1.2:80 10.244.2.2:80',
         'default/admin 10.96.0.101:80/tcp 32080:local 10.244.1.2:80',
@@ -189,10 +195,10 @@ describe('services labs: plausible mistakes fail the right check, and other corr
       expect(rules.stdout, synced.node2!.stderr).toMatch(/-A KUBE-NODEPORTS .*--dport 32080 -j KUBE-EXT-[A-Z2-7]{16}/);
       expect(rules.stdout).toMatch(/-A KUBE-EXTERNAL-SERVICES .*default\/admin has no local endpoints.*--dport 32080 -j DROP/);
       expect((await run.exec('node1', 'kube-proxy-mini show')).stdout).toMatch(/-A KUBE-EXT-([A-Z2-7]{16}) -j KUBE-SVL-\1/);
-      report = await run.checkStep(2);
+      report = await run.checkStep(localPolicy);
       expect(failedNames(report)).toEqual([]);
       // The Cluster Service still works through kube-proxy-mini's KUBE-EXT chain.
-      report = await run.checkStep(1);
+      report = await run.checkStep(anyNode);
       expect(failedNames(report)).toEqual([]);
     });
   });
