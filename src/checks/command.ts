@@ -69,8 +69,10 @@ export const command = defineCheckKind({
         if (!matches(json.matches, String(value ?? ''))) problems.push(`${json.path} = ${JSON.stringify(value) ?? 'nothing'}`);
       }
     }
-    // Whatever was expected, a command cut off by its timeout says so: its output is only a part.
-    if (problems.length && result.timedOut && !problems.some((p) => p.includes('timed out'))) problems.unshift(`it timed out after ${timeout} s`);
+    // Whatever was expected, a command cut off by its timeout says so: its output is only a
+    // part. (A wrong exit code has said so already.)
+    const exitCodeSaidIt = exitCode !== undefined && result.exitCode !== exitCode;
+    if (problems.length && result.timedOut && !exitCodeSaidIt) problems.unshift(`it timed out after ${timeout} s`);
     if (problems.length && result.stderr.trim() && stderr === undefined) problems.push(`errors: ${explainToolError(result.stderr) ?? lastLines(result.stderr)}`);
     return { passed: problems.length === 0, expected: `\`${shorten(check.run, 80)}\` gives ${wanted.join(' and ')}`, found: problems.join('; ') || 'as expected' };
   },
