@@ -15,4 +15,6 @@ export interface CheckContext {
   /** Where the capture stream is now; frames after it come from framesSince. */
   captureCursor(): CaptureCursor;
   framesSince(cursor: CaptureCursor): CapturedFrame[];
+  /** Packet walks that share this go one at a time: the lab run's own walks and its checks' (see observe/walk). */
+  readonly lane?: object;
 }

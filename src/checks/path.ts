@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { walkPacket, WalkError, type Walk, type WalkHop } from '../observe/walk/walk.js';
+import { walkPacket, WalkError, walkSettled, type Walk, type WalkHop } from '../observe/walk/walk.js';
 import { fields, oneOf, word } from './fields.js';
 import { shorten } from './found.js';
 import { compact, defineCheckKind } from './kind.js';
@@ -28,6 +28,8 @@ export const path = defineCheckKind({
     let walk: Walk;
     try {
       walk = await walkPacket(context, { from: source, to: check.to, probe: check.probe, ...(check.query ? { query: check.query } : {}) });
+      // The walk answers before its tracing is off the nodes; a check ends with the nodes as it found them.
+      await walkSettled(context);
     } catch (error) {
       if (error instanceof WalkError) return { passed: false, expected, found: error.message };
       throw error;

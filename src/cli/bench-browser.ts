@@ -147,3 +147,52 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
   }
   return figures;
 }
+
+export interface BrowserWalkFigures {
+  /** Seconds from a click on Follow to the path drawn on the topology, walk by walk. */
+  seconds: number[];
+  /** Each walk's own account of its phases (arm, probe, collect, assemble), in ms. */
+  phases: string[];
+}
+
+/**
+ * "Follow a packet" in the page: lab fix-mtu's setup leaves a VXLAN overlay between pod-a
+ * (node1) and pod-b (node2). Once the lab's first save has passed, one ping from pod-a is
+ * followed `runs` times; each is timed from the click to the path lit on the topology.
+ * `query` adds to the page's address (`?jit=1` turns v86's JIT back on, to compare).
+ */
+export async function benchBrowserWalk(options: { runs: number; query?: string }): Promise<BrowserWalkFigures> {
+  const server = await serveStatic();
+  const browser = await launchBrowser();
+  const figures: BrowserWalkFigures = { seconds: [], phases: [] };
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${server.url}${options.query ?? ''}#/lab/fix-mtu`);
+    await waitForTerminals(page, 'node1', 300_000);
+    await waitForTerminals(page, 'node2', 300_000);
+    await page.locator('[data-testid="saved"]').waitFor({ timeout: 300_000 });
+    await page.click('[data-testid="view-walk"]');
+    await page.locator('#view-topology [data-testid="topology-pod"][data-pod="pod-a"]').waitFor({ timeout: 120_000 });
+    await page.fill('[data-testid="walk-from"]', 'node1/pod-a');
+    await page.fill('[data-testid="walk-to"]', '10.244.2.2');
+    await page.selectOption('[data-testid="walk-probe"]', 'icmp');
+    for (let run = 0; run < options.runs; run++) {
+      const before = await page.locator('[data-testid="walk-outcome"]').getAttribute('data-walk', { timeout: 100 }).catch(() => null);
+      const started = performance.now();
+      await page.click('[data-testid="walk-follow"]');
+      await page.waitForFunction((seen) => {
+        const outcome = document.querySelector('[data-testid="walk-outcome"]');
+        return !!outcome && outcome.getAttribute('data-walk') !== seen && document.querySelector('#view-topology .topo-box.current-hop');
+      }, before, { timeout: 120_000 });
+      figures.seconds.push((performance.now() - started) / 1000);
+      const outcome = await page.locator('[data-testid="walk-outcome"]').getAttribute('data-outcome');
+      if (outcome !== 'answered') throw new Error(`the walk in the page was not answered: ${await page.locator('[data-testid="walk-outcome"]').textContent()}`);
+      const phases = JSON.parse((await page.locator('[data-testid="walk-took"]').getAttribute('data-phases')) ?? '{}') as Record<string, number>;
+      figures.phases.push(Object.entries(phases).map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)}`).join(', '));
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  return figures;
+}

@@ -13,7 +13,7 @@ import { runInNewContext } from 'node:vm';
 import { benchSwitch } from '../net/bench.js';
 import { LabRun } from '../harness/lab-run.js';
 import { loadLabs } from '../lab/load.js';
-import { benchBrowser } from './bench-browser.js';
+import { benchBrowser, benchBrowserWalk } from './bench-browser.js';
 import { benchClassServer } from '../classroom/bench.js';
 import { benchGradings } from '../classroom/grading/bench.js';
 import { coldBootAssets, loadImage, readSnapshot, snapshotAssets, snapshotFile } from '../vm/assets-node.js';
@@ -203,6 +203,8 @@ const FIGURES = {
   webBytes: { section: 8, name: 'Web: bytes downloaded on the first visit', unit: 'MB', goal: { comparison: '<=', value: 40 } },
   webMemory: { section: 8, name: 'Web: memory of the lab, the browser\'s own figure', unit: 'MiB', goal: { comparison: '<=', value: 450 } },
   webRss: { section: 8, name: 'Web: memory of the lab, RSS of all chromium processes', unit: 'MiB' },
+  webWalk: { section: 9, name: 'Web: packet walk across VXLAN, click to drawn path (median)', unit: 's', goal: { comparison: '<', value: 5 } },
+  webWalkJit: { section: 9, name: 'Web: … the same with v86\'s JIT on (?jit=1), for comparison', unit: 's' },
   checkQuiet: { section: 9, name: 'Check latency, a step with no traffic check (median)', unit: 's', goal: { comparison: '<=', value: 1 } },
   checkTraffic: { section: 9, name: 'Check latency, a step with traffic checks (median)', unit: 's', goal: { comparison: '<=', value: 2.5 } },
   walkCrossNode: { section: 9, name: 'Packet walk, one ping pod to pod across VXLAN, start to hops (median)', unit: 's', goal: { comparison: '<', value: 5 } },
@@ -550,6 +552,14 @@ async function benchWeb(bench: BenchRun): Promise<void> {
     bench.record(FIGURES.webBytes, round(web.firstVisitBytes / 1e6, 1), { note: 'everything the server sent, the service worker\'s offline copy included' });
     bench.record(FIGURES.webMemory, web.memoryBytes === null ? null : Math.round(web.memoryBytes / 2 ** 20), web.memoryBytes === null ? { error: web.memoryNote } : { note: 'performance.measureUserAgentSpecificMemory(), page and node workers' });
     bench.record(FIGURES.webRss, Math.round(web.chromiumRssBytes / 2 ** 20));
+  });
+  // "Follow a packet" in the page, as the learner clicks it; then with v86's JIT on, which the page leaves off (assets-web.ts).
+  await bench.attempt('packet walk in chromium', [FIGURES.webWalk, FIGURES.webWalkJit], async () => {
+    for (const [figure, query, what] of [[FIGURES.webWalk, '', 'as served'], [FIGURES.webWalkJit, '?jit=1', 'v86\'s JIT on']] as const) {
+      const walk = await benchBrowserWalk({ runs: bench.runs, query });
+      bench.log(`  ${what}: ${walk.seconds.map((s) => s.toFixed(2)).join(', ')} s`);
+      bench.record(figure, round(median(walk.seconds), 2), { note: `${describeTimes(walk.seconds)}; lab fix-mtu, one ping pod-a → pod-b, after the lab's first save; phases in s, walk by walk: ${walk.phases.join(' / ')}` });
+    }
   });
 }
 

@@ -11,9 +11,14 @@ function chromiumPath(): string {
   throw new Error('no chromium found: install Debian\'s chromium (scripts/test.sh does) or set CHROMIUM_PATH');
 }
 
-/** A browser that asks for English, whatever the machine's locale (a context may ask for another with `locale`). */
+/**
+ * A browser that asks for English, whatever the machine's locale (a context may ask for another
+ * with `locale`). PODWIRE_CHROMIUM_FLAGS adds switches, to compare: `--js-flags=--liftoff-only`
+ * is what a learner's browser cannot be told, and what Node's nodes run with (host-node.ts).
+ */
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=en-US'] });
+  const extra = (process.env.PODWIRE_CHROMIUM_FLAGS ?? '').split(' ').filter(Boolean);
+  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=en-US', ...extra] });
 }
 
 /** Wait until the lab view has its terminals and the node's shell shows a prompt (its terminal must be on screen). */

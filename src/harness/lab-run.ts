@@ -12,7 +12,7 @@ import { Cluster } from '../vm/cluster.js';
 import type { BootAssets } from '../vm/emulator.js';
 import type { WorkerHost } from '../vm/node.js';
 import { resolveTopology, type ResolvedTopology } from '../topology/topology.js';
-import { walkPacket, type Walk, type WalkContext, type WalkRequest } from '../observe/walk/walk.js';
+import { walkPacket, walkSettled, type Walk, type WalkContext, type WalkRequest } from '../observe/walk/walk.js';
 import { factsSectionsFor, runCheck, type CheckContext, type CheckResult } from '../checks/index.js';
 import { labReport, stepReport, type LabReport, type StepReport } from './report.js';
 import { scriptFailure, ScriptError, strictScript } from './scripts.js';
@@ -126,6 +126,7 @@ export class LabRun {
    */
   async apply(commands: NodeCommands, what: string, options: ApplyOptions = {}): Promise<Record<string, ExecResult>> {
     const strict = options.strict ?? true;
+    await this.walksSettled();
     const results: Record<string, ExecResult> = {};
     const failures = await Promise.all(Object.entries(commands).map(async ([node, script]) => {
       const result = await this.exec(node, strict ? strictScript(script) : script, { timeout: options.timeout ?? 120 });
@@ -195,6 +196,7 @@ export class LabRun {
   /** Each node's state now; `gzip` for ones to keep (about a third of the size). */
   async save(options: { gzip?: boolean } = {}): Promise<Record<string, ArrayBuffer>> {
     const states: Record<string, ArrayBuffer> = {};
+    await this.walksSettled();
     await Promise.all(this.nodeNames.map(async (name) => { states[name] = await this.cluster.node(name).snapshot(options); }));
     return states;
   }
@@ -244,8 +246,14 @@ export class LabRun {
       exec: (node, command, options) => this.cluster.node(node).exec(command, options),
       captureCursor: () => this.captureCursor(),
       framesSince: (cursor) => this.framesSince(cursor),
+      lane: this,
     };
     return walkPacket(this.walkContext, request);
+  }
+
+  /** A walk answers before its tracing is off the nodes: what reads, changes or saves them waits for that. */
+  walksSettled(): Promise<void> {
+    return walkSettled(this.walkContext);
   }
 
   private walkContext: WalkContext | undefined;
@@ -253,6 +261,7 @@ export class LabRun {
   async checkStep(index: number, attempt = 0, onResult?: (result: CheckResult, index: number) => void): Promise<StepReport> {
     const step = this.lab.steps[index];
     if (!step) throw new Error(`lab ${this.lab.id} has no step ${index + 1} (it has ${this.lab.steps.length})`);
+    await this.walksSettled();
     // Facts fresh for this round (whatever was cached may predate the learner's last command),
     // and only the sections this step's checks read: each one skipped is a program not run.
     const scoped = new Map<string, Promise<NodeFacts>>();
@@ -273,6 +282,7 @@ export class LabRun {
       exec: (node, command, options) => this.cluster.node(node).exec(command, options),
       captureCursor: () => this.captureCursor(),
       framesSince: (cursor) => this.framesSince(cursor),
+      lane: this,
     };
     const checks: CheckResult[] = await Promise.all(step.checks.map(async (check, at) => {
       const result = await runCheck(check, context);

@@ -33,6 +33,7 @@ function machineAssets(): BootAssets {
     bios: arrayBuffer(join(dir, manifest.artefacts.bios.file)),
     vgabios: arrayBuffer(join(dir, manifest.artefacts.vgabios.file)),
     cmdline: manifest.cmdline,
+    jit: process.env.PODWIRE_JIT !== '0',
   };
 }
 

@@ -99,5 +99,11 @@ export async function loadWebAssets(onProgress: (p: DownloadProgress) => void = 
       await cache.put(unpackedUrl, new Response(state.slice(0))).catch(() => undefined);
     }
   }
-  return { assets: { wasm: wasmUrl, bios, vgabios, cmdline: manifest.cmdline, state: shareable(state) }, manifest };
+  // v86's JIT compiles the guest's hot code into many small WebAssembly modules, and the
+  // browser compiles each one twice: quickly, then optimised on background threads. A page
+  // cannot turn the second off (Node can: host-node.ts), and on a two-core machine it
+  // starved the nodes: a packet walk took 5-10 s with the JIT and 2-2.6 s without, and
+  // checks, restores and throughput gained too (npm run bench). `?jit=1` turns it back on.
+  const jit = new URLSearchParams(globalThis.location?.search ?? '').get('jit') === '1';
+  return { assets: { wasm: wasmUrl, bios, vgabios, cmdline: manifest.cmdline, state: shareable(state), jit }, manifest };
 }

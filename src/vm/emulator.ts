@@ -22,6 +22,8 @@ export interface BootAssets {
    * it is absent and `state` is a raw state, that state is the base.
    */
   base?: ArrayBuffer | SharedArrayBuffer;
+  /** v86's JIT (x86 code compiled to WebAssembly as it gets hot): see jitWanted(). */
+  jit?: boolean;
 }
 
 /** Whether a state is shared memory. SharedArrayBuffer is not even defined on a page that is not cross-origin isolated. */
@@ -45,5 +47,6 @@ export function createEmulator(assets: BootAssets): V86 {
     disable_keyboard: true,
     disable_mouse: true,
     disable_speaker: true,
+    ...(assets.jit === false ? { disable_jit: true } : {}),
   } as ConstructorParameters<typeof V86>[0]);
 }

@@ -7,8 +7,18 @@ import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { SpawnedWorker, WorkerHost } from './node.js';
+
+// v86 compiles the guest's hot x86 code into many small WebAssembly modules. V8 first
+// compiles each with its quick baseline compiler (Liftoff), then again, on background
+// threads, with its optimising one (TurboFan) once it runs hot. On two cores that second
+// compile of thousands of modules starves the emulated machines: with it off, a packet
+// walk took 0.9-1.9 s instead of 3.6-6.3 s, and idle nodes half the CPU (npm run bench
+// shows the rest). V8's flags are per process, so this holds for every node worker, and
+// must be set before the first module is compiled. PODWIRE_WASM_TIER_UP=1 keeps V8's default.
+if (process.env.PODWIRE_WASM_TIER_UP !== '1') setFlagsFromString('--liftoff-only');
 
 const fromSource = import.meta.url.endsWith('.ts');
 let entry: URL | undefined;

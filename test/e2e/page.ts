@@ -30,7 +30,12 @@ export async function typeInTerminal(page: Page, node: string, commands: string,
     const rows = [...document.querySelectorAll(`[data-testid="terminal-${name}"] .xterm-rows > div`)].map((row) => row.textContent?.replaceAll('\u00a0', ' ').trim() ?? '');
     const at = rows.lastIndexOf(text);
     return at >= 0 && rows.slice(at + 1).some((row) => /^\S+@\S+:.*[#$]$/.test(row));
-  }, { name: node, text: done }, { timeout });
+  }, { name: node, text: done }, { timeout }).catch(async (error: Error) => {
+    // What the screen and the page's status line showed: a flake must say where it stopped.
+    const screen = (await terminalText(page, node).catch(() => '(unreadable)')).replaceAll('\u00a0', ' ').replace(/\s+$/gm, '').trim();
+    const status = await page.locator('.lab-bar').textContent({ timeout: 2_000 }).catch(() => undefined);
+    throw new Error(`${error.message}\nwaiting on ${node} for '${done}' after typing:\n${commands.trim()}\n--- ${node}'s screen ---\n${screen}\n--- the lab bar: ${status ?? '(none)'}`);
+  });
 }
 
 /** Press the current step's Check and return the score line it shows. */

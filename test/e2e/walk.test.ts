@@ -43,7 +43,9 @@ async function follow(page: Page): Promise<number> {
     const outcome = document.querySelector('[data-testid="walk-outcome"]');
     return !!outcome && outcome.getAttribute('data-walk') !== walkSeen && document.querySelector('#view-topology .topo-box.current-hop');
   }, before, { timeout: 120_000 });
-  return (await page.evaluate(() => performance.now())) - started;
+  const took = (await page.evaluate(() => performance.now())) - started;
+  console.log(`walk: ${Math.round(took)} ms from the click, by phase ${await page.locator('[data-testid="walk-took"]').getAttribute('data-phases')}`);
+  return took;
 }
 
 describe('following a packet in the page', () => {
@@ -133,7 +135,8 @@ describe('following a packet in the page', () => {
 
     // The JSON: the same hops, frames as hex.
     const [json] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="walk-json"]')]);
-    const walk = JSON.parse(readFileSync((await json.path())!, 'utf8')) as { outcome: string; hops: { kind: string; frame?: { bytes: string } }[] };
+    const walk = JSON.parse(readFileSync((await json.path())!, 'utf8')) as { outcome: string; hops: { kind: string; frame?: { bytes: string } }[]; phasesMs?: Record<string, number>; durationMs?: number };
+    console.log(`walk in the page: ${walk.durationMs} ms, by phase ${JSON.stringify(walk.phasesMs)}`);
     expect(walk.outcome).toBe('answered');
     expect(walk.hops.map((hop) => hop.kind)).toEqual(kinds);
     expect(walk.hops[wireAt]!.frame!.bytes).toMatch(/^[0-9a-f]{200,}$/);

@@ -87,6 +87,8 @@ describe('a packet walk on real nodes', () => {
     await expect(run.walk({ from: 'nobody', to: '10.244.2.2', probe: 'icmp' })).rejects.toThrow(/no node has a pod .*'nobody'/);
     await expect(run.walk({ from: 'node9/web', to: '10.244.2.2', probe: 'icmp' })).rejects.toThrow(/there is no node 'node9'/);
     await expect(run.walk({ from: 'client', to: '10.244.2.2:99999', probe: 'tcp' })).rejects.toThrow(/not between 1 and 65535/);
+    // A walk answers first and takes its tracing off just after; what reads the nodes waits for that.
+    await run.walksSettled();
     for (const node of run.nodeNames) {
       const left = await run.exec(node, 'for ns in "" $(ip netns list | cut -d" " -f1); do ${ns:+ip netns exec $ns} iptables-save; done | grep -c podwire-walk; sysctl -n net.netfilter.nf_log_all_netns; ls /run/podwire-walk.* 2>/dev/null | wc -l');
       expect(left.stdout.split('\n').slice(0, 3), `${node} keeps nothing of the walks`).toEqual(['0', '0', '0']);

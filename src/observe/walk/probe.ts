@@ -134,15 +134,20 @@ true` : 'true'}
 
 /**
  * What the walk reads on a node after the probe, in one round: the kernel log, the rules as
- * numbered then, the addresses, conntrack, and the route each logged destination matched
- * (ip route get fibmatch); then the tracing comes off. One exec, not three: each round costs
- * a round trip and a shell on every node.
+ * numbered then, the addresses, conntrack, and what the routing table says for the logged
+ * packets: the route each destination matched (`ip route get fibmatch`), and where each
+ * packet logged on its way in was sent (`ip route get DST from SRC iif IN`). One exec, not
+ * several: each round costs a round trip and a shell on every node. The tracing comes off
+ * in a round of its own (`tracingScript(probe, true)`), after the walk has its answer.
+ *
+ * podwire-walklog (images/tools) picks this walk's lines out of the kernel log and lists
+ * the lookups: one small program where `dmesg | grep | awk | sort` would start four.
  */
 export function collectScript(probe: Probe, since: number): string {
   const protocol = probe.kind === 'dns' ? 'udp' : probe.kind;
+  const lookups = '/run/podwire-walk.routes';
   // Only this walk's lines (stamped at or after arming): older walks' stay in the ring buffer.
-  return `dmesg | grep -E 'TRACE: |${WALK_LOG_PREFIX} ' | awk -v since=${Number.isFinite(since) ? since : 0} '{ t = $0; sub(/^\\[ */, "", t); if (t + 0 >= since) print }' >/run/podwire-walk.log
-cat /run/podwire-walk.log
+  return `podwire-walklog ${Number.isFinite(since) && since >= 0 ? since : 0} -r ${lookups} 'TRACE: ' '${WALK_LOG_PREFIX} '
 echo '### iptables'
 iptables-save 2>/dev/null
 echo '### addresses'
@@ -150,12 +155,14 @@ ip -4 -o addr show 2>/dev/null
 echo '### conntrack'
 conntrack -L -p ${protocol} 2>/dev/null
 echo '### routes'
-for dst in $(grep -o ' DST=[0-9.]*' /run/podwire-walk.log | cut -d= -f2 | sort -u | head -n 16); do
-  echo "$dst $(ip route get fibmatch "$dst" 2>&1 | head -n 1)"
-done
-rm -f /run/podwire-walk.log
-echo '### disarmed'
-${tracingScript(probe, true)}`;
+while read -r ask dst src iif; do
+  case $ask in
+    route) printf '%s ' "$dst"; ip route get fibmatch "$dst" 2>&1 ;;
+    routed) printf 'routed %s %s %s ' "$dst" "$src" "$iif"; ip route get "$dst" from "$src" iif "$iif" 2>&1 ;;
+  esac
+done <${lookups}
+rm -f ${lookups}
+echo '### collected'`;
 }
 
 export { RULE_COMMENT };

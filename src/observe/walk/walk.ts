@@ -25,6 +25,8 @@ export interface WalkContext {
   exec(node: string, command: string, options?: ExecOptions): Promise<ExecResult>;
   captureCursor(): CaptureCursor;
   framesSince(cursor: CaptureCursor): CapturedFrame[];
+  /** Walks that share a lane go one at a time (a lab run's checks and its page share one); by default, the context is its own. */
+  readonly lane?: object;
 }
 
 export interface WalkRequest {
@@ -82,23 +84,37 @@ export interface Walk {
   /** What the probe command printed (ping's or nc's own words). */
   probeOutput: string;
   durationMs: number;
-  /** Where the time went: arming the tracing (and finding the source), the probe, reading the logs (with the routes, and disarming), and building the hops. */
+  /** Where the time went: arming the tracing (and finding the source), the probe, reading the logs (with the routes), and building the hops. The tracing comes off after. */
   phasesMs: { arm: number; probe: number; collect: number; assemble: number };
 }
 
 const NETNS_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
-/** Walks on one lab run go one at a time: their tracing rules would see each other's probes. */
+/**
+ * Walks on one lab run go one at a time: their tracing rules would see each other's probes.
+ * This holds, per run, the last walk's end: its tracing taken off again.
+ */
 const walking = new WeakMap<object, Promise<unknown>>();
 
+/**
+ * Follow one probe. The walk answers as soon as its hops are built; the tracing comes off
+ * the nodes just after, in a round of its own. The next walk waits for that, and so should
+ * anything that reads or saves the nodes (`walkSettled`).
+ */
 export async function walkPacket(context: WalkContext, request: WalkRequest): Promise<Walk> {
-  const before = walking.get(context) ?? Promise.resolve();
+  const lane = context.lane ?? context;
+  const before = walking.get(lane) ?? Promise.resolve();
   const mine = before.catch(() => undefined).then(() => walkAlone(context, request));
-  walking.set(context, mine.catch(() => undefined));
-  return mine;
+  walking.set(lane, mine.then((done) => done.disarmed, () => undefined));
+  return (await mine).walk;
 }
 
-async function walkAlone(context: WalkContext, request: WalkRequest): Promise<Walk> {
+/** Resolves once no walk is under way on this run and the nodes hold none of a walk's tracing. */
+export function walkSettled(context: WalkContext | undefined): Promise<void> {
+  return ((context && walking.get(context.lane ?? context)) ?? Promise.resolve()).then(() => undefined, () => undefined);
+}
+
+async function walkAlone(context: WalkContext, request: WalkRequest): Promise<{ walk: Walk; disarmed: Promise<void> }> {
   const started = Date.now();
   const named = sourceByName(context, request.from);
   const { host, port } = parseTarget(request.to);
@@ -111,10 +127,10 @@ async function walkAlone(context: WalkContext, request: WalkRequest): Promise<Wa
   if (probe.kind === 'dns' && !isDnsNameish(probe.query)) throw new WalkError(`the DNS query '${probe.query}' is not a name`);
   const nodes = [...context.nodeNames];
   const armed = new Map<string, { since: number; namespaces: string[] }>();
-  // Whatever happens, the nodes keep none of the walk's rules: reading a node's logs takes
-  // its tracing off in the same round, and a node not read by then is disarmed on the way out.
-  const read = new Set<string>();
-  const disarmRest = () => Promise.all(nodes.filter((node) => !read.has(node)).map((node) => context.exec(node, tracingScript(probe, true), { timeout: 30 }).catch(() => undefined)));
+  // Whatever happens, the nodes keep none of the walk's rules: every node is disarmed, once
+  // its logs are read or on the way out of a walk that failed.
+  let disarmed: Promise<void> | undefined;
+  const disarm = () => (disarmed ??= Promise.all(nodes.map((node) => context.exec(node, tracingScript(probe, true), { timeout: 30 }).catch(() => undefined))).then(() => undefined));
   const phases = { arm: 0, probe: 0, collect: 0, assemble: 0 };
   let mark = Date.now();
   const lap = (phase: keyof typeof phases) => { const now = Date.now(); phases[phase] = now - mark; mark = now; };
@@ -137,15 +153,17 @@ async function walkAlone(context: WalkContext, request: WalkRequest): Promise<Wa
     lap('probe');
     const collected = new Map(await Promise.all(nodes.map(async (node) => {
       const result = await context.exec(node, collectScript(probe, armed.get(node)?.since ?? 0), { timeout: 30 });
-      if (result.stdout.includes('### disarmed')) read.add(node);
       return [node, result.stdout] as const;
     })));
     lap('collect');
+    // The logs are read: the tracing can come off while the hops are built.
+    void disarm();
     const walk = await assemble(context, from, request, probe, { address, port }, probeResult, frames, collected, armed, started);
     lap('assemble');
-    return { ...walk, phasesMs: phases, durationMs: Date.now() - started };
-  } finally {
-    await disarmRest();
+    return { walk: { ...walk, phasesMs: phases, durationMs: Date.now() - started }, disarmed: disarm() };
+  } catch (error) {
+    await disarm();
+    throw error;
   }
 }
 
@@ -231,6 +249,8 @@ interface NodeView {
   fibmatch: Partial<Record<'request' | 'reply', string>>;
   /** What `ip route get fibmatch` said for each destination the node logged, read with the logs. */
   routes: Map<string, string>;
+  /** What `ip route get DST from SRC iif IN` said for each packet logged on its way in, by "DST SRC IN". */
+  routedBy: Map<string, string>;
   events: LoggedEvent[];
   namespaces: string[];
   rules: IptablesTables;
@@ -242,8 +262,11 @@ function readNode(node: string, text: string, armed: { since: number; namespaces
   const [log = '', ...sections] = text.split(/^### (\w+)\n/m);
   const section = (name: string) => sections[sections.indexOf(name) + 1] ?? '';
   const [iptables, addresses, conntrack] = [section('iptables'), section('addresses'), section('conntrack')];
-  // "10.244.2.2 10.244.2.0/24 dev cni0 ...": the route each logged destination matched.
-  const routes = new Map(section('routes').split('\n').map((line) => /^(\S+) (.+)$/.exec(line)).filter((m) => m !== null).map((m) => [m[1]!, m[2]!.trim()]));
+  // "10.244.2.2 10.244.2.0/24 dev cni0 ...": the route each logged destination matched;
+  // "routed 10.244.2.2 10.244.1.2 cni0 10.244.2.2 from ... dev flannel.1": where a packet that came in was sent.
+  const routeLines = section('routes').split('\n');
+  const routes = new Map(routeLines.map((line) => /^(\d+\.\d+\.\d+\.\d+) (.+)$/.exec(line)).filter((m) => m !== null).map((m) => [m[1]!, m[2]!.trim()]));
+  const routedBy = new Map(routeLines.map((line) => /^routed (\S+ \S+ \S+) (.+)$/.exec(line)).filter((m) => m !== null).map((m) => [m[1]!, m[2]!.trim()]));
   const events = parseKernelLog(log, armed.since).filter((event) => isProbePacket(event.packet, probe));
   const mine = (entry: ConntrackEntry) => entry.original.sport === probe.sourcePort || entry.reply.dport === probe.sourcePort;
   return {
@@ -251,6 +274,7 @@ function readNode(node: string, text: string, armed: { since: number; namespaces
     routed: {},
     fibmatch: {},
     routes,
+    routedBy,
     events,
     namespaces: armed.namespaces,
     rules: parseIptablesSave(iptables),
@@ -469,7 +493,11 @@ async function lookUpRoutes(context: WalkContext, views: Map<string, NodeView>, 
       const known = view.routes.get(last.packet.dst);
       if (known !== undefined && looksLikeRoute(known)) view.fibmatch[direction] = known;
       else if (known === undefined) asks.push({ direction, what: 'fibmatch', command: `ip route get fibmatch ${last.packet.dst}` });
-      if (first.in && safe(first.in) && !traced.some((event) => event.out)) asks.push({ direction, what: 'routed', command: `ip route get ${last.packet.dst} from ${last.packet.src} iif ${first.in}` });
+      if (first.in && safe(first.in) && !traced.some((event) => event.out)) {
+        const routed = view.routedBy.get(`${last.packet.dst} ${last.packet.src} ${first.in}`);
+        if (routed !== undefined) { if (looksLikeRoute(routed) && /\bdev \S+/.test(routed)) view.routed[direction] = routed; }
+        else asks.push({ direction, what: 'routed', command: `ip route get ${last.packet.dst} from ${last.packet.src} iif ${first.in}` });
+      }
     }
     if (asks.length === 0) return;
     const script = asks.map((ask) => `${ask.command} 2>&1 | head -1; echo '### next'`).join('\n');

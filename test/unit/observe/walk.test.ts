@@ -69,9 +69,11 @@ describe("the walk's probe", () => {
     expect(armed).toContain('>/run/podwire-walk.namespaces');
     expect(disarmed).toContain('read -r ns_list </run/podwire-walk.namespaces');
     expect(disarmed).toContain('cat /run/podwire-walk.nf_log_all_netns >/proc/sys/net/netfilter/nf_log_all_netns');
-    // Reading the logs takes the tracing off in the same round.
-    expect(collectScript(probe('icmp'), 12.5)).toContain(disarmed);
-    expect(collectScript(probe('icmp'), 12.5)).toContain('-v since=12.5');
+    // Reading the logs leaves the tracing on: it comes off in a round of its own, once the walk has its answer.
+    const collect = collectScript(probe('icmp'), 12.5);
+    expect(collect).not.toContain('-D PREROUTING');
+    expect(collect).toContain("podwire-walklog 12.5 -r /run/podwire-walk.routes 'TRACE: ' 'pw-walk '");
+    expect(collectScript(probe('icmp'), Number.NaN)).toContain('podwire-walklog 0 ');
   });
 
   it('takes an address, address:port or name, and refuses anything else', () => {
