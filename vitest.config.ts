@@ -24,6 +24,10 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 600_000,
           hookTimeout: 120_000,
+          // One retry: a terminal once stopped showing a typed command's end in CI (web.test.ts,
+          // 2026-12-03) and passed in every run since. typeInTerminal logs the screen when it
+          // waits in vain; the JSON report counts each retry (test-results/vitest.json).
+          retry: 1,
           pool: 'forks',
           maxWorkers: 1,
           sequence: { groupOrder: 2 },

@@ -34,7 +34,10 @@ export async function typeInTerminal(page: Page, node: string, commands: string,
     // What the screen and the page's status line showed: a flake must say where it stopped.
     const screen = (await terminalText(page, node).catch(() => '(unreadable)')).replaceAll('\u00a0', ' ').replace(/\s+$/gm, '').trim();
     const status = await page.locator('.lab-bar').textContent({ timeout: 2_000 }).catch(() => undefined);
-    throw new Error(`${error.message}\nwaiting on ${node} for '${done}' after typing:\n${commands.trim()}\n--- ${node}'s screen ---\n${screen}\n--- the lab bar: ${status ?? '(none)'}`);
+    const said = `${error.message}\nwaiting on ${node} for '${done}' after typing:\n${commands.trim()}\n--- ${node}'s screen ---\n${screen}\n--- the lab bar: ${status ?? '(none)'}`;
+    // Also on the log: a retried test that then passes keeps no error of its first try.
+    console.error(`typeInTerminal: ${said}`);
+    throw new Error(said);
   });
 }
 
