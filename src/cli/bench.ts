@@ -3,6 +3,7 @@
 // memory, download size and Check latency — and writes bench/results.json and
 // bench/results.md. `npm run bench -- --only checks` runs one group alone.
 // Each benchmark is isolated: a failure becomes an error entry, never an abort.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -67,7 +68,7 @@ export interface BenchResults {
   figures: Figure[];
 }
 
-export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold', 'checks', 'walk', 'classroom', 'browser'] as const;
+export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold', 'guest', 'checks', 'walk', 'classroom', 'browser'] as const;
 
 type SnapshotAssets = BootAssets & { state: SharedArrayBuffer };
 
@@ -180,6 +181,12 @@ const FIGURES = {
   coldOne: { section: 1, name: 'One node cold boot to agent ready', unit: 's', goal: { comparison: '<', value: 20 } },
   rttP50: { section: 2, name: 'Agent round trip `true` p50', unit: 'ms', goal: { comparison: '<', value: 30 } },
   rttP95: { section: 2, name: 'Agent round trip `true` p95', unit: 'ms' },
+  cniAdd: { section: 2, name: 'CNI ADD, bridge + host-local, as the host sees it (median)', unit: 'ms' },
+  cniAddGuest: { section: 2, name: '… of which inside the guest (median)', unit: 'ms' },
+  cniAddRatio: { section: 2, name: 'CNI ADD as the host sees it / native', unit: '×', goal: { comparison: '<=', value: 60 } },
+  toolJq: { section: 2, name: '`jq .a` on a one-line document, inside the guest (median)', unit: 'ms' },
+  toolIpJson: { section: 2, name: '`ip -j addr`, inside the guest (median)', unit: 'ms' },
+  toolIptablesSave: { section: 2, name: '`iptables-save`, inside the guest (median)', unit: 'ms' },
   switch: { section: 3, name: 'Switch forwarding', unit: 'frames/s', goal: { comparison: '>=', value: 1_000_000 } },
   pingPodP50: { section: 4, name: 'Ping RTT pod to pod, same node p50', unit: 'ms' },
   pingPodP95: { section: 4, name: 'Ping RTT pod to pod, same node p95', unit: 'ms' },
@@ -511,6 +518,76 @@ async function benchWalk(bench: BenchRun): Promise<void> {
   });
 }
 
+/** Where native-baseline.sh may be: PODWIRE_NATIVE_BASELINE, or the shared folder beside the checkout. */
+function nativeBaselineScript(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [process.env.PODWIRE_NATIVE_BASELINE, resolve(here, '../../../shared/bench/native-baseline.sh'), '/work/shared/bench/native-baseline.sh'];
+  return candidates.find((file): file is string => !!file && statSync(file, { throwIfNoEntry: false })?.isFile() === true);
+}
+
+/** CNI ADD on this host, in milliseconds, from native-baseline.sh (root only); undefined when it cannot run here. */
+function nativeCniAddMs(): { ms: number; note: string } | undefined {
+  const script = nativeBaselineScript();
+  if (!script || process.getuid?.() !== 0) return undefined;
+  try {
+    const out = execFileSync('bash', [script], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const times = /^cni_add_ms (.+)$/m.exec(out)?.[1]?.trim().split(/\s+/).map(Number).filter(Number.isFinite) ?? [];
+    return times.length ? { ms: median(times), note: `native-baseline.sh in the same run: ${times.join(', ')} ms` } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the guest's own programs cost: a CNI ADD (bridge + host-local, as podctl and the
+ * labs run it), as the host sees it (the agent's round trip included) and inside the guest;
+ * and the start of jq, ip -j and iptables-save, which a Check runs. Inside the guest, times
+ * come from `date +%s%N` around the command (the date program's own start counted in).
+ */
+async function benchGuest(bench: BenchRun): Promise<void> {
+  const figures = [FIGURES.cniAdd, FIGURES.cniAddGuest, FIGURES.cniAddRatio, FIGURES.toolJq, FIGURES.toolIpJson, FIGURES.toolIptablesSave];
+  await bench.attempt('guest programs', figures, async () => {
+    const { assets } = await bench.restorable();
+    const lab = loadLabs().find((l) => l.topology.nodes.length === 1);
+    if (!lab) throw new Error('no one-node lab to measure in');
+    const node = lab.topology.nodes[0]!.name;
+    const run = await LabRun.open(lab, { host: nodeWorkerHost, assets });
+    try {
+      const conf = '{"cniVersion":"1.0.0","name":"benchnet","type":"bridge","bridge":"benchbr0","isGateway":true,"ipMasq":false,"ipam":{"type":"host-local","subnet":"10.199.0.0/24","dataDir":"/run/bench-ipam"}}';
+      await run.exec(node, `printf '%s' '${conf}' >/run/bench-cni.json`);
+      const timed = (command: string) => `s=$(date +%s%N); ${command}; e=$(date +%s%N); echo $(( (e - s) / 1000 ))`;
+      const pods = Math.max(5, bench.runs);
+      const host: number[] = [];
+      const guest: number[] = [];
+      for (let i = 0; i < pods; i++) {
+        await run.exec(node, `ip netns add bench${i}`);
+        const started = performance.now();
+        const result = await run.exec(node, timed(`CNI_COMMAND=ADD CNI_CONTAINERID=bench${i} CNI_NETNS=/run/netns/bench${i} CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin /opt/cni/bin/bridge </run/bench-cni.json >/dev/null`), { timeout: 60 });
+        host.push(performance.now() - started);
+        if (result.exitCode !== 0) throw new Error(`CNI ADD failed: ${result.stderr.trim()}`);
+        guest.push(Number(result.stdout.trim()) / 1000);
+      }
+      bench.record(FIGURES.cniAdd, round(median(host), 1), { note: `${pods} pods, one exec each: ${host.map((ms) => Math.round(ms)).join(', ')} ms` });
+      bench.record(FIGURES.cniAddGuest, round(median(guest), 1), { note: `${guest.map((ms) => Math.round(ms)).join(', ')} ms` });
+      const native = nativeCniAddMs();
+      if (native) bench.record(FIGURES.cniAddRatio, round(median(host) / native.ms, 1), { note: `native ${native.ms} ms (${native.note})` });
+      else bench.record(FIGURES.cniAddRatio, null, { error: 'no native baseline here (../shared/bench/native-baseline.sh, run as root)' });
+      const tools = [
+        [FIGURES.toolJq, `jq .a <<<'{"a":1}' >/dev/null`],
+        [FIGURES.toolIpJson, 'ip -j addr >/dev/null'],
+        [FIGURES.toolIptablesSave, 'iptables-save >/dev/null'],
+      ] as const;
+      for (const [figure, command] of tools) {
+        const times: number[] = [];
+        for (let i = 0; i < Math.max(5, bench.runs); i++) times.push(Number((await run.exec(node, timed(command), { timeout: 60 })).stdout.trim()) / 1000);
+        bench.record(figure, round(median(times), 1), { note: `${times.map((ms) => Math.round(ms)).join(', ')} ms; the first start is the coldest` });
+      }
+    } finally {
+      await run.close();
+    }
+  });
+}
+
 /** Host `n` of an IPv4 /24 written as a.b.c.0/24. */
 const hostOf = (cidr: string, n: number) => `${cidr.split('/')[0]!.split('.').slice(0, 3).join('.')}.${n}`;
 
@@ -574,6 +651,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     if (wanted('network')) await benchNetwork(bench);
     const restoreMedian = wanted('restore') ? await benchRestore(bench) : null;
     if (wanted('cold')) await benchCold(bench, restoreMedian);
+    if (wanted('guest')) await benchGuest(bench);
     if (wanted('checks')) await benchChecks(bench);
     if (wanted('walk')) await benchWalk(bench);
     if (wanted('classroom')) await benchClassroom(bench);

@@ -22,7 +22,7 @@ export type { DownloadProgress };
 import { Cluster } from '../vm/cluster.js';
 import { webWorkerHost } from '../vm/host-web.js';
 import { english, words, WordsError, type Words } from './i18n/words.js';
-import { evictOneFor, isQuotaError, Journal, loadCluster, loadStart, saveCluster, saveStart, type SavedCluster } from './store.js';
+import { evictOneFor, isQuotaError, Journal, keepWithinBudget, loadCluster, loadStart, saveCluster, saveStart, type SavedCluster } from './store.js';
 
 /** Console output kept per node, so a terminal opened later shows what came before. */
 const CONSOLE_KEEP = 64 * 1024;
@@ -551,6 +551,9 @@ export class LabSession {
       this.pendingStart = undefined;
       this.startRecord = undefined;
     }
+    // Within the page's storage budget: other labs' oldest states go, never this save.
+    const overBudget = await keepWithinBudget(this.lab.id).catch((error: unknown) => { console.warn('podwire: could not keep the storage budget', error); return []; });
+    this.evicted.push(...overBudget);
     this.emit({ state: 'saved', savedAt: startedAt, evicted: this.evicted.splice(0) });
   }
 

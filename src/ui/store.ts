@@ -194,6 +194,18 @@ export function mergeProgress(stored: LabProgress | undefined, incoming: LabProg
   return { ...incoming, steps, step: incoming.updatedAt >= stored.updatedAt ? incoming.step : stored.step };
 }
 
+/**
+ * The step to show on return: the first one not yet passed, found by the steps' ids, so a
+ * step added to the lab since (or moved) does not shift the learner's place; the stored
+ * number only when no step has a result yet.
+ */
+export function resumeStep(stepIds: readonly string[], progress: LabProgress): number {
+  const last = Math.max(0, stepIds.length - 1);
+  if (Object.keys(progress.steps).length === 0) return Math.min(progress.step, last);
+  const open = stepIds.findIndex((id) => { const result = progress.steps[id]; return !result || result.passed < result.total; });
+  return open === -1 ? last : open;
+}
+
 /** Store progress merged with what is stored (another tab may have written since), and return the merged record. */
 export async function saveProgress(progress: LabProgress): Promise<LabProgress> {
   const kept = mirror.record({ ...progress, updatedAt: Date.now() }); // at once, before any await
@@ -281,6 +293,75 @@ export async function evictOneFor(lab: string): Promise<Words | undefined> {
     }
   }
   return undefined;
+}
+
+/**
+ * The most the page keeps of saved nodes, every lab together. A save is a few hundred KB
+ * per node (deltas against the shared base snapshot), but a lab's start states and a
+ * learner's clusters pile up over a course, and the browser may evict the whole site
+ * without a word once its storage is under pressure. Past the budget, the oldest other
+ * labs' states go first.
+ */
+export const STORAGE_BUDGET_BYTES = 200 * 2 ** 20;
+
+/** One stored record of node states and its size. */
+export interface StoredStates { store: 'starts' | 'clusters'; lab: string; savedAt: number; bytes: number }
+
+/**
+ * What to delete so that the stored states fit `budget`: other labs' start states first
+ * (a fresh start rebuilds them by running the setup), then their saved clusters, the oldest
+ * first within each. Never anything of `lab` (the one being saved, whose newest save must
+ * stay), so the result may still be over the budget.
+ */
+export function overBudget(records: readonly StoredStates[], lab: string, budget: number): StoredStates[] {
+  let total = records.reduce((sum, record) => sum + record.bytes, 0);
+  const labOf = (record: StoredStates) => record.lab.split('#')[0];
+  const candidates = records.filter((record) => labOf(record) !== lab)
+    .sort((a, b) => (a.store === b.store ? a.savedAt - b.savedAt : a.store === 'starts' ? -1 : 1));
+  const gone: StoredStates[] = [];
+  for (const record of candidates) {
+    if (total <= budget) break;
+    gone.push(record);
+    total -= record.bytes;
+  }
+  return gone;
+}
+
+/** Every stored record of node states, with its size. */
+export async function storedStates(): Promise<StoredStates[]> {
+  const database = await open();
+  const records: StoredStates[] = [];
+  for (const store of ['starts', 'clusters'] as const) {
+    for (const saved of await database.getAll(store)) {
+      const bytes = Object.values(saved.states).reduce((sum, blob) => sum + (blob instanceof Blob ? blob.size : 0), 0);
+      records.push({ store, lab: saved.lab, savedAt: saved.savedAt, bytes });
+    }
+  }
+  return records;
+}
+
+/** Delete other labs' states until the stored ones fit the budget; says what went. */
+export async function keepWithinBudget(lab: string, budget = STORAGE_BUDGET_BYTES): Promise<Words[]> {
+  const gone = overBudget(await storedStates(), lab, budget);
+  const database = await open();
+  for (const record of gone) await database.delete(record.store, record.lab);
+  return gone.map((record) => words(record.store === 'starts' ? 'store.evicted.starts' : 'store.evicted.saved', { lab: record.lab.split('#')[0]! }));
+}
+
+/** What the page keeps, for the catalogue: its saved states against the budget, and the browser's own figures when it gives them. */
+export async function storageSummary(): Promise<{ bytes: number; budget: number; labs: number; usage?: number; quota?: number; persisted?: boolean }> {
+  const records = await storedStates();
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  const estimate = await storage?.estimate?.().catch(() => undefined);
+  const persisted = await storage?.persisted?.().catch(() => undefined);
+  return {
+    bytes: records.reduce((sum, record) => sum + record.bytes, 0),
+    budget: STORAGE_BUDGET_BYTES,
+    labs: new Set(records.filter((record) => record.store === 'clusters').map((record) => record.lab)).size,
+    ...(estimate?.usage !== undefined ? { usage: estimate.usage } : {}),
+    ...(estimate?.quota !== undefined ? { quota: estimate.quota } : {}),
+    ...(persisted !== undefined ? { persisted } : {}),
+  };
 }
 
 /** One piece of console input, in the order typed. */

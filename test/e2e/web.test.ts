@@ -109,6 +109,12 @@ describe('the web lab', () => {
     // The catalogue shows the progress too.
     await page.goto(`${server.url}#/`);
     await expect.poll(() => page.locator(`[data-lab="${lab.id}"] [data-testid="progress"]`).textContent()).toBe(`1/${lab.steps.length} steps`);
+    // …and what the saved labs take of the page's storage budget: this lab's states, more than nothing.
+    const storage = page.locator('[data-testid="storage"]');
+    await storage.waitFor({ timeout: 30_000 });
+    expect(Number(await storage.getAttribute('data-bytes'))).toBeGreaterThan(100_000);
+    expect(Number(await storage.getAttribute('data-bytes'))).toBeLessThan(Number(await storage.getAttribute('data-budget')));
+    expect(await storage.textContent()).toMatch(/Saved labs in this browser: [\d.]+ MB of a \d+ MB budget \(1 labs? with work saved\)/);
     await page.close();
   });
 

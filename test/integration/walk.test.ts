@@ -1,11 +1,12 @@
 // Following a packet through real kernels (issue 15): the hops and verdicts of a walk on a
-// two-node VXLAN cluster (test/fixtures/labs/walk), and the `path` check kind on it.
+// two-node VXLAN cluster (test/fixtures/labs/walk), and the `path` check kind on it; then a
+// walk through IPVS (lab ipvs) and DNS walks (lab cluster-dns).
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabRun } from '../../src/harness/lab-run.js';
-import { openLab } from '../../src/harness/run-lab.js';
+import { openLab, withLab } from '../../src/harness/run-lab.js';
 import type { WalkHop } from '../../src/harness/walk.js';
-import { loadLabFolder } from '../../src/lab/load.js';
+import { findLab, loadLabFolder } from '../../src/lab/load.js';
 
 const lab = loadLabFolder(fileURLToPath(new URL('../fixtures/labs/walk', import.meta.url)));
 let run: LabRun;
@@ -104,5 +105,40 @@ describe('a packet walk on real nodes', () => {
     expect(endpoint!.found).toMatch(/no hop "DNAT to 10\.244\.2\.9:80" after hop \d+: after hop \d+, the path went on with hop \d+: /);
     expect(answers!.passed).toBe(false);
     expect(answers!.found).toContain('POLICY-LOCKED');
+  });
+});
+
+describe('walks through IPVS and DNS', () => {
+  it('names IPVS where it rewrites a connection to a virtual server, with the address on kube-ipvs0 and the real server chosen', async () => {
+    await withLab(findLab('ipvs'), async (ipvs) => {
+      await ipvs.applySolutions(1);
+      const walk = await ipvs.walk({ from: 'client', to: '10.96.0.100:80', probe: 'tcp' });
+      expect(walk.outcome, walk.hops.map((hop) => hop.text).join('\n')).toBe('answered');
+      const at = indexOf(walk.hops, (hop) => hop.kind === 'nat' && /IPVS/.test(hop.text));
+      expect(walk.hops[at]!.text).toMatch(/^node1: IPVS virtual server TCP 10\.96\.0\.100:80 \(rr, the address on kube-ipvs0\) → DNAT to 10\.244\.1\.[23]:80 \(Masq\)$/);
+      expect(walk.hops[at]!.interface).toBe('kube-ipvs0');
+      // Before it the packet goes to the virtual address; after it, to the pod IPVS chose, which answers.
+      expect(walk.hops.slice(0, at).some((hop) => hop.packet?.dst === '10.96.0.100')).toBe(true);
+      const chosen = /DNAT to (10\.244\.1\.[23])/.exec(walk.hops[at]!.text)![1]!;
+      indexOf(walk.hops.slice(at), (hop) => hop.kind === 'enter-pod' && hop.netns === (chosen === '10.244.1.2' ? 'web-1' : 'web-2'));
+    });
+  });
+
+  it('follows a DNS query to the kube-dns Service, DNATed to the coredns pod, and a connection to a Service by its name', async () => {
+    await withLab(findLab('cluster-dns'), async (dns) => {
+      await dns.applySolutions(3);
+      const query = await dns.walk({ from: 'client', to: '10.96.0.10', probe: 'dns', query: 'web.default.svc.cluster.local' });
+      expect(query.outcome, query.hops.map((hop) => hop.text).join('\n')).toBe('answered');
+      expect(query.probe).toBe('dns');
+      const dnat = indexOf(query.hops, (hop) => hop.kind === 'nat' && /DNAT to 10\.244\.1\.\d+:53/.test(hop.text));
+      indexOf(query.hops.slice(dnat), (hop) => hop.kind === 'enter-pod' && hop.netns === 'coredns' && hop.packet?.dport === 53);
+      // The answer comes back from the Service's address (conntrack undoes the DNAT).
+      expect(query.hops.filter((hop) => hop.direction === 'reply' && hop.kind === 'enter-pod' && hop.netns === 'client').map((hop) => hop.packet?.src)).toEqual(['10.96.0.10']);
+
+      const byName = await dns.walk({ from: 'client', to: 'web.default.svc.cluster.local:80', probe: 'tcp' });
+      expect(byName.target).toBe('10.96.0.20:80');
+      expect(byName.outcome, byName.hops.map((hop) => hop.text).join('\n')).toBe('answered');
+      indexOf(byName.hops, (hop) => hop.kind === 'enter-pod' && hop.netns === 'web');
+    });
   });
 });

@@ -134,7 +134,8 @@ true` : 'true'}
 
 /**
  * What the walk reads on a node after the probe, in one round: the kernel log, the rules as
- * numbered then, the addresses, conntrack, and what the routing table says for the logged
+ * numbered then, the addresses, conntrack, IPVS's virtual servers (where its module is
+ * loaded), and what the routing table says for the logged
  * packets: the route each destination matched (`ip route get fibmatch`), and where each
  * packet logged on its way in was sent (`ip route get DST from SRC iif IN`). One exec, not
  * several: each round costs a round trip and a shell on every node. The tracing comes off
@@ -154,6 +155,8 @@ echo '### addresses'
 ip -4 -o addr show 2>/dev/null
 echo '### conntrack'
 conntrack -L -p ${protocol} 2>/dev/null
+echo '### ipvs'
+[ -e /proc/net/ip_vs ] && ipvsadm -Ln 2>/dev/null
 echo '### routes'
 while read -r ask dst src iif; do
   case $ask in

@@ -10,9 +10,9 @@
 import type { CaptureCursor, CapturedFrame } from '../../net/capture.js';
 import { decodeFrame, findLayer, findLayers, innermostIpv4, vniList, type DecodedFrame } from '../../net/decode/index.js';
 import type { ExecOptions, ExecResult } from '../../vm/agent-client.js';
-import type { ConntrackEntry, IptablesRule, IptablesTables } from '../facts-types.js';
+import type { ConntrackEntry, IptablesRule, IptablesTables, IpvsService } from '../facts-types.js';
 import { parseIptablesSave } from '../parse/iptables.js';
-import { parseConntrack } from '../parse/netfilter.js';
+import { parseConntrack, parseIpvsadm } from '../parse/netfilter.js';
 import { collectScript, isIpv4, parseTarget, PING_IP_LENGTH, probeCommand, RULE_COMMENT, tracingScript, WalkError, type Probe, type ProbeKind } from './probe.js';
 import { inNetns, shellQuote } from '../shell.js';
 import { parseKernelLog, type LoggedEvent, type LoggedPacket } from './trace-log.js';
@@ -255,6 +255,10 @@ interface NodeView {
   namespaces: string[];
   rules: IptablesTables;
   addresses: string[];
+  /** The device each of the node's addresses is on (a Service's address on kube-ipvs0, for IPVS). */
+  deviceOf: Map<string, string>;
+  /** IPVS virtual servers (ipvsadm -Ln), read only where the ip_vs module is loaded. */
+  ipvs: IpvsService[];
   conntrack: ConntrackEntry[];
 }
 
@@ -279,6 +283,9 @@ function readNode(node: string, text: string, armed: { since: number; namespaces
     namespaces: armed.namespaces,
     rules: parseIptablesSave(iptables),
     addresses: [...addresses.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]!),
+    // "7: kube-ipvs0    inet 10.96.0.20/32 scope global kube-ipvs0": which device holds an address.
+    deviceOf: new Map([...addresses.matchAll(/^\d+:\s+(\S+)\s+inet (\d+\.\d+\.\d+\.\d+)\//gm)].map((m) => [m[2]!, m[1]!])),
+    ipvs: parseIpvsadm(section('ipvs')),
     conntrack: probe.kind === 'icmp' ? icmpEntries(parseConntrack(conntrack), events) : parseConntrack(conntrack).filter(mine),
   };
 }
@@ -324,9 +331,18 @@ function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe):
   const events = view.events.filter((event) => directionOf(event.packet, probe) === direction).sort((a, b) => a.time - b.time);
   let lastOut = '';
   let arrived = false;
+  /** The last traced packet, and whether a NAT hop has been shown since: a rewrite no rule explains is IPVS's. */
+  let previous: LoggedPacket | undefined;
+  let natSince = false;
   for (const event of events) {
     const packet = hopPacket(event.packet);
     const base = { direction, node: view.node, packet } as const;
+    if (event.source === 'trace') {
+      const ipvs = previous && !natSince ? ipvsRewrite(view, previous, event.packet) : undefined;
+      if (ipvs) hops.push({ ...base, kind: 'nat', ...(ipvs.device ? { interface: ipvs.device } : {}), text: ipvs.text });
+      if (previous && (previous.dst !== event.packet.dst || previous.src !== event.packet.src || previous.dport !== event.packet.dport)) natSince = false;
+      previous = event.packet;
+    }
     if (event.source === 'log') {
       const netns = view.namespaces[(event.namespaceIndex ?? 0) - 1] ?? `namespace ${event.namespaceIndex}`;
       hops.push(event.direction === 'out'
@@ -359,6 +375,7 @@ function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe):
     const text = rule?.text ?? `rule ${ruleNumber}`;
     const target = rule?.target;
     const kind: HopKind = target && NAT_TARGETS.has(target) ? 'nat' : target && DROP_TARGETS.has(target) ? 'drop' : 'rule';
+    if (kind === 'nat') natSince = true;
     const verdict = target === 'DNAT' ? `DNAT to ${rule?.options['to-destination'] ?? '?'}` : target === 'SNAT' ? `SNAT to ${rule?.options['to-source'] ?? '?'}` : target;
     hops.push({
       ...base, kind,
@@ -392,6 +409,25 @@ function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe):
     }
   }
   return hops;
+}
+
+/**
+ * IPVS rewrites a packet for a virtual server in the kernel's LOCAL_IN, with no iptables
+ * rule: the log shows the packet to the virtual address, then the same packet to a real
+ * server. When the address before is one of this node's virtual servers, say so, with the
+ * device that holds it (kube-proxy puts it on kube-ipvs0) and the real server it chose.
+ */
+function ipvsRewrite(view: NodeView, before: LoggedPacket, after: LoggedPacket): { text: string; device?: string } | undefined {
+  if (before.dst === after.dst && before.dport === after.dport) return undefined;
+  const service = view.ipvs.find((s) => s.address === before.dst && (s.port === 0 || before.dport === undefined || s.port === before.dport) && (s.protocol === before.protocol || s.protocol === 'FWM'));
+  if (!service) return undefined;
+  const device = view.deviceOf.get(service.address);
+  const real = `${after.dst}${after.dport === undefined ? '' : `:${after.dport}`}`;
+  const chosen = service.reals.find((r) => r.address === after.dst)?.forward;
+  return {
+    text: `${view.node}: IPVS virtual server ${service.protocol} ${service.address}:${service.port} (${service.scheduler}${device ? `, the address on ${device}` : ''}) → DNAT to ${real}${chosen ? ` (${chosen})` : ''}`,
+    ...(device ? { device } : {}),
+  };
 }
 
 /** The wire frames that carry the probe in one direction, decoded. */

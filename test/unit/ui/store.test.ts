@@ -1,6 +1,6 @@
 // The pure parts of the page's store: merging progress from two tabs, and the input journal.
 import { describe, expect, it, vi } from 'vitest';
-import { Journal, mergeProgress, ProgressMirror, readProgress, readSavedCluster, type LabProgress } from '../../../src/ui/store.js';
+import { Journal, mergeProgress, overBudget, ProgressMirror, readProgress, readSavedCluster, resumeStep, type LabProgress, type StoredStates } from '../../../src/ui/store.js';
 
 /** A Storage kept in memory, the same calls as localStorage. */
 function memoryStorage(): Storage {
@@ -28,6 +28,55 @@ describe('progress from two tabs', () => {
     expect(mergeProgress(stored, older).steps.a!.passed).toBe(3);
     const newer = { ...stored, updatedAt: 300, steps: { a: { passed: 1, total: 3, checkedAt: 90 } } };
     expect(mergeProgress(stored, newer).steps.a!.passed).toBe(1);
+  });
+});
+
+describe('where a returning learner lands', () => {
+  const passed = { passed: 2, total: 2, checkedAt: 1 };
+  const progress = (step: number, steps: LabProgress['steps']): LabProgress => ({ lab: 'vxlan', step, updatedAt: 1, steps });
+
+  it('lands on the first step not passed, by id: a step added since is not skipped, and the later ones keep their credit', () => {
+    // Saved when the lab had devices, forwarding, node3: the learner was on node3 (index 2).
+    const saved = progress(2, { devices: passed, forwarding: passed });
+    expect(resumeStep(['devices', 'forwarding', 'node3'], saved)).toBe(2);
+    // The lab gained a 'follow' step before node3: it is the first one still to do.
+    expect(resumeStep(['devices', 'forwarding', 'follow', 'node3'], saved)).toBe(2);
+    // Done with follow too: node3, now at index 3.
+    expect(resumeStep(['devices', 'forwarding', 'follow', 'node3'], progress(2, { ...saved.steps, follow: passed }))).toBe(3);
+    // A step half passed is still open; every step passed lands on the last.
+    expect(resumeStep(['devices', 'forwarding'], progress(1, { devices: { passed: 1, total: 2, checkedAt: 1 } }))).toBe(0);
+    expect(resumeStep(['devices', 'forwarding'], progress(1, { devices: passed, forwarding: passed }))).toBe(1);
+  });
+
+  it('takes the stored number when nothing is checked yet, within the lab', () => {
+    expect(resumeStep(['a', 'b'], progress(1, {}))).toBe(1);
+    expect(resumeStep(['a', 'b'], progress(7, {}))).toBe(1);
+  });
+});
+
+describe('the storage budget', () => {
+  const MB = 2 ** 20;
+  const records: StoredStates[] = [
+    { store: 'clusters', lab: 'vxlan', savedAt: 10, bytes: 40 * MB },
+    { store: 'clusters', lab: 'bridge', savedAt: 30, bytes: 30 * MB },
+    { store: 'starts', lab: 'bridge', savedAt: 20, bytes: 20 * MB },
+    { store: 'starts', lab: 'bridge#step-3', savedAt: 25, bytes: 20 * MB },
+    { store: 'clusters', lab: 'nodeport', savedAt: 50, bytes: 60 * MB },
+    { store: 'starts', lab: 'nodeport', savedAt: 40, bytes: 15 * MB },
+  ];
+  const gone = (lab: string, budget: number) => overBudget(records, lab, budget * MB).map((r) => `${r.store} ${r.lab}`);
+
+  it('deletes nothing within it', () => {
+    expect(gone('nodeport', 185)).toEqual([]);
+  });
+
+  it("deletes other labs' start states first, the oldest first, then their saved clusters, and stops once it fits", () => {
+    expect(gone('nodeport', 170)).toEqual(['starts bridge']);
+    expect(gone('nodeport', 120)).toEqual(['starts bridge', 'starts bridge#step-3', 'clusters vxlan']);
+  });
+
+  it("never deletes the saving lab's own states, its step starts included, even if that leaves it over", () => {
+    expect(gone('bridge', 10)).toEqual(['starts nodeport', 'clusters vxlan', 'clusters nodeport']);
   });
 });
 
