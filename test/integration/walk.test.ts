@@ -121,6 +121,10 @@ describe('walks through IPVS and DNS', () => {
       expect(walk.hops.slice(0, at).some((hop) => hop.packet?.dst === '10.96.0.100')).toBe(true);
       const chosen = /DNAT to (10\.244\.1\.[23])/.exec(walk.hops[at]!.text)![1]!;
       indexOf(walk.hops.slice(at), (hop) => hop.kind === 'enter-pod' && hop.netns === (chosen === '10.244.1.2' ? 'web-1' : 'web-2'));
+      // The answer leaves the pod from its own address and reaches the client from the virtual one.
+      const back = indexOf(walk.hops, (hop) => hop.direction === 'reply' && hop.kind === 'nat');
+      expect(walk.hops[back]!.text).toBe(`node1: IPVS answers for virtual server TCP 10.96.0.100:80: from ${chosen}:80 it becomes from 10.96.0.100:80`);
+      expect(walk.hops.at(-1)).toMatchObject({ kind: 'enter-pod', netns: 'client', packet: { src: '10.96.0.100', sport: 80 } });
     });
   });
 

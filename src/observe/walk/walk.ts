@@ -334,15 +334,19 @@ function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe):
   /** The last traced packet, and whether a NAT hop has been shown since: a rewrite no rule explains is IPVS's. */
   let previous: LoggedPacket | undefined;
   let natSince = false;
+  /** IPVS rewrites first seen in the pod: they come after the node's routing, not before it. */
+  const seenOnlyInPod = new Set<WalkHop>();
   for (const event of events) {
     const packet = hopPacket(event.packet);
     const base = { direction, node: view.node, packet } as const;
-    if (event.source === 'trace') {
-      const ipvs = previous && !natSince ? ipvsRewrite(view, previous, event.packet) : undefined;
-      if (ipvs) hops.push({ ...base, kind: 'nat', ...(ipvs.device ? { interface: ipvs.device } : {}), text: ipvs.text });
-      if (previous && (previous.dst !== event.packet.dst || previous.src !== event.packet.src || previous.dport !== event.packet.dport)) natSince = false;
-      previous = event.packet;
+    const ipvs = previous && !natSince ? ipvsRewrite(view, previous, event.packet) : undefined;
+    if (ipvs) {
+      const hop: WalkHop = { ...base, kind: 'nat', ...(ipvs.device ? { interface: ipvs.device } : {}), text: ipvs.text };
+      hops.push(hop);
+      if (event.source === 'log') seenOnlyInPod.add(hop);
     }
+    if (previous && (previous.dst !== event.packet.dst || previous.src !== event.packet.src || previous.dport !== event.packet.dport || previous.sport !== event.packet.sport)) natSince = false;
+    previous = event.packet;
     if (event.source === 'log') {
       const netns = view.namespaces[(event.namespaceIndex ?? 0) - 1] ?? `namespace ${event.namespaceIndex}`;
       hops.push(event.direction === 'out'
@@ -389,7 +393,8 @@ function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe):
   const lastTrace = events.filter((event) => event.source === 'trace').at(-1);
   if (!lastOut && routed && lastTrace) {
     const device = /\bdev (\S+)/.exec(routed)?.[1];
-    const at = hops.findIndex((hop) => hop.kind === 'enter-pod' && hop.direction === direction);
+    let at = hops.findIndex((hop) => hop.kind === 'enter-pod' && hop.direction === direction);
+    if (at > 0 && seenOnlyInPod.has(hops[at - 1]!)) at -= 1;
     const hop: WalkHop = { direction, node: view.node, packet: hopPacket(lastTrace.packet), kind: 'route', ...(device ? { interface: device } : {}), text: `${view.node}: routed out of ${device ?? '?'} (${showPacket(hopPacket(lastTrace.packet))})${byRoute(view, direction)}` };
     hops.splice(at < 0 ? hops.length : at, 0, hop);
   }
@@ -418,16 +423,32 @@ function nodeHops(view: NodeView, direction: 'request' | 'reply', probe: Probe):
  * device that holds it (kube-proxy puts it on kube-ipvs0) and the real server it chose.
  */
 function ipvsRewrite(view: NodeView, before: LoggedPacket, after: LoggedPacket): { text: string; device?: string } | undefined {
-  if (before.dst === after.dst && before.dport === after.dport) return undefined;
-  const service = view.ipvs.find((s) => s.address === before.dst && (s.port === 0 || before.dport === undefined || s.port === before.dport) && (s.protocol === before.protocol || s.protocol === 'FWM'));
-  if (!service) return undefined;
-  const device = view.deviceOf.get(service.address);
-  const real = `${after.dst}${after.dport === undefined ? '' : `:${after.dport}`}`;
-  const chosen = service.reals.find((r) => r.address === after.dst)?.forward;
-  return {
-    text: `${view.node}: IPVS virtual server ${service.protocol} ${service.address}:${service.port} (${service.scheduler}${device ? `, the address on ${device}` : ''}) → DNAT to ${real}${chosen ? ` (${chosen})` : ''}`,
-    ...(device ? { device } : {}),
-  };
+  if (view.ipvs.length === 0) return undefined;
+  const serves = (s: IpvsService, address: string, port: number | undefined, protocol: string) =>
+    s.address === address && (s.port === 0 || port === undefined || s.port === port) && (s.protocol === protocol || s.protocol === 'FWM');
+  const at = (address: string, port: number | undefined) => `${address}${port === undefined ? '' : `:${port}`}`;
+  // On the way there: to the virtual address before, to a real server after.
+  if (before.dst !== after.dst || before.dport !== after.dport) {
+    const service = view.ipvs.find((s) => serves(s, before.dst, before.dport, before.protocol));
+    if (!service) return undefined;
+    const device = view.deviceOf.get(service.address);
+    const chosen = service.reals.find((r) => r.address === after.dst)?.forward;
+    return {
+      text: `${view.node}: IPVS virtual server ${service.protocol} ${service.address}:${service.port} (${service.scheduler}${device ? `, the address on ${device}` : ''}) → DNAT to ${at(after.dst, after.dport)}${chosen ? ` (${chosen})` : ''}`,
+      ...(device ? { device } : {}),
+    };
+  }
+  // On the way back: from a real server before, from the virtual address after (IPVS's own connection table undoes it).
+  if (before.src !== after.src || before.sport !== after.sport) {
+    const service = view.ipvs.find((s) => serves(s, after.src, after.sport, after.protocol) && s.reals.some((r) => r.address === before.src));
+    if (!service) return undefined;
+    const device = view.deviceOf.get(service.address);
+    return {
+      text: `${view.node}: IPVS answers for virtual server ${service.protocol} ${service.address}:${service.port}: from ${at(before.src, before.sport)} it becomes from ${at(after.src, after.sport)}`,
+      ...(device ? { device } : {}),
+    };
+  }
+  return undefined;
 }
 
 /** The wire frames that carry the probe in one direction, decoded. */
