@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
 import { launchBrowser, serveStatic } from './browser.js';
-import { check, credits, savedAt, statusText, terminalText, typeInTerminal, waitForSaveAfter, waitForTerminals } from './page.js';
+import { check, credits, echoed, savedAt, statusText, terminalText, typeInTerminal, waitForSaveAfter, waitForTerminals } from './page.js';
 
 /** A lab by URL that claims the id of shipped lab 1, and whose text tries to leave its box. */
 const SHADOW_LAB = readFileSync('labs/01-netns-veth/lab.md', 'utf8')
@@ -49,8 +49,7 @@ const cspViolations = (page: Page) => page.evaluate(() => (window as unknown as 
 /** Whether a link exists on node1, as `ip` sees it. */
 async function hasLink(page: Page, name: string): Promise<boolean> {
   await typeInTerminal(page, 'node1', `echo "link-${name}: $(ip -br link show ${name} 2>&1 | head -1)"`);
-  const line = (await terminalText(page, 'node1')).split('\n').filter((l) => l.startsWith(`link-${name}:`)).at(-1) ?? '';
-  return !/does not exist/.test(line);
+  return !/does not exist/.test(await echoed(page, 'node1', `link-${name}`));
 }
 
 describe('labs from outside are kept apart', () => {

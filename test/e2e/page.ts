@@ -41,6 +41,20 @@ export async function typeInTerminal(page: Page, node: string, commands: string,
   });
 }
 
+/**
+ * What the last `echo "LABEL: $(…)"` printed after `LABEL:` on a node's screen. The output,
+ * not the typed command (which holds "$("); and it need not start its row, since the tty may
+ * echo the next typed line (typeInTerminal's marker) just before it. Throws, with the
+ * screen, when the output is not there at all: that is not the same failure as an empty one.
+ */
+export async function echoed(page: Page, node: string, label: string): Promise<string> {
+  const screen = (await terminalText(page, node)).replaceAll('\u00a0', ' ').replace(/\s+$/gm, '');
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const said = [...screen.matchAll(new RegExp(`${escaped}:(?! *\\$\\()(.*)$`, 'gm'))].at(-1);
+  if (!said) throw new Error(`no output '${label}: …' on ${node}'s screen:\n${screen}`);
+  return said[1]!.trim();
+}
+
 /** Press the current step's Check and return the score line it shows. */
 export async function check(page: Page, timeout = 120_000): Promise<string> {
   const step = page.locator('[data-testid="step"].current');

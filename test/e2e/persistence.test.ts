@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
 import { launchBrowser, serveStatic } from './browser.js';
-import { check, credits, pickReset, savedAt, statusText, terminalText, typeAndGo, typeInTerminal, waitForSaveAfter, waitForTerminals } from './page.js';
+import { check, credits, echoed, pickReset, savedAt, statusText, terminalText, typeAndGo, typeInTerminal, waitForSaveAfter, waitForTerminals } from './page.js';
 
 let server: Awaited<ReturnType<typeof serveStatic>>;
 let browser: Browser;
@@ -37,7 +37,9 @@ async function newPage(): Promise<Page> {
 async function routeTo(page: Page, prefix: string): Promise<string> {
   const label = `route-${prefix.replace(/\W/g, '')}`;
   await typeInTerminal(page, 'node1', `echo "${label}: $(ip route show ${prefix})"`);
-  return /route-\w+: (.*)$/m.exec((await terminalText(page, 'node1')).split('\n').filter((l) => l.startsWith(`${label}:`)).at(-1) ?? '')?.[1]?.trim() ?? '';
+  const route = await echoed(page, 'node1', label);
+  if (!route) console.error(`routeTo: ${prefix} is gone; node1's screen:\n${await terminalText(page, 'node1')}`);
+  return route;
 }
 
 describe('nothing typed is lost', () => {
@@ -108,8 +110,7 @@ describe('resets always finish', () => {
     const leaveAMark = () => typeInTerminal(page, 'node1', "printf '\\033[H\\033[2J'; ip link add pw-mark type dummy");
     const markGone = async () => {
       await typeInTerminal(page, 'node1', 'echo "mark: $(ip -br link show pw-mark 2>&1 | head -1)"');
-      const last = (await terminalText(page, 'node1')).split('\n').filter((line) => line.startsWith('mark:')).at(-1) ?? '';
-      return /does not exist/.test(last);
+      return /does not exist/.test(await echoed(page, 'node1', 'mark'));
     };
     const waitForReset = async (status: string) => {
       const started = Date.now();
