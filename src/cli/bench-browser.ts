@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { loadLabs } from '../lab/load.js';
-import { launchBrowser, waitForTerminals } from './chromium.js';
+import { followInPage, launchBrowser, waitForTerminals } from './chromium.js';
 import { serveStatic } from './static-server.js';
 
 export interface BrowserFigures {
@@ -177,14 +177,7 @@ export async function benchBrowserWalk(options: { runs: number; query?: string }
     await page.fill('[data-testid="walk-to"]', '10.244.2.2');
     await page.selectOption('[data-testid="walk-probe"]', 'icmp');
     for (let run = 0; run < options.runs; run++) {
-      const before = await page.locator('[data-testid="walk-outcome"]').getAttribute('data-walk', { timeout: 100 }).catch(() => null);
-      const started = performance.now();
-      await page.click('[data-testid="walk-follow"]');
-      await page.waitForFunction((seen) => {
-        const outcome = document.querySelector('[data-testid="walk-outcome"]');
-        return !!outcome && outcome.getAttribute('data-walk') !== seen && document.querySelector('#view-topology .topo-box.current-hop');
-      }, before, { timeout: 120_000 });
-      figures.seconds.push((performance.now() - started) / 1000);
+      figures.seconds.push((await followInPage(page)) / 1000);
       const outcome = await page.locator('[data-testid="walk-outcome"]').getAttribute('data-outcome');
       if (outcome !== 'answered') throw new Error(`the walk in the page was not answered: ${await page.locator('[data-testid="walk-outcome"]').textContent()}`);
       const phases = JSON.parse((await page.locator('[data-testid="walk-took"]').getAttribute('data-phases')) ?? '{}') as Record<string, number>;

@@ -521,7 +521,7 @@ async function benchWalk(bench: BenchRun): Promise<void> {
 /** Where native-baseline.sh may be: PODWIRE_NATIVE_BASELINE, or the shared folder beside the checkout. */
 function nativeBaselineScript(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [process.env.PODWIRE_NATIVE_BASELINE, resolve(here, '../../../shared/bench/native-baseline.sh'), '/work/shared/bench/native-baseline.sh'];
+  const candidates = [process.env.PODWIRE_NATIVE_BASELINE, resolve(here, '../../../shared/bench/native-baseline.sh')];
   return candidates.find((file): file is string => !!file && statSync(file, { throwIfNoEntry: false })?.isFile() === true);
 }
 
@@ -556,10 +556,10 @@ async function benchGuest(bench: BenchRun): Promise<void> {
       const conf = '{"cniVersion":"1.0.0","name":"benchnet","type":"bridge","bridge":"benchbr0","isGateway":true,"ipMasq":false,"ipam":{"type":"host-local","subnet":"10.199.0.0/24","dataDir":"/run/bench-ipam"}}';
       await run.exec(node, `printf '%s' '${conf}' >/run/bench-cni.json`);
       const timed = (command: string) => `s=$(date +%s%N); ${command}; e=$(date +%s%N); echo $(( (e - s) / 1000 ))`;
-      const pods = Math.max(5, bench.runs);
+      const samples = Math.max(5, bench.runs);
       const host: number[] = [];
       const guest: number[] = [];
-      for (let i = 0; i < pods; i++) {
+      for (let i = 0; i < samples; i++) {
         await run.exec(node, `ip netns add bench${i}`);
         const started = performance.now();
         const result = await run.exec(node, timed(`CNI_COMMAND=ADD CNI_CONTAINERID=bench${i} CNI_NETNS=/run/netns/bench${i} CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin /opt/cni/bin/bridge </run/bench-cni.json >/dev/null`), { timeout: 60 });
@@ -567,7 +567,7 @@ async function benchGuest(bench: BenchRun): Promise<void> {
         if (result.exitCode !== 0) throw new Error(`CNI ADD failed: ${result.stderr.trim()}`);
         guest.push(Number(result.stdout.trim()) / 1000);
       }
-      bench.record(FIGURES.cniAdd, round(median(host), 1), { note: `${pods} pods, one exec each: ${host.map((ms) => Math.round(ms)).join(', ')} ms` });
+      bench.record(FIGURES.cniAdd, round(median(host), 1), { note: `${samples} pods, one exec each: ${host.map((ms) => Math.round(ms)).join(', ')} ms` });
       bench.record(FIGURES.cniAddGuest, round(median(guest), 1), { note: `${guest.map((ms) => Math.round(ms)).join(', ')} ms` });
       const native = nativeCniAddMs();
       if (native) bench.record(FIGURES.cniAddRatio, round(median(host) / native.ms, 1), { note: `native ${native.ms} ms (${native.note})` });
@@ -579,7 +579,7 @@ async function benchGuest(bench: BenchRun): Promise<void> {
       ] as const;
       for (const [figure, command] of tools) {
         const times: number[] = [];
-        for (let i = 0; i < Math.max(5, bench.runs); i++) times.push(Number((await run.exec(node, timed(command), { timeout: 60 })).stdout.trim()) / 1000);
+        for (let i = 0; i < samples; i++) times.push(Number((await run.exec(node, timed(command), { timeout: 60 })).stdout.trim()) / 1000);
         bench.record(figure, round(median(times), 1), { note: `${times.map((ms) => Math.round(ms)).join(', ')} ms; the first start is the coldest` });
       }
     } finally {

@@ -28,3 +28,18 @@ export async function waitForTerminals(page: Page, node = 'node1', timeout = 240
   if (!(await page.locator(`[data-testid="terminal-${node}"]`).isVisible())) await page.click(`[data-testid="tab-${node}"]`);
   await page.waitForFunction((name) => /root@\S+:.*#/.test(document.querySelector(`[data-testid="terminal-${name}"] .xterm-rows`)?.textContent ?? ''), node, { timeout });
 }
+
+/**
+ * Click Follow in the "Follow a packet" panel and wait until a new walk's outcome is shown
+ * and its path lit on the topology; the milliseconds from the click.
+ */
+export async function followInPage(page: Page, timeout = 120_000): Promise<number> {
+  const before = await page.locator('[data-testid="walk-outcome"]').getAttribute('data-walk', { timeout: 100 }).catch(() => null);
+  const started = performance.now();
+  await page.click('[data-testid="walk-follow"]');
+  await page.waitForFunction((seen) => {
+    const outcome = document.querySelector('[data-testid="walk-outcome"]');
+    return !!outcome && outcome.getAttribute('data-walk') !== seen && document.querySelector('#view-topology .topo-box.current-hop');
+  }, before, { timeout });
+  return performance.now() - started;
+}

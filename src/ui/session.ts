@@ -510,7 +510,8 @@ export class LabSession {
     const startedAt = Date.now();
     if (nodes.length || this.recordStale) {
       // A state taken while a walk's tracing is still coming off would keep its rules.
-      if (nodes.length) await raced(this.run.walksSettled(), signal, SNAPSHOT_TIMEOUT_MS, () => new WordsError(words('session.noState', { node: nodes[0]!, seconds: SNAPSHOT_TIMEOUT_MS / 1000 })));
+      // (Each node's disarm is one exec with its own timeout, so this ends.)
+      if (nodes.length) await raced(this.run.walksSettled(), signal);
       const counts = new Map(nodes.map((name) => [name, this.changes.get(name) ?? 0]));
       const asStepStart = nodes.length === this.nodeNames.length ? this.keepAsStepStart : undefined;
       this.keepAsStepStart = undefined;

@@ -283,16 +283,10 @@ export function isQuotaError(error: unknown): boolean {
  * the oldest saved clusters. Returns what it deleted, or undefined if nothing is left.
  */
 export async function evictOneFor(lab: string): Promise<Words | undefined> {
-  const database = await open();
-  for (const store of ['starts', 'clusters'] as const) {
-    const others = (await database.getAll(store)).filter((saved) => saved.lab !== lab).sort((a, b) => a.savedAt - b.savedAt);
-    const oldest = others[0];
-    if (oldest) {
-      await database.delete(store, oldest.lab);
-      return words(store === 'starts' ? 'store.evicted.starts' : 'store.evicted.saved', { lab: oldest.lab });
-    }
-  }
-  return undefined;
+  const [oldest] = evictionOrder(await storedStates(), (record) => record.lab === lab);
+  if (!oldest) return undefined;
+  await (await open()).delete(oldest.store, oldest.lab);
+  return evictedWords(oldest, oldest.lab);
 }
 
 /**
@@ -307,19 +301,26 @@ export const STORAGE_BUDGET_BYTES = 200 * 2 ** 20;
 /** One stored record of node states and its size. */
 export interface StoredStates { store: 'starts' | 'clusters'; lab: string; savedAt: number; bytes: number }
 
+/** The lab a record belongs to: a step's start is kept as "<lab>#step-<n>". */
+const labOf = (record: StoredStates) => record.lab.split('#')[0]!;
+
+/** The order stored states go in when room is wanted: start states before saved clusters, the oldest first; none that `kept` spares. */
+function evictionOrder(records: readonly StoredStates[], kept: (record: StoredStates) => boolean): StoredStates[] {
+  return records.filter((record) => !kept(record)).sort((a, b) => (a.store === b.store ? a.savedAt - b.savedAt : a.store === 'starts' ? -1 : 1));
+}
+
+/** What the page says of a deleted record, naming it `lab`. */
+const evictedWords = ({ store }: StoredStates, lab: string): Words => words(store === 'starts' ? 'store.evicted.starts' : 'store.evicted.saved', { lab });
+
 /**
- * What to delete so that the stored states fit `budget`: other labs' start states first
- * (a fresh start rebuilds them by running the setup), then their saved clusters, the oldest
- * first within each. Never anything of `lab` (the one being saved, whose newest save must
- * stay), so the result may still be over the budget.
+ * What to delete so that the stored states fit `budget`, in eviction order. Never anything
+ * of `lab` (the one being saved, whose newest save must stay; its steps' starts included),
+ * so the result may still be over the budget.
  */
 export function overBudget(records: readonly StoredStates[], lab: string, budget: number): StoredStates[] {
   let total = records.reduce((sum, record) => sum + record.bytes, 0);
-  const labOf = (record: StoredStates) => record.lab.split('#')[0];
-  const candidates = records.filter((record) => labOf(record) !== lab)
-    .sort((a, b) => (a.store === b.store ? a.savedAt - b.savedAt : a.store === 'starts' ? -1 : 1));
   const gone: StoredStates[] = [];
-  for (const record of candidates) {
+  for (const record of evictionOrder(records, (r) => labOf(r) === lab)) {
     if (total <= budget) break;
     gone.push(record);
     total -= record.bytes;
@@ -345,7 +346,7 @@ export async function keepWithinBudget(lab: string, budget = STORAGE_BUDGET_BYTE
   const gone = overBudget(await storedStates(), lab, budget);
   const database = await open();
   for (const record of gone) await database.delete(record.store, record.lab);
-  return gone.map((record) => words(record.store === 'starts' ? 'store.evicted.starts' : 'store.evicted.saved', { lab: record.lab.split('#')[0]! }));
+  return gone.map((record) => evictedWords(record, labOf(record)));
 }
 
 /** What the page keeps, for the catalogue: its saved states against the budget, and the browser's own figures when it gives them. */

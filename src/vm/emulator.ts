@@ -22,7 +22,7 @@ export interface BootAssets {
    * it is absent and `state` is a raw state, that state is the base.
    */
   base?: ArrayBuffer | SharedArrayBuffer;
-  /** v86's JIT (x86 code compiled to WebAssembly as it gets hot): see jitWanted(). */
+  /** v86's JIT (x86 code compiled to WebAssembly as it gets hot); false turns it off (assets-web.ts says why the page does). */
   jit?: boolean;
 }
 

@@ -2,7 +2,7 @@
 // press Check, read what the page shows.
 import type { Page } from 'playwright-core';
 
-export { waitForTerminals } from '../../src/cli/chromium.js';
+export { followInPage, waitForTerminals } from '../../src/cli/chromium.js';
 
 export async function terminalText(page: Page, node: string): Promise<string> {
   return page.evaluate((name) => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, serveStatic } from './browser.js';
-import { typeInTerminal, waitForTerminals } from './page.js';
+import { followInPage, typeInTerminal, waitForTerminals } from './page.js';
 
 const shots = process.env.PODWIRE_SCREENSHOT_DIR ?? process.env.PODWIRE_SCREENSHOTS ?? 'test-results/screenshots';
 mkdirSync(shots, { recursive: true });
@@ -36,14 +36,7 @@ const currentHop = (page: Page) => page.locator('[data-testid="walk-hop"][aria-c
 
 /** Click Follow and wait for the outcome line of a new walk; the milliseconds from the click until the path is drawn on the topology. */
 async function follow(page: Page): Promise<number> {
-  const before = await page.locator('[data-testid="walk-outcome"]').getAttribute('data-walk', { timeout: 100 }).catch(() => null);
-  const started = await page.evaluate(() => performance.now());
-  await page.click('[data-testid="walk-follow"]');
-  await page.waitForFunction((walkSeen) => {
-    const outcome = document.querySelector('[data-testid="walk-outcome"]');
-    return !!outcome && outcome.getAttribute('data-walk') !== walkSeen && document.querySelector('#view-topology .topo-box.current-hop');
-  }, before, { timeout: 120_000 });
-  const took = (await page.evaluate(() => performance.now())) - started;
+  const took = await followInPage(page);
   console.log(`walk: ${Math.round(took)} ms from the click, by phase ${await page.locator('[data-testid="walk-took"]').getAttribute('data-phases')}`);
   return took;
 }

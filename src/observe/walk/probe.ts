@@ -164,8 +164,7 @@ while read -r ask dst src iif; do
     routed) printf 'routed %s %s %s ' "$dst" "$src" "$iif"; ip route get "$dst" from "$src" iif "$iif" 2>&1 ;;
   esac
 done <${lookups}
-rm -f ${lookups}
-echo '### collected'`;
+rm -f ${lookups}`;
 }
 
 export { RULE_COMMENT };
