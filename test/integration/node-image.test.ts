@@ -33,10 +33,11 @@ describe('node image (cold boot)', () => {
   });
 
   it('runs the networking tools', async () => {
-    const result = await node.exec('ip -V && iptables -V && iptables-legacy -V && iptables-nft -V && /opt/cni/bin/bridge --version; tcpdump --version');
+    const result = await node.exec('ip -V && iptables -V && iptables-legacy -V && iptables-nft -V && nft --version && /opt/cni/bin/bridge --version; tcpdump --version');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/iproute2-6\./);
     expect(result.stdout).toMatch(/iptables v1\.8\.\d+ \(legacy\)[\s\S]*iptables v1\.8\.\d+ \(legacy\)[\s\S]*iptables v1\.8\.\d+ \(nf_tables\)/);
+    expect(result.stdout).toMatch(/nftables v1\.\d+\.\d+/);
     expect(result.stdout + result.stderr).toMatch(/CNI bridge plugin/);
     expect(result.stdout + result.stderr).toMatch(/tcpdump version 4\./);
     const cni = await node.exec('ls /opt/cni/bin');
