@@ -145,7 +145,7 @@ export class KubeApi {
     const errors: FieldError[] = validate(kind.kind, stored);
     if (errors.length) {
       const name = stored.metadata.name ?? stored.metadata.generateName ?? '';
-      throw new ApiError(422, 'Invalid', invalidMessage(kind.kind, name, errors), {
+      throw new ApiError(422, 'Invalid', invalidMessage(kind.group ? `${kind.kind}.${kind.group}` : kind.kind, name, errors), {
         name, group: kind.group, kind: kind.kind, causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
       });
     }

@@ -4,7 +4,7 @@
 // read: a learner sees the same fields a real cluster fills in.
 import type { KubeObject } from './store.js';
 
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 
 export interface Allocator {
   /** A free ClusterIP from the service range (none when exhausted). */

@@ -129,8 +129,9 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: Schema | unde
     if (!Array.isArray(retain)) throw new PatchError('$retainKeys must be a list of field names');
     for (const key of Object.keys(original)) if (!retain.includes(key) && !(key in patch)) delete original[key];
   }
-  // Deletions from primitive lists, then the patch's own fields, then element order.
-  const orders: [string, Json[]][] = [];
+  // Deletions from primitive lists, then the patch's own fields, then element order, which
+  // places server-only elements by where they stood before the patch.
+  const orders: [string, Json[], Json[]][] = [];
   for (const [key, value] of Object.entries(patch)) {
     if (key.startsWith(DELETE_FROM)) {
       const field = key.slice(DELETE_FROM.length);
@@ -141,7 +142,9 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: Schema | unde
         if (kept.length) original[field] = kept; else delete original[field];
       }
     } else if (key.startsWith(ELEMENT_ORDER)) {
-      if (Array.isArray(value)) orders.push([key.slice(ELEMENT_ORDER.length), value]);
+      const field = key.slice(ELEMENT_ORDER.length);
+      const before = original[field];
+      if (Array.isArray(value)) orders.push([field, value, Array.isArray(before) ? [...before] : []]);
     }
   }
   for (const [key, value] of Object.entries(patch)) {
@@ -162,9 +165,9 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: Schema | unde
     }
     original[key] = value;
   }
-  for (const [field, order] of orders) {
+  for (const [field, order, before] of orders) {
     const list = original[field];
-    if (Array.isArray(list)) original[field] = applyOrder(list, order, fieldMeta(schema, field).mergeKey);
+    if (Array.isArray(list)) original[field] = applyOrder(list, order, before, fieldMeta(schema, field).mergeKey);
   }
   return original;
 }
@@ -204,9 +207,9 @@ function mergeList(original: Json[], patch: Json[], mergeKey: string | undefined
  * `$setElementOrder`: the patch's elements in the order given, the server-only elements kept
  * where they were relative to them (upstream's normalizeElementOrder and mergeSortedSlice).
  */
-function applyOrder(list: Json[], order: Json[], mergeKey: string | undefined): Json[] {
+function applyOrder(list: Json[], order: Json[], before: Json[], mergeKey: string | undefined): Json[] {
   const orderKeys = order.map((item) => keyOf(item, mergeKey));
-  const serverKeys = list.map((item) => keyOf(item, mergeKey));
+  const serverKeys = before.map((item) => keyOf(item, mergeKey));
   const inOrder = list.filter((item) => orderKeys.includes(keyOf(item, mergeKey)))
     .sort((a, b) => orderKeys.indexOf(keyOf(a, mergeKey)) - orderKeys.indexOf(keyOf(b, mergeKey)));
   const serverOnly = list.filter((item) => !orderKeys.includes(keyOf(item, mergeKey)));

@@ -9,7 +9,7 @@ import type { KubeObject } from './store.js';
 interface Column { name: string; type: string; format: string; description: string; priority: number }
 type Cell = string | number;
 // Loose views of the objects' fields: the server keeps them as JSON.
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 
 const col = (name: string, type = 'string', priority = 0, format = ''): Column => ({ name, type, format, description: name, priority });
 const NAME = col('Name', 'string', 0, 'name');

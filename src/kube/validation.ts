@@ -7,7 +7,7 @@
 import type { KubeObject } from './store.js';
 
 export interface FieldError { type: string; field: string; detail: string; value?: unknown; message: string }
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
 
 /** How Go's %#v prints a value in "Invalid value: ..." (field.Error.Error()). */
 function goValue(value: unknown): string {
@@ -194,7 +194,7 @@ export function validate(kind: string, object: KubeObject): FieldError[] {
   return e.list;
 }
 
-/** The aggregate message of kube-apiserver's NewInvalid: one error bare, more in brackets. */
+/** The aggregate message of kube-apiserver's NewInvalid: one error bare, more in brackets; `kind` is group-qualified (Deployment.apps). */
 export function invalidMessage(kind: string, name: string, errors: FieldError[]): string {
   const each = errors.map((err) => `${err.field}: ${err.message}`);
   return `${kind} "${name}" is invalid: ${each.length === 1 ? each[0] : `[${each.join(', ')}]`}`;
