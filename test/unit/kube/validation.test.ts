@@ -41,9 +41,9 @@ describe('validation', () => {
       .toBe('Service "np" is invalid: spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767');
   });
 
-  it('a Deployment whose selector does not match its template (a group's kind is qualified: Deployment.apps)', () => {
+  it('a Deployment whose selector does not match its template (a group kind is qualified: Deployment.apps)', () => {
     const error = invalid('Deployment', { metadata: { name: 'd' }, spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } });
-    expect(error.message).toBe('Deployment.apps "d" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"api"}: `selector` does not match template `labels`'.replace('Deployment.apps', 'Deployment'));
+    expect(error.message).toBe('Deployment.apps "d" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"api"}: `selector` does not match template `labels`');
   });
 
   it('a Pod without containers, and a container without an image', () => {
