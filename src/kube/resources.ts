@@ -64,11 +64,6 @@ export function findKind(group: string, version: string, plural: string): Kind |
   return KINDS.find((k) => k.group === group && k.version === version && k.plural === plural);
 }
 
-export function kindOf(apiVersion: string, name: string): Kind | undefined {
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') as [string, string] : ['', apiVersion];
-  return KINDS.find((k) => k.group === group && k.version === version && k.kind === name);
-}
-
 export const apiVersionOf = (k: Kind): string => (k.group ? `${k.group}/${k.version}` : k.version);
 
 /** `pods` or `deployments.apps`: how the API server names a resource in its messages. */

@@ -40,20 +40,6 @@ export function labelSelector(selector: string | null | undefined): (labels: Rec
   return (labels) => requirements.every((r) => r(labels ?? {}));
 }
 
-/** A matchLabels/matchExpressions selector (metav1.LabelSelector) as a predicate. */
-export function matchSelector(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): (labels: Record<string, string> | undefined) => boolean {
-  return (labels = {}) => Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v)
-    && (selector?.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
-      switch (operator) {
-        case 'In': return labels[key] !== undefined && values.includes(labels[key]!);
-        case 'NotIn': return labels[key] === undefined || !values.includes(labels[key]!);
-        case 'Exists': return labels[key] !== undefined;
-        case 'DoesNotExist': return labels[key] === undefined;
-        default: return false;
-      }
-    });
-}
-
 function fieldValue(object: KubeObject, path: string): string {
   let node: unknown = object;
   for (const part of path.split('.')) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined;

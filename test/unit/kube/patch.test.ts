@@ -111,7 +111,7 @@ describe('strategic merge patch: real kinds with the served schema', () => {
   });
 
   it('merges container ports by containerPort and deletes a container by name', () => {
-    const patch = { spec: { template: { spec: { containers: [
+    const patch: JsonObject = { spec: { template: { spec: { containers: [
       { name: 'web', ports: [{ containerPort: 8080, name: 'alt' }, { containerPort: 80, name: 'web' }] },
       { name: 'sidecar', $patch: 'delete' },
     ] } } } };
@@ -126,7 +126,7 @@ describe('strategic merge patch: real kinds with the served schema', () => {
   });
 
   it('Service ports merge by port; a selector (a map) merges key by key', () => {
-    const service = { spec: { selector: { app: 'web', tier: 'front' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }, { port: 443, protocol: 'TCP' }] } };
+    const service: JsonObject = { spec: { selector: { app: 'web', tier: 'front' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }, { port: 443, protocol: 'TCP' }] } };
     const patch = { spec: { selector: { tier: null }, ports: [{ port: 80, targetPort: 'http' }] } };
     expect(strategicMergePatch(service, patch, definition('io.k8s.api.core.v1.Service'))).toEqual({
       spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'http', protocol: 'TCP' }, { port: 443, protocol: 'TCP' }] },
@@ -134,7 +134,7 @@ describe('strategic merge patch: real kinds with the served schema', () => {
   });
 
   it('a list without a patch strategy is replaced (NetworkPolicy ingress rules)', () => {
-    const policy = { spec: { ingress: [{ from: [{ podSelector: {} }] }, { ports: [{ port: 80 }] }] } };
+    const policy: JsonObject = { spec: { ingress: [{ from: [{ podSelector: {} }] }, { ports: [{ port: 80 }] }] } };
     const patch = { spec: { ingress: [{ ports: [{ port: 443 }] }] } };
     expect(strategicMergePatch(policy, patch, definition('io.k8s.api.networking.v1.NetworkPolicy'))).toEqual({ spec: { ingress: [{ ports: [{ port: 443 }] }] } });
   });
