@@ -6,6 +6,7 @@
 // and reads the patch strategies from it; the server reads the same strategies (patch.ts).
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
+import { KINDS } from './resources.js';
 
 export interface Schema {
   $ref?: string;
@@ -25,16 +26,35 @@ export interface Schema {
   [extension: string]: unknown;
 }
 
+interface Operation { 'x-kubernetes-group-version-kind': { group: string; version: string; kind: string }; parameters: { name: string; in: string; type: string; uniqueItems: boolean }[] }
+
 interface Swagger {
   swagger: string;
   info: { title: string; version: string };
+  paths: Record<string, { patch: Operation }>;
   definitions: Record<string, Schema>;
 }
 
 let swagger: Swagger | undefined;
 
+/**
+ * One PATCH operation per served kind, with its GVK and the `dryRun` query parameter: all that
+ * kubectl reads of the paths. Its DryRunVerifier (`kubectl diff`, `apply --dry-run=server`)
+ * looks for exactly these (k8s.io/kubectl/pkg/util/openapi SupportsDryRun).
+ */
+function paths(): Swagger['paths'] {
+  return Object.fromEntries(KINDS.map((k) => {
+    const prefix = k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`;
+    const path = `${prefix}${k.namespaced ? '/namespaces/{namespace}' : ''}/${k.plural}/{name}`;
+    return [path, { patch: { 'x-kubernetes-group-version-kind': { group: k.group, version: k.version, kind: k.kind }, parameters: [{ name: 'dryRun', in: 'query', type: 'string', uniqueItems: true }] } }];
+  }));
+}
+
 export function openapi(): Swagger {
-  swagger ??= JSON.parse(readFileSync(new URL('./openapi-v1.21.2.json', import.meta.url), 'utf8')) as Swagger;
+  if (!swagger) {
+    const cut = JSON.parse(readFileSync(new URL('./openapi-v1.21.2.json', import.meta.url), 'utf8')) as Omit<Swagger, 'paths'>;
+    swagger = { swagger: cut.swagger, info: cut.info, paths: paths(), definitions: cut.definitions };
+  }
   return swagger;
 }
 
@@ -97,6 +117,17 @@ export function openapiProtobuf(): Uint8Array {
   const message = {
     swagger: doc.swagger,
     info: { title: doc.info.title, version: doc.info.version },
+    paths: {
+      path: Object.entries(doc.paths).map(([name, item]) => ({
+        name,
+        value: {
+          patch: {
+            parameters: item.patch.parameters.map((p) => ({ parameter: { non_body_parameter: { query_parameter_sub_schema: { name: p.name, in: p.in, type: p.type, unique_items: p.uniqueItems } } } })),
+            vendor_extension: [{ name: 'x-kubernetes-group-version-kind', value: yamlOf(item.patch['x-kubernetes-group-version-kind']) }],
+          },
+        },
+      })),
+    },
     definitions: { additional_properties: Object.entries(doc.definitions).map(([name, schema]) => ({ name, value: toGnostic(schema) })) },
   };
   const problem = Document.verify(message);

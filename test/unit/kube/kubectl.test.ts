@@ -2,7 +2,8 @@
 // the TypeScript API server (src/kube), on 127.0.0.1 at a free port. Every served kind goes
 // through apply, get (-o yaml, -o json, -o wide), describe and delete; then label, scale, expose,
 // create, a second apply that changes a field and removes one, get -w with its ADDED and
-// MODIFIED events, validation errors (the server's and kubectl's own from /openapi/v2) and 404s.
+// MODIFIED events, diff (a server-side dry run), validation errors (the server's and
+// kubectl's own from /openapi/v2) and 404s.
 //
 // It lives with the unit tests, not test/integration: it boots no VM and needs no lock, runs in
 // a few seconds, and so guards the API on every `vitest --project unit` run.
@@ -202,6 +203,17 @@ spec:
     expect(client.stderr).toContain('ValidationError(Service.spec): unknown field "portz" in io.k8s.api.core.v1.ServiceSpec');
     const badType = file('bad-type.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\n  namespace: shop\nspec:\n  replicas: "two"\n  selector:\n    matchLabels: {app: bad}\n  template:\n    metadata:\n      labels: {app: bad}\n    spec:\n      containers: [{name: c, image: nginx}]\n');
     expect((await kubectl('create', '-f', badType)).stderr).toContain('ValidationError(Deployment.spec.replicas): invalid type for io.k8s.api.apps.v1.DeploymentSpec.replicas: got "string", expected "integer"');
+  });
+
+  it('diff and --dry-run=server: a server-side dry run shows the change and stores nothing', async () => {
+    const changed = file('changed.yaml', readFileSync(FIXTURE, 'utf8').replace('color: blue', 'color: red'));
+    const diff = await kubectl('diff', '-f', changed);
+    expect(diff.code).toBe(1); // kubectl diff: 1 means "there are differences"
+    expect(diff.stdout).toMatch(/^-\s+color: blue$/m);
+    expect(diff.stdout).toMatch(/^\+\s+color: red$/m);
+    expect(diff.stdout).not.toMatch(/clusterIP|nodePort/); // allocations are kept, not redone
+    expect(await ok('apply', '-f', changed, '--dry-run=server')).toContain('configmap/settings configured (server dry run)');
+    expect(await ok('get', 'configmap', 'settings', '-n', 'shop', '-o', 'jsonpath={.data.color}')).toBe('blue');
   });
 
   it('404s: a missing object, a missing namespace', async () => {
