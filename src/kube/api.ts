@@ -4,21 +4,16 @@
 // only, deleting a namespace deletes what is in it). Errors are ApiErrors that http.ts turns
 // into meta/v1 Status objects with the same codes, reasons and messages as upstream.
 import { randomBytes } from 'node:crypto';
+import { ApiError } from './api-error.js';
+import { decode } from './decode.js';
 import { applyDefaults, sliceFromV1beta1, sliceToV1beta1, type Allocator } from './defaults.js';
 import { definition } from './openapi.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch, type Json, type JsonObject } from './patch.js';
 import { apiVersionOf, KINDS, qualifiedResource, type Kind } from './resources.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
-import { Store, StoreError, type KubeObject, type StoreEvent } from './store.js';
+import { Store, StoreError, type KubeObject, type Snapshot, type StoreEvent } from './store.js';
 import { invalidMessage, validate, type FieldError } from './validation.js';
 
-export interface StatusDetails { name?: string; group?: string; kind?: string; causes?: { reason: string; message: string; field: string }[] }
-
-export class ApiError extends Error {
-  constructor(readonly code: number, readonly reason: string, message: string, readonly details?: StatusDetails) {
-    super(message);
-  }
-}
 
 const CODES: Record<string, number> = { NotFound: 404, AlreadyExists: 409, Conflict: 409, Gone: 410 };
 
@@ -60,6 +55,17 @@ export class KubeApi {
     const kubernetes = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
       spec: { clusterIP: intToIp(this.cidr.base + 1), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], type: 'ClusterIP' } };
     this.store.create(SERVICE.storage, this.prepare(SERVICE, kubernetes, undefined), 'services');
+  }
+
+  /** Every object and the revision as JSON: saved with the lab run. */
+  snapshot(): Snapshot {
+    return this.store.snapshot();
+  }
+
+  /** Back to a snapshot; a namespace that was Terminating finishes going. */
+  restore(snapshot: Snapshot): void {
+    this.store.restore(snapshot);
+    if (this.store.list(NAMESPACE.storage).some((n) => n.metadata.deletionTimestamp)) setTimeout(() => this.finishNamespaces(), this.namespaceDelay).unref();
   }
 
   // --- versions ---
@@ -139,7 +145,7 @@ export class KubeApi {
 
   /** Defaults, then validation: the object as it would be stored, or a 422. */
   private prepare(kind: Kind, object: KubeObject, old: KubeObject | undefined): KubeObject {
-    const stored = this.in(kind, object);
+    const stored = this.in(kind, decode(kind.kind, apiVersionOf(kind), kind.definition, object));
     if (!kind.namespaced) delete stored.metadata.namespace;
     applyDefaults(kind.kind, stored, old, this.allocator());
     const errors: FieldError[] = validate(kind.kind, stored);

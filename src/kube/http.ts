@@ -7,7 +7,9 @@
 // Bodies are parsed as JSON data only and limited in size; nothing here logs a body or a token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { ApiError, type KubeApi } from './api.js';
+import { parseDocument } from 'yaml';
+import type { KubeApi } from './api.js';
+import { ApiError } from './api-error.js';
 import { coreVersions, groupList, resourceList, VERSION } from './discovery.js';
 import { openapiJson, openapiProtobuf } from './openapi.js';
 import { findKind, type Kind } from './resources.js';
@@ -50,11 +52,24 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 const tooLarge = () => new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY}`);
 
-function parseJson(text: string): unknown {
+/** A key that would set an object's prototype when the object is later assigned into. */
+const dropProto = (key: string, value: unknown) => (key === '__proto__' ? undefined : value);
+
+/**
+ * A request body as data: JSON (what kubectl sends) or YAML (which kube-apiserver takes too),
+ * parsed into plain objects with no tags, no code, bounded aliases, and no `__proto__` keys.
+ */
+function parseBody(text: string, contentType: string): unknown {
   try {
-    return JSON.parse(text); // data only: JSON.parse builds plain objects and runs nothing
+    if (contentType === 'application/yaml') {
+      const doc = parseDocument(text, { schema: 'core', logLevel: 'silent' });
+      const problem = doc.errors[0] ?? doc.warnings[0]; // an unknown tag is a warning: refuse it too
+      if (problem) throw problem;
+      return JSON.parse(JSON.stringify(doc.toJS({ maxAliasCount: 100 }) ?? null), dropProto);
+    }
+    return JSON.parse(text, dropProto);
   } catch (error) {
-    throw new ApiError(400, 'BadRequest', `the body of the request could not be decoded as JSON: ${(error as Error).message}`);
+    throw new ApiError(400, 'BadRequest', `the body of the request could not be decoded: ${(error as Error).message}`);
   }
 }
 
@@ -155,13 +170,13 @@ async function handle(api: KubeApi, options: HandlerOptions, req: IncomingMessag
     }
     case 'POST': {
       if (name !== undefined) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
-      const created = api.create(kind, namespace, parseJson(await readBody(req)), { dryRun });
+      const created = api.create(kind, namespace, parseBody(await readBody(req), contentType), { dryRun });
       send(res, 201, created);
       return;
     }
     case 'PUT': {
       if (name === undefined) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
-      const body = parseJson(await readBody(req));
+      const body = parseBody(await readBody(req), contentType);
       if (subresource === 'scale') { send(res, 200, api.updateScale(kind, namespace, name, () => body, { dryRun })); return; }
       send(res, 200, api.update(kind, namespace, name, body, { dryRun, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) }));
       return;
@@ -169,7 +184,7 @@ async function handle(api: KubeApi, options: HandlerOptions, req: IncomingMessag
     case 'PATCH': {
       if (name === undefined) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
       if (contentType === 'application/apply-patch+yaml') throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not supported by this server: use client-side kubectl apply');
-      const patch = parseJson(await readBody(req));
+      const patch = parseBody(await readBody(req), 'application/json');
       if (subresource === 'scale') { send(res, 200, api.patchScale(kind, namespace, name, contentType, patch, { dryRun })); return; }
       send(res, 200, api.patch(kind, namespace, name, contentType, patch, { dryRun, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) }));
       return;

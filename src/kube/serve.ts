@@ -35,7 +35,7 @@ export async function serveKube(options: ServeOptions = {}): Promise<KubeServer>
   const api = options.api ?? new KubeApi(options);
   const token = options.token;
   let address = `${host}:0`;
-  const server: Server = createServer({ requestTimeout: 0 }, (req, res) => handle(req, res));
+  const server: Server = createServer((req, res) => handle(req, res));
   const handle = handler(api, { token, get serverAddress() { return address; } });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

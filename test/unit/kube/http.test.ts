@@ -77,6 +77,19 @@ describe('http', () => {
     expect(event.object).toMatchObject({ kind: 'Table', rows: [{ cells: ['seen', 1, expect.any(String)] }] });
   });
 
+  it('takes YAML bodies as data only, and drops __proto__ keys', async () => {
+    const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  a: &x hello\n  b: *x\n';
+    const created = await fetch(`${server.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: yaml, headers: { 'Content-Type': 'application/yaml' } });
+    expect(created.status).toBe(201);
+    expect((await created.json()).data).toEqual({ a: 'hello', b: 'hello' });
+    const tagged = await fetch(`${server.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: 'metadata: {name: t}\ndata: !!js/function "function () {}"\n', headers: { 'Content-Type': 'application/yaml' } });
+    expect(tagged.status).toBe(400);
+    const proto = await fetch(`${server.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: '{"metadata":{"name":"p","__proto__":{"polluted":true}},"data":{"a":"b"}}' });
+    expect(proto.status).toBe(201);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.keys((await proto.json()).metadata)).not.toContain('__proto__');
+  });
+
   it('demands the bearer token when it has one', async () => {
     const guarded = await serveKube({ token: 'secret-token' });
     try {

@@ -2,7 +2,8 @@
 // resourceVersions, watch from a resourceVersion, server-owned metadata, generation,
 // namespaced deletes, Terminating namespaces, snapshot and restore.
 import { describe, expect, it } from 'vitest';
-import { ApiError, KubeApi } from '../../../src/kube/api.js';
+import { KubeApi } from '../../../src/kube/api.js';
+import { ApiError } from '../../../src/kube/api-error.js';
 import { KINDS, type Kind } from '../../../src/kube/resources.js';
 import { Store, StoreError, type KubeObject } from '../../../src/kube/store.js';
 
@@ -128,6 +129,21 @@ describe('api rules', () => {
     expect(beta.apiVersion).toBe('discovery.k8s.io/v1beta1');
     expect(beta.endpoints[0].topology).toEqual({ 'kubernetes.io/hostname': 'n1', 'topology.kubernetes.io/zone': 'z' });
     expect((api.get(kind('EndpointSlice', 'v1'), 'default', 's') as any).endpoints[0]).toEqual({ addresses: ['192.0.2.1'], nodeName: 'n1', zone: 'z' });
+  });
+
+  it('snapshots and restores through JSON, and a Terminating namespace finishes going after a restore', async () => {
+    const api = new KubeApi({ namespaceDelay: 10 });
+    api.create(kind('Namespace'), undefined, { metadata: { name: 'shop' } });
+    api.create(kind('ConfigMap'), 'shop', cm('a', { k: 'v' }));
+    api.create(kind('ConfigMap'), 'default', cm('keep'));
+    api.delete(kind('Namespace'), undefined, 'shop');
+    const saved = JSON.stringify(api.snapshot());
+    const restored = new KubeApi({ namespaceDelay: 10 });
+    restored.restore(JSON.parse(saved));
+    expect(restored.get(kind('ConfigMap'), 'shop', 'a')).toMatchObject({ data: { k: 'v' } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(() => restored.get(kind('Namespace'), undefined, 'shop')).toThrow('namespaces "shop" not found');
+    expect(restored.get(kind('ConfigMap'), 'default', 'keep').metadata.name).toBe('keep');
   });
 
   it('scales through the Scale subresource', () => {

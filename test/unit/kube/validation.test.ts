@@ -2,7 +2,8 @@
 // kube-apiserver v1.21's, since kubectl prints them as they come. Expected texts are those of
 // upstream's field.Error and pkg/apis/*/validation for the same input.
 import { describe, expect, it } from 'vitest';
-import { ApiError, KubeApi } from '../../../src/kube/api.js';
+import { KubeApi } from '../../../src/kube/api.js';
+import { ApiError } from '../../../src/kube/api-error.js';
 import { KINDS } from '../../../src/kube/resources.js';
 import { invalidMessage, validate } from '../../../src/kube/validation.js';
 
@@ -49,6 +50,16 @@ describe('validation', () => {
   it('a Pod without containers, and a container without an image', () => {
     expect(invalid('Pod', { metadata: { name: 'p' }, spec: {} }).message).toBe('Pod "p" is invalid: spec.containers: Required value');
     expect(invalid('Pod', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] } }).message).toBe('Pod "p" is invalid: spec.containers[0].image: Required value');
+  });
+
+  it('decodes as upstream 1.21 does: a wrong type is a 400, an unknown field is dropped', () => {
+    const error = invalid('Service', { metadata: { name: 'web' }, spec: { ports: [{ port: '80' }] } });
+    expect(error.code).toBe(400);
+    expect(error.message).toBe('Service in version "v1" cannot be handled as a Service: json: cannot unmarshal string into Go struct field ServicePort.spec.ports.port of type int32');
+    const created = new KubeApi().create(kind('Service'), 'default', { metadata: { name: 'web', colour: 'red' }, spec: { portz: [], ports: [{ port: 80, targetPort: 'http' }] } }) as any;
+    expect(created.metadata.colour).toBeUndefined();
+    expect(created.spec.portz).toBeUndefined();
+    expect(created.spec.ports[0].targetPort).toBe('http');
   });
 
   it('label values and NetworkPolicy peers', () => {
