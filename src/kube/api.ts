@@ -25,6 +25,8 @@ export interface WriteOptions { dryRun?: boolean }
 
 const NAMESPACE = KINDS.find((k) => k.kind === 'Namespace')!;
 const SERVICE = KINDS.find((k) => k.kind === 'Service')!;
+/** A bound on memory: a lab's cluster holds tens of objects, a runaway script could make millions. */
+export const MAX_OBJECTS = 5000;
 /** The namespaces every cluster starts with. */
 const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -177,6 +179,7 @@ export class KubeApi {
   }
 
   create(kind: Kind, namespace: string | undefined, body: unknown, options: WriteOptions = {}): KubeObject {
+    if (this.store.size >= MAX_OBJECTS) throw new ApiError(403, 'Forbidden', `${qualifiedResource(kind)} is forbidden: this cluster holds at most ${MAX_OBJECTS} objects; delete some first`);
     const object = this.checkBody(kind, body, namespace, true);
     for (const field of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'generation'] as const) delete object.metadata[field];
     if (!object.metadata.name && object.metadata.generateName) object.metadata.name = `${object.metadata.generateName}${randomBytes(4).toString('hex').slice(0, 5)}`;

@@ -18,6 +18,8 @@ import { toTable } from './tables.js';
 
 /** The largest request body taken (kube-apiserver's limit is 3 MiB; objects here are small). */
 export const MAX_BODY = 1024 * 1024;
+/** Open watches at once: kubectl -w holds one each; more is a leak or a flood. */
+export const MAX_WATCHES = 100;
 
 const PROTOBUF_OPENAPI = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
 
@@ -109,8 +111,9 @@ export interface HandlerOptions { token?: string | undefined; serverAddress: str
 
 /** The request handler for a node:http server. */
 export function handler(api: KubeApi, options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const watches = { open: 0 };
   return (req, res) => {
-    handle(api, options, req, res).catch((error: unknown) => {
+    handle(api, options, req, res, watches).catch((error: unknown) => {
       const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
       if (!res.headersSent) send(res, apiError.code, statusOf(apiError));
       else res.end();
@@ -118,7 +121,7 @@ export function handler(api: KubeApi, options: HandlerOptions): (req: IncomingMe
   };
 }
 
-async function handle(api: KubeApi, options: HandlerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(api: KubeApi, options: HandlerOptions, req: IncomingMessage, res: ServerResponse, watches: { open: number }): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
   if (options.token !== undefined && !tokenMatches(req.headers.authorization, options.token)) {
@@ -157,7 +160,20 @@ async function handle(api: KubeApi, options: HandlerOptions, req: IncomingMessag
 
   switch (method) {
     case 'GET': {
-      if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') { watch(api, req, res, target, url); return; }
+      if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
+        if (watches.open >= MAX_WATCHES) throw new ApiError(429, 'TooManyRequests', `too many open watches (at most ${MAX_WATCHES})`);
+        watches.open++;
+        let closed = false;
+        const release = () => { if (!closed) { closed = true; watches.open--; } };
+        res.on('close', release);
+        try {
+          watch(api, req, res, target, url);
+        } catch (error) {
+          release();
+          throw error;
+        }
+        return;
+      }
       if (name === undefined) {
         const { items, resourceVersion } = api.list(kind, namespace, selectors);
         send(res, 200, wantsTable(accept) ? toTable(kind, items, resourceVersion) : listOf(kind, items, resourceVersion));

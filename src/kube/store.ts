@@ -69,6 +69,13 @@ export class Store {
     return this.revision;
   }
 
+  /** How many objects the store holds, all kinds together. */
+  get size(): number {
+    let count = 0;
+    for (const bucket of this.objects.values()) count += bucket.size;
+    return count;
+  }
+
   private bucket(storage: string): Map<string, KubeObject> {
     let bucket = this.objects.get(storage);
     if (!bucket) this.objects.set(storage, bucket = new Map());

@@ -3,7 +3,7 @@
 // OpenAPIv2.proto), Status errors, and a watch from a resourceVersion.
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BODY } from '../../../src/kube/http.js';
+import { MAX_BODY, MAX_WATCHES } from '../../../src/kube/http.js';
 import { serveKube, type KubeServer } from '../../../src/kube/serve.js';
 
 let server: KubeServer;
@@ -88,6 +88,21 @@ describe('http', () => {
     expect(proto.status).toBe(201);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.keys((await proto.json()).metadata)).not.toContain('__proto__');
+  });
+
+  it('holds at most MAX_WATCHES watches open, and frees a slot when one closes', async () => {
+    const controller = new AbortController();
+    const open = await Promise.all(Array.from({ length: MAX_WATCHES }, () => fetch(`${server.url}/api/v1/pods?watch=true`, { signal: controller.signal })));
+    expect(open.every((r) => r.status === 200)).toBe(true);
+    const refused = await fetch(`${server.url}/api/v1/pods?watch=true`);
+    expect(refused.status).toBe(429);
+    controller.abort();
+    for (let i = 0; i < 50; i++) {
+      const again = await fetch(`${server.url}/api/v1/pods?watch=true&timeoutSeconds=1`);
+      if (again.status === 200) { await again.body?.cancel(); return; }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error('no watch slot came free');
   });
 
   it('demands the bearer token when it has one', async () => {

@@ -2,7 +2,7 @@
 // resourceVersions, watch from a resourceVersion, server-owned metadata, generation,
 // namespaced deletes, Terminating namespaces, snapshot and restore.
 import { describe, expect, it } from 'vitest';
-import { KubeApi } from '../../../src/kube/api.js';
+import { KubeApi, MAX_OBJECTS } from '../../../src/kube/api.js';
 import { ApiError } from '../../../src/kube/api-error.js';
 import { KINDS, type Kind } from '../../../src/kube/resources.js';
 import { Store, StoreError, type KubeObject } from '../../../src/kube/store.js';
@@ -144,6 +144,13 @@ describe('api rules', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(() => restored.get(kind('Namespace'), undefined, 'shop')).toThrow('namespaces "shop" not found');
     expect(restored.get(kind('ConfigMap'), 'default', 'keep').metadata.name).toBe('keep');
+  });
+
+  it('holds at most MAX_OBJECTS objects', () => {
+    const api = new KubeApi();
+    const start = api.snapshot().objects.length;
+    for (let i = start; i < MAX_OBJECTS; i++) api.create(kind('ConfigMap'), 'default', cm(`c${i}`));
+    expect(() => api.create(kind('ConfigMap'), 'default', cm('one-more'))).toThrow(`configmaps is forbidden: this cluster holds at most ${MAX_OBJECTS} objects`);
   });
 
   it('scales through the Scale subresource', () => {
