@@ -250,3 +250,24 @@ spec:
     expect(await ok('get', 'all', '-n', 'shop', '-o', 'name')).toBe('');
   });
 });
+
+describe('podwire kube serve', () => {
+  it('prints a kubeconfig path that kubectl can use, and stops on SIGTERM', async () => {
+    const config = join(dir, 'cli-kubeconfig');
+    const child = spawn(process.execPath, [new URL('../../../bin/podwire.mjs', import.meta.url).pathname, 'kube', 'serve', '--port', '0', '--kubeconfig', config]);
+    try {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+      for (let i = 0; i < 200 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toBe(`${config}\n`);
+      const result = await new Promise<string>((resolve, reject) => {
+        execFile(KUBECTL, ['--kubeconfig', config, '--cache-dir', join(dir, 'cli-cache'), 'get', 'namespaces', '-o', 'name'], { env: { PATH: process.env.PATH ?? '', HOME: dir } }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+      });
+      expect(result).toBe('namespace/default\nnamespace/kube-node-lease\nnamespace/kube-public\nnamespace/kube-system\n');
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+});
