@@ -1,7 +1,7 @@
 // The import layering, held by dependency-cruiser (test/unit/architecture.test.ts runs it in
 // `npm test`). Arrows only point down:
 //
-//   ui, cli, classroom  →  harness  →  lab  →  checks, observe  →  vm  →  topology  →  net
+//   ui, cli, classroom  →  harness  →  lab  →  checks, observe  →  kube  →  vm  →  topology  →  net
 //
 // plus: nothing in src imports test/; the image recipe (images/) imports nothing from src;
 // the lab parser imports nothing from vm or ui; views get what they show from the lab run,
@@ -11,7 +11,7 @@
 // `podwire class`; it takes only the site's security headers from cli.
 
 /** Lowest first. A folder may import its own layer's folders only where a rule below allows it. */
-const LAYERS = [['net'], ['topology'], ['vm'], ['checks', 'observe'], ['lab'], ['harness'], ['cli', 'ui', 'classroom']];
+const LAYERS = [['net'], ['topology'], ['vm'], ['kube'], ['checks', 'observe'], ['lab'], ['harness'], ['cli', 'ui', 'classroom']];
 
 const folder = (names) => `^src/(${names.join('|')})/`;
 
@@ -84,6 +84,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/lab/' },
       to: { path: '^src/(vm|ui)/' },
+    },
+    {
+      name: 'kube-api-apart-from-nodes',
+      comment: 'the API server (kube, issue 17 phase one) holds objects only; controllers that act on nodes come later',
+      severity: 'error',
+      from: { path: '^src/kube/' },
+      to: { path: '^src/(net|topology|vm)/' },
     },
     {
       name: 'src-not-from-test',

@@ -17,6 +17,21 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# kubectl 1.20 (Debian's kubernetes-client), the real client that the API server's tests
+# (src/kube, test/unit/kube) drive. Unpacked into the cache rather than installed: another
+# package (a cloud SDK's kubectl) may already own /usr/bin/kubectl on this kind of machine.
+kubectl_dir="${PODWIRE_CACHE:-$HOME/.cache/podwire}/kubectl-1.20"
+if [ ! -x "$kubectl_dir/usr/bin/kubectl" ]; then
+  deb_dir=$(mktemp -d)
+  if ! (cd "$deb_dir" && apt-get download -qq kubernetes-client 2>/dev/null); then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    (cd "$deb_dir" && apt-get download -qq kubernetes-client)
+  fi
+  mkdir -p "$kubectl_dir" && dpkg-deb -x "$deb_dir"/kubernetes-client_*.deb "$kubectl_dir"
+  rm -rf "$deb_dir"
+fi
+
 # npm packages, exactly as locked.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund

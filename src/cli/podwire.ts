@@ -9,6 +9,7 @@
 //                                                     follow one packet through the lab's real kernels, hop by hop
 //   podwire class create|export ...                  a class on the class server's database (src/cli/class.ts)
 //   podwire grader                                   grade submissions for class servers on DATABASE_URL
+//   podwire kube serve [--port N]                    the Kubernetes API server (src/kube) for a real kubectl
 //
 // Exit codes: 0 every check passed, 1 a check failed, 2 bad usage or a malformed lab,
 // 3 the harness or a node failed (the cluster did not come up, the setup failed, or a
@@ -23,6 +24,7 @@ import { nodeFailures, toJson, toJunit, toText } from '../harness/report.js';
 import { withLab } from '../harness/run-lab.js';
 import { parseTarget, walkJson, walkText, WalkError } from '../harness/walk.js';
 import { classCommand, graderCommand } from './class.js';
+import { kubeCommand } from './kube.js';
 
 const USAGE = `usage:
   podwire labs
@@ -34,6 +36,7 @@ const USAGE = `usage:
                      the path it took and its answer's
   podwire class create|export ...   (see: podwire class --help)
   podwire grader                    grade class submissions from DATABASE_URL (PODWIRE_GRADERS at once)
+  podwire kube serve [--port N]     serve the Kubernetes API for a real kubectl; prints a kubeconfig path
 
   --solution         apply the lab's reference solution of each step before grading it
   --apply NODE=FILE  run the commands in FILE on NODE (as typed in its terminal) before
@@ -70,6 +73,7 @@ function commandsFrom(lab: Lab, specs: string[]): NodeCommands {
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'class') return classCommand(argv.slice(1));
   if (argv[0] === 'grader') return graderCommand(argv.slice(1));
+  if (argv[0] === 'kube') return kubeCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true,
     options: {
