@@ -108,7 +108,8 @@ export function buildImage(recipeDir: string, options: { force?: boolean } = {})
     renameSync(staged, outDir);
   }
   rmSync(work, { recursive: true, force: true });
-  void pruneCache(imagesDir(), 3, outDir);
+  // Several: worktrees side by side each build their own recipe, and must not delete each other's.
+  void pruneCache(imagesDir(), 8, outDir);
   const total = Object.values(manifest.artefacts).reduce((sum, a) => sum + a.size, 0);
   log(`built ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s (${(total / 1e6).toFixed(1)} MB to download)`);
   return manifest;

@@ -82,7 +82,7 @@ export async function snapshotAssets(): Promise<BootAssets & { state: SharedArra
       execFileSync('zstd', ['-9', '--long=27', '-T2', '-q', '-f', `${raw}${tmp}`, '-o', `${file}${tmp}`]);
       renameSync(`${raw}${tmp}`, raw);
       renameSync(`${file}${tmp}`, file);
-      await pruneCache(statesDir(), 6, file);
+      await pruneCache(statesDir(), 16, file); // 8 images, raw and compressed
     } finally {
       await node.stop();
     }
