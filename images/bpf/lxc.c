@@ -124,10 +124,14 @@ int from_container(struct __sk_buff *skb)
 	if (!svc || svc->count == 0)
 		return TC_ACT_OK;
 
-	/* Pick a backend from the client's port: every packet of one connection has the same
-	 * port, so it goes to the same backend without a table. (Cilium keeps the choice in its
-	 * conntrack map, so that adding a backend does not move connections that are open.) */
-	key.slot = 1 + bpf_htons(sport) % svc->count;
+	/* Pick a backend from a hash of the client's address and port: every packet of one
+	 * connection has the same, so it goes to the same backend without a table. Not the port
+	 * alone: Linux gives connect() even source ports (since 4.2), so "port % 2" would send
+	 * every connection to one backend. Multiplying by a large odd constant and keeping the
+	 * high bits mixes all of them in. (Cilium keeps the choice in its conntrack map, so that
+	 * adding a backend does not move connections that are open.) */
+	__u32 hash = (saddr ^ sport) * 2654435761u;
+	key.slot = 1 + (hash >> 16) % svc->count;
 	struct lb4_backend *backend = bpf_map_lookup_elem(&lb4_services, &key);
 	if (!backend)
 		return TC_ACT_OK;
