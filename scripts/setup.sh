@@ -5,10 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian tools: dpkg-deb and apt for the image build, zstd to pack the initramfs,
-# gcc for the node's small C tools (images/tools), tshark to check exported captures in the tests,
+# gcc for the node's small C tools (images/tools), clang and llvm (llvm-strip) for its eBPF programs (images/bpf), tshark to check exported captures in the tests,
 # g++ and make for better-sqlite3 (the class server's database) when npm builds it from source.
 need=()
-for tool in zstd:zstd gcc:gcc g++:g++ make:make tshark:tshark dpkg-deb:dpkg; do
+for tool in zstd:zstd gcc:gcc clang:clang llvm-strip:llvm g++:g++ make:make tshark:tshark dpkg-deb:dpkg; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { busyboxApplets, isDynamicElf, libraryClosure } from './elf.js';
 import { moduleClosure } from './modules.js';
 import { RecipeError, type Recipe } from './recipe.js';
+import { buildBpf } from './bpf.js';
 import { buildTools } from './tools.js';
 
 /** The node uses merged /usr: /bin, /sbin and /lib are symlinks into /usr. */
@@ -52,6 +53,7 @@ export function assembleRootfs(recipe: Recipe, stage: string, rootfs: string): A
   const kernel = installKernel(recipe, stage, rootfs);
   cpSync(join(recipe.dir, 'rootfs'), rootfs, { recursive: true, verbatimSymlinks: true });
   buildTools(join(recipe.dir, 'tools'), rootfs);
+  buildBpf(join(recipe.dir, 'bpf'), rootfs);
   return {
     ...kernel,
     bios: join(stage, 'usr/share/seabios/bios.bin'),

@@ -262,6 +262,15 @@ const FILTERS: Record<string, { args: number; apply(value: string, args: number[
   prefix: { args: 0, usage: 'prefix, the prefix length of a subnet', apply: (value) => String(subnetValue(value, 'prefix').prefixLength) },
   // The value escaped for a regular expression in a check: {{serviceIp|re}} → 10\.96\.0\.7.
   re: { args: 0, usage: 're, escaped for a regular expression', apply: (value) => value.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&') },
+  // An IPv4 address as its four bytes in decimal, as bpftool takes a map key: {{serviceIp|bytes}} → 10 96 0 100.
+  bytes: {
+    args: 0, usage: 'bytes, an IPv4 address as four decimal bytes',
+    apply(value) {
+      const address = tryParseIpv4(value);
+      if (address === undefined) throw new VariableProblem(`the filter bytes needs an IPv4 address like 10.96.0.100, not '${value}'`);
+      return formatIpv4(address).replaceAll('.', ' ');
+    },
+  },
 };
 
 function subnetValue(value: string, filter: string): Cidr {

@@ -151,10 +151,12 @@ describe('lab variables', () => {
     expect(() => valuesOf([variables[0]!, { ...variables[1]!, default: '10.0.3.0/24' }])).toThrow(/collides with 'wide'/);
   });
 
-  it('filters: host, subnet, prefix and re', () => {
+  it('filters: host, subnet, prefix, re and bytes', () => {
     const values = { net: '10.16.0.0/16', ip: '10.96.0.7' };
     expect(fillTemplate('{{net|host:1}} {{net|subnet:24:3}} {{net|subnet:24:3|host:2}} {{net|prefix}} {{ip|re}}', values))
       .toBe('10.16.0.1 10.16.3.0/24 10.16.3.2 16 10\\.96\\.0\\.7');
+    expect(fillTemplate('{{ip|bytes}} {{net|host:258|bytes}}', values)).toBe('10 96 0 7 10 16 1 2');
+    expect(() => fillTemplate('{{net|bytes}}', values)).toThrow(/bytes needs an IPv4 address/);
     expect(() => fillTemplate('{{net|host:70000}}', values)).toThrow(/outside 10\.16\.0\.0\/16/);
     expect(() => fillTemplate('{{net|subnet:8:0}}', values)).toThrow(/does not fit/);
     expect(() => fillTemplate('{{ip|mask}}', values)).toThrow(/unknown filter 'mask'/);
