@@ -44,6 +44,12 @@ describe('node image (cold boot)', () => {
     expect(cni.stdout.split('\n')).toEqual(expect.arrayContaining(['bridge', 'host-local', 'portmap', 'bandwidth', 'tuning', 'loopback', 'vlan', 'ptp']));
   });
 
+  it('runs BIRD, and birdc reaches it on its control socket in /run/bird', async () => {
+    const result = await node.exec("printf 'router id 10.0.0.11;\\nprotocol device {}\\n' >/tmp/bird.conf && bird -c /tmp/bird.conf && birdc show status; birdc down");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/BIRD 2\.0\.\d+ ready\.[\s\S]*Daemon is up and running/);
+  });
+
   it('has every listed kernel module loaded', async () => {
     const result = await node.exec('ls /sys/module');
     const loaded = new Set(result.stdout.split('\n'));
