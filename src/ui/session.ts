@@ -177,6 +177,7 @@ export class LabSession {
       this.consoles.set(node.name, '');
       node.onConsole((text) => this.consoleOutput(node.name, text));
     }
+    void this.afterBackgroundStarts();
   }
 
   /**
@@ -229,7 +230,8 @@ export class LabSession {
       await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => {
         states[name] = await blob.arrayBuffer(); // a delta (or an older whole state), gzipped: each node's worker rebuilds its own
       }));
-      const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets, states);
+      // The node whose terminal is in front first; the others start after it (Cluster.up).
+      const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets, states, { front: lab.topology.nodes[0]?.name });
       const session = new LabSession(lab, cluster, loaded, resumed, say);
       if (resumed) {
         session.stored = { states: { ...saved.states }, consoles: { ...saved.consoles }, journalSeq: { ...saved.journalSeq }, openLines: [...(saved.openLines ?? [])] };
@@ -260,9 +262,23 @@ export class LabSession {
       this.markChanged(entry.node);
     }
     if (entries.length) this.scheduleSave();
+    return this;
+  }
+
+  /**
+   * Once every node started in the background has: a node whose saved state would not load
+   * starts again as the lab began (its terminal says so), and the page's profile line is written.
+   */
+  private async afterBackgroundStarts(): Promise<void> {
+    const failed = await this.cluster.settled;
     // Where each node's start went (worker, restore, clock and entropy, identity), for whoever profiles the page.
     console.debug('podwire: node starts (ms)', JSON.stringify(Object.fromEntries(this.nodeNames.map((name) => [name, this.cluster.node(name).lastStartPhases]))));
-    return this;
+    for (const [name, error] of failed) {
+      if (this.closed) return;
+      console.warn(`podwire: ${name} did not start from its saved state`, error);
+      this.note(name, this.say(words('session.startFailed', { node: name, error: error.message })));
+      await this.resetNode(name).catch((reason: unknown) => console.warn(`podwire: ${name} could not be started again`, reason));
+    }
   }
 
   /** True while the lab's start states are still to be kept: the next save keeps them too. */

@@ -5,6 +5,7 @@ import { CaptureRing, cursorOf, framesSince, type CaptureCursor, type CapturedFr
 import { Link } from '../net/link.js';
 import { Router } from '../net/router.js';
 import { LearningSwitch } from '../net/switch.js';
+import { isNodeFailure } from './agent-client.js';
 import type { BootAssets } from './emulator.js';
 import { VmNode, type WorkerHost } from './node.js';
 import { resolveTopology, type ResolvedTopology, type Topology } from '../topology/topology.js';
@@ -19,21 +20,46 @@ export class Cluster {
   private constructor(readonly topology: ResolvedTopology) {}
 
   /**
+   * Every node's start has ended: the names of those that failed, with why (they are
+   * stopped; a reset starts them again). Resolves at once for a cluster up in one go.
+   */
+  settled: Promise<Map<string, Error>> = Promise.resolve(new Map());
+
+  /**
    * Bring the topology up. Nodes start from `assets` (the base snapshot) and get their
    * identity; a node named in `resume` continues from that state of its own instead.
+   *
+   * With `front`, that node starts first and alone, and `up` resolves once it answers: on
+   * two cores, three nodes starting together each get two thirds of one. The others start
+   * after it, in the background (`settled`); a command, a save or a key for one of them
+   * waits for its start.
    */
-  static async up(topology: Topology, host: WorkerHost, assets: BootAssets, resume: Record<string, ArrayBuffer> = {}): Promise<Cluster> {
+  static async up(topology: Topology, host: WorkerHost, assets: BootAssets, resume: Record<string, ArrayBuffer> = {}, options: { front?: string } = {}): Promise<Cluster> {
     const cluster = new Cluster(resolveTopology(topology));
+    const startNode = (node: VmNode) => {
+      const state = resume[node.name];
+      return state ? node.restore(state, assets) : node.start(assets);
+    };
+    const front = options.front !== undefined ? cluster.topology.nodes.find((n) => n.name === options.front)?.name : undefined;
     try {
       await cluster.wire(host);
-      await Promise.all([...cluster.nodes.values()].map((node) => {
-        const state = resume[node.name];
-        return state ? node.restore(state, assets) : node.start(assets);
-      }));
+      if (front === undefined) {
+        await Promise.all([...cluster.nodes.values()].map(startNode));
+        return cluster;
+      }
+      await startNode(cluster.node(front));
     } catch (error) {
       await cluster.down();
       throw error;
     }
+    const failed = new Map<string, Error>();
+    const rest = [...cluster.nodes.values()].filter((node) => node.name !== front);
+    cluster.settled = Promise.all(rest.map((node) => startNode(node).catch(async (error: unknown) => {
+      // Stopped on purpose (the cluster taken down, or the node reset meanwhile): not a failure.
+      if (isNodeFailure(error) && error.reason === 'stopped') return;
+      failed.set(node.name, error instanceof Error ? error : new Error(String(error)));
+      await node.stop();
+    }))).then(() => failed);
     return cluster;
   }
 

@@ -84,8 +84,10 @@ export class NodeWorker {
       const deadline = Date.now() + timeoutSeconds * 1000;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`node ${name}: the saved state did not load within ${timeoutSeconds} s`)), timeoutSeconds * 1000);
+        // A state v86 cannot read throws inside its loader, where only onUncaughtError sees it: fail now, not at the timeout.
+        this.loadFailed = (message) => { clearTimeout(timer); reject(new Error(`node ${name}: the saved state did not load (${message})`)); };
         emulator.add_listener('emulator-loaded', () => { clearTimeout(timer); resolve(); });
-      });
+      }).finally(() => { this.loadFailed = null; });
       for (;;) {
         try { await agent.exec('true', { timeout: 2 }); break; } catch (error) {
           // A crashed node fails at once, every time: no point asking again.
@@ -161,7 +163,11 @@ export class NodeWorker {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`podwire: node ${this.nodeName}'s worker caught: ${error instanceof Error ? error.stack : message}`);
     this.agent?.fail(new NodeFailure(this.nodeName, 'crashed', `${this.nodeName} crashed (an error in its worker: ${message})`));
+    this.loadFailed?.(message);
   }
+
+  /** Set while a saved state loads: ends that wait when v86 throws instead. */
+  private loadFailed: ((message: string) => void) | null = null;
 
   onConsole(listener: ConsoleListener | null): void {
     this.consoleListener = listener;

@@ -74,6 +74,8 @@ export class VmNode {
   private peer: FramePort | null = null;
   private consoleListeners = new Set<ConsoleListener>();
   private startedFrom: BootAssets | null = null;
+  /** The start under way, if any: commands, saves and keys wait for it (a cluster may start a node in the background). */
+  private starting: Promise<void> | null = null;
   /** The NIC as a network port: frames delivered here go into the guest. */
   readonly nic: WiredPort;
 
@@ -98,6 +100,21 @@ export class VmNode {
    * from this very node already has it: `identity: false` leaves it as it was.
    */
   async start(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean } = {}): Promise<void> {
+    const run = this.startNow(assets, options);
+    this.starting = run;
+    try {
+      await run;
+    } finally {
+      if (this.starting === run) this.starting = null;
+    }
+  }
+
+  /** Resolves once no start is under way (whether it worked or not: a failed start leaves the node stopped). */
+  async started(): Promise<void> {
+    while (this.starting) await this.starting.catch(() => undefined);
+  }
+
+  private async startNow(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean }): Promise<void> {
     const began = performance.now();
     const phases: StartPhases = {};
     /** Ends a phase begun at `from`; returns now, where the next one begins. */
@@ -157,8 +174,8 @@ export class VmNode {
     const { name, mac, address, podCidr, gateway } = this.identity;
     const identity = `podwire-identity ${name} ${mac} ${address} ${podCidr} ${gateway ?? ''}`;
     // Which of the two failed is told by a line of its own on stderr.
-    const command = `podwire-after-restore ${epoch} ${seed} || { echo 'after-restore failed' >&2; exit 1; }${withIdentity ? `\n${identity} || { echo 'identity failed' >&2; exit 1; }` : ''}`;
-    const result = await this.exec(command, { timeout: 20 });
+    const command = `podwire-reseed ${seed} ${epoch} || { echo 'after-restore failed' >&2; exit 1; }${withIdentity ? `\n${identity} || { echo 'identity failed' >&2; exit 1; }` : ''}`;
+    const result = await this.execNow(command, { timeout: 20 });
     if (result.exitCode === 0) return;
     const what = /identity failed/.test(result.stderr) ? 'could not set its identity' : 'could not reseed it and set its clock';
     throw new Error(`node ${this.name}: ${what} (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}): ${result.stderr.replace(/(after-restore|identity) failed\s*$/, '').trim()}`);
@@ -169,6 +186,11 @@ export class VmNode {
    * answer, crashed, garbled its agent channel, or was stopped) this throws a NodeFailure.
    */
   async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    await this.started();
+    return this.execNow(command, options);
+  }
+
+  private async execNow(command: string, options?: ExecOptions): Promise<ExecResult> {
     const remote = this.remote;
     const life = this.life;
     if (!remote || !life) throw new NodeFailure(this.name, 'stopped', `node ${this.name} is not running`);
@@ -183,7 +205,13 @@ export class VmNode {
     return () => this.consoleListeners.delete(listener);
   }
 
+  /** Keys for the console. While the node starts they wait, in order, and go in once it answers. */
   type(text: string): void {
+    const starting = this.starting;
+    if (starting) {
+      void starting.then(() => this.remote?.typeOnConsole(text)).catch(() => undefined);
+      return;
+    }
     this.remote?.typeOnConsole(text).catch(() => undefined);
   }
 
@@ -192,6 +220,7 @@ export class VmNode {
    * snapshot, gzipped (state-delta.ts), a few hundred KB; restore it with that base.
    */
   async snapshot(options: { gzip?: boolean } = {}): Promise<ArrayBuffer> {
+    await this.started();
     if (!this.remote || !this.life) throw new NodeFailure(this.name, 'stopped', `node ${this.name} is not running`);
     return this.life.guard(this.remote.saveState(options));
   }
@@ -204,8 +233,12 @@ export class VmNode {
     const assets = base ?? this.startedFrom;
     if (!assets) throw new Error(`node ${this.name} was never started`);
     // The base goes along: a delta is rebuilt on it, and the node's next saves are made against it.
-    await this.start({ ...assets, state, base: assets.state }, { identity: false });
-    this.startedFrom = assets;
+    // What it was started from is the base, even when the state would not load: a reset then starts it from there.
+    try {
+      await this.start({ ...assets, state, base: assets.state }, { identity: false });
+    } finally {
+      this.startedFrom = assets;
+    }
   }
 
   /** A clean node again: restart from what it was started from, without touching the others. */

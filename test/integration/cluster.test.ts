@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrame, findLayer, innermostIpv4, outermostIpv4, vniList } from '../../src/net/decode/index.js';
 import { writePcapng } from '../../src/net/pcapng.js';
-import type { Cluster } from '../../src/vm/cluster.js';
+import { snapshotAssets } from '../../src/vm/assets-node.js';
+import { Cluster } from '../../src/vm/cluster.js';
+import { nodeWorkerHost } from '../../src/vm/host-node.js';
 import { startCluster } from '../../src/vm/cluster-node.js';
 
 describe('a three-node cluster from the snapshot', () => {
@@ -76,6 +78,31 @@ describe('a three-node cluster from the snapshot', () => {
     expect(result.stdout).toMatch(/^before\ndummy7\s+DOWN[^\n]*\nnode2\n$/);
     expect((await cluster.node('node1').exec('ping -c 2 -W 3 10.0.0.12', { timeout: 15 })).stdout).toMatch(/2 received/);
   });
+
+  it('starts the node in front first; the others start after it, and commands, keys and saves for them wait', async () => {
+    const topology = { nodes: [{ name: 'node1' }, { name: 'node2' }, { name: 'node3' }] };
+    await cluster.node('node1').exec('echo kept >/root/front-marker');
+    const states = Object.fromEntries(await Promise.all(['node1', 'node2', 'node3'].map(async (name) => [name, await cluster.node(name).snapshot()] as const)));
+    // node3's state is garbage: its start fails in the background, and says so.
+    states.node3 = new Uint8Array(4096).fill(7).buffer;
+    const again = await Cluster.up(topology, nodeWorkerHost, await snapshotAssets(), states, { front: 'node2' });
+    try {
+      expect(again.node('node2').lastStartPhases.afterRestore, 'the front node is up when up() returns').toBeGreaterThan(0);
+      // Keys typed now reach node1's shell once it is up, not lost.
+      again.node('node1').type('echo typed-early >/root/typed\n');
+      expect((await again.node('node1').exec('cat /root/front-marker')).stdout).toBe('kept\n');
+      const state = await again.node('node1').snapshot();
+      expect(state.byteLength).toBeGreaterThan(0);
+      const failed = await again.settled;
+      expect([...failed.keys()]).toEqual(['node3']);
+      await expect(again.node('node3').exec('true')).rejects.toThrow(/node3 is not running/);
+      let typed = '';
+      for (let i = 0; i < 50 && !typed; i++) typed = (await again.node('node1').exec('cat /root/typed 2>/dev/null; sleep 0.1')).stdout;
+      expect(typed).toBe('typed-early\n');
+    } finally {
+      await again.down();
+    }
+  }, 180_000);
 
   it('drives a node whose eth0 the learner took down, and a reset brings it back clean', async () => {
     const node = cluster.node('node3');

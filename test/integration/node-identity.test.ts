@@ -66,6 +66,8 @@ describe('every node is its own machine after a restore', () => {
     expect(await node.exec('podwire-reseed')).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/usage: podwire-reseed HEX/) });
     expect(await node.exec('podwire-reseed 0123')).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/16 to 256 bytes/) });
     expect(await node.exec(`podwire-reseed ${'zz'.repeat(32)}`)).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/not hex/) });
+    // The time is read before anything is changed: a bad one leaves the clock and the pool alone.
+    expect(await node.exec(`podwire-reseed ${'ab'.repeat(32)} 17x`)).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/not seconds since 1970/) });
   });
 
   it('runs on the host\'s time after a start', async () => {
