@@ -34,7 +34,7 @@ export const wire = defineCheckKind({
     }
     // Say what did go by, by its addresses: first the packets to or from the ones we wanted.
     const wantedAddresses = [check.src, check.dst].filter((address): address is string => address !== undefined);
-    const related = verdicts.filter((verdict) => verdict.addresses.some((address) => wantedAddresses.includes(address)));
+    const related = verdicts.filter((verdict) => verdict.onPort || verdict.addresses.some((address) => wantedAddresses.includes(address)));
     const distinct = (seen: FrameVerdict[]) => [...new Set(seen.map((verdict) => verdict.summary))];
     const found = related.length
       ? `only: ${shorten(distinct(related).slice(0, 3).join('; '), 300)}`
@@ -47,14 +47,19 @@ export const wire = defineCheckKind({
 interface WantedPacket { protocol: keyof typeof PROTOCOL_NUMBERS; src?: string | undefined; dst?: string | undefined; vni?: number | undefined; ipip?: boolean | undefined; udpPort?: number | undefined; unwrapped?: boolean | undefined }
 
 /** Whether a frame is the wanted packet, and how to tell the learner what it was instead. */
-interface FrameVerdict { match: boolean; summary: string; addresses: string[] }
+interface FrameVerdict { match: boolean; summary: string; addresses: string[]; onPort?: boolean }
 
 function matchesWire(frame: CapturedFrame, check: WantedPacket): FrameVerdict {
   const decoded = decodeFrame(frame.bytes);
   const inner = innermostIpv4(decoded);
   const { text, addresses } = describeAddresses(decoded);
-  const summary = `${frame.link}: ${text}`;
-  const no = { match: false, summary, addresses };
+  // UDP to the wanted port whose payload is no IPv4 packet: say how it begins (a TUN's packet
+  // information header is 00 00 08 00; an inner Ethernet header begins with a MAC address).
+  const udp = check.udpPort === undefined ? undefined : findLayers(decoded, 'udp').find((layer) => layer.destinationPort === check.udpPort);
+  const payload = udp && decoded.layers[decoded.layers.indexOf(udp) + 1]?.protocol !== 'ipv4' ? frame.bytes.subarray(udp.payloadOffset, Math.min(udp.payloadEnd, udp.payloadOffset + 4)) : undefined;
+  const starts = payload ? `, its payload starting ${[...payload].map((byte) => byte.toString(16).padStart(2, '0')).join(' ')} (an IPv4 packet starts 45)` : '';
+  const summary = `${frame.link}: ${text}${starts}`;
+  const no = { match: false, summary, addresses, ...(payload ? { onPort: true } : {}) };
   if (!inner || inner.ipProtocol !== PROTOCOL_NUMBERS[check.protocol]) return no;
   const isEchoRequest = findLayer(decoded, 'icmp')?.type === 8 || decoded.layers.filter((layer) => layer.protocol === 'icmp').at(-1)?.type === 8;
   if (check.protocol === 'icmp' && !isEchoRequest) return no;

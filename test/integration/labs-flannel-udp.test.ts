@@ -42,6 +42,7 @@ describe('flannel-udp', () => {
     });
     const report = await run.checkStep(tunnel);
     expect(failedNames(report)).toEqual([onWire('pod-a'), onWire('pod-b')]);
+    expect(report.checks.find((c) => c.name === onWire('pod-a'))!.found).toContain('its payload starting 00 00 08 00');
   }, 180_000);
 
   it('a TAP device (with proxy ARP, so that pings cross) puts an inner Ethernet header on the wire', async () => {

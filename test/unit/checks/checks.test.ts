@@ -208,7 +208,9 @@ describe('the wire check', () => {
     expect(raw.expected).toContain('the raw IP packet (no inner Ethernet) inside UDP to port 8285');
     // A TUN opened without IFF_NO_PI puts flags and an EtherType (00 00 08 00) before each packet.
     const withInfo = new Uint8Array([0, 0, 8, 0, ...packet]);
-    expect((await grade(inUdp(withInfo))).passed).toBe(false);
+    const info = await grade(inUdp(withInfo));
+    expect(info.passed).toBe(false);
+    expect(info.found).toContain('10.0.0.11 → 10.0.0.12 UDP 8285 → 8285, its payload starting 00 00 08 00 (an IPv4 packet starts 45)');
     const tap = ethernet({ dst: '42:11:22:33:44:55', src: '46:11:22:33:44:66', type: 0x0800, payload: packet });
     expect((await grade(inUdp(tap))).passed).toBe(false);
     // Not IP-in-IP, and not in VXLAN, though it has two IPv4 headers.
