@@ -45,7 +45,7 @@ describe('flannel-udp', () => {
     expect(report.checks.find((c) => c.name === onWire('pod-a'))!.found).toContain('its payload starting 00 00 08 00');
   }, 180_000);
 
-  it('a TAP device (with proxy ARP, so that pings cross) puts an inner Ethernet header on the wire', async () => {
+  it('a TAP device (with proxy ARP, so that pings cross) is no TUN device, and puts an inner Ethernet header on the wire', async () => {
     await run.resetToStep(tunnel);
     const tap = (self: string, peer: string, subnet: string) => [
       `setsid socat TUN:${subnet}/16,tun-name=flannel0,tun-type=tap,iff-no-pi,iff-up UDP-DATAGRAM:${peer}:8285,bind=${self}:8285 </dev/null >/dev/null 2>&1 &`,
@@ -54,7 +54,8 @@ describe('flannel-udp', () => {
     ].join('\n');
     await attempt(run, { node1: tap('10.0.0.11', '10.0.0.12', '10.244.1.0'), node2: tap('10.0.0.12', '10.0.0.11', '10.244.2.0') });
     const report = await run.checkStep(tunnel);
-    expect(failedNames(report)).toEqual(expect.arrayContaining([onWire('pod-a'), onWire('pod-b')]));
+    expect(failedNames(report)).toEqual(expect.arrayContaining(['node1 has flannel0, a TUN device, up', 'node2 has flannel0, a TUN device, up', onWire('pod-a'), onWire('pod-b')]));
+    expect(report.checks.find((c) => c.name === 'node1 has flannel0, a TUN device, up')!.found).toBe('flannel0 is type tap');
   }, 180_000);
 
   it('socat making the device itself, with a /16 address for the route and an unbound source address, passes', async () => {
