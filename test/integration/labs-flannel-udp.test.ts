@@ -42,7 +42,8 @@ describe('flannel-udp', () => {
     });
     const report = await run.checkStep(tunnel);
     expect(failedNames(report)).toEqual([onWire('pod-a'), onWire('pod-b')]);
-    expect(report.checks.find((c) => c.name === onWire('pod-a'))!.found).toContain('its payload starting 00 00 08 00');
+    // 00 00 then the EtherType: 08 00 for the pings, 86 dd for the IPv6 the TUN link sends too.
+    expect(report.checks.find((c) => c.name === onWire('pod-a'))!.found).toMatch(/its payload starting 00 00 (08 00|86 dd)/);
   }, 180_000);
 
   it('a TAP device (with proxy ARP, so that pings cross) is no TUN device, and puts an inner Ethernet header on the wire', async () => {
@@ -95,7 +96,7 @@ describe('flannel-udp', () => {
   it('numbers the wrong way round, or a ratio far from the measured one, fail; bit/s from iperf3 -J pass', async () => {
     await run.resetToStep(cost);
     const recorded = '/root/throughput holds your two measurements, and the udp backend is the slower';
-    const ratio = 'your udp/vxlan ratio is within a factor of 4 of the one measured now (iperf3 pod-a → pod-b and vx-a → vx-b, 2 s each)';
+    const ratio = 'your udp/vxlan ratio is within a factor of 5 of the one measured now (iperf3 pod-a → pod-b and vx-a → vx-b, 2 s each)';
     await attempt(run, { node1: "printf 'udp 20\\nvxlan 2\\n' >/root/throughput" });
     expect(failedNames(await run.checkStep(cost))).toEqual([recorded, ratio]);
     await attempt(run, { node1: "printf 'udp 10\\nvxlan 11\\n' >/root/throughput" });
@@ -104,6 +105,7 @@ describe('flannel-udp', () => {
     expect(close.checks.find((c) => c.name === ratio)!.found).toMatch(/measured now: udp [\d.]+, vxlan [\d.]+ Mbit\/s/);
     const bits = (netns: string, address: string) => `$(ip netns exec ${netns} iperf3 -c ${address} -t 2 -J | jq '.end.sum_received.bits_per_second | floor')`;
     await attempt(run, { node1: `echo "vxlan ${bits('vx-a', '10.245.2.2')}" >/root/throughput\necho "udp ${bits('pod-a', '10.244.2.2')}" >>/root/throughput` });
-    expect(failedNames(await run.checkStep(cost))).toEqual([]);
+    const inBits = await run.checkStep(cost);
+    expect(failedNames(inBits), inBits.checks.map((c) => c.found).join('\n')).toEqual([]);
   }, 180_000);
 });
