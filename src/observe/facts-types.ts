@@ -39,7 +39,7 @@ export interface NamespaceFacts {
 export interface LinkFact {
   name: string;
   index: number;
-  /** linkinfo.info_kind: 'veth', 'bridge', 'vxlan', 'ipip', 'dummy', 'vlan', ...; 'loopback' for lo, 'device' for a plain NIC. */
+  /** linkinfo.info_kind: 'veth', 'bridge', 'vxlan', 'ipip', 'dummy', 'vlan', 'tun', ...; 'tap' for a TUN device in TAP mode; 'loopback' for lo, 'device' for a plain NIC. */
   type: string;
   /** operstate: UP, DOWN, UNKNOWN, LOWERLAYERDOWN, ... */
   state: string;

@@ -19,6 +19,7 @@ import {
   IP_PROTOCOL_TCP,
   IP_PROTOCOL_UDP,
   UDP_PORT_DNS,
+  UDP_PORT_FLANNEL,
   UDP_PORT_MDNS,
 } from '../wire/index.js';
 import { hexToBytes } from './read.js';
@@ -81,8 +82,14 @@ function byIpProtocol(ipProtocol: number, offset: number, end: number, truncated
   return { decode, offset, end, truncated };
 }
 
+/** Version 4 and a header length of at least 20 bytes, in the first byte of what may be an IPv4 packet. */
+function startsLikeIpv4(bytes: Uint8Array, offset: number, end: number): boolean {
+  const first = offset < end ? bytes[offset] : undefined;
+  return first !== undefined && first >> 4 === 4 && (first & 0x0f) >= 5;
+}
+
 /** What follows a layer, or undefined when the frame ends here. */
-function nextStep(layer: DecodedLayer): Step | undefined {
+function nextStep(layer: DecodedLayer, bytes: Uint8Array): Step | undefined {
   switch (layer.protocol) {
     case 'ethernet': {
       const { payloadOffset: offset, payloadEnd: end } = layer;
@@ -101,6 +108,9 @@ function nextStep(layer: DecodedLayer): Step | undefined {
       const { payloadOffset: offset, payloadEnd: end } = layer;
       if (VXLAN_PORTS.has(layer.destinationPort)) return { decode: 'vxlan', offset, end };
       if (DNS_PORTS.has(layer.sourcePort) || DNS_PORTS.has(layer.destinationPort)) return { decode: 'dns', offset, end };
+      // flannel's udp backend: the payload is the pod's raw IP packet. Only an IPv4 header
+      // (version 4, at least 20 bytes) is taken as one; anything else on 8285 stays data.
+      if (layer.destinationPort === UDP_PORT_FLANNEL && startsLikeIpv4(bytes, offset, end)) return { decode: 'ipv4', offset, end };
       return { decode: 'data', offset, end };
     }
     case 'tcp':
@@ -124,7 +134,7 @@ export function decodeFrame(bytes: Uint8Array): DecodedFrame {
         ? decodeDns(bytes, step.offset, step.end, true)
         : decodeStep(bytes, step);
     layers.push(layer);
-    step = nextStep(layer);
+    step = nextStep(layer, bytes);
   }
   const meaningful = layers.filter((l) => l.protocol !== 'data' && l.protocol !== 'malformed');
   const last = layers[layers.length - 1];

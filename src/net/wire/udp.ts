@@ -14,6 +14,12 @@ export const UDP_HEADER_LENGTH = 8;
 
 export const UDP_PORT_DNS = 53;
 export const UDP_PORT_MDNS = 5353;
+/**
+ * flannel's udp backend (flannel-io/flannel pkg/backend/udp, defaultPort): flanneld sends each
+ * pod packet it reads from its TUN device, flannel0, as the whole payload of one UDP datagram to
+ * this port. No header of its own and no inner Ethernet: the payload is the raw IP packet.
+ */
+export const UDP_PORT_FLANNEL = 8285;
 
 export interface UdpHeader {
   readonly sourcePort: number;

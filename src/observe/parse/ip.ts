@@ -51,7 +51,8 @@ function parseLink(entry: Json, name: string, index: number): LinkFact {
   const link: LinkFact = {
     name,
     index,
-    type: kind ?? (entry.link_type === 'loopback' ? 'loopback' : 'device'),
+    // A TAP is a TUN device in Ethernet mode: ip reports both as kind tun, told apart by info_data.type.
+    type: kind === 'tun' && data?.type === 'tap' ? 'tap' : kind ?? (entry.link_type === 'loopback' ? 'loopback' : 'device'),
     state: str(entry, 'operstate') ?? 'UNKNOWN',
     up: flags.includes('UP'),
     flags,

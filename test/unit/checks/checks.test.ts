@@ -195,6 +195,29 @@ describe('the wire check', () => {
     expect(routed.passed).toBe(true);
   });
 
+  it('udpPort: the raw pod packet in UDP to 8285 passes; with a TUN packet-info header or an inner Ethernet frame it does not', async () => {
+    const inUdp = (payload: Uint8Array): Omit<CapturedFrame, 'seq'> => {
+      const bytes = ethernet({ dst: '02:50:00:00:00:02', src: '02:50:00:00:00:01', type: 0x0800, payload: ipv4({ src: '10.0.0.11', dst: '10.0.0.12', protocol: 17, payload: udp({ srcPort: 8285, dstPort: 8285, payload }) }) });
+      return { timestampMicros: 0, interfaceName: 'node1', link: 'node1', from: 'node1', to: 'switch', bytes, originalLength: bytes.length };
+    };
+    const packet = ipv4({ src: '10.244.1.2', dst: '10.244.2.2', protocol: 1, payload: icmpEcho({ id: 1, seq: 1 }) });
+    const flannel: Check = { ...base, name: 'w', kind: 'wire', trigger: 'ping pod-b', protocol: 'icmp', src: '10.244.1.2', dst: '10.244.2.2', udpPort: 8285 };
+    const grade = (frame: Omit<CapturedFrame, 'seq'>, wanted: Check = flannel) => runCheck(wanted, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [frame] }));
+    const raw = await grade(inUdp(packet));
+    expect(raw.passed).toBe(true);
+    expect(raw.expected).toContain('the raw IP packet (no inner Ethernet) inside UDP to port 8285');
+    // A TUN opened without IFF_NO_PI puts flags and an EtherType (00 00 08 00) before each packet.
+    const withInfo = new Uint8Array([0, 0, 8, 0, ...packet]);
+    const info = await grade(inUdp(withInfo));
+    expect(info.passed).toBe(false);
+    expect(info.found).toContain('10.0.0.11 → 10.0.0.12 UDP 8285 → 8285, its payload starting 00 00 08 00 (an IPv4 packet starts 45)');
+    const tap = ethernet({ dst: '42:11:22:33:44:55', src: '46:11:22:33:44:66', type: 0x0800, payload: packet });
+    expect((await grade(inUdp(tap))).passed).toBe(false);
+    // Not IP-in-IP, and not in VXLAN, though it has two IPv4 headers.
+    expect((await grade(inUdp(packet), { ...base, name: 'w', kind: 'wire', trigger: 'ping pod-b', protocol: 'icmp', src: '10.244.1.2', dst: '10.244.2.2', ipip: true })).passed).toBe(false);
+    expect((await grade(echo('10.244.1.2', '10.244.2.2', 'node1'))).passed).toBe(false);
+  });
+
   it('names the addresses of what went by instead: outer and inner for a tunnel, the pair for a bare packet', async () => {
     const bare = (src: string, dst: string): Omit<CapturedFrame, 'seq'> => {
       const bytes = ethernet({ dst: '02:50:00:00:00:02', src: '02:50:00:00:00:01', type: 0x0800, payload: ipv4({ src, dst, protocol: 1, payload: icmpEcho({ id: 1, seq: 1 }) }) });

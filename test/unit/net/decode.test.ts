@@ -165,6 +165,24 @@ describe('ipv4', () => {
   });
 });
 
+describe('flannel udp', () => {
+  const inUdp = (payload: Uint8Array, dstPort = 8285) => ipFrame({ srcMac: NODE1.mac, dstMac: NODE2.mac, src: NODE1.ip, dst: NODE2.ip, protocol: 17, payload: udp({ srcPort: 8285, dstPort, payload }) });
+  const packet = ipv4({ src: POD1.ip, dst: POD2.ip, protocol: 1, payload: icmpEcho({ id: 1, seq: 1 }) });
+
+  it('decodes the raw IP packet inside UDP to 8285', () => {
+    const decoded = decodeFrame(inUdp(packet));
+    expect(protocols(decoded)).toEqual(['ethernet', 'ipv4', 'udp', 'ipv4', 'icmp']);
+    expect(outermostIpv4(decoded)?.source).toBe(NODE1.ip);
+    expect(innermostIpv4(decoded)?.source).toBe(POD1.ip);
+    expect(matchesFilter(decoded, { protocol: 'ipip' })).toBe(false);
+  });
+
+  it('leaves anything that does not start like IPv4 as data, and other ports alone', () => {
+    expect(protocols(decodeFrame(inUdp(new Uint8Array([0, 0, 8, 0, ...packet]))))).toEqual(['ethernet', 'ipv4', 'udp', 'data']);
+    expect(protocols(decodeFrame(inUdp(packet, 9000)))).toEqual(['ethernet', 'ipv4', 'udp', 'data']);
+  });
+});
+
 describe('icmp', () => {
   it('decodes echo requests with id, sequence and checksum', () => {
     const decoded = decodeFrame(podPing());

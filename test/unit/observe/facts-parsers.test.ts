@@ -147,6 +147,12 @@ describe('ip JSON', () => {
     ]);
     expect(links[0]).toMatchObject({ type: 'macvlan', link: 'eth0', kindData: { mode: 'bridge' }, up: false });
     expect(links[1]!.vxlan).toEqual({ vni: 42, port: 4789, remote: '10.0.0.12', learning: true });
+    // ip -d -j link, as the node prints a TUN and a TAP device (both kind tun).
+    const tuntap = parseLinksAndAddresses([
+      { ifindex: 11, ifname: 'flannel0', flags: ['POINTOPOINT', 'NOARP', 'UP'], mtu: 1472, operstate: 'UNKNOWN', link_type: 'none', linkinfo: { info_kind: 'tun', info_data: { type: 'tun', pi: false, persist: true } }, addr_info: [] },
+      { ifindex: 12, ifname: 'tap0', flags: ['BROADCAST', 'UP'], mtu: 1500, operstate: 'UNKNOWN', address: '4a:11:22:33:44:55', linkinfo: { info_kind: 'tun', info_data: { type: 'tap', pi: false } }, addr_info: [] },
+    ]).links;
+    expect(tuntap.map((link) => link.type)).toEqual(['tun', 'tap']);
     expect(addresses).toEqual([{ dev: 'vx', family: 4, address: '10.9.0.1', prefixLength: 32, cidr: '10.9.0.1/32', scope: 'global', peer: '10.9.0.2' }]);
   });
 
