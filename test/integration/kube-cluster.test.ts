@@ -2,15 +2,52 @@
 // and controllers drive two real nodes. A Deployment of 2 and a NodePort Service are applied
 // to the API; the scheduler spreads the pods, the kubelet runs each with podctl on its node
 // (the real CNI bridge + host-local ADD), the EndpointSlice controller lists them, and
-// kube-proxy writes the iptables rules to both nodes with iptables-restore --noflush.
+// kube-proxy writes the iptables rules to both nodes with iptables-restore --noflush. The
+// objects go in and out through a real kubectl 1.20, as a learner would type them.
 // Then requests from a third node, through either node's NodePort, reach both pods; and
 // deleting a pod replaces it and removes its KUBE-SEP chain on every node.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KubeCluster } from '../../src/harness/kube-cluster.js';
 import { withLab } from '../../src/harness/run-lab.js';
-import { DEPLOYMENT, POD, SERVICE, SLICE, type Any } from '../../src/kube/controllers/common.js';
+import { POD, SLICE, type Any } from '../../src/kube/controllers/common.js';
 import { endpointChainName } from '../../src/kube/proxy/iptables.js';
+import { serveKube } from '../../src/kube/serve.js';
 import { parseLab } from '../../src/lab/parse.js';
+
+const KUBECTL = process.env.PODWIRE_KUBECTL ?? join(process.env.PODWIRE_CACHE ?? join(homedir(), '.cache', 'podwire'), 'kubectl-1.20', 'usr', 'bin', 'kubectl');
+
+const DEPLOYMENT_YAML = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: podctl-answer
+        ports:
+        - {name: http, containerPort: 80}
+`;
+const SERVICE_YAML = `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: http, nodePort: 30080}
+`;
 
 const cni = (subnet: string) => `mkdir -p /etc/cni/net.d
 cat >/etc/cni/net.d/10-podnet.conflist <<'END'
@@ -63,13 +100,17 @@ describe('Kubernetes objects on real nodes', () => {
   it('a Deployment of 2 behind a NodePort: both pods through either node; a deleted pod\'s KUBE-SEP goes from every node', async () => {
     await withLab(LAB, async (run) => {
       const kube = await KubeCluster.start(run, { nodes: ['node1', 'node2'] });
+      const server = await serveKube({ api: kube.api });
+      const dir = mkdtempSync(join(tmpdir(), 'podwire-kube-cluster-'));
+      server.writeKubeconfig(join(dir, 'kubeconfig'));
+      const kubectl = (...args: string[]) => new Promise<string>((resolve, reject) => {
+        execFile(KUBECTL, ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args], { env: { PATH: process.env.PATH ?? '', HOME: dir }, timeout: 30_000 }, (error, stdout, stderr) => (error ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr}`)) : resolve(stdout)));
+      });
+      const file = (name: string, text: string) => { writeFileSync(join(dir, name), text); return join(dir, name); };
       try {
         const { api } = kube;
         let start = performance.now();
-        api.create(DEPLOYMENT, 'default', {
-          metadata: { name: 'web' },
-          spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'podctl-answer', ports: [{ name: 'http', containerPort: 80 }] }] } } },
-        });
+        expect(await kubectl('apply', '-f', file('deployment.yaml', DEPLOYMENT_YAML))).toBe('deployment.apps/web created\n');
         await kube.settle();
         const podsUp = performance.now() - start;
         const pods = () => (api.list(POD, 'default').items as Any[]).filter((p) => p.metadata.labels?.app === 'web');
@@ -78,7 +119,8 @@ describe('Kubernetes objects on real nodes', () => {
         for (const p of pods()) expect(p.status.podIP).toMatch(p.spec.nodeName === 'node1' ? /^10\.244\.1\./ : /^10\.244\.2\./);
 
         start = performance.now();
-        api.create(SERVICE, 'default', { metadata: { name: 'web' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http', nodePort: 30080 }] } });
+        expect(await kubectl('apply', '-f', file('service.yaml', SERVICE_YAML))).toBe('service/web created\n');
+        const applied = performance.now() - start;
         await kube.settle();
         const serviceToRules = Math.max(...['node1', 'node2'].map((n) => kube.synced.get(n)!)) - start;
         expect(kube.errors).toEqual([]);
@@ -90,7 +132,7 @@ describe('Kubernetes objects on real nodes', () => {
         const sep = endpointChainName('default/web:http', 'tcp', `${victim.status.podIP}:80`);
         for (const node of ['node1', 'node2']) expect((await run.exec(node, 'iptables-save -t nat')).stdout).toContain(`:${sep} `);
         start = performance.now();
-        api.delete(POD, 'default', victim.metadata.name);
+        expect(await kubectl('delete', 'pod', victim.metadata.name)).toBe(`pod "${victim.metadata.name}" deleted\n`);
         await kube.settle();
         const podReplaced = performance.now() - start;
         expect(kube.errors).toEqual([]);
@@ -100,9 +142,13 @@ describe('Kubernetes objects on real nodes', () => {
         expect(after).not.toContain(victim.metadata.name);
         expect((api.list(SLICE, 'default').items as Any[]).find((s) => s.metadata.labels['kubernetes.io/service-name'] === 'web')!.endpoints).toHaveLength(2);
         for (const node of ['10.0.0.11', '10.0.0.12']) expect(await askFrom(run, node, 30080), `through ${node} after the delete`).toEqual(after);
-        console.log(`kube on real nodes: Deployment of 2 running in ${(podsUp / 1000).toFixed(1)} s; Service to rules on both nodes ${(serviceToRules / 1000).toFixed(2)} s; pod deleted to replacement running and rules rewritten ${(podReplaced / 1000).toFixed(1)} s`);
+        const table = await kubectl('get', 'pods,endpointslices', '-o', 'wide');
+        for (const p of pods()) expect(table).toMatch(new RegExp(`^pod/${p.metadata.name}\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+${p.status.podIP.replace(/\./g, '\\.')}\\s+${p.spec.nodeName}\\s`, 'm'));
+        console.log(`kube on real nodes: Deployment of 2 running in ${(podsUp / 1000).toFixed(1)} s; kubectl apply of the Service to its rules on both nodes ${(serviceToRules / 1000).toFixed(2)} s (kubectl itself ${(applied / 1000).toFixed(2)} s); pod deleted to replacement running and rules rewritten ${(podReplaced / 1000).toFixed(1)} s`);
       } finally {
         kube.stop();
+        await server.close();
+        rmSync(dir, { recursive: true, force: true });
       }
     });
   }, 600_000);
