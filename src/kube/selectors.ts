@@ -55,3 +55,61 @@ export function fieldSelector(selector: string | null | undefined): (object: Kub
   });
   return (object) => requirements.every((r) => r(object));
 }
+
+/** A metav1.LabelSelector: matchLabels and matchExpressions, ANDed together. */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/**
+ * A metav1.LabelSelector as a matcher, as apimachinery's LabelSelectorAsSelector: a null
+ * selector matches nothing, an empty one ({}) everything; `In` and `NotIn` need values,
+ * `Exists` and `DoesNotExist` take none; `NotIn` and `DoesNotExist` match an object
+ * without the key. A malformed selector throws a SelectorError.
+ */
+export function selectorMatcher(selector: LabelSelector | null | undefined): (labels: Record<string, string> | undefined) => boolean {
+  if (selector === null || selector === undefined) return () => false;
+  const requirements: Requirement[] = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => (l) => l[key] === value);
+  for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
+    switch (operator) {
+      case 'In':
+      case 'NotIn':
+        if (!values.length) throw new SelectorError(`values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty`);
+        requirements.push(operator === 'In' ? (l) => l[key] !== undefined && values.includes(l[key]!) : (l) => l[key] === undefined || !values.includes(l[key]!));
+        break;
+      case 'Exists':
+      case 'DoesNotExist':
+        if (values.length) throw new SelectorError(`values: Invalid value: ${JSON.stringify(values)}: values set must be empty for exists and does not exist`);
+        requirements.push(operator === 'Exists' ? (l) => l[key] !== undefined : (l) => l[key] === undefined);
+        break;
+      default:
+        throw new SelectorError(`"${operator}" is not a valid label selector operator`);
+    }
+  }
+  return (labels) => requirements.every((r) => r(labels ?? {}));
+}
+
+/**
+ * A Service's or ReplicationController's selector (a plain map): matches objects carrying
+ * every pair. An empty or missing map selects nothing here, as the endpoints controllers
+ * treat a Service without a selector (its endpoints are the user's to write).
+ */
+export function setMatcher(set: Record<string, string> | null | undefined): (labels: Record<string, string> | undefined) => boolean {
+  const pairs = Object.entries(set ?? {});
+  if (!pairs.length) return () => false;
+  return (labels) => pairs.every(([k, v]) => labels?.[k] === v);
+}
+
+/** The string form kubectl shows and `-l` takes: `app=web,tier in (a,b)`, as LabelSelectorAsSelector().String(). */
+export function selectorString(selector: LabelSelector | null | undefined): string {
+  if (!selector) return '';
+  const parts = [
+    ...Object.entries(selector.matchLabels ?? {}).map(([k, v]) => ({ key: k, text: `${k}=${v}` })),
+    ...(selector.matchExpressions ?? []).map((e) => ({
+      key: e.key,
+      text: e.operator === 'Exists' ? e.key : e.operator === 'DoesNotExist' ? `!${e.key}` : `${e.key} ${e.operator === 'In' ? 'in' : 'notin'} (${[...(e.values ?? [])].sort().join(',')})`,
+    })),
+  ];
+  return parts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((p) => p.text).join(',');
+}

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeApi, type ApiOptions } from './api.js';
+import { ControllerManager, type ManagerOptions } from './controllers/manager.js';
 import { handler } from './http.js';
 
 export interface KubeServer {
@@ -15,6 +16,8 @@ export interface KubeServer {
   readonly url: string;
   readonly port: number;
   readonly token: string | undefined;
+  /** The controllers, when started (options.controllers). */
+  readonly controllers: ControllerManager | undefined;
   /** A kubeconfig for kubectl, as YAML text (JSON is YAML). */
   kubeconfig(): string;
   writeKubeconfig(path: string): void;
@@ -28,12 +31,16 @@ export interface ServeOptions extends ApiOptions {
   api?: KubeApi;
   /** Demand `Authorization: Bearer TOKEN` on every request. */
   token?: string;
+  /** Run the controllers (src/kube/controllers) against this server's API. */
+  controllers?: ManagerOptions | boolean;
 }
 
 export async function serveKube(options: ServeOptions = {}): Promise<KubeServer> {
   const host = options.host ?? '127.0.0.1';
   const api = options.api ?? new KubeApi(options);
   const token = options.token;
+  const controllers = options.controllers ? new ControllerManager(api, options.controllers === true ? {} : options.controllers) : undefined;
+  controllers?.start();
   let address = `${host}:0`;
   const server: Server = createServer((req, res) => handle(req, res));
   const handle = handler(api, { token, get serverAddress() { return address; } });
@@ -51,8 +58,9 @@ export async function serveKube(options: ServeOptions = {}): Promise<KubeServer>
     contexts: [{ name: 'podwire', context: { cluster: 'podwire', user: 'podwire', namespace: 'default' } }],
   }, null, 2);
   return {
-    api, url, port, token, kubeconfig,
+    api, url, port, token, kubeconfig, controllers,
     writeKubeconfig: (path) => writeFileSync(path, `${kubeconfig()}\n`, { mode: 0o600 }),
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () => new Promise((resolve) => {
+      controllers?.stop(); server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
