@@ -1,11 +1,11 @@
 // The capture view's filter: every given criterion must match (AND). Matching looks at every
 // layer, so a pod IP matches whether it is the outer packet or inside a VXLAN/IP-in-IP tunnel.
 
-import { cidrContains, formatIpv4, tryParseCidr, tryParseIpv4 } from '../addr.js';
+import { formatIpv4, formatIpv6, ipInCidr, tryParseIpv4, tryParseIpv6 } from '../addr.js';
 import type { DecodedFrame, DecodedLayer } from './frame.js';
 
 export interface FrameFilter {
-  /** An IPv4/IPv6 address, a MAC, or an IPv4 CIDR such as "10.244.1.0/24". */
+  /** An IPv4/IPv6 address (in any spelling), a MAC, or a CIDR of either family such as "10.244.1.0/24" or "fd00:10:244:1::/64". */
   host?: string;
   /** A layer name ("tcp", "dns", "vxlan", ...) or an alias: ip, eth, ipip, vlan, ping. */
   protocol?: string;
@@ -28,16 +28,10 @@ function addressesOf(layer: DecodedLayer): string[] {
 
 function hostMatcher(host: string): (address: string) => boolean {
   const wanted = host.trim().toLowerCase();
-  if (wanted.includes('/')) {
-    const cidr = tryParseCidr(wanted);
-    if (cidr === undefined) return () => false;
-    return (address) => {
-      const value = tryParseIpv4(address);
-      return value !== undefined && cidrContains(cidr, value);
-    };
-  }
+  if (wanted.includes('/')) return (address) => ipInCidr(address, wanted);
   const asIpv4 = tryParseIpv4(wanted);
-  const normalized = asIpv4 === undefined ? wanted.replace(/-/g, ':') : formatIpv4(asIpv4);
+  const asIpv6 = asIpv4 === undefined ? tryParseIpv6(wanted) : undefined;
+  const normalized = asIpv4 !== undefined ? formatIpv4(asIpv4) : asIpv6 !== undefined ? formatIpv6(asIpv6) : wanted.replace(/-/g, ':');
   return (address) => address === normalized;
 }
 

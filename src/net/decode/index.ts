@@ -6,7 +6,7 @@ import { decodeDns, type DnsLayer } from './dns.js';
 import { decodeEthernet, type EthernetLayer } from './ethernet.js';
 import { decodeIcmp, type IcmpLayer } from './icmp.js';
 import { decodeIcmpv6, type Icmpv6Layer } from './icmpv6.js';
-import { decodeIpv4, type Ipv4Layer } from './ipv4.js';
+import { decodeIpv4, ipProtocolName, type Ipv4Layer } from './ipv4.js';
 import { decodeIpv6, type Ipv6Layer } from './ipv6.js';
 import {
   ETHERTYPE_ARP,
@@ -195,4 +195,5 @@ export type { VlanTag } from './ethernet.js';
 export type { IcmpQuotedPacket } from './icmp.js';
 export type { TcpFlags } from './tcp.js';
 export type { DataLayer, LayerBase, MalformedLayer, PayloadRange, ProtocolName } from './types.js';
+export { ipProtocolName };
 export { decodeArp, decodeDns, decodeEthernet, decodeIcmp, decodeIcmpv6, decodeIpv4, decodeIpv6, decodeTcp, decodeUdp, decodeVxlan };

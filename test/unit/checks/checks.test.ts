@@ -2,7 +2,9 @@
 // (test/fixtures/facts/node1.txt) and on recorded command output.
 import { describe, expect, it } from 'vitest';
 import { factsSectionsFor, jsonPath, runCheck, type Check } from '../../../src/checks/index.js';
-import { be16, bytes, checksum as checksumOf, ethernet, icmpEcho, ipv4, udp, vxlan } from '../net/frames.js';
+import { be16, bytes, checksum as checksumOf, ethernet, icmpEcho, ipv4, ipv6, udp, vxlan } from '../net/frames.js';
+import { buildIcmpv6, ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY } from '../../../src/net/wire/index.js';
+import { parseIpv6 } from '../../../src/net/addr.js';
 import type { CapturedFrame } from '../../../src/net/capture.js';
 import { stepReport } from '../../../src/harness/report.js';
 import { parseLab } from '../../../src/lab/parse.js';
@@ -246,6 +248,31 @@ describe('the wire check', () => {
     const result = await runCheck(check, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => many }));
     expect(result.found.startsWith('only: node1: outer 10.0.0.11 → 10.0.0.12 (VXLAN VNI 1), inner 10.244.1.2 → 10.244.3.0 ')).toBe(true);
     expect(result.found.length).toBeLessThanOrEqual('only: '.length + 300);
+  });
+
+  it('IPv6: matches an ICMPv6 echo request by its addresses in any spelling, unwrapped, and names what went by instead', async () => {
+    const echo6 = (src: string, dst: string, type = ICMPV6_ECHO_REQUEST): Omit<CapturedFrame, 'seq'> => {
+      const message = buildIcmpv6({ type, identifier: 1, sequence: 1, addresses: { source: parseIpv6(src), destination: parseIpv6(dst) } }, new Uint8Array(8));
+      const bytes6 = ethernet({ dst: '02:50:00:00:00:02', src: '02:50:00:00:00:01', type: 0x86dd, payload: ipv6({ src, dst, nextHeader: 58, payload: message }) });
+      return { timestampMicros: 0, interfaceName: 'node2', link: 'node2', from: 'switch', to: 'node2', bytes: bytes6, originalLength: bytes6.length };
+    };
+    const check6: Check = { ...base, name: 'w6', kind: 'wire', trigger: 'ping pod-b', protocol: 'icmp', src: 'fd00:10:244:1:0:0:0:3', dst: 'FD00:10:244:2::2', unwrapped: true };
+    const seen = await runCheck(check6, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [echo6('fd00:10:244:1::3', 'fd00:10:244:2::2')] }));
+    expect(seen.passed).toBe(true);
+    expect(seen.expected).toBe('a ICMPv6 echo packet from fd00:10:244:1:0:0:0:3 to FD00:10:244:2::2 on the wire, in no tunnel');
+    // The reply, or the request masqueraded to the node's address, is not the request between the pods.
+    const reply = await runCheck(check6, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [echo6('fd00:10:244:2::2', 'fd00:10:244:1::3', ICMPV6_ECHO_REPLY)] }));
+    expect(reply.passed).toBe(false);
+    expect(reply.found).toBe('only: node2: fd00:10:244:2::2 → fd00:10:244:1::3 ICMPv6 Echo (ping) reply');
+    const natted = await runCheck(check6, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [echo6('fd00::11', 'fd00:10:244:2::2')] }));
+    expect(natted.found).toBe('only: node2: fd00::11 → fd00:10:244:2::2 ICMPv6 Echo (ping) request');
+    // An IPv4 check is not met by an IPv6 packet, nor an IPv6 check by an IPv4 one.
+    const v4 = await runCheck({ ...check6, src: '10.244.1.3', dst: '10.244.2.2' }, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [echo6('fd00:10:244:1::3', 'fd00:10:244:2::2')] }));
+    expect(v4.passed).toBe(false);
+    const bare4 = ethernet({ dst: '02:50:00:00:00:02', src: '02:50:00:00:00:01', type: 0x0800, payload: ipv4({ src: '10.244.1.3', dst: '10.244.2.2', protocol: 1, payload: icmpEcho({ id: 1, seq: 1 }) }) });
+    const v6 = await runCheck(check6, recordedContext({ commands: { 'ping pod-b': ok('') }, framesDuring: () => [{ timestampMicros: 0, interfaceName: 'node2', link: 'node2', from: 'switch', to: 'node2', bytes: bare4, originalLength: bare4.length }] }));
+    expect(v6.passed).toBe(false);
+    expect(v6.found).toBe('1 frame(s), none of them it, e.g. node2: 10.244.1.3 → 10.244.2.2 ICMP Echo (ping) request');
   });
 
   it('only counts the link it is told to watch', async () => {

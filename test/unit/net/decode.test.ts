@@ -363,6 +363,18 @@ describe('matchesFilter', () => {
     expect(matchesFilter(arpFrame, { host: NODE2.ip })).toBe(true);
   });
 
+  it('matches IPv6 hosts in any spelling and IPv6 CIDRs', () => {
+    const echo6 = decodeFrame(ethernet({ dst: NODE2.mac, src: NODE1.mac, type: 0x86dd, payload: ipv6({ src: 'fd00:10:244:1::3', dst: 'fd00:10:244:2::2', nextHeader: 58, payload: new Uint8Array([128, 0, 0, 0, 0, 1, 0, 1]) }) }));
+    expect(matchesFilter(echo6, { host: 'fd00:10:244:2::2' })).toBe(true);
+    expect(matchesFilter(echo6, { host: 'FD00:10:244:2:0:0:0:2' })).toBe(true);
+    expect(matchesFilter(echo6, { host: 'fd00:10:244:2::3' })).toBe(false);
+    expect(matchesFilter(echo6, { host: 'fd00:10:244:1::/64' })).toBe(true);
+    expect(matchesFilter(echo6, { host: 'fd00:10:244:3::/64' })).toBe(false);
+    expect(matchesFilter(echo6, { host: '10.244.1.0/24' })).toBe(false);
+    expect(matchesFilter(echo6, { protocol: 'icmpv6' })).toBe(true);
+    expect(matchesFilter(echo6, { protocol: 'ping' })).toBe(true);
+  });
+
   it('matches protocols, aliases and VNIs, all criteria combined', () => {
     expect(matchesFilter(tunnelled, { protocol: 'vxlan' })).toBe(true);
     expect(matchesFilter(tunnelled, { protocol: 'ICMP' })).toBe(true);
