@@ -4,6 +4,7 @@
 // only, deleting a namespace deletes what is in it). Errors are ApiErrors that http.ts turns
 // into meta/v1 Status objects with the same codes, reasons and messages as upstream.
 import { randomBytes } from 'node:crypto';
+import { formatIpv4, parseIpv4 } from '../net/addr.js';
 import { ApiError } from './api-error.js';
 import { decode } from './decode.js';
 import { applyDefaults, sliceFromV1beta1, sliceToV1beta1, type Allocator } from './defaults.js';
@@ -37,10 +38,6 @@ export interface ApiOptions {
   namespaceDelay?: number;
 }
 
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
-}
-const intToIp = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
 
 export class KubeApi {
   readonly store: Store;
@@ -51,11 +48,11 @@ export class KubeApi {
     this.store = store;
     this.namespaceDelay = options.namespaceDelay ?? 1000;
     const [base, bits] = (options.serviceCIDR ?? '10.96.0.0/12').split('/') as [string, string];
-    this.cidr = { base: ipToInt(base), size: 2 ** (32 - Number(bits)) };
+    this.cidr = { base: parseIpv4(base), size: 2 ** (32 - Number(bits)) };
     for (const name of INITIAL_NAMESPACES) this.store.create(NAMESPACE.storage, this.prepare(NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, undefined), 'namespaces');
     // The `kubernetes` Service, first address of the range: where later phases put the API.
     const kubernetes = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-      spec: { clusterIP: intToIp(this.cidr.base + 1), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], type: 'ClusterIP' } };
+      spec: { clusterIP: formatIpv4(this.cidr.base + 1), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], type: 'ClusterIP' } };
     this.store.create(SERVICE.storage, this.prepare(SERVICE, kubernetes, undefined), 'services');
   }
 
@@ -133,7 +130,7 @@ export class KubeApi {
     return {
       clusterIP: () => {
         for (let offset = 1; offset < this.cidr.size - 1; offset++) {
-          const ip = intToIp(this.cidr.base + offset);
+          const ip = formatIpv4(this.cidr.base + offset);
           if (!ips.has(ip)) { ips.add(ip); return ip; }
         }
         return undefined;

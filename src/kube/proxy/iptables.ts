@@ -27,6 +27,7 @@
 // ready ones, or else serving-and-terminating ones; Local means nodeName == this node.
 // Not written: IPv6, topology-aware hints, the large-cluster comment elision, partial syncs.
 import { createHash } from 'node:crypto';
+import { ipInCidr, tryParseIpv4 } from '../../net/addr.js';
 
 type Obj = Record<string, any>;
 
@@ -87,15 +88,7 @@ export const endpointChainName = (servicePortName: string, protocol: string, end
 /** computeProbability: 1/n with ten decimals. */
 const probability = (n: number) => (1 / n).toFixed(10);
 
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
-}
-function inCIDR(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/') as [string, string | undefined];
-  const size = 2 ** (32 - Number(bits ?? 32));
-  return Math.floor(ipToInt(ip) / size) === Math.floor(ipToInt(base) / size);
-}
-const isIPv4 = (s: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(s);
+const isIPv4 = (s: string) => tryParseIpv4(s) !== undefined;
 
 interface Endpoint { ip: string; port: number; nodeName?: string; ready: boolean; serving: boolean; terminating: boolean; chain: string; text: string }
 
@@ -291,7 +284,7 @@ export function proxyRules(services: readonly Obj[], slices: readonly Obj[], opt
       let allowFromNode = false;
       for (const cidr of sp.sourceRanges) {
         w(natRules, head, `-s ${cidr}`, `-j ${extChain}`);
-        if (inCIDR(options.nodeIP, cidr)) allowFromNode = true;
+        if (ipInCidr(options.nodeIP, cidr)) allowFromNode = true;
       }
       if (allowFromNode) for (const ip of sp.lbVIPs) w(natRules, head, `-s ${ip}`, `-j ${extChain}`);
       w(natRules, `-A ${fwChain}`, comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));

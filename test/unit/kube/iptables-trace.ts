@@ -5,6 +5,7 @@
 // same simplified path as upstream's tracePacket: nat KUBE-SERVICES (taking every
 // probabilistic branch), then, with the destination DNATed, filter KUBE-SERVICES,
 // KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS and KUBE-PROXY-FIREWALL.
+import { ipInCidr } from '../../../src/net/addr.js';
 
 export interface Rule { chain: string; words: string[]; text: string }
 export type Tables = Record<string, { chains: string[]; rules: Rule[] }>;
@@ -42,14 +43,6 @@ export function normalForm(text: string): Record<string, { chains: string[]; rul
   return out;
 }
 
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
-}
-function inCIDR(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/') as [string, string | undefined];
-  const size = 2 ** (32 - Number(bits ?? 32));
-  return Math.floor(ipToInt(ip) / size) === Math.floor(ipToInt(base) / size);
-}
 
 export interface Trace { output: string; masq: boolean }
 
@@ -68,8 +61,8 @@ export function tracePacket(text: string, packet: { sourceIP: string; destIP: st
       const value = w[i + 1] ?? '';
       let ok: boolean | undefined;
       switch (flag) {
-        case '-s': ok = inCIDR(src, value); break;
-        case '-d': ok = inCIDR(dst, value); break;
+        case '-s': ok = ipInCidr(src, value); break;
+        case '-d': ok = ipInCidr(dst, value); break;
         case '-p': ok = value === proto; break;
         case '--dport': ok = Number(value) === packet.destPort; break;
         case '--src-type': ok = value === 'LOCAL' ? local(src) : false; break;
