@@ -1,9 +1,29 @@
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * The longest integration files first. On a clean clone vitest has no timings yet and orders
+ * files by size, so the solution bots (tiny files, the longest runs) started last and ran on
+ * alone at the end: CI on 2026-12-03 spent its last 7 minutes on one of them.
+ */
+const LONGEST_FIRST = [/labs-solutions-\d/, /labs-services/, /labs-policy-trouble/, /labs-bgp/];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (file: TestSpecification) => {
+      const at = LONGEST_FIRST.findIndex((pattern) => pattern.test(file.moduleId));
+      return at === -1 ? LONGEST_FIRST.length : at;
+    };
+    return sorted.map((file, index) => ({ file, index })).sort((a, b) => rank(a.file) - rank(b.file) || a.index - b.index).map(({ file }) => file);
+  }
+}
 
 // Unit tests are pure TypeScript and fast. Integration tests boot real v86 nodes;
 // each test file runs in its own worker process, two at a time on this machine.
 export default defineConfig({
   test: {
+    sequence: { sequencer: LongestFirst },
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000, sequence: { groupOrder: 0 } } },
       {
