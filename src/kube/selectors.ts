@@ -5,6 +5,18 @@ import type { KubeObject } from './store.js';
 
 type Requirement = (labels: Record<string, string>) => boolean;
 
+/** One requirement, as apimachinery's labels.Requirement matches: `notin` and `doesnotexist` match an object without the key. */
+function requirement(key: string, operator: 'in' | 'notin' | 'exists' | 'doesnotexist' | 'equals' | 'notequals', values: readonly string[] = []): Requirement {
+  switch (operator) {
+    case 'in': return (l) => l[key] !== undefined && values.includes(l[key]!);
+    case 'notin': return (l) => l[key] === undefined || !values.includes(l[key]!);
+    case 'exists': return (l) => l[key] !== undefined;
+    case 'doesnotexist': return (l) => l[key] === undefined;
+    case 'equals': return (l) => l[key] === values[0];
+    case 'notequals': return (l) => l[key] !== values[0];
+  }
+}
+
 export class SelectorError extends Error {}
 
 /** Split on commas outside parentheses. */
@@ -27,14 +39,14 @@ export function labelSelector(selector: string | null | undefined): (labels: Rec
     if ((m = term.match(/^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/))) {
       const [, key, op, list] = m as [string, string, string, string];
       const values = list.split(',').map((v) => v.trim());
-      return op === 'in' ? (l) => l[key] !== undefined && values.includes(l[key]!) : (l) => l[key] === undefined || !values.includes(l[key]!);
+      return requirement(key, op === 'in' ? 'in' : 'notin', values);
     }
     if ((m = term.match(/^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$/))) {
       const [, key, op, value] = m as [string, string, string, string];
-      return op === '!=' ? (l) => l[key] !== value : (l) => l[key] === value;
+      return requirement(key, op === '!=' ? 'notequals' : 'equals', [value]);
     }
-    if ((m = term.match(/^!\s*([\w./-]+)$/))) { const key = m[1]!; return (l) => l[key] === undefined; }
-    if ((m = term.match(/^([\w./-]+)$/))) { const key = m[1]!; return (l) => l[key] !== undefined; }
+    if ((m = term.match(/^!\s*([\w./-]+)$/))) return requirement(m[1]!, 'doesnotexist');
+    if ((m = term.match(/^([\w./-]+)$/))) return requirement(m[1]!, 'exists');
     throw new SelectorError(`unable to parse requirement: ${JSON.stringify(term)}`);
   });
   return (labels) => requirements.every((r) => r(labels ?? {}));
@@ -70,18 +82,18 @@ export interface LabelSelector {
  */
 export function selectorMatcher(selector: LabelSelector | null | undefined): (labels: Record<string, string> | undefined) => boolean {
   if (selector === null || selector === undefined) return () => false;
-  const requirements: Requirement[] = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => (l) => l[key] === value);
+  const requirements: Requirement[] = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => requirement(key, 'equals', [value]));
   for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
     switch (operator) {
       case 'In':
       case 'NotIn':
         if (!values.length) throw new SelectorError(`values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty`);
-        requirements.push(operator === 'In' ? (l) => l[key] !== undefined && values.includes(l[key]!) : (l) => l[key] === undefined || !values.includes(l[key]!));
+        requirements.push(requirement(key, operator === 'In' ? 'in' : 'notin', values));
         break;
       case 'Exists':
       case 'DoesNotExist':
         if (values.length) throw new SelectorError(`values: Invalid value: ${JSON.stringify(values)}: values set must be empty for exists and does not exist`);
-        requirements.push(operator === 'Exists' ? (l) => l[key] !== undefined : (l) => l[key] === undefined);
+        requirements.push(requirement(key, operator === 'Exists' ? 'exists' : 'doesnotexist'));
         break;
       default:
         throw new SelectorError(`"${operator}" is not a valid label selector operator`);
