@@ -110,7 +110,7 @@ export class VmNode {
   }
 
   /** Resolves once no start is under way (whether it worked or not: a failed start leaves the node stopped). */
-  async started(): Promise<void> {
+  private async started(): Promise<void> {
     while (this.starting) await this.starting.catch(() => undefined);
   }
 
