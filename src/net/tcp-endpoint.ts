@@ -364,23 +364,26 @@ class Connection implements TcpStream {
           return;
         }
         room = Math.min(room, unsent, this.peerMss);
+        // State first, then the segment: a synchronous answer to it must find it sent.
         const data = this.bytesAt(inFlight, room);
-        this.emitSegment(this.sndNxt, TCP_ACK | (room === unsent ? TCP_PSH : 0), data);
-        this.sndNxt = add(this.sndNxt, data.length);
+        const seq = this.sndNxt;
+        this.sndNxt = add(seq, data.length);
         if (seqLt(this.sndMax, this.sndNxt)) this.sndMax = this.sndNxt;
         this.endpoint.counters.bytesOut += data.length;
         if (this.timer === undefined) this.arm();
+        this.emitSegment(seq, TCP_ACK | (room === unsent ? TCP_PSH : 0), data);
         continue;
       }
       if (this.finQueued && !this.finSent) {
-        this.emitSegment(this.sndNxt, TCP_FIN | TCP_ACK, new Uint8Array(0));
-        this.finSeq = this.sndNxt;
-        this.sndNxt = add(this.sndNxt, 1);
+        const seq = this.sndNxt;
+        this.finSeq = seq;
+        this.sndNxt = add(seq, 1);
         if (seqLt(this.sndMax, this.sndNxt)) this.sndMax = this.sndNxt;
         this.finSent = true;
         if (this.state === 'established') this.state = 'fin-wait-1';
         else if (this.state === 'close-wait') this.state = 'last-ack';
         if (this.timer === undefined) this.arm();
+        this.emitSegment(seq, TCP_FIN | TCP_ACK, new Uint8Array(0));
       }
       return;
     }
