@@ -12,7 +12,8 @@
 //   - in each node, /root/.kube/config with `server: http://10.96.0.1:443` (plain HTTP: client-go
 //     takes it, and this endpoint speaks no TLS) and /usr/local/bin/kubectl, a small script
 //     that fetches the real kubectl (Debian's kubernetes-client 1.20, i386, about 37 MB: too big
-//     for the node image) from GET /podwire/kubectl on first use, checks its sha256 and runs it.
+//     for the node image) from GET /podwire/kubectl into /run on first use, checks its sha256
+//     and runs it.
 // Pods share the node's files, so `ip netns exec POD kubectl ...` works the same way.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -69,7 +70,8 @@ export function kubectlScript(server: string, sha256: string): string {
   return `#!/bin/sh
 # kubectl, fetched on first use. The real one (Debian's kubernetes-client 1.20) is too big
 # for the node image, so the API server hands it out; it is checked against its sha256.
-bin=/tmp/kubectl-${sha256.slice(0, 16)}
+# It goes to /run, a tmpfs of its own: the root filesystem has no room for it.
+bin=/run/kubectl-${sha256.slice(0, 16)}
 if [ ! -x "$bin" ]; then
   part="$bin.$$"
   wget -q -O "$part" ${server}${KUBECTL_PATH} || { rm -f "$part"; echo "kubectl: cannot fetch it from ${server}" >&2; exit 1; }
@@ -83,6 +85,7 @@ exec "$bin" "$@"
 
 /** A node:stream Duplex over one TCP connection of the endpoint, for node:http. */
 function duplexOf(stream: TcpStream): Duplex {
+  let ended = false;
   const duplex = new Duplex({
     read() {},
     write(chunk: Buffer, _encoding, callback) {
@@ -93,8 +96,10 @@ function duplexOf(stream: TcpStream): Duplex {
         callback(error as Error);
       }
     },
-    final(callback) { stream.end(); callback(); },
-    destroy(error, callback) { stream.destroy(); callback(error); },
+    final(callback) { ended = true; stream.end(); callback(); },
+    // node:http destroys a socket once it has ended it: then the FINs finish the connection
+    // (a RST there would cut off a response still in flight). Otherwise, a RST.
+    destroy(error, callback) { if (error || !ended) stream.destroy(); callback(error); },
   });
   stream.onData = (bytes) => duplex.push(Buffer.from(bytes));
   stream.onEnd = () => duplex.push(null);

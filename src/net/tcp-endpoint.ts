@@ -103,6 +103,8 @@ export interface TcpEndpointCounters {
 /** Bytes of out-of-order data held per connection. */
 export const MAX_OUT_OF_ORDER = 64 * 1024;
 const MAX_RTO_MS = 8000;
+/** How long a connection waits for the peer's FIN after ours is acknowledged (Linux's tcp_fin_timeout). */
+const FIN_WAIT_2_MS = 60_000;
 /** RFC 9293 §3.7.1: 536 when the peer names none. */
 const DEFAULT_PEER_MSS = 536;
 
@@ -267,7 +269,7 @@ class Connection implements TcpStream {
     }
     this.sndWnd = window;
     if (this.finAcked) {
-      if (this.state === 'fin-wait-1') this.state = 'fin-wait-2';
+      if (this.state === 'fin-wait-1') { this.state = 'fin-wait-2'; this.disarm(); this.timer = startTimer(() => this.close('no FIN from the peer'), FIN_WAIT_2_MS); }
       else if (this.state === 'closing' || this.state === 'last-ack') { this.close(); return; }
     }
     this.pump();
@@ -350,9 +352,10 @@ class Connection implements TcpStream {
 
   /** Sends what the peer's window allows, then the FIN once everything is out. */
   private pump(): void {
-    if (this.state === 'closed' || this.state === 'syn-received') return;
+    // Once the FIN is out, everything before it was sent too (a go-back takes the FIN back).
+    if (this.state === 'closed' || this.state === 'syn-received' || this.finSent) return;
     for (;;) {
-      const inFlight = seqDiff(this.sndNxt, this.sndUna) - (this.finSent ? 1 : 0);
+      const inFlight = seqDiff(this.sndNxt, this.sndUna);
       const unsent = this.queued - inFlight;
       if (unsent > 0) {
         let room = this.sndWnd - inFlight;

@@ -179,9 +179,25 @@ describe('TcpEndpoint', () => {
     expect(sent[0]!.flags).toBe(TCP_FIN | TCP_ACK);
     send({ srcPort: 40000, dstPort: PORT, seq: 5001, ack: ISN + 2, flags: ['ACK'] });
     expect(endpoint.connectionCount).toBe(1);
+    expect(sent).toHaveLength(1); // nothing after an acknowledged FIN
     data(5001, '', ['ACK', 'FIN'], ISN + 2);
     expect(sent.at(-1)).toMatchObject({ flags: TCP_ACK, acknowledgment: 5002 });
     expect(events).toEqual(['close clean']);
+  });
+
+  it('gives up on a peer that never sends its FIN, after a minute in FIN-WAIT-2', () => {
+    vi.useFakeTimers();
+    const { connect, send, endpoint } = setup();
+    const stream = connect();
+    const closed: (string | undefined)[] = [];
+    stream.onClose = (e) => void closed.push(e);
+    stream.end();
+    send({ srcPort: 40000, dstPort: PORT, seq: 5001, ack: ISN + 2, flags: ['ACK'] });
+    vi.advanceTimersByTime(59_999);
+    expect(endpoint.connectionCount).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(closed).toEqual(['no FIN from the peer']);
+    expect(endpoint.connectionCount).toBe(0);
   });
 
   it('a RST in the window closes the connection with an error; one outside it is ignored', () => {
