@@ -5,12 +5,13 @@
 // accepted connection is handed, once established, to a StreamHandler as a byte stream.
 //
 // What it does, as a passive opener only:
-//   - the three-way handshake, with the peer's MSS; no window scaling, SACK or timestamps are
-//     offered, so the peer uses none (RFC 7323 §1.3, RFC 2018: both ends must offer them);
+//   - the three-way handshake, with the peer's MSS and window scale (RFC 7323 §2: when the peer
+//     offers one, this end answers with shift 0, so only the peer's window is scaled); no SACK
+//     or timestamps are offered, so the peer uses none (RFC 2018, RFC 7323 §3);
 //   - in-order delivery: a segment at rcv.nxt is delivered, one ahead of it is held (up to
 //     MAX_OUT_OF_ORDER bytes) until the gap fills, data already seen is trimmed; every data
 //     segment is ACKed at once;
-//   - sending within the peer's window, go-back-N retransmission from snd.una on a timeout
+//   - sending within the peer's window (capped at maxSendWindow), go-back-N retransmission from snd.una on a timeout
 //     (RFC 6298: 1 s first, doubling, here capped at MAX_RTO_MS) and after three duplicate
 //     ACKs, a 1-byte probe when the peer's window is zero;
 //   - FIN both ways (half-close is kept: the handler may still write after the peer's FIN),
@@ -80,6 +81,8 @@ export interface TcpEndpointOptions {
   maxQueued?: number;
   /** The window this end advertises (at most 65535: no window scaling). */
   window?: number;
+  /** At most this much in flight, whatever window the peer offers (there is no congestion control). */
+  maxSendWindow?: number;
   /** Our MSS: the link's MTU less 40. */
   mss?: number;
   initialRtoMs?: number;
@@ -130,6 +133,7 @@ interface Segment {
   flags: number;
   window: number;
   mss: number | undefined;
+  windowScale: number | undefined;
   payload: Uint8Array;
 }
 
@@ -147,6 +151,9 @@ class Connection implements TcpStream {
   /** The highest sequence sent: after a go-back, ACKs up to it are still good. */
   private sndMax: number;
   private sndWnd = 0;
+  /** The peer's window scale shift (0 unless both SYNs carried the option). */
+  private readonly sndShift: number;
+  private readonly peerScales: boolean;
   private queue: Uint8Array[] = [];
   private queued = 0;
   private finQueued = false;
@@ -184,8 +191,10 @@ class Connection implements TcpStream {
     this.sndNxt = add(this.iss, 1);
     this.sndMax = this.sndNxt;
     this.rcvNxt = add(syn.seq, 1);
-    this.sndWnd = syn.window;
+    this.sndWnd = syn.window; // never scaled in a SYN
+    this.sndShift = syn.windowScale === undefined ? 0 : Math.min(14, syn.windowScale);
     this.peerMss = Math.max(64, Math.min(syn.mss ?? DEFAULT_PEER_MSS, endpoint.mss));
+    this.peerScales = syn.windowScale !== undefined;
     this.rto = endpoint.initialRtoMs;
     this.sendSynAck();
     this.arm();
@@ -239,7 +248,8 @@ class Connection implements TcpStream {
     this.receiveData(segment);
   }
 
-  private receiveAck({ ack, window }: Segment): void {
+  private receiveAck({ ack, window: field }: Segment): void {
+    const window = Math.min(field * 2 ** this.sndShift, this.endpoint.maxSendWindow);
     if (seqLt(this.sndMax, ack)) { this.sendAck(); return; } // acknowledges what we never sent
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack; // sent before a go-back, and it did arrive
     if (this.state === 'syn-received') {
@@ -456,17 +466,17 @@ class Connection implements TcpStream {
   }
 
   private sendSynAck(): void {
-    this.emitSegment(this.iss, TCP_SYN | TCP_ACK, new Uint8Array(0), this.endpoint.mss);
+    this.emitSegment(this.iss, TCP_SYN | TCP_ACK, new Uint8Array(0), this.endpoint.mss, this.peerScales);
   }
 
   private sendAck(): void {
     this.emitSegment(this.sndNxt, TCP_ACK, new Uint8Array(0));
   }
 
-  private emitSegment(seq: number, flags: number, payload: Uint8Array, mss?: number): void {
+  private emitSegment(seq: number, flags: number, payload: Uint8Array, mss?: number, windowScale = false): void {
     this.send(this.endpoint.packet(this.localAddress, this.remoteAddress, {
       sourcePort: this.localPort, destinationPort: this.remotePort, sequence: seq, acknowledgment: this.rcvNxt,
-      flags, window: this.endpoint.window, ...(mss === undefined ? {} : { mss }),
+      flags, window: this.endpoint.window, ...(mss === undefined ? {} : { mss }), ...(windowScale ? { windowScale: 0 } : {}),
     }, payload));
   }
 
@@ -490,6 +500,7 @@ export class TcpEndpoint {
   readonly maxQueued: number;
   readonly window: number;
   readonly mss: number;
+  readonly maxSendWindow: number;
   readonly initialRtoMs: number;
   readonly maxRetries: number;
   readonly isn: () => number;
@@ -506,6 +517,7 @@ export class TcpEndpoint {
     this.maxQueued = options.maxQueued ?? 4 * 1024 * 1024;
     this.window = Math.min(65535, options.window ?? 65535);
     this.mss = options.mss ?? 1460;
+    this.maxSendWindow = options.maxSendWindow ?? 256 * 1024;
     this.initialRtoMs = options.initialRtoMs ?? 1000;
     this.maxRetries = options.maxRetries ?? 8;
     this.isn = options.isn ?? (() => Math.floor(Math.random() * 0x1_0000_0000));
@@ -535,7 +547,7 @@ export class TcpEndpoint {
       return;
     }
     const segment: Segment = {
-      seq: tcp.sequence, ack: tcp.acknowledgment, flags: tcp.flags, window: tcp.window, mss: tcp.mss,
+      seq: tcp.sequence, ack: tcp.acknowledgment, flags: tcp.flags, window: tcp.window, mss: tcp.mss, windowScale: tcp.windowScale,
       payload: packet.subarray(at + tcp.headerLength, end),
     };
     const key = `${header.source}:${tcp.sourcePort}>${header.destination}:${tcp.destinationPort}`;

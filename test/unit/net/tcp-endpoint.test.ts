@@ -55,7 +55,7 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 afterEach(() => vi.useRealTimers());
 
 describe('TcpEndpoint', () => {
-  it('answers a SYN with SYN-ACK (its MSS, no window scaling) and hands the stream over on the ACK', () => {
+  it('answers a SYN with SYN-ACK (its MSS; no window scale unless offered) and hands the stream over on the ACK', () => {
     const { send, sent, streams, endpoint } = setup();
     send({ srcPort: 40000, dstPort: PORT, seq: 5000, flags: ['SYN'], mss: 1400 });
     expect(sent).toHaveLength(1);
@@ -66,6 +66,25 @@ describe('TcpEndpoint', () => {
     expect(streams).toHaveLength(1);
     expect(streams[0]!.remote).toBe(`${CLIENT}:40000`);
     expect(endpoint.connectionCount).toBe(1);
+  });
+
+  it('scales the peer\'s window when both SYNs carry the option, up to maxSendWindow', () => {
+    const { send, sent, streams } = setup({ maxSendWindow: 20_000 });
+    send({ srcPort: 40000, dstPort: PORT, seq: 5000, flags: ['SYN'], mss: 1000, windowScale: 4 });
+    expect(sent[0]!.windowScale).toBe(0); // ours: unscaled
+    send({ srcPort: 40000, dstPort: PORT, seq: 5001, ack: ISN + 1, flags: ['ACK'], window: 1000 }); // 16000 bytes
+    sent.length = 0;
+    streams[0]!.write(new Uint8Array(50_000));
+    expect(sent.reduce((n, s) => n + s.payload.length, 0)).toBe(16_000);
+    send({ srcPort: 40000, dstPort: PORT, seq: 5001, ack: ISN + 1, flags: ['ACK'], window: 4000 }); // 64000: capped
+    expect(sent.reduce((n, s) => n + s.payload.length, 0)).toBe(20_000);
+    // Without the option in the SYN, the window is taken as it stands.
+    const plain = setup();
+    const stream = plain.connect(1000, 1000);
+    plain.sent.length = 0;
+    stream.write(new Uint8Array(5000));
+    expect(plain.sent.reduce((n, s) => n + s.payload.length, 0)).toBe(1000);
+    expect(plain.sent.every((s) => s.windowScale === undefined)).toBe(true);
   });
 
   it('delivers in order, holds a segment that comes early, trims what it saw before, and ACKs each', () => {
