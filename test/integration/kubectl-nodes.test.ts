@@ -143,7 +143,7 @@ describe.skipIf(!cachedKubectl())('kubectl inside the nodes', () => {
 
         const fetchMs = first.ms - again.ms;
         console.log(`kubectl in the nodes: ${bytes} bytes to node1's /dev/null in ${seconds(transfer.ms)} (${((bytes * 8) / transfer.ms / 1000).toFixed(1)} Mbit/s); `
-          + `first kubectl on node1 ${seconds(first.ms)} (of it the fetch into /run and the sha256 about ${seconds(fetchMs)}), then ${seconds(again.ms)}; `
+          + `first kubectl on node1 ${seconds(first.ms)} (of it the fetch into /run and the size check about ${seconds(fetchMs)}), then ${seconds(again.ms)}; `
           + `kubectl apply ${seconds(apply.ms)}; get pods -o wide ${gets.map(seconds).join(', ')} (${insideSeconds} s by the node's own clock); `
           + `node2's first get (fetch included) ${seconds(other.ms)}; from a pod ${seconds(fromPod.ms)}; endpoint ${JSON.stringify(inNodes.endpoint.counters)}`);
       } finally {
