@@ -113,7 +113,8 @@ export interface RouterCounters {
  * claims are its own, whichever interface they come in on, and it answers with whole IPv4 packets.
  */
 export interface LocalService {
-  claims(address: number): boolean;
+  /** Whether a packet to this address and IP protocol is the service's (the rest stays the router's: ping). */
+  claims(address: number, protocol: number): boolean;
   receive(packet: Uint8Array, header: Ipv4Header, reply: (packet: Uint8Array) => void): void;
 }
 
@@ -345,7 +346,7 @@ export class Router {
     if (header === undefined) return this.drop('malformedDrops');
     const { source, destination, ttl, totalLength } = header;
     if (isMartianSource(source)) return this.drop('martianDrops');
-    if (this.service?.claims(destination)) return this.toService(this.service, iface, frame, header);
+    if (this.service?.claims(destination, header.protocol)) return this.toService(this.service, iface, frame, header);
     if (this.isLocalAddress(destination)) return this.receiveLocal(frame, header);
     if (destination >>> 28 === 0xe || destination === 0xffff_ffff || this.interfaceList.some((i) => i.isBroadcast(destination))) {
       return this.drop('notForUsDrops');

@@ -527,9 +527,9 @@ export class TcpEndpoint {
     return this.connections.size;
   }
 
-  /** Whether a packet to this address is ours to answer (any port: a closed one gets a RST). */
-  claims(address: number): boolean {
-    return this.listening.some((l) => l.address === address);
+  /** Whether a packet is ours to answer: TCP to a listening address (any port: a closed one gets a RST). */
+  claims(address: number, protocol: number): boolean {
+    return protocol === IP_PROTOCOL_TCP && this.listening.some((l) => l.address === address);
   }
 
   /**

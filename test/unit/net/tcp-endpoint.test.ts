@@ -7,9 +7,9 @@ import { Router } from '../../../src/net/router.js';
 import { TcpEndpoint, type TcpStream } from '../../../src/net/tcp-endpoint.js';
 import {
   IP_PROTOCOL_TCP, TCP_ACK, TCP_CHECKSUM, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN,
-  isWireError, readIpv4, readTcp, setU16, tcpChecksum, type TcpHeader,
+  buildTcp, isWireError, readIpv4, readTcp, setU16, tcpChecksum, type TcpHeader,
 } from '../../../src/net/wire/index.js';
-import { ethernet, ipv4, tcp } from './frames.js';
+import { ethernet, icmpEcho, ipv4, tcp } from './frames.js';
 
 const SERVER = '10.96.0.1';
 const CLIENT = '10.0.0.11';
@@ -65,6 +65,28 @@ describe('TcpEndpoint', () => {
     send({ srcPort: 40000, dstPort: PORT, seq: 5001, ack: ISN + 1, flags: ['ACK'] });
     expect(streams).toHaveLength(1);
     expect(streams[0]!.remote).toBe(`${CLIENT}:40000`);
+    expect(endpoint.connectionCount).toBe(1);
+  });
+
+  it('answers Linux\'s SYN (MSS, SACK-permitted, timestamps, window scale 7) with MSS and scale 0 only', () => {
+    const { endpoint, sent } = setup();
+    // The option bytes as Linux 6.1 lays them out in a SYN (tcp_options_write).
+    const options = Uint8Array.of(2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 1, 0xe2, 0x40, 0, 0, 0, 0, 1, 3, 3, 7);
+    const segment = buildTcp({ sourcePort: 40000, destinationPort: PORT, sequence: 5000, flags: TCP_SYN, window: 64240, rawOptions: options }, new Uint8Array(0));
+    setU16(segment, TCP_CHECKSUM, tcpChecksum(segment, 0, segment.length, parseIpv4(CLIENT), parseIpv4(SERVER)));
+    const packet = ipv4({ src: CLIENT, dst: SERVER, protocol: IP_PROTOCOL_TCP, payload: segment });
+    const header = readIpv4(packet);
+    if (isWireError(header)) throw new Error(header.error);
+    let answers = 0;
+    endpoint.receive(packet, header, (answer) => {
+      answers++;
+      const ip = readIpv4(answer);
+      if (isWireError(ip)) throw new Error(ip.error);
+      // MSS (4) + NOP, window scale (4): 28 bytes of header, no SACK-permitted, no timestamps.
+      expect(ip.totalLength - ip.headerLength).toBe(28);
+    });
+    expect(answers).toBe(1);
+    expect(sent).toHaveLength(0); // the answer went to the callback above
     expect(endpoint.connectionCount).toBe(1);
   });
 
@@ -280,5 +302,16 @@ describe('Router.attachService', () => {
     expect(isWireError(header) ? header : header.flags).toBe(TCP_SYN | TCP_ACK);
     expect(router.counters.servicePackets).toBe(1);
     router.attachService(null);
+  });
+
+  it('leaves the router its own ping when the service listens on the router\'s address', () => {
+    const router = new Router();
+    const eth0 = router.addInterface({ name: 'eth0', mac: '02:00:00:00:00:01', address: '10.0.0.1/24' });
+    const out: Uint8Array[] = [];
+    eth0.connect({ name: 'lan', deliver: (f) => void out.push(f) });
+    router.attachService(new TcpEndpoint({ listen: [{ address: '10.0.0.1', port: 6443 }], handler: () => {} }));
+    eth0.deliver(ethernet({ dst: '02:00:00:00:00:01', src: '02:00:00:00:00:0b', type: 0x0800, payload: ipv4({ src: '10.0.0.11', dst: '10.0.0.1', protocol: 1, payload: icmpEcho({ id: 1, seq: 1 }) }) }));
+    expect(router.counters.echoReplies).toBe(1);
+    expect(router.counters.servicePackets).toBe(0);
   });
 });
