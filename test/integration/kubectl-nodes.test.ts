@@ -138,6 +138,8 @@ describe.skipIf(!cachedKubectl())('kubectl inside the nodes', () => {
         const pod = pods.find((p) => p.spec.nodeName === 'node1')!;
         const fromPod = await timed('node1', `ip netns exec ${pod.metadata.name} kubectl get pods -o wide`);
         shows(fromPod.stdout);
+        // The router still answers its own ping, though the API listens on its address.
+        expect((await run.exec('node1', 'ping -c 1 -W 2 10.0.0.1')).exitCode).toBe(0);
         const nat = await run.exec('node1', 'iptables-save -t nat | grep -c "default/kubernetes:https.*DNAT.*10.0.0.1:6443"');
         expect(Number(nat.stdout.trim())).toBeGreaterThan(0);
 
