@@ -25,8 +25,8 @@
 // conformance tests (test/e2e/network/netpol): policyTypes defaulting, OR across rules and peers,
 // AND of podSelector and namespaceSelector in one peer, named ports resolved per pod.
 // Not written: IPv6, SCTP's module, hostNetwork pods (not isolated), policy on the node's own traffic.
-import { createHash } from 'node:crypto';
 import { ipInCidr } from '../../net/addr.js';
+import { hash16 } from '../proxy/iptables.js';
 import { selectorMatcher } from '../selectors.js';
 
 type Obj = Record<string, any>;
@@ -49,22 +49,6 @@ export interface PolicyRules {
 
 /** The jump from FORWARD: first in the chain (Calico's ChainInsertMode=insert), before kube-proxy's KUBE-FORWARD accepts marked traffic. */
 export const POLICY_JUMP = '-m comment --comment "kubernetes network policy" -j KUBE-NWPLCY-FORWARD';
-
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-/** base32(sha256(text)), first 16 letters: the hashes of kube-router's and kube-proxy's chain names. */
-function hash16(text: string): string {
-  const bytes = createHash('sha256').update(text).digest();
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const byte of bytes.subarray(0, 10)) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) { out += BASE32[(value >>> (bits - 5)) & 31]; bits -= 5; }
-    value &= (1 << bits) - 1;
-  }
-  return out;
-}
 
 export type Direction = 'ingress' | 'egress';
 export const podChainName = (namespace: string, pod: string, direction: Direction) => `KUBE-POD-${direction === 'ingress' ? 'IN' : 'OUT'}-${hash16(`${namespace}/${pod}`)}`;
