@@ -78,7 +78,7 @@ const pod = (name: string, node: string, labels: Record<string, string>) => ({
 });
 
 describe('NetworkPolicy, DNS and object checks on real nodes', () => {
-  it('default deny + allow from a label blocks and allows real connections; pods resolve Services (also by their short names), headless Services and SRV records', async () => {
+  it('default deny + allow from a label blocks and allows real connections, egress to a named port only; pods resolve Services (also by their short names), headless Services and SRV records', async () => {
     await withLab(LAB, async (run) => {
       const started = performance.now();
       const kube = await KubeCluster.start(run, { nodes: ['node1', 'node2'], dns: { node: 'node1' } });
@@ -144,6 +144,16 @@ describe('NetworkPolicy, DNS and object checks on real nodes', () => {
         const short = await run.exec('node1', 'ip netns exec frontend socat -t 5 -T 5 - TCP:web:80 </dev/null 2>&1 | tail -n 1', { timeout: 30 });
         const why = async () => (await run.exec('node1', 'ip netns exec frontend cat /etc/resolv.conf; grep hosts /etc/nsswitch.conf')).stdout;
         expect(short.stdout.trim(), short.stdout.trim() === 'web' ? '' : await why()).toBe('web');
+
+        // Egress (upstream's "should allow egress access on one named port"): frontend may open
+        // connections to app=web on its port named http, and nothing else, so not to the DNS either.
+        api.create(NETWORKPOLICY, 'default', { metadata: { name: 'frontend-egress' }, spec: { podSelector: { matchLabels: { role: 'frontend' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ port: 'http' }] }] } });
+        await kube.settle();
+        expect(kube.errors).toEqual([]);
+        expect(await ask('frontend', webIP), 'frontend to web, egress allowed').toBe('web');
+        const noDns = await run.exec('node1', 'timeout 5 ip netns exec frontend nslookup web.default.svc.cluster.local 10.96.0.10 2>&1', { timeout: 30 });
+        expect(noDns.stdout, 'frontend asks the DNS, egress denied').not.toMatch(new RegExp(`Address:\\s*${esc(clusterIP)}`));
+        expect(await lookup('web.default.svc.cluster.local 10.96.0.10', new RegExp(`Address:\\s*${esc(clusterIP)}\\s*$`, 'm')), 'other still asks it').toMatch(new RegExp(`Address:\\s*${esc(clusterIP)}\\s*$`, 'm'));
 
         // Without the allow, frontend is blocked too, and the policy's chain leaves node2.
         const allowChain = policyChainName('default', 'web-allow-frontend', 'ingress');

@@ -13,7 +13,8 @@
 //                           its ingress policies' chains; a policy that allows the packet sets
 //                           the mark 0x10000; no mark: DROP (the default deny); the mark is then
 //                           cleared for the next verdict.
-//   KUBE-POD-OUT-<hash>     the same for egress from the pod (Calico's cali-fw-).
+//   KUBE-POD-EG-<hash>      the same for egress from the pod (Calico's cali-fw-). Chain names
+//                           are at most 28 characters (XT_EXTENSION_MAXNAMELEN less the NUL).
 //   KUBE-NWPLCY-<hash>      one policy in one direction (kube-router's KUBE-NWPLCY-, Calico's
 //                           cali-pi-/cali-po-): each rule × peer × port, a MARK when it matches.
 //   KUBE-IPBLK-<hash>       an ipBlock with `except`: RETURN for the excepted CIDRs, then MARK
@@ -51,7 +52,7 @@ export interface PolicyRules {
 export const POLICY_JUMP = '-m comment --comment "kubernetes network policy" -j KUBE-NWPLCY-FORWARD';
 
 export type Direction = 'ingress' | 'egress';
-export const podChainName = (namespace: string, pod: string, direction: Direction) => `KUBE-POD-${direction === 'ingress' ? 'IN' : 'OUT'}-${hash16(`${namespace}/${pod}`)}`;
+export const podChainName = (namespace: string, pod: string, direction: Direction) => `KUBE-POD-${direction === 'ingress' ? 'IN' : 'EG'}-${hash16(`${namespace}/${pod}`)}`;
 export const policyChainName = (namespace: string, policy: string, direction: Direction) => `KUBE-NWPLCY-${hash16(`${namespace}/${policy}/${direction}`)}`;
 
 interface Pod { namespace: string; name: string; ip: string; node: string; labels: Record<string, string>; ports: { name: string; port: number; protocol: string }[] }
@@ -220,7 +221,7 @@ export function policyRules(policies: readonly Obj[], podObjects: readonly Obj[]
   const active = new Set(chains);
   const stale: string[] = [];
   for (const old of options.existingChains ?? []) {
-    if (!/^KUBE-(POD-IN|POD-OUT|NWPLCY|IPBLK)-/.test(old) || active.has(old)) continue;
+    if (!/^KUBE-(POD-IN|POD-EG|NWPLCY|IPBLK)-/.test(old) || active.has(old)) continue;
     stale.push(old);
   }
   const text = ['*filter', ...chains.map((c) => `:${c} - [0:0]`), ...stale.map((c) => `:${c} - [0:0]`), ...head, ...rules, ...stale.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');

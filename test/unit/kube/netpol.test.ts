@@ -192,6 +192,15 @@ describe('NetworkPolicy as iptables rules', () => {
     expect(r['y/a']).not.toContain('x/b');
   });
 
+  it('every chain name fits iptables (at most 28 characters)', () => {
+    const all = [
+      policy('a', { podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }] }),
+    ];
+    const { chains } = policyRules(all, pods, namespaces, { nodeName: 'node1' });
+    expect(chains.some((c) => c.startsWith('KUBE-POD-EG-')) && chains.some((c) => c.startsWith('KUBE-IPBLK-'))).toBe(true);
+    for (const chain of chains) expect(chain.length, chain).toBeLessThanOrEqual(28);
+  });
+
   it('only this node\'s pods get chains; stale ones are deleted', () => {
     const moved = pods.map((p) => (p.metadata.namespace === 'x' && p.metadata.name === 'a' ? { ...p, spec: { ...p.spec, nodeName: 'node2' } } : p));
     const deny = [policy('deny', { podSelector: {}, ingress: [] })];
