@@ -10,13 +10,14 @@ import { ipam } from './ipam.js';
 import type { AnyCheck, AnyCheckKind, CheckOf } from './kind.js';
 import { link } from './link.js';
 import { netns } from './netns.js';
+import { object } from './object.js';
 import { path } from './path.js';
 import { ping } from './ping.js';
 import { route } from './route.js';
 import { sysctl } from './sysctl.js';
 import { wire } from './wire.js';
 
-export const BUILTIN_KINDS = [command, address, route, link, netns, iptables, sysctl, ping, ipam, wire, path] as const;
+export const BUILTIN_KINDS = [command, address, route, link, netns, iptables, sysctl, ping, ipam, wire, path, object] as const;
 
 /** A check as the lab file gave it, read and checked: one of the kinds above. */
 export type Check = CheckOf<(typeof BUILTIN_KINDS)[number]>;

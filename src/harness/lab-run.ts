@@ -5,6 +5,7 @@
 // cursor, saves the nodes' states and closes. The CLI, the web app, the solution bots
 // and the benchmarks all drive a lab through it; nothing else needs the cluster.
 import type { CaptureCursor, CapturedFrame } from '../net/capture.js';
+import type { Snapshot, Store } from '../kube/store.js';
 import type { Lab, NodeCommands } from '../lab/types.js';
 import { gatherFacts, type NodeFacts } from '../observe/facts.js';
 import type { ExecOptions, ExecResult } from '../vm/agent-client.js';
@@ -43,6 +44,18 @@ export interface GradeOptions {
   onProgress?: (message: string) => void;
 }
 
+/**
+ * Where save() keeps the Kubernetes objects (the store's snapshot, as JSON) beside the nodes'
+ * states, when a kube API is attached: no node can be called this (node names are [a-z][a-z0-9-]*).
+ */
+export const KUBE_STATE = '@kube';
+
+/** The nodes' states alone, and the Kubernetes objects saved with them, if any. */
+function splitStates(states: Record<string, ArrayBuffer>): { nodes: Record<string, ArrayBuffer>; kube: Snapshot | undefined } {
+  const { [KUBE_STATE]: kube, ...nodes } = states;
+  return { nodes, kube: kube ? JSON.parse(new TextDecoder().decode(kube)) as Snapshot : undefined };
+}
+
 /** How long gathered facts stay good when nothing ran on the node: things change on their own (timers, background jobs). */
 const FACTS_FRESH_MS = 2000;
 
@@ -55,6 +68,10 @@ export class LabRun {
 
   /** The runtime underneath, for the page's session (saving, restoring, consoles); the views use the accessors here. */
   readonly cluster: Cluster;
+  /** The objects of the Kubernetes API that drives these nodes (see attachKube). */
+  private kubeStore: Store | undefined;
+  /** Objects saved with the states this run was opened from, for the API attached next. */
+  private kubePending: Snapshot | undefined;
 
   private constructor(readonly lab: Lab, cluster: Cluster) {
     this.cluster = cluster;
@@ -63,8 +80,10 @@ export class LabRun {
   /** Bring the lab's nodes up: from saved states if given, else from the base snapshot, then the lab's setup. */
   static async open(lab: Lab, options: LabRunOptions): Promise<LabRun> {
     options.onStatus?.(options.states ? 'restoring the saved nodes' : 'starting the nodes');
-    const cluster = await Cluster.up(lab.topology, options.host, options.assets, options.states);
+    const saved = options.states && splitStates(options.states);
+    const cluster = await Cluster.up(lab.topology, options.host, options.assets, saved?.nodes);
     const run = new LabRun(lab, cluster);
+    run.kubePending = saved?.kube;
     if (options.states) return run;
     try {
       options.onStatus?.('running the lab setup');
@@ -185,18 +204,39 @@ export class LabRun {
     return next;
   }
 
-  /** Every node (or those given) back to saved states of its own (see save). */
+  /**
+   * A Kubernetes API drives these nodes (harness/kube-cluster): its objects are saved and
+   * restored with the nodes, and object checks read them. Objects saved with the states this
+   * run was opened from go into the store now.
+   */
+  attachKube(store: Store): void {
+    this.kubeStore = store;
+    if (this.kubePending) store.restore(this.kubePending);
+    this.kubePending = undefined;
+  }
+
+  /** The attached API's objects, if any. */
+  get kube(): Store | undefined {
+    return this.kubeStore;
+  }
+
+  /** Every node (or those given) back to saved states of its own (see save), and the Kubernetes objects saved with them. */
   async restore(states: Record<string, ArrayBuffer>): Promise<void> {
-    await Promise.all(Object.entries(states).map(async ([name, state]) => {
+    const { nodes, kube } = splitStates(states);
+    if (kube && this.kubeStore) this.kubeStore.restore(kube);
+    else if (kube) this.kubePending = kube;
+    await Promise.all(Object.entries(nodes).map(async ([name, state]) => {
       this.touch(name);
       await this.cluster.node(name).restore(state);
     }));
   }
 
-  /** Each node's state now; `gzip` for ones to keep (about a third of the size). */
+  /** Each node's state now; `gzip` for ones to keep (about a third of the size). With a kube API attached, its objects too, under KUBE_STATE. */
   async save(options: { gzip?: boolean } = {}): Promise<Record<string, ArrayBuffer>> {
     const states: Record<string, ArrayBuffer> = {};
     await this.walksSettled();
+    // The objects first: the nodes' states are taken while they stand still, and the objects must not be newer than them.
+    if (this.kubeStore) states[KUBE_STATE] = new TextEncoder().encode(JSON.stringify(this.kubeStore.snapshot())).buffer as ArrayBuffer;
     await Promise.all(this.nodeNames.map(async (name) => { states[name] = await this.cluster.node(name).snapshot(options); }));
     return states;
   }
@@ -283,6 +323,7 @@ export class LabRun {
       captureCursor: () => this.captureCursor(),
       framesSince: (cursor) => this.framesSince(cursor),
       lane: this,
+      ...(this.kubeStore ? { kube: this.kubeStore } : {}),
     };
     const checks: CheckResult[] = await Promise.all(step.checks.map(async (check, at) => {
       const result = await runCheck(check, context);

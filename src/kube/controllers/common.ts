@@ -12,6 +12,8 @@ export const ENDPOINTS = kind('Endpoints');
 export const SLICE = kind('EndpointSlice', 'v1');
 export const DEPLOYMENT = kind('Deployment');
 export const REPLICASET = kind('ReplicaSet');
+export const NAMESPACE = kind('Namespace');
+export const NETWORKPOLICY = kind('NetworkPolicy');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Plain = Record<string, any>;

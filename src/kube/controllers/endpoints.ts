@@ -62,14 +62,17 @@ export function reconcileEndpoints(api: KubeApi): void {
       const ready = (isReady(pod) || notReadyOK) && !terminating;
       const zone = zones.get(pod.spec?.nodeName);
       const targetRef = { kind: 'Pod', namespace: ns, name: pod.metadata.name, uid: pod.metadata.uid };
+      // A pod names itself in the Service whose name is its subdomain (endpointutil.ShouldSetHostname): the DNS name <hostname>.<svc>.
+      const hostname = pod.spec?.hostname && pod.spec?.subdomain === svc.metadata.name ? { hostname: pod.spec.hostname as string } : {};
       group.endpoints.push({
         addresses: [pod.status.podIP],
+        ...hostname,
         conditions: { ready, serving: isReady(pod) || notReadyOK, terminating },
         ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
         targetRef,
         ...(zone ? { zone } : {}),
       });
-      (ready ? group.addresses : group.notReady).push({ ip: pod.status.podIP, ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}), targetRef });
+      (ready ? group.addresses : group.notReady).push({ ip: pod.status.podIP, ...hostname, ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}), targetRef });
     }
     const byIP = (a: Plain, b: Plain) => String(a.addresses?.[0] ?? a.ip).localeCompare(String(b.addresses?.[0] ?? b.ip), undefined, { numeric: true });
     const want = [...groups.values()].map((g) => ({ ...g, endpoints: g.endpoints.sort(byIP) }));

@@ -78,7 +78,8 @@ function base32(bytes: Uint8Array): string {
   return out;
 }
 
-const hash16 = (text: string) => base32(createHash('sha256').update(text).digest().subarray(0, 10));
+/** base32(sha256(text)), first 16 letters: the hash in kube-proxy's chain names (and kube-router's). */
+export const hash16 = (text: string) => base32(createHash('sha256').update(text).digest().subarray(0, 10));
 
 /** portProtoHash: the <hash> of KUBE-SVC-, KUBE-SVL-, KUBE-EXT- and KUBE-FW- chains. */
 export const portProtoHash = (servicePortName: string, protocol: string): string => hash16(servicePortName + protocol);
