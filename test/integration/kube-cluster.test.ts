@@ -16,79 +16,12 @@ import { withLab } from '../../src/harness/run-lab.js';
 import { POD, SLICE, type Any } from '../../src/kube/controllers/common.js';
 import { endpointChainName } from '../../src/kube/proxy/iptables.js';
 import { serveKube } from '../../src/kube/serve.js';
-import { parseLab } from '../../src/lab/parse.js';
+import { WEB_DEPLOYMENT, kubeTestLab, webService } from './kube-fixtures.js';
 
 const KUBECTL = process.env.PODWIRE_KUBECTL ?? join(process.env.PODWIRE_CACHE ?? join(homedir(), '.cache', 'podwire'), 'kubectl-1.20', 'usr', 'bin', 'kubectl');
 
-const DEPLOYMENT_YAML = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: podctl-answer
-        ports:
-        - {name: http, containerPort: 80}
-`;
-const SERVICE_YAML = `apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  type: NodePort
-  selector: {app: web}
-  ports:
-  - {name: http, port: 80, targetPort: http, nodePort: 30080}
-`;
-
-const cni = (subnet: string) => `mkdir -p /etc/cni/net.d
-cat >/etc/cni/net.d/10-podnet.conflist <<'END'
-{ "cniVersion": "1.0.0", "name": "podnet", "plugins": [
-  { "type": "bridge", "bridge": "cni0", "isGateway": true,
-    "ipam": { "type": "host-local", "ranges": [[{ "subnet": "${subnet}" }]], "routes": [{ "dst": "0.0.0.0/0" }] } } ] }
-END`;
-
-const LAB = parseLab('kube-cluster.md', `---
-id: kube-cluster
-title: Kubernetes objects on two nodes
-summary: test cluster
-level: beginner
-time: 5 min
-topology:
-  nodes:
-    - name: node1
-      podCidr: 10.244.1.0/24
-    - name: node2
-      podCidr: 10.244.2.0/24
-    - name: client
-setup:
-  node1: |
-    ${cni('10.244.1.0/24').split('\n').join('\n    ')}
-    ip route add 10.244.2.0/24 via 10.0.0.12
-  node2: |
-    ${cni('10.244.2.0/24').split('\n').join('\n    ')}
-    ip route add 10.244.1.0/24 via 10.0.0.11
-steps:
-  - id: up
-    checks:
-      - name: node1 is up
-        node: node1
-        command: "true"
----
-The cluster for the kube-cluster integration test.
-
-## Up
-
-Nothing to do.
-`);
+const SERVICE_YAML = webService('NodePort', 30080);
+const LAB = kubeTestLab('kube-cluster', { client: true });
 
 /** Ask HOST:PORT over TCP from the client up to `tries` times; the set of pods that answered. */
 async function askFrom(run: Parameters<Parameters<typeof withLab>[1]>[0], host: string, port: number, tries = 16): Promise<string[]> {
@@ -110,7 +43,7 @@ describe('Kubernetes objects on real nodes', () => {
       try {
         const { api } = kube;
         let start = performance.now();
-        expect(await kubectl('apply', '-f', file('deployment.yaml', DEPLOYMENT_YAML))).toBe('deployment.apps/web created\n');
+        expect(await kubectl('apply', '-f', file('deployment.yaml', WEB_DEPLOYMENT))).toBe('deployment.apps/web created\n');
         await kube.settle();
         const podsUp = performance.now() - start;
         const pods = () => (api.list(POD, 'default').items as Any[]).filter((p) => p.metadata.labels?.app === 'web');

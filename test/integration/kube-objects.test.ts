@@ -12,41 +12,10 @@ import { KubeCluster } from '../../src/harness/kube-cluster.js';
 import { withLab } from '../../src/harness/run-lab.js';
 import { NETWORKPOLICY, POD, SERVICE, type Any } from '../../src/kube/controllers/common.js';
 import { policyChainName } from '../../src/kube/policy/iptables.js';
-import { parseLab } from '../../src/lab/parse.js';
+import { kubeTestLab } from './kube-fixtures.js';
 
-const cni = (subnet: string) => `mkdir -p /etc/cni/net.d
-cat >/etc/cni/net.d/10-podnet.conflist <<'END'
-{ "cniVersion": "1.0.0", "name": "podnet", "plugins": [
-  { "type": "bridge", "bridge": "cni0", "isGateway": true,
-    "ipam": { "type": "host-local", "ranges": [[{ "subnet": "${subnet}" }]], "routes": [{ "dst": "0.0.0.0/0" }] } } ] }
-END`;
-
-const LAB = parseLab('kube-objects.md', `---
-id: kube-objects
-title: NetworkPolicy and DNS from objects
-summary: test cluster
-level: beginner
-time: 5 min
-topology:
-  nodes:
-    - name: node1
-      podCidr: 10.244.1.0/24
-    - name: node2
-      podCidr: 10.244.2.0/24
-setup:
-  node1: |
-    ${cni('10.244.1.0/24').split('\n').join('\n    ')}
-    ip route add 10.244.2.0/24 via 10.0.0.12
-  node2: |
-    ${cni('10.244.2.0/24').split('\n').join('\n    ')}
-    ip route add 10.244.1.0/24 via 10.0.0.11
-steps:
-  - id: up
-    checks:
-      - name: node1 is up
-        node: node1
-        command: "true"
-  - id: objects
+const LAB = kubeTestLab('kube-objects', {
+  steps: `  - id: objects
     checks:
       - name: web's EndpointSlice has 1 ready endpoint
         node: node1
@@ -60,17 +29,13 @@ steps:
       - name: web has 3 ready endpoints
         node: node1
         object: { resource: endpointslices, selector: kubernetes.io/service-name=web, field: "endpoints[*].conditions.ready", equals: true, count: 3 }
----
-The cluster for the kube-objects integration test.
-
-## Up
-
-Nothing to do.
-
+`,
+  sections: `
 ## Objects
 
 Nothing to do.
-`);
+`,
+});
 
 const pod = (name: string, node: string, labels: Record<string, string>) => ({
   metadata: { name, labels },

@@ -10,75 +10,10 @@ import { attachKubeApi, cachedKubectl } from '../../src/harness/kube-api-node.js
 import { KubeCluster } from '../../src/harness/kube-cluster.js';
 import { withLab } from '../../src/harness/run-lab.js';
 import { POD, type Any } from '../../src/kube/controllers/common.js';
-import { parseLab } from '../../src/lab/parse.js';
+import { WEB_DEPLOYMENT, kubeTestLab, webService } from './kube-fixtures.js';
 
-const MANIFEST = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: podctl-answer
-        ports:
-        - {name: http, containerPort: 80}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: {app: web}
-  ports:
-  - {name: http, port: 80, targetPort: http}
-`;
-
-const cni = (subnet: string) => `mkdir -p /etc/cni/net.d
-cat >/etc/cni/net.d/10-podnet.conflist <<'END'
-{ "cniVersion": "1.0.0", "name": "podnet", "plugins": [
-  { "type": "bridge", "bridge": "cni0", "isGateway": true,
-    "ipam": { "type": "host-local", "ranges": [[{ "subnet": "${subnet}" }]], "routes": [{ "dst": "0.0.0.0/0" }] } } ] }
-END`;
-
-const LAB = parseLab('kubectl-nodes.md', `---
-id: kubectl-nodes
-title: kubectl in the nodes
-summary: test cluster
-level: beginner
-time: 5 min
-topology:
-  nodes:
-    - name: node1
-      podCidr: 10.244.1.0/24
-    - name: node2
-      podCidr: 10.244.2.0/24
-setup:
-  node1: |
-    ${cni('10.244.1.0/24').split('\n').join('\n    ')}
-    ip route add 10.244.2.0/24 via 10.0.0.12
-  node2: |
-    ${cni('10.244.2.0/24').split('\n').join('\n    ')}
-    ip route add 10.244.1.0/24 via 10.0.0.11
-steps:
-  - id: up
-    checks:
-      - name: node1 is up
-        node: node1
-        command: "true"
----
-The cluster for the kubectl-nodes integration test.
-
-## Up
-
-Nothing to do.
-`);
+const MANIFEST = `${WEB_DEPLOYMENT}---\n${webService()}`;
+const LAB = kubeTestLab('kubectl-nodes');
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
