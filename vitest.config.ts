@@ -1,32 +1,34 @@
+import { readFileSync } from 'node:fs';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 /**
- * The longest integration files first. On a clean clone vitest has no timings yet and orders
- * files by size, so the solution bots (tiny files, the longest runs) started last and ran on
- * alone at the end: CI on 2026-12-03 spent its last 7 minutes on one of them.
+ * The longest files first, by what each took in the last full run (test/durations.json,
+ * refreshed by scripts/test-durations.mjs; a new file counts as a minute). On a clean clone
+ * vitest has no timings of its own and orders files by size, so the solution bots (tiny files,
+ * the longest runs) started last and ran on alone at the end: CI on 2026-12-03 spent its last
+ * 7 minutes on one of them.
  *
  * The browser tests share the two workers but run one at a time (test/e2e/one-at-a-time.ts),
- * so they are spread out among the shorter integration files: two of them side by side would
- * leave one worker waiting on the other's lock. Run last and alone, they were 5.6 minutes of
- * one worker idle.
+ * so they are spread out among the shorter files: two of them side by side would leave one
+ * worker waiting on the other's lock. Run last and alone, they were 5.6 minutes of one worker
+ * idle.
  */
-const LONGEST_FIRST = [/labs-solutions-\d/, /labs-services/, /labs-policy-trouble/, /labs-bgp/];
-const isBrowserTest = (file: TestSpecification) => /[/\\]test[/\\]e2e[/\\]/.test(file.moduleId);
+const DURATIONS: Record<string, number> = JSON.parse(readFileSync(new URL('./test/durations.json', import.meta.url), 'utf8'));
+const secondsOf = (file: TestSpecification) => {
+  const at = file.moduleId.lastIndexOf('/test/');
+  return DURATIONS[file.moduleId.slice(at + 1)] ?? 60;
+};
+const isBrowserTest = (file: TestSpecification) => file.moduleId.includes('/test/e2e/');
 
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files);
-    const rank = (file: TestSpecification) => {
-      const at = LONGEST_FIRST.findIndex((pattern) => pattern.test(file.moduleId));
-      return at === -1 ? LONGEST_FIRST.length : at;
-    };
-    const ordered = sorted.map((file, index) => ({ file, index })).sort((a, b) => rank(a.file) - rank(b.file) || a.index - b.index).map(({ file }) => file);
+    const ordered = [...(await super.sort(files))].sort((a, b) => secondsOf(b) - secondsOf(a));
     const browser = ordered.filter(isBrowserTest);
     const others = ordered.filter((file) => !isBrowserTest(file));
-    const long = others.filter((file) => rank(file) < LONGEST_FIRST.length);
-    const rest = others.filter((file) => rank(file) === LONGEST_FIRST.length);
-    // After the long files, one browser test every `gap` other files.
+    // The longest fifth of the other files first; then a browser test every `gap` files.
+    const long = others.slice(0, Math.ceil(others.length / 5));
+    const rest = others.slice(long.length);
     const gap = Math.max(1, Math.floor(rest.length / Math.max(1, browser.length)));
     const mixed: TestSpecification[] = [...long];
     rest.forEach((file, index) => {
