@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { formatIpv6, tryParseIpv6 } from '../net/addr.js';
 import { decodeFrame, findLayer, findLayers, ipProtocolName, vniList, type DecodedFrame, type Ipv4Layer, type Ipv6Layer } from '../net/decode/index.js';
 import type { CapturedFrame } from '../net/capture.js';
+import { ARP_REPLY } from '../net/wire/index.js';
 import { boolean, count, fields, oneOf, word } from './fields.js';
 import { explainToolError, shorten } from './found.js';
 import { compact, defineCheckKind } from './kind.js';
@@ -13,10 +14,10 @@ const ECHO_REQUEST = { ipv4: 8, ipv6: 128 } as const;
 
 export const wire = defineCheckKind({
   kind: 'wire',
-  description: 'run a `trigger` and look at the frames it put on the wire: a `protocol` packet from `src` to `dst` (IPv4, or IPv6 where `icmp` is ICMPv6), optionally inside VXLAN `vni`, `ipip`, or raw in UDP to port `udpPort` (flannel\'s udp backend, 8285), or `unwrapped` in no tunnel at all, optionally only `on` one node\'s link',
+  description: 'run a `trigger` and look at the frames it put on the wire: a `protocol` packet from `src` to `dst` (IPv4, or IPv6 where `icmp` is ICMPv6), optionally inside VXLAN `vni`, `ipip`, or raw in UDP to port `udpPort` (flannel\'s udp backend, 8285), or `unwrapped` in no tunnel at all, optionally only `on` one node\'s link; `arp`: an ARP reply (or gratuitous ARP) saying `src` is at its sender\'s MAC, sent by the node `on` names',
   entries: {
     wire: fields({
-      trigger: word(), protocol: v.optional(oneOf(['icmp', 'udp', 'tcp'])), src: v.optional(word()), dst: v.optional(word()),
+      trigger: word(), protocol: v.optional(oneOf(['icmp', 'udp', 'tcp', 'arp'])), src: v.optional(word()), dst: v.optional(word()),
       vni: v.optional(count(0, 16_777_215)), ipip: v.optional(boolean()), udpPort: v.optional(count(1, 65_535)), unwrapped: v.optional(boolean()), on: v.optional(word()),
     }),
   },
@@ -31,8 +32,10 @@ export const wire = defineCheckKind({
     const wrapped = check.vni !== undefined ? ` inside VXLAN VNI ${check.vni}` : check.ipip ? ' inside IP-in-IP' : check.udpPort !== undefined ? `, the raw IP packet (no inner Ethernet) inside UDP to port ${check.udpPort}` : check.unwrapped ? ', in no tunnel' : '';
     const ipv6 = isIpv6(check.src) || isIpv6(check.dst);
     const protocolName = check.protocol === 'icmp' && ipv6 ? 'ICMPv6' : check.protocol.toUpperCase();
-    const expected = `a ${protocolName}${check.protocol === 'icmp' ? ' echo' : ''} packet${check.src ? ` from ${check.src}` : ''}${check.dst ? ` to ${check.dst}` : ''} on the wire${check.on ? ` of ${check.on}` : ''}${wrapped}`;
-    const verdicts = frames.map((frame) => matchesWire(frame, check));
+    const expected = check.protocol === 'arp'
+      ? `an ARP reply saying ${check.src ?? 'an address'} is at the sender's MAC${check.on ? `, sent by ${check.on}` : ''}`
+      : `a ${protocolName}${check.protocol === 'icmp' ? ' echo' : ''} packet${check.src ? ` from ${check.src}` : ''}${check.dst ? ` to ${check.dst}` : ''} on the wire${check.on ? ` of ${check.on}` : ''}${wrapped}`;
+    const verdicts = frames.map((frame) => (check.protocol === 'arp' ? matchesArp(frame, check) : matchesWire(frame, check)));
     if (verdicts.some((verdict) => verdict.match)) return { passed: true, expected, found: 'seen on the wire' };
     if (frames.length === 0) {
       const why = trigger.exitCode === 0 ? '' : `: ${explainToolError(trigger.stderr || trigger.stdout) ?? shorten(trigger.stderr || trigger.stdout, 100)}`;
@@ -50,7 +53,7 @@ export const wire = defineCheckKind({
 });
 
 /** What a frame is matched against. */
-interface WantedPacket { protocol: keyof typeof PROTOCOL_NUMBERS; src?: string | undefined; dst?: string | undefined; vni?: number | undefined; ipip?: boolean | undefined; udpPort?: number | undefined; unwrapped?: boolean | undefined }
+interface WantedPacket { protocol: keyof typeof PROTOCOL_NUMBERS | 'arp'; on?: string | undefined; src?: string | undefined; dst?: string | undefined; vni?: number | undefined; ipip?: boolean | undefined; udpPort?: number | undefined; unwrapped?: boolean | undefined }
 
 /** Whether a frame is the wanted packet, and how to tell the learner what it was instead. */
 interface FrameVerdict { match: boolean; summary: string; addresses: string[]; onPort?: boolean }
@@ -61,6 +64,21 @@ const isIpv6 = (address: string | undefined) => address?.includes(':') === true;
 function canonical(address: string): string {
   const v6 = tryParseIpv6(address);
   return v6 === undefined ? address : formatIpv6(v6);
+}
+
+/**
+ * An ARP reply or a gratuitous ARP (request or reply: MetalLB's speaker sends both) whose
+ * sender IP is `src`, and with `on`, one the node sent itself: a broadcast from another node
+ * crosses this node's link too, on its way in. The summary names the sender's MAC.
+ */
+function matchesArp(frame: CapturedFrame, check: WantedPacket): FrameVerdict {
+  const decoded = decodeFrame(frame.bytes);
+  const arp = findLayer(decoded, 'arp');
+  if (!arp) return { match: false, summary: `${frame.link}: ${decoded.summary}`, addresses: describeAddresses(decoded).addresses };
+  const summary = `${frame.link}: ${arp.summary} (sender MAC ${arp.senderMac}, sent by ${frame.from.split(':')[0]})`;
+  const answers = arp.operation === ARP_REPLY || arp.gratuitous;
+  const match = answers && (!check.src || arp.senderIp === check.src) && (!check.on || frame.from.split(':')[0] === check.on);
+  return { match, summary, addresses: [arp.senderIp, arp.targetIp] };
 }
 
 function matchesWire(frame: CapturedFrame, check: WantedPacket): FrameVerdict {
@@ -75,6 +93,7 @@ function matchesWire(frame: CapturedFrame, check: WantedPacket): FrameVerdict {
   const summary = `${frame.link}: ${text}${starts}`;
   const no = { match: false, summary, addresses, ...(payload ? { onPort: true } : {}) };
   // The packet is matched by its innermost IP header, of the family the check's addresses are.
+  if (check.protocol === 'arp') return no;
   const family = isIpv6(check.src) || isIpv6(check.dst) ? 'ipv6' : 'ipv4';
   const ipLayers = ipLayersOf(decoded);
   const inner = ipLayers.at(-1);

@@ -2,7 +2,7 @@
 // (test/fixtures/facts/node1.txt) and on recorded command output.
 import { describe, expect, it } from 'vitest';
 import { factsSectionsFor, jsonPath, runCheck, type Check } from '../../../src/checks/index.js';
-import { be16, bytes, checksum as checksumOf, ethernet, icmpEcho, ipv4, ipv6, udp, vxlan } from '../net/frames.js';
+import { arp, be16, bytes, checksum as checksumOf, ethernet, icmpEcho, ipv4, ipv6, udp, vxlan } from '../net/frames.js';
 import { buildIcmpv6, ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY } from '../../../src/net/wire/index.js';
 import { parseIpv6 } from '../../../src/net/addr.js';
 import type { CapturedFrame } from '../../../src/net/capture.js';
@@ -175,6 +175,24 @@ describe('the wire check', () => {
     const result = await runCheck(check, context);
     expect(result.passed).toBe(true);
     expect(context.frames).toHaveLength(2);
+  });
+
+  it('arp: a reply for the address sent by the node named passes; the request, or the same reply from another node crossing its link, does not', async () => {
+    const frame = (op: 1 | 2, senderMac: string, senderIp: string, targetIp: string, link: string, from: string): Omit<CapturedFrame, 'seq'> => {
+      const bytes = ethernet({ dst: 'ff:ff:ff:ff:ff:ff', src: senderMac, type: 0x0806, payload: arp({ op, senderMac, senderIp, targetIp }) });
+      return { timestampMicros: 0, interfaceName: link, link, from, to: 'switch', bytes, originalLength: bytes.length };
+    };
+    const announced: Check = { ...base, node: 'client', name: 'a', kind: 'wire', trigger: 'arping 10.0.0.200', protocol: 'arp', src: '10.0.0.200', on: 'node2' };
+    const seen = (frames: Omit<CapturedFrame, 'seq'>[]) => runCheck(announced, recordedContext({ commands: { 'arping 10.0.0.200': ok('') }, framesDuring: () => frames }));
+    const request = frame(1, '02:50:00:00:00:03', '10.0.0.13', '10.0.0.200', 'node2', 'switch');
+    const fromNode1 = frame(2, '02:50:00:00:00:01', '10.0.0.200', '10.0.0.13', 'node2', 'switch');
+    const wrong = await seen([request, fromNode1]);
+    expect(wrong.passed).toBe(false);
+    expect(wrong.expected).toBe("an ARP reply saying 10.0.0.200 is at the sender's MAC, sent by node2");
+    expect(wrong.found).toContain('10.0.0.200 is at 02:50:00:00:00:01 (sender MAC 02:50:00:00:00:01, sent by switch)');
+    expect((await seen([request, frame(2, '02:50:00:00:00:02', '10.0.0.200', '10.0.0.13', 'node2', 'node2:eth0')])).passed).toBe(true);
+    // A gratuitous ARP (a request for its own address) counts too: MetalLB sends one of each.
+    expect((await seen([frame(1, '02:50:00:00:00:02', '10.0.0.200', '10.0.0.200', 'node2', 'node2:eth0')])).passed).toBe(true);
   });
 
   it('does not count what crossed the wire before the trigger', async () => {
