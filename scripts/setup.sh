@@ -32,6 +32,30 @@ if [ ! -x "$kubectl_dir/usr/bin/kubectl" ]; then
   rm -rf "$deb_dir"
 fi
 
+# kubectl 1.20 for the nodes (i386, the same Debian package): not in the node image (it is
+# about 40 MB, the first visit's whole budget), but kept in the cache, named by its sha256, and
+# served to a node on its first `kubectl` (src/harness/kube-endpoint.ts). apt runs with a private
+# state folder and an i386-only view, as the image build does (images/build/apt.ts).
+cache="${PODWIRE_CACHE:-$HOME/.cache/podwire}"
+if ! ls "$cache"/kubectl-1.20-i386/kubectl-* >/dev/null 2>&1; then
+  apt_dir=$(mktemp -d)
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/sources"
+  : >"$apt_dir/status"
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*; do
+    case "$f" in *.list|*.sources) [ -f "$f" ] && cp "$f" "$apt_dir/sources/$(basename "$f")" ;; esac
+  done
+  apt_i386=(-o "Dir::State=$apt_dir" -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::State::status=$apt_dir/status"
+    -o "Dir::Cache=$apt_dir" -o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$apt_dir/sources"
+    -o APT::Architecture=i386 -o APT::Architectures::=i386 -o Debug::NoLocking=1)
+  apt-get "${apt_i386[@]}" update -qq
+  (cd "$apt_dir" && apt-get "${apt_i386[@]}" download -qq kubernetes-client)
+  dpkg-deb -x "$apt_dir"/kubernetes-client_*_i386.deb "$apt_dir/unpacked"
+  sum=$(sha256sum "$apt_dir/unpacked/usr/bin/kubectl" | cut -c1-64)
+  mkdir -p "$cache/kubectl-1.20-i386"
+  install -m 0755 "$apt_dir/unpacked/usr/bin/kubectl" "$cache/kubectl-1.20-i386/kubectl-$sum"
+  rm -rf "$apt_dir"
+fi
+
 # npm packages, exactly as locked.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund

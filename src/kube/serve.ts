@@ -35,6 +35,16 @@ export interface ServeOptions extends ApiOptions {
   controllers?: ManagerOptions | boolean;
 }
 
+/** A kubeconfig for kubectl talking to `server` (http://HOST:PORT), as JSON text (JSON is YAML). */
+export function kubeconfigFor(server: string, token?: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'podwire',
+    clusters: [{ name: 'podwire', cluster: { server } }],
+    users: [{ name: 'podwire', user: token ? { token } : {} }],
+    contexts: [{ name: 'podwire', context: { cluster: 'podwire', user: 'podwire', namespace: 'default' } }],
+  }, null, 2);
+}
+
 export async function serveKube(options: ServeOptions = {}): Promise<KubeServer> {
   const host = options.host ?? '127.0.0.1';
   const api = options.api ?? new KubeApi(options);
@@ -51,12 +61,7 @@ export async function serveKube(options: ServeOptions = {}): Promise<KubeServer>
   const port = (server.address() as AddressInfo).port;
   address = `${host}:${port}`;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const kubeconfig = () => JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'podwire',
-    clusters: [{ name: 'podwire', cluster: { server: url } }],
-    users: [{ name: 'podwire', user: token ? { token } : {} }],
-    contexts: [{ name: 'podwire', context: { cluster: 'podwire', user: 'podwire', namespace: 'default' } }],
-  }, null, 2);
+  const kubeconfig = () => kubeconfigFor(url, token);
   return {
     api, url, port, token, kubeconfig, controllers,
     writeKubeconfig: (path) => writeFileSync(path, `${kubeconfig()}\n`, { mode: 0o600 }),

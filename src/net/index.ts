@@ -14,12 +14,14 @@ export { Link, type LinkDirectionCounters, type LinkOptions } from './link.js';
 export {
   Router,
   RouterInterface,
+  type LocalService,
   type RouterCounters,
   type RouterInterfaceConfig,
   type RouterOptions,
 } from './router.js';
 export type { RouteView } from './routing-table.js';
 export type { NeighborView } from './neighbors.js';
+export { TcpEndpoint, MAX_OUT_OF_ORDER, type StreamHandler, type TcpEndpointCounters, type TcpEndpointOptions, type TcpListen, type TcpStream } from './tcp-endpoint.js';
 export { CaptureRing, cursorOf, framesSince, type CaptureCursor, type CapturedFrame, type CaptureRingOptions, type PacketRecord } from './capture.js';
 export { readPcapng, writePcapng, type CaptureFile, type CaptureFileInterface, type PcapngWriteOptions } from './pcapng.js';
 export { readCaptureFile, readPcap } from './pcap.js';

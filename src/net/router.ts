@@ -15,6 +15,7 @@ import {
   ARP_REQUEST,
   BROADCAST_MAC,
   ETH_DESTINATION,
+  ETH_SOURCE,
   ETH_HEADER_LENGTH,
   ETHERTYPE_ARP,
   ETHERTYPE_IPV4,
@@ -103,6 +104,18 @@ export interface RouterCounters {
   arpResolutionFailures: number;
   /** Packets dropped because the wait-for-ARP queues were full. */
   pendingDrops: number;
+  /** Packets handed to the attached service (attachService). */
+  servicePackets: number;
+}
+
+/**
+ * A service that lives in the network (tcp-endpoint.ts's TcpEndpoint): packets to an address it
+ * claims are its own, whichever interface they come in on, and it answers with whole IPv4 packets.
+ */
+export interface LocalService {
+  /** Whether a packet to this address and IP protocol is the service's (the rest stays the router's: ping). */
+  claims(address: number, protocol: number): boolean;
+  receive(packet: Uint8Array, header: Ipv4Header, reply: (packet: Uint8Array) => void): void;
 }
 
 type DropCounter = 'malformedDrops' | 'notForUsDrops' | 'martianDrops' | 'unsupportedDrops' | 'localDrops' | 'mtuDrops' | 'noRoute' | 'pendingDrops';
@@ -192,7 +205,9 @@ export class Router {
     arpRepliesSent: 0,
     arpResolutionFailures: 0,
     pendingDrops: 0,
+    servicePackets: 0,
   };
+  private service: LocalService | null = null;
   private readonly interfaceList: RouterInterface[] = [];
   private readonly table = new RoutingTable();
   private readonly neighborCache: NeighborCache;
@@ -264,6 +279,16 @@ export class Router {
     return this.neighborCache.view();
   }
 
+  /**
+   * Puts a service behind the router: it gets every packet to an address it claims (before
+   * forwarding, so a claimed address needs no route). Its answers go back out the interface the
+   * packet came in on, to the MAC it came from: the hop that sent it, which is also the way
+   * back for a pod behind a node, though the router has no route to the pod network. null detaches.
+   */
+  attachService(service: LocalService | null): void {
+    this.service = service;
+  }
+
   /** Cancels ARP retry timers and drops parked packets. */
   dispose(): void {
     for (const resolution of this.pending.values()) if (resolution.timer !== undefined) stopTimer(resolution.timer);
@@ -281,7 +306,7 @@ export class Router {
     else if (etherType === ETHERTYPE_IPV4) {
       // IP in an L2 broadcast is for hosts on the segment (DHCP and friends), never routed.
       if (!toUs) return this.drop('notForUsDrops');
-      this.receiveIpv4(frame);
+      this.receiveIpv4(iface, frame);
     } else this.counters.unsupportedDrops++;
   }
 
@@ -316,11 +341,12 @@ export class Router {
     return checksumIsValid(frame, L3, L3 + header.headerLength) ? header : undefined;
   }
 
-  private receiveIpv4(frame: Uint8Array): void {
+  private receiveIpv4(iface: RouterInterface, frame: Uint8Array): void {
     const header = this.validIpv4(frame);
     if (header === undefined) return this.drop('malformedDrops');
     const { source, destination, ttl, totalLength } = header;
     if (isMartianSource(source)) return this.drop('martianDrops');
+    if (this.service?.claims(destination, header.protocol)) return this.toService(this.service, iface, frame, header);
     if (this.isLocalAddress(destination)) return this.receiveLocal(frame, header);
     if (destination >>> 28 === 0xe || destination === 0xffff_ffff || this.interfaceList.some((i) => i.isBroadcast(destination))) {
       return this.drop('notForUsDrops');
@@ -345,6 +371,18 @@ export class Router {
     fillIpv4Checksum(frame, L3, header.headerLength);
     this.counters.forwarded++;
     this.sendIpv4(route.egress, route.nextHop, frame.subarray(0, L3 + totalLength));
+  }
+
+  private toService(service: LocalService, iface: RouterInterface, frame: Uint8Array, header: Ipv4Header): void {
+    this.counters.servicePackets++;
+    const hop = frame.slice(ETH_SOURCE, ETH_SOURCE + 6);
+    service.receive(frame.subarray(L3, L3 + header.totalLength), header, (packet) => {
+      const out = new Uint8Array(L3 + packet.length);
+      writeEthernet(out, 0, { destination: hop, source: iface.mac, etherType: ETHERTYPE_IPV4 });
+      out.set(packet, L3);
+      this.counters.txFrames++;
+      iface.transmit(out);
+    });
   }
 
   private receiveLocal(frame: Uint8Array, header: Ipv4Header): void {

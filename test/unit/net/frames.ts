@@ -151,6 +151,7 @@ export function tcp(spec: {
   flags: string[];
   window?: number;
   mss?: number;
+  windowScale?: number;
   payload?: Uint8Array;
 }): Uint8Array {
   return buildTcp(
@@ -162,6 +163,7 @@ export function tcp(spec: {
       flags: spec.flags.reduce((bits, f) => bits | (TCP_FLAG_BITS[f] ?? 0), 0),
       window: spec.window ?? 64240,
       ...(spec.mss === undefined ? {} : { mss: spec.mss }),
+      ...(spec.windowScale === undefined ? {} : { windowScale: spec.windowScale }),
     },
     spec.payload ?? new Uint8Array(),
   );
