@@ -25,7 +25,21 @@ export interface LabRunOptions {
   /** Saved states per node (gzipped or raw): the nodes continue from them, and no setup runs. */
   states?: Record<string, ArrayBuffer>;
   onStatus?: (status: string) => void;
+  /**
+   * Starts the Kubernetes control plane for a lab that asks for it (`kubernetes:` in its
+   * front matter): the Node host's is harness/kube-lab.ts. A host without one cannot open
+   * such a lab (the web app, for now: src/kube serves over node:http).
+   */
+  kube?: KubeStarter;
 }
+
+/** Something that runs beside the nodes for the length of a lab: started after the setup, started afresh after each reset. */
+export interface LabService {
+  /** Resolves when what it was asked to do has reached the nodes (the controllers idle, every node's rules written): checks wait for it. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+export type KubeStarter = (run: LabRun, options: { fromSaved: boolean }) => Promise<LabService>;
 
 export interface ApplyOptions {
   /** Stop at the first failing line and throw a ScriptError (setup and solutions); off for a learner's commands, which run as typed. */
@@ -73,18 +87,27 @@ export class LabRun {
   /** Objects saved with the states this run was opened from, for the API attached next. */
   private kubePending: Snapshot | undefined;
 
-  private constructor(readonly lab: Lab, cluster: Cluster) {
+  /** The host's starter of the Kubernetes control plane, and the one running (labs with `kubernetes:`). */
+  private kubeStarter: KubeStarter | undefined;
+  private kubeService: LabService | undefined;
+
+  private constructor(readonly lab: Lab, cluster: Cluster, kube?: KubeStarter) {
     this.cluster = cluster;
+    this.kubeStarter = kube;
   }
 
   /** Bring the lab's nodes up: from saved states if given, else from the base snapshot, then the lab's setup. */
   static async open(lab: Lab, options: LabRunOptions): Promise<LabRun> {
+    if (lab.kubernetes && !options.kube) throw new Error(`lab ${lab.id} runs with the Kubernetes control plane, which this host does not run yet (only the Node.js host does)`);
     options.onStatus?.(options.states ? 'restoring the saved nodes' : 'starting the nodes');
     const saved = options.states && splitStates(options.states);
     const cluster = await Cluster.up(lab.topology, options.host, options.assets, saved?.nodes);
-    const run = new LabRun(lab, cluster);
+    const run = new LabRun(lab, cluster, options.kube);
     run.kubePending = saved?.kube;
-    if (options.states) return run;
+    if (options.states) {
+      if (lab.kubernetes) run.kubeService = await options.kube!(run, { fromSaved: true }).catch(async (error: unknown) => { await run.close(); throw error; });
+      return run;
+    }
     try {
       options.onStatus?.('running the lab setup');
       await run.setup();
@@ -157,9 +180,12 @@ export class LabRun {
     return results;
   }
 
-  /** The lab's setup, on every node or only on those named. */
+  /** The lab's setup, on every node or only on those named; then, for a lab with `kubernetes:`, the control plane afresh (its objects live on every node, so all of them are set up). */
   async setup(nodes = this.nodeNames): Promise<void> {
+    await this.kubeService?.stop();
+    this.kubeService = undefined;
     await this.apply(only(this.lab.setup, nodes), `the setup of lab ${this.lab.id}`);
+    if (this.lab.kubernetes && this.kubeStarter) this.kubeService = await this.kubeStarter(this, { fromSaved: false });
   }
 
   /** The reference solutions of steps `from` to `upTo` (0-based, `upTo` excluded), in order. */
@@ -174,6 +200,8 @@ export class LabRun {
 
   /** A node as it was when the lab started: the base snapshot, then the lab's setup for it. */
   async resetNode(name: string): Promise<void> {
+    // Pods of a Kubernetes lab live on every node and in the API: a reset takes the whole lab back.
+    if (this.lab.kubernetes) return this.resetToStep(0);
     this.touch(name);
     await this.cluster.node(name).reset();
     await this.setup([name]);
@@ -181,6 +209,8 @@ export class LabRun {
 
   /** Every node as it was when step `index` (0-based) began: fresh nodes, the setup, then the solutions of the steps before it. */
   async resetToStep(index: number): Promise<void> {
+    await this.kubeService?.stop();
+    this.kubeService = undefined;
     for (const name of this.nodeNames) this.touch(name);
     await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
     await this.setup();
@@ -199,7 +229,9 @@ export class LabRun {
     if (segments(wanted) !== segments(this.topology)) throw new Error(`lab ${variant.id}: a variant must keep the lab's segments to run on the same nodes`);
     for (const node of wanted.nodes) this.cluster.node(node.name).identity.address = node.address;
     for (const node of wanted.nodes) this.cluster.node(node.name).identity.podCidr = node.podCidr;
-    const next = new LabRun(variant, this.cluster);
+    await this.kubeService?.stop();
+    this.kubeService = undefined;
+    const next = new LabRun(variant, this.cluster, this.kubeStarter);
     await next.resetToStep(0);
     return next;
   }
@@ -302,6 +334,8 @@ export class LabRun {
     const step = this.lab.steps[index];
     if (!step) throw new Error(`lab ${this.lab.id} has no step ${index + 1} (it has ${this.lab.steps.length})`);
     await this.walksSettled();
+    // A change just written to the API (a learner's kubectl) is graded once the controllers and kube-proxy have carried it to the nodes.
+    await this.kubeService?.settle();
     // Facts fresh for this round (whatever was cached may predate the learner's last command),
     // and only the sections this step's checks read: each one skipped is a program not run.
     const scoped = new Map<string, Promise<NodeFacts>>();
@@ -364,6 +398,8 @@ export class LabRun {
   }
 
   async close(): Promise<void> {
+    await this.kubeService?.stop().catch(() => undefined);
+    this.kubeService = undefined;
     this.factsCache.clear();
     await this.cluster.down();
   }

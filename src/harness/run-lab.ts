@@ -1,13 +1,15 @@
 // A lab on this Node host: its nodes are worker_threads, started from the cached base
-// snapshot (made on first use). Used by the podwire CLI, the solution bots and the benchmarks.
+// snapshot (made on first use); a lab with `kubernetes:` gets the control plane (kube-lab.ts).
+// Used by the podwire CLI, the solution bots and the benchmarks.
 import type { Lab } from '../lab/types.js';
 import { snapshotAssets } from '../vm/assets-node.js';
 import { nodeWorkerHost } from '../vm/host-node.js';
+import { startKubeLab } from './kube-lab.js';
 import { LabRun, type LabRunOptions } from './lab-run.js';
 
 /** Open a lab with its setup applied (or from saved states). The caller closes it. */
 export async function openLab(lab: Lab, options: Omit<LabRunOptions, 'host' | 'assets'> = {}): Promise<LabRun> {
-  return LabRun.open(lab, { ...options, host: nodeWorkerHost, assets: await snapshotAssets() });
+  return LabRun.open(lab, { kube: startKubeLab, ...options, host: nodeWorkerHost, assets: await snapshotAssets() });
 }
 
 /** Open a lab, do `body` with it, and close it whatever happens. */

@@ -5,12 +5,12 @@
 // reading our code. A lab is data only: nothing in it runs on the page, and its
 // commands run only inside the nodes.
 import * as v from 'valibot';
-import { isMap, isScalar, LineCounter, parseDocument, Scalar, visit, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseAllDocuments, parseDocument, Scalar, visit, type Document } from 'yaml';
 import { checkKind, type Check } from '../checks/registry.js';
 import { resolveTopology } from '../topology/topology.js';
 import { labFrontMatter, labVariables, localeFrontMatter, MAX_LAB_BYTES } from './schema.js';
 import { checkDomain, fillTemplate, onlyPlaceholder, outsideDomain, valuesOf, VariableProblem, type Variable } from './template.js';
-import type { Lab, NodeCommands, Step } from './types.js';
+import type { KubeManifest, Lab, NodeCommands, Step } from './types.js';
 
 export class LabError extends Error {
   constructor(readonly file: string, readonly line: number, readonly problem: string) {
@@ -270,13 +270,33 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
     };
   });
 
+  const kubernetes = front.kubernetes && { manifests: readManifests(source, front.kubernetes.manifests ?? '') };
   const lab: Lab = {
+    ...(kubernetes ? { kubernetes } : {}),
     id: front.id, title: front.title, summary: front.summary, level: front.level, minutes: Number(/^(\d+)/.exec(front.time)![1]),
     topology, setup: knownNodes(source, names, front.setup, ['setup']), intro, steps, locales: {}, source: file,
     variables, values, ...(options.seed === undefined ? {} : { seed: options.seed }), files: { text, locales },
   };
   for (const [locale, { file: localeFile, text: localeText }] of Object.entries(locales)) lab.locales[locale] = parseLocale(lab, localeFile, localeText);
   return lab;
+}
+
+/** A lab's Kubernetes manifests: YAML documents, each an object with apiVersion, kind and metadata.name. Data only. */
+function readManifests(source: { fail(path: (string | number)[], message: string): never }, text: string): KubeManifest[] {
+  const path = ['kubernetes', 'manifests'];
+  const manifests: KubeManifest[] = [];
+  for (const [i, doc] of parseAllDocuments(text).entries()) {
+    if (!('errors' in doc)) source.fail(path, 'the manifests are not YAML documents');
+    if (doc.errors.length) source.fail(path, `document ${i + 1}: ${doc.errors[0]!.message}`);
+    const object = doc.toJS() as unknown;
+    if (object === null || object === undefined) continue;
+    const o = object as Partial<KubeManifest>;
+    if (typeof o !== 'object' || Array.isArray(o) || typeof o.apiVersion !== 'string' || typeof o.kind !== 'string' || typeof o.metadata?.name !== 'string') {
+      source.fail(path, `document ${i + 1} must be an object with apiVersion, kind and metadata.name`);
+    }
+    manifests.push(o as KubeManifest);
+  }
+  return manifests;
 }
 
 /** A translation: front matter with title and summary, then the same sections as the English lesson. */

@@ -55,6 +55,11 @@ const topology = fields({
   links: v.optional(v.pipe(links, v.description('The cable of every node: the underlay\'s MTU, latency, loss, and whether it carries IPv4 fragments.'))),
 });
 
+/** A lab with the Kubernetes control plane: the objects it starts with, as YAML manifests (data, applied by the API server). */
+const kubernetes = fields({
+  manifests: v.optional(v.pipe(v.string('must be YAML manifests, one document per object, separated by ---'), v.description('The objects the lab starts with, applied after the setup as `kubectl apply -f` would (Deployment, Service, ...).'))),
+});
+
 const step = (check: v.GenericSchema<unknown, ReadCheck>) => fields({
   id: named(ID, 'lower-case letters, digits and dashes'),
   checks: v.pipe(v.array(check, 'must be a list of checks'), v.minLength(1, 'a step needs at least one check')),
@@ -147,6 +152,7 @@ export function labSchema(check: v.GenericSchema<unknown, ReadCheck>, variable: 
     variables: v.optional(variablesSchema(variable)),
     topology,
     setup: v.optional(v.pipe(commands(), v.description('Commands per node run before the first step; they may leave a node broken on purpose.'))),
+    kubernetes: v.optional(v.pipe(kubernetes, v.description('The lab runs with the Kubernetes control plane (src/kube): the API server, the controllers, kube-proxy and kubectl in every node, started after the setup with these objects.'))),
     steps: v.pipe(v.array(step(check), 'must be a list of steps'), v.minLength(1, 'a lab needs at least one step')),
   });
 }

@@ -8,6 +8,9 @@ export type { Check } from '../checks/registry.js';
 /** Commands per node, run through the agent. */
 export type NodeCommands = Record<string, string>;
 
+/** One object of a lab's `kubernetes.manifests`, as written (read as YAML, never run). */
+export interface KubeManifest { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } & Record<string, unknown>; [field: string]: unknown }
+
 export interface Step {
   id: string;
   title: string;
@@ -26,6 +29,8 @@ export interface Lab {
   minutes: number;
   topology: Topology;
   setup: NodeCommands;
+  /** The lab runs with the Kubernetes control plane (harness/kube-lab.ts), started after the setup with these objects. */
+  kubernetes?: { manifests: KubeManifest[] };
   /** Markdown before the first step. */
   intro: string;
   steps: Step[];

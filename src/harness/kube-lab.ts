@@ -1,0 +1,54 @@
+// The Kubernetes control plane of a lab that asks for it (`kubernetes:` in its front matter),
+// on the Node host: after the lab's setup, the API server and the controllers
+// (harness/kube-cluster: kubelet through podctl, kube-proxy's rules, EndpointSlices), the API
+// inside the lab's network with kubectl in every node (harness/kube-api-node), and the lab's
+// manifests created as `kubectl apply -f` would create them (with the last-applied
+// annotation, so that the learner's own `kubectl apply` merges with them). It returns when
+// every pod has started and every node has its rules. The manifests are data: objects handed
+// to the API server, which validates them as it validates kubectl's.
+import { KubeApi } from '../kube/api.js';
+import type { Any } from '../kube/controllers/common.js';
+import { KINDS } from '../kube/resources.js';
+import type { KubeManifest } from '../lab/types.js';
+import { attachKubeApi } from './kube-api-node.js';
+import { KubeCluster } from './kube-cluster.js';
+import type { KubeStarter, LabRun, LabService } from './lab-run.js';
+
+/** kubectl apply's annotation: the object as the user wrote it. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** The kind of a manifest, by its apiVersion and kind. */
+function kindOf(manifest: KubeManifest) {
+  const [group, version] = manifest.apiVersion.includes('/') ? manifest.apiVersion.split('/') as [string, string] : ['', manifest.apiVersion];
+  const kind = KINDS.find((k) => k.group === group && k.version === version && k.kind === manifest.kind);
+  if (!kind) throw new Error(`the lab's manifests: no kind ${manifest.kind} in ${manifest.apiVersion} is served here`);
+  return kind;
+}
+
+/** Create each manifest as `kubectl apply -f` creates a new object. */
+export function applyManifests(api: KubeApi, manifests: readonly KubeManifest[]): void {
+  for (const manifest of manifests) {
+    const kind = kindOf(manifest);
+    const body = structuredClone(manifest) as Any;
+    body.metadata.annotations = { ...body.metadata.annotations, [LAST_APPLIED]: `${JSON.stringify(manifest)}\n` };
+    api.create(kind, kind.namespaced ? (manifest.metadata.namespace ?? 'default') : undefined, body);
+  }
+}
+
+/** The Node host's starter (LabRunOptions.kube). */
+export const startKubeLab: KubeStarter = async (run: LabRun, { fromSaved }): Promise<LabService> => {
+  const api = new KubeApi();
+  const cluster = await KubeCluster.start(run, { api });
+  const inNodes = await attachKubeApi(run, { api }).catch((error: unknown) => { cluster.stop(); throw error; });
+  const stop = async () => { cluster.stop(); await inNodes.close(); };
+  try {
+    // Objects saved with the nodes came back with KubeCluster.start (LabRun.attachKube).
+    if (!fromSaved) applyManifests(api, run.lab.kubernetes?.manifests ?? []);
+    await cluster.settle();
+    if (cluster.errors.length) throw new Error(`the lab's Kubernetes objects did not come up: ${cluster.errors.join('; ')}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { stop, settle: () => cluster.settle() };
+};
