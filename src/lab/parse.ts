@@ -7,6 +7,7 @@
 import * as v from 'valibot';
 import { isMap, isScalar, LineCounter, parseAllDocuments, parseDocument, Scalar, visit, type Document } from 'yaml';
 import { checkKind, type Check } from '../checks/registry.js';
+import { KINDS } from '../kube/resources.js';
 import { resolveTopology } from '../topology/topology.js';
 import { labFrontMatter, labVariables, localeFrontMatter, MAX_LAB_BYTES } from './schema.js';
 import { checkDomain, fillTemplate, onlyPlaceholder, outsideDomain, valuesOf, VariableProblem, type Variable } from './template.js';
@@ -293,6 +294,11 @@ function readManifests(source: { fail(path: (string | number)[], message: string
     const o = object as Partial<KubeManifest>;
     if (typeof o !== 'object' || Array.isArray(o) || typeof o.apiVersion !== 'string' || typeof o.kind !== 'string' || typeof o.metadata?.name !== 'string') {
       source.fail(path, `document ${i + 1} must be an object with apiVersion, kind and metadata.name`);
+    }
+    // Refused here, with the file and line, rather than when the lab starts.
+    if (!KINDS.some((k) => (k.group ? `${k.group}/${k.version}` : k.version) === o.apiVersion && k.kind === o.kind)) {
+      const served = [...new Set(KINDS.map((k) => `${k.kind} (${k.group ? `${k.group}/${k.version}` : k.version})`))].join(', ');
+      source.fail(path, `document ${i + 1}: no kind ${o.kind} in ${o.apiVersion} is served here (it serves: ${served})`);
     }
     manifests.push(o as KubeManifest);
   }

@@ -40,6 +40,21 @@ function errorOf(text: string): LabError {
   throw new Error('the lab parsed without an error');
 }
 
+describe('a lab with the Kubernetes control plane', () => {
+  const withManifests = (manifests: string) => good.replace('steps:\n', `kubernetes:\n  manifests: |\n${manifests.split('\n').map((line) => `    ${line}`).join('\n')}\nsteps:\n`);
+
+  it('reads its manifests as objects, one per YAML document', () => {
+    const lab = parseLab('labs/x/lab.md', withManifests('apiVersion: v1\nkind: Service\nmetadata: { name: web }\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }'));
+    expect(lab.kubernetes?.manifests.map((m) => `${m.apiVersion} ${m.kind} ${m.metadata.name}`)).toEqual(['v1 Service web', 'apps/v1 Deployment web']);
+  });
+
+  it('names the file and line of a manifest that is not an object, and of a kind the API server does not serve', () => {
+    const line = good.split('\n').indexOf('steps:') + 2;
+    expect(() => parseLab('labs/x/lab.md', withManifests('- a list'))).toThrow(new RegExp(`^labs/x/lab\\.md:${line}: .*document 1 must be an object with apiVersion, kind and metadata\\.name`));
+    expect(() => parseLab('labs/x/lab.md', withManifests('apiVersion: v1\nkind: Service\nmetadata: { name: web }\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: web }'))).toThrow(/document 2: no kind Ingress in networking\.k8s\.io\/v1 is served here \(it serves: Namespace \(v1\), .*Service \(v1\)/);
+  });
+});
+
 describe('lab files', () => {
   it('parses every lab in labs/', () => {
     const labs = loadLabs();
