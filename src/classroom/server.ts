@@ -49,7 +49,7 @@ export class HttpError extends Error {
 
 /** The lab outlines the server knows, by id. */
 export function catalogOf(labs: Lab[]): LabCatalog {
-  return new Map(labs.map((lab): [string, LabOutline] => [lab.id, { id: lab.id, title: lab.title, steps: lab.steps.map((s) => ({ id: s.id, title: s.title })) }]));
+  return new Map(labs.map((lab): [string, LabOutline] => [lab.id, { id: lab.id, title: lab.title, steps: lab.steps.map((s) => ({ id: s.id, title: s.title })), ...(lab.kubernetes ? { inBrowser: false } : {}) }]));
 }
 
 function parse<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
@@ -74,6 +74,9 @@ function plainMessage(error: { code?: string; message: string; statusCode?: numb
 export async function createClass(store: ClassStore, catalog: LabCatalog, body: CreateClassRequest, now: number): Promise<CreateClassResponse> {
   const unknown = body.labs.filter((lab) => !catalog.has(lab));
   if (unknown.length) throw new HttpError(400, `unknown lab${unknown.length > 1 ? 's' : ''} ${unknown.map((l) => `'${l}'`).join(', ')} (this server has: ${[...catalog.keys()].join(', ')})`);
+  // Its students work in the page, which cannot run a lab with the Kubernetes control plane yet.
+  const headless = body.labs.filter((lab) => catalog.get(lab)?.inBrowser === false);
+  if (headless.length) throw new HttpError(400, `lab${headless.length > 1 ? 's' : ''} ${headless.map((l) => `'${l}'`).join(', ')} run${headless.length > 1 ? '' : 's'} with the Kubernetes control plane, which the web app does not run yet; a class cannot assign ${headless.length > 1 ? 'them' : 'it'}`);
   const classId = newClassId();
   const joinCode = newJoinCode();
   const instructorSecret = newSecret();

@@ -4,7 +4,13 @@ import { STUCK_FAILURES, STUCK_MS, type ClassInfo, type ClassView, type LabProgr
 import type { ClassRecord, StepTotals, StudentRecord, VerifiedRecord } from './store.js';
 
 /** What the server knows of a lab: its steps in order. */
-export interface LabOutline { id: string; title: string; steps: { id: string; title: string }[] }
+export interface LabOutline {
+  id: string;
+  title: string;
+  steps: { id: string; title: string }[];
+  /** False for a lab the web app cannot run yet (one with the Kubernetes control plane): a class cannot assign it. */
+  inBrowser?: boolean;
+}
 export type LabCatalog = ReadonlyMap<string, LabOutline>;
 
 const minutes = (ms: number) => Math.round(ms / 60_000);

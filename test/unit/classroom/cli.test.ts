@@ -65,9 +65,11 @@ describe('podwire class', () => {
     expect(await podwireClass(['export', 'nosuchclass00000'], { PODWIRE_INSTRUCTOR_SECRET: secret })).toMatchObject({ code: 2, err: expect.stringContaining("no class 'nosuchclass00000'") });
   });
 
-  it('refuses a class without labs or with an unknown one', async () => {
+  it('refuses a class without labs, with an unknown one, or with one the page cannot run', async () => {
     expect(await podwireClass(['create', '--name', 'X'])).toMatchObject({ code: 2, err: expect.stringContaining('labs') });
     expect(await podwireClass(['create', '--name', 'X', '--labs', 'nope'])).toMatchObject({ code: 2, err: expect.stringContaining("unknown lab 'nope'") });
+    // The page cannot run a lab with the Kubernetes control plane yet, and students work in the page.
+    expect(await podwireClass(['create', '--name', 'X', '--labs', 'vxlan,service-debug'])).toMatchObject({ code: 2, err: expect.stringContaining("lab 'service-debug' runs with the Kubernetes control plane, which the web app does not run yet") });
     expect(await podwireClass(['create', '--name', 'X', '--labs', 'vxlan', '--deadline', 'soon'])).toMatchObject({ code: 2, err: expect.stringContaining('ISO-8601') });
   });
 });
