@@ -8,7 +8,7 @@
 // to the API server, which validates them as it validates kubectl's.
 import { KubeApi } from '../kube/api.js';
 import type { Any } from '../kube/controllers/common.js';
-import { KINDS } from '../kube/resources.js';
+import { manifestKind } from '../kube/resources.js';
 import type { KubeManifest } from '../lab/types.js';
 import { attachKubeApi } from './kube-api-node.js';
 import { KubeCluster } from './kube-cluster.js';
@@ -19,8 +19,7 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** The kind of a manifest, by its apiVersion and kind. */
 function kindOf(manifest: KubeManifest) {
-  const [group, version] = manifest.apiVersion.includes('/') ? manifest.apiVersion.split('/') as [string, string] : ['', manifest.apiVersion];
-  const kind = KINDS.find((k) => k.group === group && k.version === version && k.kind === manifest.kind);
+  const kind = manifestKind(manifest.apiVersion, manifest.kind);
   if (!kind) throw new Error(`the lab's manifests: no kind ${manifest.kind} in ${manifest.apiVersion} is served here`);
   return kind;
 }

@@ -66,5 +66,8 @@ export function findKind(group: string, version: string, plural: string): Kind |
 
 export const apiVersionOf = (k: Kind): string => (k.group ? `${k.group}/${k.version}` : k.version);
 
+/** The kind a manifest names by its apiVersion and kind (`apps/v1` Deployment), if it is served here. */
+export const manifestKind = (apiVersion: string, kind: string): Kind | undefined => KINDS.find((k) => apiVersionOf(k) === apiVersion && k.kind === kind);
+
 /** `pods` or `deployments.apps`: how the API server names a resource in its messages. */
 export const qualifiedResource = (k: Kind): string => (k.group ? `${k.plural}.${k.group}` : k.plural);

@@ -7,7 +7,7 @@
 import * as v from 'valibot';
 import { isMap, isScalar, LineCounter, parseAllDocuments, parseDocument, Scalar, visit, type Document } from 'yaml';
 import { checkKind, type Check } from '../checks/registry.js';
-import { KINDS } from '../kube/resources.js';
+import { apiVersionOf, KINDS, manifestKind } from '../kube/resources.js';
 import { resolveTopology } from '../topology/topology.js';
 import { labFrontMatter, labVariables, localeFrontMatter, MAX_LAB_BYTES } from './schema.js';
 import { checkDomain, fillTemplate, onlyPlaceholder, outsideDomain, valuesOf, VariableProblem, type Variable } from './template.js';
@@ -296,8 +296,8 @@ function readManifests(source: { fail(path: (string | number)[], message: string
       source.fail(path, `document ${i + 1} must be an object with apiVersion, kind and metadata.name`);
     }
     // Refused here, with the file and line, rather than when the lab starts.
-    if (!KINDS.some((k) => (k.group ? `${k.group}/${k.version}` : k.version) === o.apiVersion && k.kind === o.kind)) {
-      const served = [...new Set(KINDS.map((k) => `${k.kind} (${k.group ? `${k.group}/${k.version}` : k.version})`))].join(', ');
+    if (!manifestKind(o.apiVersion, o.kind)) {
+      const served = [...new Set(KINDS.map((k) => `${k.kind} (${apiVersionOf(k)})`))].join(', ');
       source.fail(path, `document ${i + 1}: no kind ${o.kind} in ${o.apiVersion} is served here (it serves: ${served})`);
     }
     manifests.push(o as KubeManifest);
