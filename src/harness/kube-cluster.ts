@@ -179,11 +179,10 @@ export class KubeCluster {
     const address = this.run.topology.nodes.find((n) => n.name === node)!.address;
     const services = this.api.list(SERVICE, undefined).items;
     const slices = this.api.list(SLICE, undefined).items;
-    const existing = await this.run.exec(node, "iptables-save -t nat | sed -n 's/^:\\(KUBE-[A-Z]*-[A-Z0-9]*\\) .*/\\1/p'");
-    const { text } = proxyRules(services, slices, { nodeName: node, nodeIP: address, clusterCIDR: this.clusterCIDR, existingNatChains: existing.stdout.split('\n').filter(Boolean) });
+    const existingNatChains = await this.kubeChains(node, 'nat', 'KUBE-[A-Z]*-[A-Z0-9]*');
+    const { text } = proxyRules(services, slices, { nodeName: node, nodeIP: address, clusterCIDR: this.clusterCIDR, existingNatChains });
     if (text === state.last && state.hooked) { this.synced.set(node, performance.now()); return; }
-    const result = await this.run.exec(node, 'iptables-restore --noflush', { stdin: text, timeout: 60 });
-    if (result.exitCode !== 0) throw new Error(`iptables-restore failed: ${result.stderr.trim()}`);
+    await this.restore(node, text);
     if (!state.hooked) {
       const hooks = JUMPS.map(([table, chain, rule]) => `iptables -t ${table} -C ${chain} ${rule} 2>/dev/null || iptables -t ${table} -I ${chain} ${rule}`).join('\n');
       const hooked = await this.run.exec(node, hooks, { timeout: 60 });
@@ -194,15 +193,26 @@ export class KubeCluster {
     this.synced.set(node, performance.now());
   }
 
+  /** The chains of `table` on the node whose names match `pattern` (a sed regex), as iptables-save lists them. */
+  private async kubeChains(node: string, table: 'nat' | 'filter', pattern: string): Promise<string[]> {
+    const listed = await this.run.exec(node, `iptables-save -t ${table} | sed -n 's/^:\\(${pattern}\\) .*/\\1/p'`);
+    return listed.stdout.split('\n').filter(Boolean);
+  }
+
+  /** Rules in iptables-save form, added to the node's tables without flushing what else is there. */
+  private async restore(node: string, text: string): Promise<void> {
+    const result = await this.run.exec(node, 'iptables-restore --noflush', { stdin: text, timeout: 60 });
+    if (result.exitCode !== 0) throw new Error(`iptables-restore failed: ${result.stderr.trim()}`);
+  }
+
   /** The NetworkPolicy rules for this node's pods; the chains are read back only when the rules change (to delete stale ones). */
   private async syncPolicy(node: string, state: NodeState): Promise<void> {
     const args = [this.api.list(NETWORKPOLICY, undefined).items, this.api.list(POD, undefined).items, this.api.list(NAMESPACE, undefined).items] as const;
     const wanted = policyRules(...args, { nodeName: node }).text;
     if (wanted === state.policyLast && state.policyHooked) { this.policySynced.set(node, performance.now()); return; }
-    const existing = await this.run.exec(node, "iptables-save -t filter | sed -n 's/^:\\(KUBE-[A-Z-]*-[A-Z0-9]*\\) .*/\\1/p'");
-    const { text } = policyRules(...args, { nodeName: node, existingChains: existing.stdout.split('\n').filter(Boolean) });
-    const result = await this.run.exec(node, 'iptables-restore --noflush', { stdin: text, timeout: 60 });
-    if (result.exitCode !== 0) throw new Error(`iptables-restore failed: ${result.stderr.trim()}`);
+    const existingChains = await this.kubeChains(node, 'filter', 'KUBE-[A-Z-]*-[A-Z0-9]*');
+    const { text } = policyRules(...args, { nodeName: node, existingChains });
+    await this.restore(node, text);
     // First in FORWARD, as Calico inserts its chain: before kube-proxy's KUBE-FORWARD accepts marked and established traffic.
     const hook = `[ "$(iptables -S FORWARD | sed -n 2p)" = '-A FORWARD ${POLICY_JUMP}' ] || { iptables -D FORWARD ${POLICY_JUMP} 2>/dev/null; iptables -I FORWARD 1 ${POLICY_JUMP}; }`;
     const hooked = await this.run.exec(node, hook, { timeout: 60 });
