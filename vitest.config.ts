@@ -1,41 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+import { scheduleOrder } from './test/schedule.js';
+
+/** Seconds each file took in the last full run (a new file counts as a minute): see test/schedule.ts. */
+const DURATIONS: Record<string, number> = JSON.parse(readFileSync(new URL('./test/durations.json', import.meta.url), 'utf8'));
+const secondsOf = (file: TestSpecification) => DURATIONS[file.moduleId.slice(file.moduleId.lastIndexOf('/test/') + 1)] ?? 60;
+const isBrowserTest = (file: TestSpecification) => file.moduleId.includes('/test/e2e/');
+/** The integration and browser tests share one group of this many workers. */
+const VM_WORKERS = 2;
 
 /**
- * The longest files first, by what each took in the last full run (test/durations.json,
- * refreshed by scripts/test-durations.mjs; a new file counts as a minute). On a clean clone
- * vitest has no timings of its own and orders files by size, so the solution bots (tiny files,
- * the longest runs) started last and ran on alone at the end: CI on 2026-12-03 spent its last
- * 7 minutes on one of them.
- *
- * The browser tests share the two workers but run one at a time (test/e2e/one-at-a-time.ts),
- * so they are spread out among the shorter files: two of them side by side would leave one
- * worker waiting on the other's lock. Run last and alone, they were 5.6 minutes of one worker
- * idle.
+ * The unit tests first, as vitest orders them; then the integration and browser tests, which
+ * share the same workers, in the order test/schedule.ts works out from their last durations.
  */
-const DURATIONS: Record<string, number> = JSON.parse(readFileSync(new URL('./test/durations.json', import.meta.url), 'utf8'));
-const secondsOf = (file: TestSpecification) => {
-  const at = file.moduleId.lastIndexOf('/test/');
-  return DURATIONS[file.moduleId.slice(at + 1)] ?? 60;
-};
-const isBrowserTest = (file: TestSpecification) => file.moduleId.includes('/test/e2e/');
-
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const ordered = [...(await super.sort(files))].sort((a, b) => secondsOf(b) - secondsOf(a));
-    const browser = ordered.filter(isBrowserTest);
-    const others = ordered.filter((file) => !isBrowserTest(file));
-    // The longest fifth of the other files first; then a browser test every `gap` files.
-    const long = others.slice(0, Math.ceil(others.length / 5));
-    const rest = others.slice(long.length);
-    const gap = Math.max(1, Math.floor(rest.length / Math.max(1, browser.length)));
-    const mixed: TestSpecification[] = [...long];
-    rest.forEach((file, index) => {
-      if (index % gap === 0 && browser.length) mixed.push(browser.shift()!);
-      mixed.push(file);
-    });
-    return [...mixed, ...browser];
+    const ordered = await super.sort(files);
+    const vmTests = ordered.filter((file) => file.project.config.sequence.groupOrder === 1);
+    const scheduled = scheduleOrder(vmTests.map((file) => ({ item: file, seconds: secondsOf(file), exclusive: isBrowserTest(file) })), VM_WORKERS);
+    return [...ordered.filter((file) => file.project.config.sequence.groupOrder !== 1), ...scheduled];
   }
 }
 
@@ -53,7 +37,7 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           pool: 'forks',
-          maxWorkers: 2,
+          maxWorkers: VM_WORKERS,
           sequence: { groupOrder: 1 },
         },
       },
@@ -71,7 +55,7 @@ export default defineConfig({
           // waits in vain; the JSON report counts each retry (test-results/vitest.json).
           retry: 1,
           pool: 'forks',
-          maxWorkers: 2,
+          maxWorkers: VM_WORKERS,
           sequence: { groupOrder: 1 },
         },
       },
