@@ -31,6 +31,13 @@ export interface LabRunOptions {
    * such a lab (the web app, for now: src/kube serves over node:http).
    */
   kube?: KubeStarter;
+  /**
+   * Keep the nodes' states as the setup left them, and reset to them instead of running the
+   * setup again (see resetToStep). `setupStates` are such states from an earlier run of the
+   * same lab and values: the nodes start from them, and no setup runs.
+   */
+  reuseSetup?: boolean;
+  setupStates?: Record<string, ArrayBuffer>;
 }
 
 /** Something that runs beside the nodes for the length of a lab: started after the setup, started afresh after each reset. */
@@ -91,20 +98,33 @@ export class LabRun {
   private kubeStarter: KubeStarter | undefined;
   private kubeService: LabService | undefined;
 
-  private constructor(readonly lab: Lab, cluster: Cluster, kube?: KubeStarter) {
+  /**
+   * The nodes as the setup left them (gzipped deltas, a few hundred KB each), once a reset
+   * made them, when reuseSetup is on: later resets restore them instead of running the setup
+   * again. Not for a Kubernetes lab, whose setup includes the control plane beside the nodes.
+   */
+  private afterSetup: Record<string, ArrayBuffer> | undefined;
+  private readonly reuseSetup: boolean;
+
+  private constructor(readonly lab: Lab, cluster: Cluster, kube?: KubeStarter, reuseSetup = false) {
     this.cluster = cluster;
     this.kubeStarter = kube;
+    this.reuseSetup = reuseSetup && !lab.kubernetes;
   }
 
   /** Bring the lab's nodes up: from saved states if given, else from the base snapshot, then the lab's setup. */
   static async open(lab: Lab, options: LabRunOptions): Promise<LabRun> {
     if (lab.kubernetes && !options.kube) throw new Error(`lab ${lab.id} runs with the Kubernetes control plane, which this host does not run yet (only the Node.js host does)`);
     options.onStatus?.(options.states ? 'restoring the saved nodes' : 'starting the nodes');
-    const saved = options.states && splitStates(options.states);
+    const reuse = options.reuseSetup === true && !lab.kubernetes;
+    const fromSetup = reuse ? options.setupStates : undefined;
+    const states = options.states ?? fromSetup;
+    const saved = states && splitStates(states);
     const cluster = await Cluster.up(lab.topology, options.host, options.assets, saved?.nodes);
-    const run = new LabRun(lab, cluster, options.kube);
+    const run = new LabRun(lab, cluster, options.kube, reuse);
     run.kubePending = saved?.kube;
-    if (options.states) {
+    if (!options.states && fromSetup) run.afterSetup = fromSetup;
+    if (states) {
       if (lab.kubernetes) run.kubeService = await options.kube!(run, { fromSaved: true }).catch(async (error: unknown) => { await run.close(); throw error; });
       return run;
     }
@@ -202,19 +222,41 @@ export class LabRun {
   async resetNode(name: string): Promise<void> {
     // Pods of a Kubernetes lab live on every node and in the API: a reset takes the whole lab back.
     if (this.lab.kubernetes) return this.resetToStep(0);
+    const afterSetup = this.afterSetup?.[name];
+    if (afterSetup) return this.restore({ [name]: afterSetup });
     this.touch(name);
     await this.cluster.node(name).reset();
     await this.setup([name]);
   }
 
-  /** Every node as it was when step `index` (0-based) began: fresh nodes, the setup, then the solutions of the steps before it. */
+  /**
+   * Every node as it was when step `index` (0-based) began: fresh nodes, the setup, then the
+   * solutions of the steps before it. With reuseSetup, the first reset keeps the nodes' states
+   * after the setup, and the later ones restore them rather than run the setup again.
+   */
   async resetToStep(index: number): Promise<void> {
     await this.kubeService?.stop();
     this.kubeService = undefined;
-    for (const name of this.nodeNames) this.touch(name);
-    await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
-    await this.setup();
+    if (this.afterSetup) {
+      await this.restore(this.afterSetup);
+    } else {
+      for (const name of this.nodeNames) this.touch(name);
+      await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
+      await this.setup();
+      if (this.reuseSetup) this.afterSetup = await this.save({ gzip: true });
+    }
     await this.applySolutions(index);
+  }
+
+  /** The nodes as the setup left them, if a reset kept them (reuseSetup): for another run of the same lab and values. */
+  get setupStates(): Record<string, ArrayBuffer> | undefined {
+    return this.afterSetup;
+  }
+
+  /** Keep the nodes' states now, as the setup left them (just opened, nothing run yet), for later resets. */
+  async keepSetupStates(): Promise<Record<string, ArrayBuffer> | undefined> {
+    if (this.reuseSetup) this.afterSetup ??= await this.save({ gzip: true });
+    return this.afterSetup;
   }
 
   /**
@@ -231,7 +273,7 @@ export class LabRun {
     for (const node of wanted.nodes) this.cluster.node(node.name).identity.podCidr = node.podCidr;
     await this.kubeService?.stop();
     this.kubeService = undefined;
-    const next = new LabRun(variant, this.cluster, this.kubeStarter);
+    const next = new LabRun(variant, this.cluster, this.kubeStarter, this.reuseSetup);
     await next.resetToStep(0);
     return next;
   }

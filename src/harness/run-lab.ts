@@ -1,15 +1,44 @@
 // A lab on this Node host: its nodes are worker_threads, started from the cached base
 // snapshot (made on first use); a lab with `kubernetes:` gets the control plane (kube-lab.ts).
 // Used by the podwire CLI, the solution bots and the benchmarks.
+import { createHash } from 'node:crypto';
 import type { Lab } from '../lab/types.js';
 import { snapshotAssets } from '../vm/assets-node.js';
 import { nodeWorkerHost } from '../vm/host-node.js';
 import { startKubeLab } from './kube-lab.js';
 import { LabRun, type LabRunOptions } from './lab-run.js';
 
+/**
+ * The nodes' states as a lab's setup left them, by lab and values, for this process: a lab
+ * opened again (the lab tests open one many times, to grade one attempt each) starts from them
+ * and skips its setup, and so does every reset. The first open of a lab runs its setup as
+ * always, so every setup still runs in each test file; the states are taken the second time a
+ * lab opens, or at its first reset, since taking them costs a save.
+ */
+const afterSetup = new Map<string, Record<string, ArrayBuffer>>();
+const openedOnce = new Set<string>();
+const MAX_KEPT_LABS = 24;
+
+function setupKey(lab: Lab): string {
+  return createHash('sha256').update(JSON.stringify([lab.id, lab.topology, lab.setup, lab.values])).digest('hex');
+}
+
+function keepAfterSetup(key: string, states: Record<string, ArrayBuffer> | undefined): void {
+  if (!states || afterSetup.has(key)) return;
+  if (afterSetup.size >= MAX_KEPT_LABS) afterSetup.delete(afterSetup.keys().next().value!);
+  afterSetup.set(key, states);
+}
+
 /** Open a lab with its setup applied (or from saved states). The caller closes it. */
 export async function openLab(lab: Lab, options: Omit<LabRunOptions, 'host' | 'assets'> = {}): Promise<LabRun> {
-  return LabRun.open(lab, { kube: startKubeLab, ...options, host: nodeWorkerHost, assets: await snapshotAssets() });
+  const key = setupKey(lab);
+  const setupStates = options.states ? undefined : afterSetup.get(key);
+  const run = await LabRun.open(lab, { kube: startKubeLab, reuseSetup: true, ...(setupStates ? { setupStates } : {}), ...options, host: nodeWorkerHost, assets: await snapshotAssets() });
+  if (!options.states && !setupStates) {
+    if (openedOnce.has(key)) keepAfterSetup(key, await run.keepSetupStates());
+    openedOnce.add(key);
+  }
+  return run;
 }
 
 /** Open a lab, do `body` with it, and close it whatever happens. */
@@ -18,6 +47,8 @@ export async function withLab<T>(lab: Lab, body: (run: LabRun) => Promise<T>, op
   try {
     return await body(run);
   } finally {
+    // A reset during the body kept the states after the setup: the next open of this lab starts from them.
+    if (!options.states && run.lab === lab) keepAfterSetup(setupKey(lab), run.setupStates);
     await run.close();
   }
 }

@@ -2,6 +2,7 @@
 // takes nothing from it, save and restore.
 import { describe, expect, it } from 'vitest';
 import { withLab } from '../../src/harness/run-lab.js';
+import type { LabRun } from '../../src/harness/lab-run.js';
 import { findLab } from '../../src/lab/load.js';
 
 describe('LabRun', () => {
@@ -39,6 +40,30 @@ describe('LabRun', () => {
       await expect(run.apply({ node1: 'true\nip link set nosuchdev up\ntouch /tmp/after' }, 'a script'))
         .rejects.toThrow(/^a script failed on node1 at line 2: `ip link set nosuchdev up` \(exit 1\): Cannot find device "nosuchdev"/);
       expect((await run.exec('node1', 'test -e /tmp/after')).exitCode).toBe(1);
+    });
+  });
+
+  it('resets to the states its setup left, without running the setup again, and opens the lab again from them', async () => {
+    const base = findLab('netns-veth');
+    // The setup leaves a mark of its own: the time it ran, in nanoseconds.
+    const lab = { ...base, id: 'reuse-setup', setup: { node1: 'date +%s%N >> /root/setup-runs' } };
+    const look = async (run: LabRun) => (await run.exec('node1', 'cat /root/setup-runs; ls /root')).stdout;
+    let afterFirstReset = '';
+    await withLab(lab, async (run) => {
+      await run.exec('node1', 'touch /root/learner');
+      await run.resetToStep(0); // runs the setup afresh and keeps the states it left
+      afterFirstReset = await look(run);
+      expect(afterFirstReset).toMatch(/^\d+\nsetup-runs\n$/);
+      await run.exec('node1', 'touch /root/learner; ip link add marker type dummy');
+      await run.resetToStep(0); // restores them: the learner's file and device are gone, and the setup did not run again
+      expect(await look(run)).toBe(afterFirstReset);
+      expect((await run.exec('node1', 'ip link show marker')).exitCode).not.toBe(0);
+      await run.exec('node1', 'touch /root/learner');
+      await run.resetNode('node1');
+      expect(await look(run)).toBe(afterFirstReset);
+    });
+    await withLab(lab, async (run) => {
+      expect(await look(run)).toBe(afterFirstReset);
     });
   });
 });
