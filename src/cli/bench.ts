@@ -187,7 +187,7 @@ const FIGURES = {
   toolJq: { section: 2, name: '`jq .a` on a one-line document, inside the guest (median)', unit: 'ms' },
   toolJqNull: { section: 2, name: '… `jq -n 1`: no input, so all of it is jq compiling its builtins and the program', unit: 'ms' },
   toolIpJson: { section: 2, name: '`ip -j addr`, inside the guest (median)', unit: 'ms' },
-  toolIpVersion: { section: 2, name: '… `ip -V`: ip started and nothing asked (its 9 shared libraries loaded)', unit: 'ms' },
+  toolIpVersion: { section: 2, name: '… `ip -V`: ip started and nothing asked (its 8 shared libraries loaded)', unit: 'ms' },
   toolIptablesSave: { section: 2, name: '`iptables-save`, inside the guest (median)', unit: 'ms' },
   toolIptablesVersion: { section: 2, name: '… `iptables -V`: started and nothing asked (4 shared libraries)', unit: 'ms' },
   toolIptablesSaveKube: { section: 2, name: '… `iptables-save` of kube-proxy-mini\'s rules for two services', unit: 'ms' },
