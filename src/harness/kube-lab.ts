@@ -1,7 +1,8 @@
 // The Kubernetes control plane of a lab that asks for it (`kubernetes:` in its front matter),
 // on the Node host: after the lab's setup, the API server and the controllers
 // (harness/kube-cluster: kubelet through podctl, kube-proxy's rules, EndpointSlices), the API
-// inside the lab's network with kubectl in every node (harness/kube-api-node), and the lab's
+// inside the lab's network with kubectl in every node (harness/kube-api-node), the cluster DNS
+// when the lab asks for it (`dns: true`: a coredns pod behind kube-dns), and the lab's
 // manifests created as `kubectl apply -f` would create them (with the last-applied
 // annotation, so that the learner's own `kubectl apply` merges with them). It returns when
 // every pod has started and every node has its rules. The manifests are data: objects handed
@@ -37,7 +38,7 @@ export function applyManifests(api: KubeApi, manifests: readonly KubeManifest[])
 /** The Node host's starter (LabRunOptions.kube). */
 export const startKubeLab: KubeStarter = async (run: LabRun, { fromSaved }): Promise<LabService> => {
   const api = new KubeApi();
-  const cluster = await KubeCluster.start(run, { api });
+  const cluster = await KubeCluster.start(run, { api, ...(run.lab.kubernetes?.dns ? { dns: {} } : {}) });
   const inNodes = await attachKubeApi(run, { api }).catch((error: unknown) => { cluster.stop(); throw error; });
   const stop = async () => { cluster.stop(); await inNodes.close(); };
   try {

@@ -73,6 +73,9 @@ export function applyDefaults(kind: string, object: KubeObject, old: KubeObject 
   const o = object as Any;
   switch (kind) {
     case 'Namespace':
+      // Every namespace carries its name as a label (v1.21 on; pkg/registry/core/namespace/strategy.go,
+      // PrepareForCreate and PrepareForUpdate): how a NetworkPolicy's namespaceSelector names one namespace.
+      o.metadata.labels = { ...o.metadata.labels, 'kubernetes.io/metadata.name': o.metadata.name };
       o.spec ??= {};
       o.spec.finalizers ??= ['kubernetes'];
       o.status ??= { phase: 'Active' };

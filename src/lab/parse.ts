@@ -271,7 +271,7 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
     };
   });
 
-  const kubernetes = front.kubernetes && { manifests: readManifests(source, front.kubernetes.manifests ?? '') };
+  const kubernetes = front.kubernetes && { manifests: readManifests(source, front.kubernetes.manifests ?? ''), ...(front.kubernetes.dns ? { dns: true } : {}) };
   const lab: Lab = {
     ...(kubernetes ? { kubernetes } : {}),
     id: front.id, title: front.title, summary: front.summary, level: front.level, minutes: Number(/^(\d+)/.exec(front.time)![1]),

@@ -57,6 +57,7 @@ const topology = fields({
 
 /** A lab with the Kubernetes control plane: the objects it starts with, as YAML manifests (data, applied by the API server). */
 const kubernetes = fields({
+  dns: v.optional(v.pipe(v.boolean('must be true or false'), v.description('The cluster DNS: a coredns pod (dnsmasq, as lab 13 runs it) in kube-system, labelled k8s-app: kube-dns, behind the kube-dns Service at 10.96.0.10; every pod gets the resolv.conf the kubelet writes.'))),
   manifests: v.optional(v.pipe(v.string('must be YAML manifests, one document per object, separated by ---'), v.description('The objects the lab starts with, applied after the setup as `kubectl apply -f` would (Deployment, Service, ...).'))),
 });
 

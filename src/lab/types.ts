@@ -30,7 +30,7 @@ export interface Lab {
   topology: Topology;
   setup: NodeCommands;
   /** The lab runs with the Kubernetes control plane (harness/kube-lab.ts), started after the setup with these objects. */
-  kubernetes?: { manifests: KubeManifest[] };
+  kubernetes?: { manifests: KubeManifest[]; dns?: boolean };
   /** Markdown before the first step. */
   intro: string;
   steps: Step[];

@@ -68,6 +68,16 @@ describe('api rules', () => {
     expect((api.get(kind('Service'), 'default', 'kubernetes') as any).spec.clusterIP).toBe('10.43.0.1');
   });
 
+  it('labels every namespace with its name (kubernetes.io/metadata.name), and keeps the label on an update that drops or changes it', () => {
+    const api = new KubeApi();
+    expect((api.get(kind('Namespace'), undefined, 'kube-system') as any).metadata.labels).toEqual({ 'kubernetes.io/metadata.name': 'kube-system' });
+    api.create(kind('Namespace'), undefined, { metadata: { name: 'shop', labels: { team: 'a', 'kubernetes.io/metadata.name': 'other' } } });
+    expect((api.get(kind('Namespace'), undefined, 'shop') as any).metadata.labels).toEqual({ team: 'a', 'kubernetes.io/metadata.name': 'shop' });
+    const ns = api.get(kind('Namespace'), undefined, 'shop') as any;
+    api.update(kind('Namespace'), undefined, 'shop', { ...ns, metadata: { ...ns.metadata, labels: { team: 'b' } } });
+    expect((api.get(kind('Namespace'), undefined, 'shop') as any).metadata.labels).toEqual({ team: 'b', 'kubernetes.io/metadata.name': 'shop' });
+  });
+
   it('404s in the upstream words, for objects and for namespaces that do not exist', () => {
     const api = new KubeApi();
     expect(() => api.get(kind('Pod'), 'default', 'x')).toThrow('pods "x" not found');
