@@ -58,6 +58,11 @@ const topology = fields({
 /** A lab with the Kubernetes control plane: the objects it starts with, as YAML manifests (data, applied by the API server). */
 const kubernetes = fields({
   manifests: v.optional(v.pipe(v.string('must be YAML manifests, one document per object, separated by ---'), v.description('The objects the lab starts with, applied after the setup as `kubectl apply -f` would (Deployment, Service, ...).'))),
+  nodes: v.optional(v.pipe(
+    v.array(named(NODE_NAME, 'lower-case letters, digits and dashes, starting with a letter'), 'must be a list of node names'),
+    v.minLength(1, 'the cluster needs at least one node'),
+    v.description('The nodes that join the cluster (a Node object, the kubelet, kube-proxy and kubectl); every node of the topology by default. The others stay outside it, as a client machine or a router.'),
+  )),
 });
 
 const step = (check: v.GenericSchema<unknown, ReadCheck>) => fields({
