@@ -19,23 +19,23 @@ const SPREAD = stepIndex(lab, 'spread');
 const [NODE1_CLIENT, NODE2_DROPS, POLICY_LOCAL] = lab.steps[LOCAL]!.checks.map((c) => c.name!);
 const [SPREAD_NODE1, SPREAD_NODE2, STILL_LOCAL] = lab.steps[SPREAD]!.checks.map((c) => c.name!);
 
-/** The web Deployment as the lab starts it, with `spec` (YAML lines at the pod spec's indent) for its nodeSelector and `replicas`. */
-const deployment = (replicas: number, nodeSelector: string) => `apiVersion: apps/v1
+/** The web Deployment as the lab starts it, without its nodeSelector, with two replicas. */
+const SPREAD_DEPLOYMENT = `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
 spec:
-  replicas: ${replicas}
+  replicas: 2
   selector:
     matchLabels: {app: web}
   template:
     metadata:
       labels: {app: web}
-    spec:${nodeSelector}
+    spec:
       containers:
       - name: web
         image: podctl-answer
-        command: [socat, "TCP-LISTEN:80,fork,reuseaddr", "SYSTEM:echo pod $SOCAT_SOCKADDR: you are $SOCAT_PEERADDR"]
+        command: [socat, "TCP-LISTEN:80,fork,reuseaddr", "SYSTEM:echo pod $SOCAT_SOCKADDR sees you as $SOCAT_PEERADDR"]
         ports:
         - {name: http, containerPort: 80}
 `;
@@ -54,8 +54,8 @@ describe.skipIf(!cachedKubectl())('local-traffic', () => {
     const report = await run.checkStep(LOCAL);
     expect(failedNames(report)).toEqual([NODE1_CLIENT, NODE2_DROPS, POLICY_LOCAL]);
     // Through node1 the masquerade leaves by cni0: the pod sees the bridge's address.
-    expect(report.checks.find((c) => c.name === NODE1_CLIENT)!.found).toMatch(/you are 10\.244\.1\.1\b/);
-    expect(report.checks.find((c) => c.name === NODE2_DROPS)!.found).toMatch(/you are 10\.0\.0\.12\b/);
+    expect(report.checks.find((c) => c.name === NODE1_CLIENT)!.found).toMatch(/sees you as 10\.244\.1\.1\b/);
+    expect(report.checks.find((c) => c.name === NODE2_DROPS)!.found).toMatch(/sees you as 10\.0\.0\.12\b/);
   }, 300_000);
 
   it('internalTrafficPolicy: Local instead of external: the NodePort is untouched, every check fails', async () => {
@@ -106,7 +106,7 @@ spec:
   }, 300_000);
 
   it('the Deployment applied again without its nodeSelector passes: one pod per node, each answering the client', async () => {
-    const results = await attempt(run, { node1: applyFile('web.yaml', deployment(2, '')) });
+    const results = await attempt(run, { node1: applyFile('web.yaml', SPREAD_DEPLOYMENT) });
     expect(results.node1!.stdout).toContain('deployment.apps/web configured');
     const { names, found } = failed(await run.checkStep(SPREAD));
     expect(names, found).toEqual([]);
