@@ -38,8 +38,10 @@ export function applyManifests(api: KubeApi, manifests: readonly KubeManifest[])
 /** The Node host's starter (LabRunOptions.kube). */
 export const startKubeLab: KubeStarter = async (run: LabRun, { fromSaved }): Promise<LabService> => {
   const api = new KubeApi();
-  const cluster = await KubeCluster.start(run, { api, ...(run.lab.kubernetes?.dns ? { dns: {} } : {}) });
-  const inNodes = await attachKubeApi(run, { api }).catch((error: unknown) => { cluster.stop(); throw error; });
+  // The lab's cluster nodes (kubernetes.nodes), or all of them; the others stay outside, with no kubectl.
+  const nodes = run.lab.kubernetes?.nodes;
+  const cluster = await KubeCluster.start(run, { api, ...(nodes ? { nodes } : {}), ...(run.lab.kubernetes?.dns ? { dns: {} } : {}) });
+  const inNodes = await attachKubeApi(run, { api, ...(nodes ? { nodes } : {}) }).catch((error: unknown) => { cluster.stop(); throw error; });
   const stop = async () => { cluster.stop(); await inNodes.close(); };
   try {
     // Objects saved with the nodes came back with KubeCluster.start (LabRun.attachKube).

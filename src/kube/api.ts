@@ -124,9 +124,10 @@ export class KubeApi {
   // --- writes ---
 
   private allocator(): Allocator {
-    const services = this.store.list(SERVICE.storage) as { spec?: { clusterIP?: string; ports?: { nodePort?: number }[] } }[];
+    const services = this.store.list(SERVICE.storage) as { spec?: { clusterIP?: string; ports?: { nodePort?: number }[]; healthCheckNodePort?: number } }[];
     const ips = new Set(services.map((s) => s.spec?.clusterIP).filter(Boolean));
-    const ports = new Set(services.flatMap((s) => (s.spec?.ports ?? []).map((p) => p.nodePort)).filter(Boolean));
+    // NodePorts and health check node ports share one range (upstream's one portallocator).
+    const ports = new Set(services.flatMap((s) => [...(s.spec?.ports ?? []).map((p) => p.nodePort), s.spec?.healthCheckNodePort]).filter(Boolean));
     return {
       clusterIP: () => {
         for (let offset = 1; offset < this.cidr.size - 1; offset++) {

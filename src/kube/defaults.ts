@@ -45,6 +45,9 @@ function workload(o: Any, deployment: boolean) {
   o.status ??= {};
 }
 
+/** needsHCNodePort: a LoadBalancer Service with externalTrafficPolicy Local. */
+export const needsHealthCheckNodePort = (spec: Any | undefined) => spec?.type === 'LoadBalancer' && spec?.externalTrafficPolicy === 'Local';
+
 function service(o: Any, old: Any | undefined, allocate: Allocator) {
   const spec = (o.spec ??= {}) as Any;
   spec.type ??= 'ClusterIP';
@@ -65,6 +68,12 @@ function service(o: Any, old: Any | undefined, allocate: Allocator) {
     }
   }
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') spec.externalTrafficPolicy ??= 'Cluster';
+  // healthCheckNodePort: from the NodePort range, for type LoadBalancer with externalTrafficPolicy
+  // Local only (the cloud load balancer probes each node's local endpoints there); kept across
+  // updates, and dropped by a change that no longer needs it unless the change set it itself
+  // (pkg/registry/core/service/storage/alloc.go needsHCNodePort, storage.go dropTypeDependentFields).
+  if (needsHealthCheckNodePort(spec)) spec.healthCheckNodePort ||= old?.spec?.healthCheckNodePort || allocate.nodePort();
+  else if (old && needsHealthCheckNodePort(old.spec) && spec.healthCheckNodePort === old.spec.healthCheckNodePort) delete spec.healthCheckNodePort;
   o.status ??= { loadBalancer: {} };
 }
 

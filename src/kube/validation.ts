@@ -123,6 +123,11 @@ function service(e: Errors, o: Any) {
     if (spec[policy] !== undefined && !['Cluster', 'Local'].includes(spec[policy])) e.unsupported(`spec.${policy}`, spec[policy], ['Cluster', 'Local']);
   }
   if (spec.externalTrafficPolicy === 'Local' && type !== 'NodePort' && type !== 'LoadBalancer') e.invalid('spec.externalTrafficPolicy', 'Local', 'ExternalTrafficPolicy can only be set on NodePort and LoadBalancer service');
+  // validateServiceFields: the health check port only where it is needed, in the NodePort range.
+  if (spec.healthCheckNodePort) {
+    if (!(type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local')) e.invalid('spec.healthCheckNodePort', spec.healthCheckNodePort, 'may only be set when `type` is \'LoadBalancer\' and `externalTrafficPolicy` is \'Local\'');
+    else if (spec.healthCheckNodePort < 30000 || spec.healthCheckNodePort > 32767) e.invalid('spec.healthCheckNodePort', spec.healthCheckNodePort, 'provided port is not in the valid range. The range of valid ports is 30000-32767');
+  }
   if (spec.selector) labels(e, 'spec.selector', spec.selector);
 }
 

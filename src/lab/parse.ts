@@ -179,6 +179,14 @@ function splitSections(body: string, bodyLine: number): { intro: string; section
   return { intro: intro.trim(), sections: sections.map((s) => ({ ...s, text: s.text.trim() })) };
 }
 
+function knownNames(source: Source, names: string[], list: string[], path: Path): string[] {
+  list.forEach((node, i) => {
+    if (!names.includes(node)) source.fail([...path, i], `unknown node '${node}' (the topology has: ${names.join(', ')})`);
+    if (list.indexOf(node) !== i) source.fail([...path, i], `node '${node}' is named twice`);
+  });
+  return list;
+}
+
 function knownNodes(source: Source, names: string[], commands: NodeCommands | undefined, path: Path): NodeCommands {
   for (const node of Object.keys(commands ?? {})) {
     if (!names.includes(node)) source.fail([...path, node], `unknown node '${node}' (the topology has: ${names.join(', ')})`);
@@ -271,7 +279,11 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
     };
   });
 
-  const kubernetes = front.kubernetes && { manifests: readManifests(source, front.kubernetes.manifests ?? ''), ...(front.kubernetes.dns ? { dns: true } : {}) };
+  const kubernetes = front.kubernetes && {
+    manifests: readManifests(source, front.kubernetes.manifests ?? ''),
+    ...(front.kubernetes.nodes ? { nodes: knownNames(source, names, front.kubernetes.nodes, ['kubernetes', 'nodes']) } : {}),
+    ...(front.kubernetes.dns ? { dns: true } : {}),
+  };
   const lab: Lab = {
     ...(kubernetes ? { kubernetes } : {}),
     id: front.id, title: front.title, summary: front.summary, level: front.level, minutes: Number(/^(\d+)/.exec(front.time)![1]),

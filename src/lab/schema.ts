@@ -59,6 +59,11 @@ const topology = fields({
 const kubernetes = fields({
   dns: v.optional(v.pipe(v.boolean('must be true or false'), v.description('The cluster DNS: a coredns pod (dnsmasq, as lab 13 runs it) in kube-system, labelled k8s-app: kube-dns, behind the kube-dns Service at 10.96.0.10; every pod gets the resolv.conf the kubelet writes.'))),
   manifests: v.optional(v.pipe(v.string('must be YAML manifests, one document per object, separated by ---'), v.description('The objects the lab starts with, applied after the setup as `kubectl apply -f` would (Deployment, Service, ...).'))),
+  nodes: v.optional(v.pipe(
+    v.array(named(NODE_NAME, 'lower-case letters, digits and dashes, starting with a letter'), 'must be a list of node names'),
+    v.minLength(1, 'the cluster needs at least one node'),
+    v.description('The nodes that join the cluster (a Node object, the kubelet, kube-proxy and kubectl); every node of the topology by default. The others stay outside it, as a client machine or a router.'),
+  )),
 });
 
 const step = (check: v.GenericSchema<unknown, ReadCheck>) => fields({

@@ -29,8 +29,8 @@ export interface Lab {
   minutes: number;
   topology: Topology;
   setup: NodeCommands;
-  /** The lab runs with the Kubernetes control plane (harness/kube-lab.ts), started after the setup with these objects. */
-  kubernetes?: { manifests: KubeManifest[]; dns?: boolean };
+  /** The lab runs with the Kubernetes control plane (harness/kube-lab.ts), started after the setup with these objects, on these nodes (all of the topology's when absent), with the cluster DNS if `dns`. */
+  kubernetes?: { manifests: KubeManifest[]; nodes?: string[]; dns?: boolean };
   /** Markdown before the first step. */
   intro: string;
   steps: Step[];

@@ -122,6 +122,26 @@ describe('api rules', () => {
     expect(ext.spec.clusterIP).toBeUndefined();
   });
 
+  it('allocates a healthCheckNodePort for a LoadBalancer with externalTrafficPolicy Local only, keeps it, and drops it when Cluster no longer needs it', () => {
+    const api = new KubeApi();
+    const svc = kind('Service');
+    const merge = 'application/merge-patch+json';
+    api.create(svc, 'default', { metadata: { name: 'np' }, spec: { type: 'NodePort', ports: [{ port: 80, nodePort: 30000 }] } });
+    const local = api.create(svc, 'default', { metadata: { name: 'lb' }, spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ port: 80 }] } }) as any;
+    // One range for both kinds of port: neither 30000 (np's) nor lb's own NodePort.
+    expect(local.spec.ports[0].nodePort).toBe(30001);
+    expect(local.spec.healthCheckNodePort).toBe(30002);
+    expect((api.patch(svc, 'default', 'lb', merge, { metadata: { labels: { x: 'y' } } }) as any).spec.healthCheckNodePort).toBe(30002);
+    const cluster = api.patch(svc, 'default', 'lb', merge, { spec: { externalTrafficPolicy: 'Cluster' } }) as any;
+    expect(cluster.spec.healthCheckNodePort).toBeUndefined();
+    expect((api.patch(svc, 'default', 'lb', merge, { spec: { externalTrafficPolicy: 'Local' } }) as any).spec.healthCheckNodePort).toBe(30002);
+    // A NodePort Service with Local has none: no cloud load balancer probes it.
+    const npLocal = api.patch(svc, 'default', 'np', merge, { spec: { externalTrafficPolicy: 'Local' } }) as any;
+    expect(npLocal.spec.healthCheckNodePort).toBeUndefined();
+    expect(() => api.patch(svc, 'default', 'np', merge, { spec: { healthCheckNodePort: 30100 } }))
+      .toThrow('Service "np" is invalid: spec.healthCheckNodePort: Invalid value: 30100: may only be set when `type` is \'LoadBalancer\' and `externalTrafficPolicy` is \'Local\'');
+  });
+
   it('writes status through /status only', () => {
     const api = new KubeApi();
     const pod = kind('Pod');

@@ -53,6 +53,15 @@ describe('a lab with the Kubernetes control plane', () => {
     expect(() => parseLab('labs/x/lab.md', withManifests('- a list'))).toThrow(new RegExp(`^labs/x/lab\\.md:${line}: .*document 1 must be an object with apiVersion, kind and metadata\\.name`));
     expect(() => parseLab('labs/x/lab.md', withManifests('apiVersion: v1\nkind: Service\nmetadata: { name: web }\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: web }'))).toThrow(/document 2: no kind Ingress in networking\.k8s\.io\/v1 is served here \(it serves: Namespace \(v1\), .*Service \(v1\)/);
   });
+
+  it('reads the nodes that join the cluster (all when not named), and refuses a node the topology does not have', () => {
+    const withNodes = (nodes: string) => good.replace('steps:\n', `kubernetes:\n  nodes: ${nodes}\nsteps:\n`);
+    expect(parseLab('labs/x/lab.md', withManifests('apiVersion: v1\nkind: Service\nmetadata: { name: web }')).kubernetes?.nodes).toBeUndefined();
+    expect(parseLab('labs/x/lab.md', withNodes('[node1]')).kubernetes).toEqual({ manifests: [], nodes: ['node1'] });
+    const line = good.split('\n').indexOf('steps:') + 2;
+    expect(() => parseLab('labs/x/lab.md', withNodes('[node1, client]'))).toThrow(new RegExp(`^labs/x/lab\\.md:${line}: .*unknown node 'client' \\(the topology has: node1\\)`));
+    expect(() => parseLab('labs/x/lab.md', withNodes('[node1, node1]'))).toThrow(/node 'node1' is named twice/);
+  });
 });
 
 describe('lab files', () => {
