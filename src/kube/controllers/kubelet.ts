@@ -7,6 +7,8 @@
 // per such container ticks on its period, and the probes due on a node go to the runtime in
 // one round (one command on the node); a change of readiness is written to the pod's status,
 // a failed or errored probe is an Event (reason Unhealthy), as `kubectl describe pod` shows.
+// Until a new worker's first probe is in, its pod counts as starting (`pending`): settle()
+// waits for it, so a check right after a rollout sees the new pods' first readiness.
 import type { KubeApi } from '../api.js';
 import { EVENT, isActive, list, NODE, POD, type Any } from './common.js';
 import { probeAction, probeTiming, ReadinessWorker, withReadiness, type ProbeAction, type ProbeOutcome } from './probe.js';
