@@ -13,6 +13,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { benchSwitch } from '../net/bench.js';
 import { cachedKubectl } from '../harness/kube-api-node.js';
+import { parseProbeOutput, probeScript } from '../harness/kube-probe.js';
 import { LabRun } from '../harness/lab-run.js';
 import { openLab } from '../harness/run-lab.js';
 import { findLab, loadLabs } from '../lab/load.js';
@@ -228,6 +229,7 @@ const FIGURES = {
   databasePerStudent: { section: 10, name: 'Classroom: database bytes per student (SQLite, after grading)', unit: 'KiB' },
   kubeFirst: { section: 11, name: 'Kubernetes: the first `kubectl get pods` in a node, the binary fetched (median)', unit: 's' },
   kubeGetPods: { section: 11, name: 'Kubernetes: `kubectl get pods` in a node, warm (median)', unit: 's' },
+  kubeProbeRound: { section: 11, name: 'Kubernetes: a readiness probe round on a node, httpGet to both web pods, one exec (median)', unit: 's' },
   kubeServiceRules: { section: 11, name: 'Kubernetes: `kubectl apply` of a Service to its KUBE-SVC rules on every node (median)', unit: 's' },
 } satisfies Record<string, FigureSpec>;
 
@@ -627,8 +629,11 @@ async function benchClassroom(bench: BenchRun): Promise<void> {
  * time, and kube-proxy's restore would wait behind it; node2's looks start with the apply,
  * node1's after it).
  */
+/** The outcomes of the probe rounds, counted. */
+const tally = (outcomes: string[]) => [...new Set(outcomes)].map((o) => `${outcomes.filter((x) => x === o).length}× ${o}`).join('; ');
+
 async function benchKube(bench: BenchRun): Promise<void> {
-  const planned = [FIGURES.kubeFirst, FIGURES.kubeGetPods, FIGURES.kubeServiceRules];
+  const planned = [FIGURES.kubeFirst, FIGURES.kubeGetPods, FIGURES.kubeProbeRound, FIGURES.kubeServiceRules];
   await bench.attempt('kubernetes: kubectl in a node, a Service to its rules', planned, async () => {
     if (!cachedKubectl()) throw new Error('no i386 kubectl in the cache (scripts/setup.sh)');
     await bench.restorable(); // the snapshot, made once, outside the timing
@@ -636,6 +641,8 @@ async function benchKube(bench: BenchRun): Promise<void> {
     const first: number[] = [];
     const warm: number[] = [];
     const rules: number[] = [];
+    const rounds: number[] = [];
+    const outcomes: string[] = [];
     const timed = async (run: LabRun, node: string, command: string) => {
       const started = performance.now();
       const result = await run.exec(node, command, { timeout: 180 });
@@ -647,6 +654,15 @@ async function benchKube(bench: BenchRun): Promise<void> {
       try {
         first.push(await timed(run, 'node1', 'kubectl get pods'));
         for (let j = 0; j < 3; j++) warm.push(await timed(run, 'node1', 'kubectl get pods'));
+        // A probe round as the kubelet sends one (harness/kube-probe): an HTTP GET to each web pod from node1.
+        const ips = (await run.exec('node1', "kubectl get pods -l app=web -o jsonpath='{.items[*].status.podIP}'", { timeout: 120 })).stdout.trim().split(/\s+/);
+        const probes = ips.map((ip) => ({ pod: { namespace: 'default', name: ip, uid: '', node: 'node1', labels: {} }, container: 'web', action: { type: 'httpGet' as const, host: ip, port: 80, path: '/', scheme: 'HTTP', headers: [] }, timeoutSeconds: 1 }));
+        for (let j = 0; j < 3; j++) {
+          const t = performance.now();
+          const result = await run.exec('node1', probeScript(probes, (p) => p.name), { timeout: 60 });
+          rounds.push((performance.now() - t) / 1000);
+          outcomes.push(parseProbeOutput(result.stdout, probes.length).map((o) => (o.result === 'success' ? 'ok' : `${o.result} ${o.message}`)).join(', '));
+        }
         // A Service over the lab's running web pods (app: web), written out before the clock starts.
         const name = `bench-${i}`;
         await run.exec('node1', `cat >/root/${name}.yaml`, { stdin: `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  selector: {app: web}\n  ports:\n  - {name: http, port: 80, targetPort: 80}\n` });
@@ -673,6 +689,7 @@ async function benchKube(bench: BenchRun): Promise<void> {
     }
     bench.record(FIGURES.kubeFirst, round(median(first), 1), { note: `${describeTimes(first)}; lab service-debug opened afresh for each, the script fetches the 37 MB kubectl over the lab network` });
     bench.record(FIGURES.kubeGetPods, round(median(warm), 2), { note: `median of ${warm.length}: ${warm.map((t) => t.toFixed(2)).join(', ')} s; three after the first, per run` });
+    bench.record(FIGURES.kubeProbeRound, round(median(rounds), 2), { note: `median of ${rounds.length}: ${rounds.map((t) => t.toFixed(2)).join(', ')} s; ${tally(outcomes)}` });
     bench.record(FIGURES.kubeServiceRules, round(median(rules), 1), { note: `${describeTimes(rules)}; from typing kubectl apply in node1 to the jump in nat KUBE-SERVICES on both nodes, looked for from the host (one exec per look, 0.2 s apart)` });
   });
 }

@@ -13,19 +13,21 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** The functions a round calls; each prints "N RESULT MESSAGE" (N: the probe's place in the round). */
 export const PROBE_FUNCTIONS = String.raw`# http_get N TIMEOUT HOST PORT PATH [HEADER]...: a status from 200 to 399 is success.
 http_get() {
-  local n=$1 t=$2 host=$3 port=$4 path=$5 reply code; shift 5
+  local n=$1 t=$2 host=$3 port=$4 path=$5 reply code rc why; shift 5
   reply=$(timeout "$t" bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 7
     printf "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: kube-probe/1.20\r\nAccept: */*\r\n" "$3" "$1" "$2" >&3
     shift 3; for h in "$@"; do printf "%s\r\n" "$h" >&3; done
     printf "Connection: close\r\n\r\n" >&3
     head -n 1 <&3' _ "$host" "$port" "$path" "$@" 2>&1)
-  case $? in
+  rc=$?
+  case $rc in
     0) read -r _ code _ <<<"$reply"
        if [ "\${code:-0}" -ge 200 ] 2>/dev/null && [ "$code" -lt 400 ]; then echo "$n success"
        else echo "$n failure HTTP probe failed with statuscode: \${code:-none}"; fi ;;
     124) echo "$n failure Get \"http://$host:$port$path\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)" ;;
-    *) reply=$(sed -n 's/.*connect: //p' <<<"$reply" | head -n 1)
-       echo "$n failure Get \"http://$host:$port$path\": dial tcp $host:$port: connect: \${reply,,}" ;;
+    *) why=$(sed -n 's/.*connect: //p' <<<"$reply" | head -n 1)
+       if [ -n "$why" ]; then echo "$n failure Get \"http://$host:$port$path\": dial tcp $host:$port: connect: \${why,,}"
+       else echo "$n failure Get \"http://$host:$port$path\": exit $rc $(head -n 1 <<<"$reply")"; fi ;;
   esac
 }
 # tcp_socket N TIMEOUT HOST PORT: success when the connection opens.

@@ -7,8 +7,6 @@
 // resets (the control plane started afresh).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedKubectl } from '../../src/harness/kube-api-node.js';
-import { parseProbeOutput, probeScript } from '../../src/harness/kube-probe.js';
-import type { ProbeRequest } from '../../src/kube/controllers/kubelet.js';
 import type { LabRun } from '../../src/harness/lab-run.js';
 import { openLab } from '../../src/harness/run-lab.js';
 import { findLab } from '../../src/lab/load.js';
@@ -82,29 +80,6 @@ spec:
     const report = await run.checkStep(READINESS);
     expect(failedNames(report)).toEqual([API_ANSWERED, API_READY]);
     expect(report.checks.find((c) => c.name === API_ANSWERED)!.found).toMatch(/Connection refused/);
-  }, 300_000);
-
-  it('a probe round on node1, as the kubelet sends it: one command, httpGet and tcpSocket to every pod, passing on 80, refused on 8080', async () => {
-    const listed = await run.exec('node1', "kubectl get pods -o jsonpath='{range .items[*]}{.metadata.name} {.status.podIP}{\"\\n\"}{end}'", { timeout: 120 });
-    const pods = listed.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]);
-    expect(pods.length).toBeGreaterThanOrEqual(5);
-    const probes: ProbeRequest[] = pods.flatMap(([name, ip]) => [80, 8080].flatMap((port) => [
-      { pod: { namespace: 'default', name, uid: '', node: 'node1', labels: {} }, container: 'c', action: { type: 'httpGet' as const, host: ip, port, path: '/healthz', scheme: 'HTTP', headers: [] }, timeoutSeconds: 1 },
-      { pod: { namespace: 'default', name, uid: '', node: 'node1', labels: {} }, container: 'c', action: { type: 'tcpSocket' as const, host: ip, port }, timeoutSeconds: 1 },
-    ]));
-    const times: number[] = [];
-    for (const count of [1, 2, probes.length]) {
-      const started = performance.now();
-      const result = await run.exec('node1', probeScript(probes.slice(0, count), (p) => p.name), { timeout: 60 });
-      times.push(performance.now() - started);
-      const outcomes = parseProbeOutput(result.stdout, count);
-      probes.slice(0, count).forEach((p, i) => {
-        const port = (p.action as { port: number }).port;
-        expect(outcomes[i]!.result, `${JSON.stringify(p.action)}: ${outcomes[i]!.message}`).toBe(port === 80 ? 'success' : 'failure');
-        if (port === 8080) expect(outcomes[i]!.message).toMatch(/connect: connection refused$/);
-      });
-    }
-    console.log(`probe round on node1: 1 probe ${times[0]!.toFixed(0)} ms, 2 probes ${times[1]!.toFixed(0)} ms, ${probes.length} probes ${times[2]!.toFixed(0)} ms`);
   }, 300_000);
 
   it('the probe pointed at another port where nothing listens (8000): the pods stay unready, the Service refuses', async () => {
