@@ -14,10 +14,12 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export const PROBE_FUNCTIONS = String.raw`# http_get N TIMEOUT HOST PORT PATH [HEADER]...: a status from 200 to 399 is success.
 http_get() {
   local n=$1 t=$2 host=$3 port=$4 path=$5 reply code rc why; shift 5
-  reply=$(timeout "$t" bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 7
-    printf "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: kube-probe/1.20\r\nAccept: */*\r\n" "$3" "$1" "$2" >&3
-    shift 3; for h in "$@"; do printf "%s\r\n" "$h" >&3; done
-    printf "Connection: close\r\n\r\n" >&3
+  # The request is built, then written (command substitution drops its last newline: printed again);
+  # SIGPIPE is ignored, so a server that answers and closes before it has read it all cannot kill the sender.
+  reply=$(timeout "$t" bash -c 'trap "" PIPE; exec 3<>"/dev/tcp/$1/$2" || exit 7
+    request=$(printf "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: kube-probe/1.20\r\nAccept: */*\r\n" "$3" "$1" "$2"; shift 3
+      for h in "$@"; do printf "%s\r\n" "$h"; done; printf "Connection: close\r\n\r\n")
+    printf "%s\n" "$request" >&3 2>/dev/null
     head -n 1 <&3' _ "$host" "$port" "$path" "$@" 2>&1)
   rc=$?
   case $rc in
