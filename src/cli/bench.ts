@@ -1,6 +1,6 @@
 // `npm run bench` (and later `podwire bench`): measures what podwire promises —
 // start-up time, agent latency, switch speed, pod/overlay latency and throughput,
-// memory, download size and Check latency — and writes bench/results.json and
+// memory, download size, Check latency and the Kubernetes control plane's — and writes bench/results.json and
 // bench/results.md. `npm run bench -- --only checks` runs one group alone.
 // Each benchmark is isolated: a failure becomes an error entry, never an abort.
 import { execFileSync } from 'node:child_process';
@@ -12,8 +12,11 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { benchSwitch } from '../net/bench.js';
+import { cachedKubectl } from '../harness/kube-api-node.js';
+import { parseProbeOutput, probeScript } from '../harness/kube-probe.js';
 import { LabRun } from '../harness/lab-run.js';
-import { loadLabs } from '../lab/load.js';
+import { openLab } from '../harness/run-lab.js';
+import { findLab, loadLabs } from '../lab/load.js';
 import { benchBrowser, benchBrowserWalk } from './bench-browser.js';
 import { benchClassServer } from '../classroom/bench.js';
 import { benchGradings } from '../classroom/grading/bench.js';
@@ -40,7 +43,7 @@ export interface BenchOptions {
 export interface Goal { comparison: '<' | '<=' | '>='; value: number }
 
 export interface Figure {
-  /** Which benchmark it belongs to (1 start-up … 7 size, 8 web, 9 checks, 10 classroom); orders the table. */
+  /** Which benchmark it belongs to (1 start-up … 7 size, 8 web, 9 checks, 10 classroom, 11 Kubernetes); orders the table. */
   section: number;
   name: string;
   value: number | null;
@@ -68,7 +71,7 @@ export interface BenchResults {
   figures: Figure[];
 }
 
-export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold', 'guest', 'checks', 'walk', 'classroom', 'browser'] as const;
+export const GROUPS = ['size', 'switch', 'network', 'restore', 'cold', 'guest', 'checks', 'walk', 'classroom', 'kube', 'browser'] as const;
 
 type SnapshotAssets = BootAssets & { state: SharedArrayBuffer };
 
@@ -229,6 +232,10 @@ const FIGURES = {
   serverGradingsPerMinute: { section: 10, name: 'Classroom: verified gradings per minute through the server (upload to result), 10 at once', unit: '/min' },
   serverRss: { section: 10, name: 'Classroom: class server RSS (max through the run)', unit: 'MiB' },
   databasePerStudent: { section: 10, name: 'Classroom: database bytes per student (SQLite, after grading)', unit: 'KiB' },
+  kubeFirst: { section: 11, name: 'Kubernetes: the first `kubectl get pods` in a node, the binary fetched (median)', unit: 's' },
+  kubeGetPods: { section: 11, name: 'Kubernetes: `kubectl get pods` in a node, warm (median)', unit: 's' },
+  kubeProbeRound: { section: 11, name: 'Kubernetes: a readiness probe round on a node, httpGet to both web pods, one exec (median)', unit: 's' },
+  kubeServiceRules: { section: 11, name: 'Kubernetes: `kubectl apply` of a Service to its KUBE-SVC rules on every node (median)', unit: 's' },
 } satisfies Record<string, FigureSpec>;
 
 /**
@@ -637,6 +644,80 @@ async function benchClassroom(bench: BenchRun): Promise<void> {
   });
 }
 
+/**
+ * The Kubernetes control plane as a learner meets it, on lab 29 (service-debug) opened afresh
+ * for each run: the first `kubectl get pods` in node1 (the script fetches the real kubectl
+ * from the API server), three more (warm), and a Service typed in with `kubectl apply` until
+ * every node has its KUBE-SVC jump (each node asked from the host, one short exec per look,
+ * 0.2 s apart: a waiting loop in a node would hold its agent, which runs one command at a
+ * time, and kube-proxy's restore would wait behind it; node2's looks start with the apply,
+ * node1's after it).
+ */
+/** The outcomes of the probe rounds, counted. */
+const tally = (outcomes: string[]) => [...new Set(outcomes)].map((o) => `${outcomes.filter((x) => x === o).length}× ${o}`).join('; ');
+
+async function benchKube(bench: BenchRun): Promise<void> {
+  const planned = [FIGURES.kubeFirst, FIGURES.kubeGetPods, FIGURES.kubeProbeRound, FIGURES.kubeServiceRules];
+  await bench.attempt('kubernetes: kubectl in a node, a Service to its rules', planned, async () => {
+    if (!cachedKubectl()) throw new Error('no i386 kubectl in the cache (scripts/setup.sh)');
+    await bench.restorable(); // the snapshot, made once, outside the timing
+    const lab = findLab('service-debug');
+    const first: number[] = [];
+    const warm: number[] = [];
+    const rules: number[] = [];
+    const rounds: number[] = [];
+    const outcomes: string[] = [];
+    const timed = async (run: LabRun, node: string, command: string) => {
+      const started = performance.now();
+      const result = await run.exec(node, command, { timeout: 180 });
+      if (result.exitCode !== 0) throw new Error(`${command} on ${node}: ${result.stderr.trim()}`);
+      return (performance.now() - started) / 1000;
+    };
+    for (let i = 0; i < bench.runs; i++) {
+      const run = await openLab(lab);
+      try {
+        first.push(await timed(run, 'node1', 'kubectl get pods'));
+        for (let j = 0; j < 3; j++) warm.push(await timed(run, 'node1', 'kubectl get pods'));
+        // A probe round as the kubelet sends one (harness/kube-probe): an HTTP GET to each web pod from node1.
+        const ips = (await run.exec('node1', "kubectl get pods -l app=web -o jsonpath='{.items[*].status.podIP}'", { timeout: 120 })).stdout.trim().split(/\s+/);
+        const probes = ips.map((ip) => ({ pod: { namespace: 'default', name: ip, uid: '', node: 'node1', labels: {} }, container: 'web', action: { type: 'httpGet' as const, host: ip, port: 80, path: '/', scheme: 'HTTP', headers: [] }, timeoutSeconds: 1 }));
+        for (let j = 0; j < 3; j++) {
+          const t = performance.now();
+          const result = await run.exec('node1', probeScript(probes, (p) => p.name), { timeout: 60 });
+          rounds.push((performance.now() - t) / 1000);
+          outcomes.push(parseProbeOutput(result.stdout, probes.length).map((o) => (o.result === 'success' ? 'ok' : `${o.result} ${o.message}`)).join(', '));
+        }
+        // A Service over the lab's running web pods (app: web), written out before the clock starts.
+        const name = `bench-${i}`;
+        await run.exec('node1', `cat >/root/${name}.yaml`, { stdin: `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\nspec:\n  selector: {app: web}\n  ports:\n  - {name: http, port: 80, targetPort: 80}\n` });
+        // One short look per exec: a node's agent runs one command at a time, and kube-proxy's own iptables-restore waits behind it.
+        const hasRule = `iptables -t nat -S KUBE-SERVICES 2>/dev/null | grep -q 'default/${name}:http cluster IP.*-j KUBE-SVC-'`;
+        const started = performance.now();
+        const poll = async (n: string) => {
+          while ((await run.exec(n, hasRule, { timeout: 60 })).exitCode !== 0) {
+            if (performance.now() - started > 120_000) throw new Error(`no KUBE-SVC jump for ${name} on ${n} after 120 s`);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+          return performance.now();
+        };
+        const ends = await Promise.all([
+          (async () => { await timed(run, 'node1', `kubectl apply -f /root/${name}.yaml`); return poll('node1'); })(),
+          ...run.nodeNames.filter((n) => n !== 'node1').map(poll),
+        ]);
+        const done = Math.max(...ends);
+        rules.push((done - started) / 1000);
+        bench.log(`  run ${i + 1}/${bench.runs}: first ${first.at(-1)!.toFixed(1)} s, warm ${warm.slice(-3).map((t) => t.toFixed(2)).join(', ')} s, Service to rules ${rules.at(-1)!.toFixed(1)} s`);
+      } finally {
+        await run.close();
+      }
+    }
+    bench.record(FIGURES.kubeFirst, round(median(first), 1), { note: `${describeTimes(first)}; lab service-debug opened afresh for each, the script fetches the 37 MB kubectl over the lab network` });
+    bench.record(FIGURES.kubeGetPods, round(median(warm), 2), { note: `median of ${warm.length}: ${warm.map((t) => t.toFixed(2)).join(', ')} s; three after the first, per run` });
+    bench.record(FIGURES.kubeProbeRound, round(median(rounds), 2), { note: `median of ${rounds.length}: ${rounds.map((t) => t.toFixed(2)).join(', ')} s; ${tally(outcomes)}` });
+    bench.record(FIGURES.kubeServiceRules, round(median(rules), 1), { note: `${describeTimes(rules)}; from typing kubectl apply in node1 to the jump in nat KUBE-SERVICES on both nodes, looked for from the host (one exec per look, 0.2 s apart)` });
+  });
+}
+
 async function benchWeb(bench: BenchRun): Promise<void> {
   // Last: chromium runs its own nodes, and nothing else should compete with them.
   const planned = [FIGURES.webCached, FIGURES.webCachedAll, FIGURES.webFirstRun, FIGURES.webResumed, FIGURES.webTopology, FIGURES.webTopologyLive, FIGURES.webFirstVisit, FIGURES.webBytes, FIGURES.webMemory, FIGURES.webRss];
@@ -679,6 +760,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
     if (wanted('checks')) await benchChecks(bench);
     if (wanted('walk')) await benchWalk(bench);
     if (wanted('classroom')) await benchClassroom(bench);
+    if (wanted('kube')) await benchKube(bench);
     if (wanted('browser')) await benchWeb(bench);
   } finally {
     // Whatever went wrong, leave no VM running.

@@ -4,7 +4,8 @@
 //   - a Node object per node (its pod CIDR and address from the topology);
 //   - the kubelet's runtime is podctl on the chosen node (`podctl run NAME`: the network
 //     namespace, the real CNI ADD from the node's /etc/cni/net.d, a web server answering
-//     with the pod's name) and `podctl rm NAME` (CNI DEL);
+//     with the pod's name) and `podctl rm NAME` (CNI DEL); its readiness probes run on the
+//     node, one command per node and probe round (harness/kube-probe);
 //   - kube-proxy: on every change to Services or EndpointSlices, each node gets the rules
 //     of src/kube/proxy/iptables.ts through `iptables-restore --noflush` (stale KUBE-SVC,
 //     KUBE-SEP... chains found with iptables-save are flushed and deleted in the same
@@ -25,6 +26,7 @@ import { ControllerManager } from '../kube/controllers/manager.js';
 import { dnsRecords } from '../kube/dns/records.js';
 import { POLICY_JUMP, policyRules } from '../kube/policy/iptables.js';
 import { JUMPS, proxyRules } from '../kube/proxy/iptables.js';
+import { parseProbeOutput, probeScript } from './kube-probe.js';
 import type { LabRun } from './lab-run.js';
 
 export interface KubeClusterOptions {
@@ -72,6 +74,12 @@ function podctlRuntime(run: LabRun, nodes: ReadonlySet<string>, dns: { clusterIP
     stop: async (pod) => {
       const result = await run.exec(pod.node, `podctl rm ${shellQuote(sandboxName(pod))} && rm -rf /etc/netns/${shellQuote(sandboxName(pod))}`, { timeout: 60 });
       if (result.exitCode !== 0) throw new Error(`podctl rm on ${pod.node} failed: ${result.stderr.trim()}`);
+    },
+    // The round's readiness probes in one command on the node (harness/kube-probe).
+    probe: async (node, probes) => {
+      const longest = Math.max(...probes.map((p) => p.timeoutSeconds));
+      const result = await run.exec(node, probeScript(probes, sandboxName), { timeout: longest + 30 });
+      return parseProbeOutput(result.stdout, probes.length);
     },
   };
 }

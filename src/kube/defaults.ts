@@ -27,6 +27,15 @@ function podSpec(spec: Any | undefined) {
     c.terminationMessagePolicy ??= 'File';
     c.resources ??= {};
     for (const p of (c.ports ?? []) as Any[]) p.protocol ??= 'TCP';
+    for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe] as (Any | undefined)[]) {
+      if (!probe) continue;
+      // SetDefaults_Probe and SetDefaults_HTTPGetAction.
+      probe.timeoutSeconds ??= 1;
+      probe.periodSeconds ??= 10;
+      probe.successThreshold ??= 1;
+      probe.failureThreshold ??= 3;
+      if (probe.httpGet) { probe.httpGet.path ||= '/'; probe.httpGet.scheme ??= 'HTTP'; }
+    }
   }
 }
 

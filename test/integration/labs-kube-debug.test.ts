@@ -1,5 +1,6 @@
 // The Service that does not answer (labs/29-service-debug), the first lab with the Kubernetes
-// control plane: plausible fixes that are wrong fail the right check, and other correct ones
+// control plane: the readiness step's pods unready as the kubelet's probes find them, and
+// plausible fixes that are wrong fail the right check, and other correct ones
 // pass, all typed with the real kubectl inside node1. One cluster, one run through the steps in
 // order (each attempt starts where the one before it left the objects). The solution bots
 // (labs-solutions-*) grade the untouched lab and the reference solution, and run the lab's
@@ -17,8 +18,12 @@ const failed = (report: Awaited<ReturnType<LabRun['checkStep']>>) => ({ names: f
 const lab = findLab('service-debug');
 const TARGET_PORT = stepIndex(lab, 'target-port');
 const PORT_NAME = stepIndex(lab, 'port-name');
+const READINESS = stepIndex(lab, 'readiness');
 const WEB_ANSWERED = 'the client pod\'s requests to web (10.96.0.50:80) are answered by both web pods';
 const INTERNAL_ANSWERED = 'the client pod\'s requests to web-internal (10.96.0.60:8000) are answered by both web pods';
+const API_ANSWERED = 'the client pod\'s requests to api (10.96.0.70:80) are answered by both api pods';
+const API_READY = 'api\'s EndpointSlice lists two ready endpoints';
+const API_PROBED = 'api\'s pods still have a readiness probe';
 
 describe.skipIf(!cachedKubectl())('service-debug', () => {
   let run: LabRun;
@@ -64,5 +69,58 @@ spec:
     await attempt(run, { node1: `kubectl patch service web-internal --type=json -p '[{"op":"replace","path":"/spec/ports/0/targetPort","value":80}]'` });
     const { names, found } = failed(await run.checkStep(PORT_NAME));
     expect(names, found).toEqual([]);
+  }, 300_000);
+
+  it('the untouched api: the pods run, READY 0/1, describe shows the probe failing, the slice lists them not ready', async () => {
+    const pods = await run.exec('node1', 'kubectl get pods -l app=api --no-headers', { timeout: 120 });
+    expect(pods.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(1, 3))).toEqual([['0/1', 'Running'], ['0/1', 'Running']]);
+    const described = await run.exec('node1', 'kubectl describe pod -l app=api', { timeout: 120 });
+    expect(described.stdout).toMatch(/Readiness:\s+http-get http:\/\/:8080\/healthz delay=0s timeout=1s period=5s #success=1 #failure=3/);
+    expect(described.stdout).toMatch(/Unhealthy .*Readiness probe failed: Get "http:\/\/10\.244\.\d\.\d+:8080\/healthz": dial tcp 10\.244\.\d\.\d+:8080: connect: connection refused/);
+    const report = await run.checkStep(READINESS);
+    expect(failedNames(report)).toEqual([API_ANSWERED, API_READY]);
+    expect(report.checks.find((c) => c.name === API_ANSWERED)!.found).toMatch(/Connection refused/);
+  }, 300_000);
+
+  it('the probe pointed at another port where nothing listens (8000): the pods stay unready, the Service refuses', async () => {
+    const results = await attempt(run, { node1: `kubectl patch deployment api --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/readinessProbe/httpGet/port","value":8000}]'` });
+    expect(results.node1!.exitCode, results.node1!.stderr).toBe(0);
+    const { names, found } = failed(await run.checkStep(READINESS));
+    expect(names, found).toEqual([API_ANSWERED, API_READY]);
+  }, 300_000);
+
+  it('the Deployment written out again with a tcpSocket probe on port http and kubectl apply -f passes', async () => {
+    const yaml = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+      - name: api
+        image: podctl-answer
+        ports:
+        - {name: http, containerPort: 80}
+        readinessProbe:
+          tcpSocket: {port: http}
+          periodSeconds: 5
+`;
+    const results = await attempt(run, { node1: `cat >/root/api.yaml <<'EOF'\n${yaml}EOF\nkubectl apply -f /root/api.yaml` });
+    expect(results.node1!.stdout, results.node1!.stderr).toContain('deployment.apps/api configured');
+    const { names, found } = failed(await run.checkStep(READINESS));
+    expect(names, found).toEqual([]);
+    const probe = await run.exec('node1', "kubectl get pods -l app=api -o jsonpath='{.items[*].spec.containers[0].readinessProbe}'", { timeout: 120 });
+    expect(probe.stdout).not.toContain('httpGet');
+  }, 300_000);
+
+  it('the probe deleted: the pods are ready and answer, and the check for the probe fails', async () => {
+    await attempt(run, { node1: `kubectl patch deployment api --type=json -p '[{"op":"remove","path":"/spec/template/spec/containers/0/readinessProbe"}]'` });
+    expect(failedNames(await run.checkStep(READINESS))).toEqual([API_PROBED]);
   }, 300_000);
 });

@@ -14,6 +14,7 @@ export const DEPLOYMENT = kind('Deployment');
 export const REPLICASET = kind('ReplicaSet');
 export const NAMESPACE = kind('Namespace');
 export const NETWORKPOLICY = kind('NetworkPolicy');
+export const EVENT = kind('Event', 'v1');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Plain = Record<string, any>;

@@ -1,7 +1,7 @@
 // The EndpointSlice controller (pkg/controller/endpointslice) and the Endpoints controller
 // (pkg/controller/endpoint), for each Service with a selector: the pods it selects that have
-// an IP, each with its readiness (the pod's Ready condition; a pod being deleted is
-// terminating), and each Service port's targetPort resolved per pod (a name is looked up
+// an IP, each with its readiness (the pod's Ready condition, which the kubelet's readiness
+// probes set; a pod being deleted is terminating), and each Service port's targetPort resolved per pod (a name is looked up
 // among the pod's container ports, as podutil.FindPort: a pod without that port is left
 // out). Slices are labelled kubernetes.io/service-name and managed-by
 // endpointslice-controller.k8s.io and owned by the Service; pods that resolve to the same
@@ -58,8 +58,10 @@ export function reconcileEndpoints(api: KubeApi): void {
       const key = JSON.stringify(ports);
       let group = groups.get(key);
       if (!group) groups.set(key, group = { ports, endpoints: [], addresses: [], notReady: [] });
+      // podToEndpoint (endpointslice/util): serving is the pod's readiness, ready is serving and not terminating; publishNotReadyAddresses makes both true.
       const terminating = Boolean(pod.metadata.deletionTimestamp);
-      const ready = (isReady(pod) || notReadyOK) && !terminating;
+      const serving = isReady(pod) || notReadyOK;
+      const ready = notReadyOK || (serving && !terminating);
       const zone = zones.get(pod.spec?.nodeName);
       const targetRef = { kind: 'Pod', namespace: ns, name: pod.metadata.name, uid: pod.metadata.uid };
       // A pod names itself in the Service whose name is its subdomain (endpointutil.ShouldSetHostname): the DNS name <hostname>.<svc>.
@@ -67,7 +69,7 @@ export function reconcileEndpoints(api: KubeApi): void {
       group.endpoints.push({
         addresses: [pod.status.podIP],
         ...hostname,
-        conditions: { ready, serving: isReady(pod) || notReadyOK, terminating },
+        conditions: { ready, serving, terminating },
         ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
         targetRef,
         ...(zone ? { zone } : {}),

@@ -42,6 +42,7 @@ export class ControllerManager {
   stop(): void {
     this.stopWatch?.();
     this.stopWatch = undefined;
+    this.kubelet?.stop();
   }
 
   private kick(): void {
