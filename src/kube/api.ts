@@ -3,12 +3,12 @@
 // exist, the server owns uid/resourceVersion/generation, status is written through /status
 // only, deleting a namespace deletes what is in it). Errors are ApiErrors that http.ts turns
 // into meta/v1 Status objects with the same codes, reasons and messages as upstream.
-import { randomBytes } from 'node:crypto';
 import { formatIpv4, parseIpv4 } from '../net/addr.js';
 import { ApiError } from './api-error.js';
 import { decode } from './decode.js';
 import { applyDefaults, sliceFromV1beta1, sliceToV1beta1, type Allocator } from './defaults.js';
 import { definition } from './openapi.js';
+import { randomHex } from './random.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch, type Json, type JsonObject } from './patch.js';
 import { apiVersionOf, KINDS, qualifiedResource, type Kind } from './resources.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
@@ -179,7 +179,7 @@ export class KubeApi {
     if (this.store.size >= MAX_OBJECTS) throw new ApiError(403, 'Forbidden', `${qualifiedResource(kind)} is forbidden: this cluster holds at most ${MAX_OBJECTS} objects; delete some first`);
     const object = this.checkBody(kind, body, namespace, true);
     for (const field of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'generation'] as const) delete object.metadata[field];
-    if (!object.metadata.name && object.metadata.generateName) object.metadata.name = `${object.metadata.generateName}${randomBytes(4).toString('hex').slice(0, 5)}`;
+    if (!object.metadata.name && object.metadata.generateName) object.metadata.name = `${object.metadata.generateName}${randomHex(3).slice(0, 5)}`;
     const stored = this.prepare(kind, object, undefined);
     if (this.store.get(kind.storage, stored.metadata.namespace, stored.metadata.name ?? '')) {
       throw new ApiError(409, 'AlreadyExists', `${qualifiedResource(kind)} "${stored.metadata.name}" already exists`, { name: stored.metadata.name ?? '', group: kind.group, kind: kind.plural });

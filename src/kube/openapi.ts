@@ -5,9 +5,13 @@
 // decodes a gnostic openapi_v2.Document). kubectl validates `create`/`apply` input with it
 // and reads the patch strategies from it; the server reads the same strategies (patch.ts).
 // OpenAPIv2.proto beside this file is gnostic's, unchanged (github:google/gnostic,
-// openapiv2/OpenAPIv2.proto at e0e09f7, Apache-2.0), which client-go decodes the document with.
-import { readFileSync } from 'node:fs';
+// openapiv2/OpenAPIv2.proto at e0e09f7, Apache-2.0), which client-go decodes the document with;
+// OpenAPIv2.proto.json is it as protobufjs's descriptor (scripts/kube-openapi-proto.ts), so that
+// nothing here reads a file: the same module runs in the page, where src/kube (with these
+// 300 KB of schemas) is a chunk of its own, loaded when a lab with the control plane starts.
 import protobuf from 'protobufjs';
+import descriptor from './OpenAPIv2.proto.json';
+import cutSchemas from './openapi-v1.21.2.json';
 import { KINDS } from './resources.js';
 
 export interface Schema {
@@ -54,7 +58,7 @@ function paths(): Swagger['paths'] {
 
 export function openapi(): Swagger {
   if (!swagger) {
-    const cut = JSON.parse(readFileSync(new URL('./openapi-v1.21.2.json', import.meta.url), 'utf8')) as Omit<Swagger, 'paths'>;
+    const cut = cutSchemas as unknown as Omit<Swagger, 'paths'>;
     swagger = { swagger: cut.swagger, info: cut.info, paths: paths(), definitions: cut.definitions };
   }
   return swagger;
@@ -112,8 +116,7 @@ let encoded: Uint8Array | undefined;
 /** /openapi/v2 as protobuf: built once from the JSON definitions. */
 export function openapiProtobuf(): Uint8Array {
   if (encoded) return encoded;
-  const root = new protobuf.Root();
-  root.loadSync(new URL('./OpenAPIv2.proto', import.meta.url).pathname, { keepCase: true });
+  const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
   const Document = root.lookupType('openapi.v2.Document');
   const doc = openapi();
   const message = {
