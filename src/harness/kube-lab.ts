@@ -1,7 +1,7 @@
 // The Kubernetes control plane of a lab that asks for it (`kubernetes:` in its front matter),
-// on the Node host: after the lab's setup, the API server and the controllers
+// on any host (the host only says where the nodes' kubectl binary comes from): after the lab's setup, the API server and the controllers
 // (harness/kube-cluster: kubelet through podctl, kube-proxy's rules, EndpointSlices), the API
-// inside the lab's network with kubectl in every node (harness/kube-api-node), and the lab's
+// inside the lab's network with kubectl in every node (harness/kube-api), and the lab's
 // manifests created as `kubectl apply -f` would create them (with the last-applied
 // annotation, so that the learner's own `kubectl apply` merges with them). It returns when
 // every pod has started and every node has its rules. The manifests are data: objects handed
@@ -10,7 +10,7 @@ import { KubeApi } from '../kube/api.js';
 import type { Any } from '../kube/controllers/common.js';
 import { manifestKind } from '../kube/resources.js';
 import type { KubeManifest } from '../lab/types.js';
-import { attachKubeApi } from './kube-api-node.js';
+import { attachKubeApi, type KubectlBinary } from './kube-api.js';
 import { KubeCluster } from './kube-cluster.js';
 import type { KubeStarter, LabRun, LabService } from './lab-run.js';
 
@@ -34,11 +34,11 @@ export function applyManifests(api: KubeApi, manifests: readonly KubeManifest[])
   }
 }
 
-/** The Node host's starter (LabRunOptions.kube). */
-export const startKubeLab: KubeStarter = async (run: LabRun, { fromSaved }): Promise<LabService> => {
+/** A host's starter (LabRunOptions.kube), given where its kubectl binary comes from (asked at each start). */
+export const kubeLabStarter = (kubectl: () => Promise<KubectlBinary | undefined> | KubectlBinary | undefined): KubeStarter => async (run: LabRun, { fromSaved }): Promise<LabService> => {
   const api = new KubeApi();
   const cluster = await KubeCluster.start(run, { api });
-  const inNodes = await attachKubeApi(run, { api }).catch((error: unknown) => { cluster.stop(); throw error; });
+  const inNodes = await Promise.resolve(kubectl()).then((binary) => attachKubeApi(run, { api, kubectl: binary })).catch((error: unknown) => { cluster.stop(); throw error; });
   const stop = async () => { cluster.stop(); await inNodes.close(); };
   try {
     // Objects saved with the nodes came back with KubeCluster.start (LabRun.attachKube).

@@ -4,12 +4,13 @@
 import type { Lab } from '../lab/types.js';
 import { snapshotAssets } from '../vm/assets-node.js';
 import { nodeWorkerHost } from '../vm/host-node.js';
-import { startKubeLab } from './kube-lab.js';
+import { nodeKubectl } from './kube-api-node.js';
+import { kubeLabStarter } from './kube-lab.js';
 import { LabRun, type LabRunOptions } from './lab-run.js';
 
 /** Open a lab with its setup applied (or from saved states). The caller closes it. */
 export async function openLab(lab: Lab, options: Omit<LabRunOptions, 'host' | 'assets'> = {}): Promise<LabRun> {
-  return LabRun.open(lab, { kube: startKubeLab, ...options, host: nodeWorkerHost, assets: await snapshotAssets() });
+  return LabRun.open(lab, { kube: kubeLabStarter(nodeKubectl), ...options, host: nodeWorkerHost, assets: await snapshotAssets() });
 }
 
 /** Open a lab, do `body` with it, and close it whatever happens. */
