@@ -42,3 +42,22 @@ export function nodeKubectl(): KubectlBinary | undefined {
   const path = cachedKubectl();
   return path && existsSync(path) ? kubectlFile(path) : undefined;
 }
+
+/** The binary as a site serves it to the page (src/ui/kube.ts): kubectl/kubectl.json names kubectl/kubectl-<sha256>. */
+export interface KubectlForPage {
+  /** Site paths, from the site's root, without the leading slash. */
+  readonly manifestPath: string;
+  readonly filePath: string;
+  readonly manifest: string;
+  /** The file on disk, its sha256 checked. */
+  readonly file: string;
+  readonly bytes: number;
+}
+
+/** The cached binary for the page, its sha256 checked against its name (once per file); undefined when there is none. */
+export function kubectlForPage(path = cachedKubectl()): KubectlForPage | undefined {
+  if (!path || !existsSync(path)) return undefined;
+  const { sha256, bytes } = kubectlFile(path);
+  const name = `kubectl-${sha256}`;
+  return { manifestPath: 'kubectl/kubectl.json', filePath: `kubectl/${name}`, manifest: JSON.stringify({ file: name, sha256, bytes }), file: path, bytes };
+}

@@ -98,7 +98,7 @@ export class LabRun {
 
   /** Bring the lab's nodes up: from saved states if given, else from the base snapshot, then the lab's setup. */
   static async open(lab: Lab, options: LabRunOptions): Promise<LabRun> {
-    if (lab.kubernetes && !options.kube) throw new Error(`lab ${lab.id} runs with the Kubernetes control plane, which this host does not run yet (only the Node.js host does)`);
+    if (lab.kubernetes && !options.kube) throw new Error(`lab ${lab.id} runs with the Kubernetes control plane, which this host has no starter for`);
     options.onStatus?.(options.states ? 'restoring the saved nodes' : 'starting the nodes');
     const saved = options.states && splitStates(options.states);
     const cluster = await Cluster.up(lab.topology, options.host, options.assets, saved?.nodes);
@@ -118,9 +118,9 @@ export class LabRun {
     return run;
   }
 
-  /** A LabRun over a cluster someone else brought up (it takes the cluster over). */
-  static over(lab: Lab, cluster: Cluster): LabRun {
-    return new LabRun(lab, cluster);
+  /** A LabRun over a cluster someone else brought up (it takes the cluster over); `kube` starts a lab's control plane with each setup. */
+  static over(lab: Lab, cluster: Cluster, kube?: KubeStarter): LabRun {
+    return new LabRun(lab, cluster, kube);
   }
 
   get nodeNames(): string[] {
