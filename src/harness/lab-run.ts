@@ -188,6 +188,12 @@ export class LabRun {
     if (this.lab.kubernetes && this.kubeStarter) this.kubeService = await this.kubeStarter(this, { fromSaved: false });
   }
 
+  /** Stops the lab's control plane, if it runs (before its nodes are reset under it); the next setup starts it afresh. */
+  async stopKube(): Promise<void> {
+    await this.kubeService?.stop();
+    this.kubeService = undefined;
+  }
+
   /** The reference solutions of steps `from` to `upTo` (0-based, `upTo` excluded), in order. */
   async applySolutions(upTo: number, options: { from?: number; nodes?: string[] } = {}): Promise<void> {
     for (const [index, step] of this.lab.steps.entries()) {

@@ -424,6 +424,7 @@ export class LabSession {
         await Promise.all(this.nodeNames.map(async (name) => this.cluster.node(name).restore(await start.states[name]!.arrayBuffer(), this.loaded.assets)));
         if (stepIndex === 0) return { nodes: this.nodeNames, where, storedAs: { ...start.states } };
       } else {
+        await this.run.stopKube(); // its kubelet and kube-proxy act on the nodes: not while they reset
         await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
         signal.throwIfAborted();
         stage(words('session.stage.setup'));
