@@ -170,7 +170,7 @@ export async function serveStatic(options: StaticServerOptions = {}): Promise<St
       return;
     }
     if (kubectl && path === `/${kubectl.manifestPath}`) {
-      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-cache', ...isolation });
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': Buffer.byteLength(kubectl.manifest), 'cache-control': 'no-cache', ...isolation });
       res.end(body ? kubectl.manifest : undefined);
       return;
     }
