@@ -15,6 +15,9 @@ import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
 import { Store, StoreError, type KubeObject, type Snapshot, type StoreEvent } from './store.js';
 import { invalidMessage, validate, type FieldError } from './validation.js';
 
+/** Node keeps no process alive for this timer; the page has no such thing to ask. */
+const unref = (timer: ReturnType<typeof setTimeout>) => { (timer as { unref?: () => void }).unref?.(); };
+
 
 const CODES: Record<string, number> = { NotFound: 404, AlreadyExists: 409, Conflict: 409, Gone: 410 };
 
@@ -64,7 +67,7 @@ export class KubeApi {
   /** Back to a snapshot; a namespace that was Terminating finishes going. */
   restore(snapshot: Snapshot): void {
     this.store.restore(snapshot);
-    if (this.store.list(NAMESPACE.storage).some((n) => n.metadata.deletionTimestamp)) setTimeout(() => this.finishNamespaces(), this.namespaceDelay).unref();
+    if (this.store.list(NAMESPACE.storage).some((n) => n.metadata.deletionTimestamp)) unref(setTimeout(() => this.finishNamespaces(), this.namespaceDelay));
   }
 
   // --- versions ---
@@ -251,7 +254,7 @@ export class KubeApi {
       if (old.metadata.deletionTimestamp) return this.out(kind, old);
       const terminating = { ...old, metadata: { ...old.metadata, deletionTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }, status: { phase: 'Terminating' } };
       const stored = this.wrap(() => this.store.update(kind.storage, terminating, qualifiedResource(kind)));
-      setTimeout(() => this.finishNamespaces(), this.namespaceDelay).unref();
+      unref(setTimeout(() => this.finishNamespaces(), this.namespaceDelay));
       return this.out(kind, stored);
     }
     return this.out(kind, this.wrap(() => this.store.delete(kind.storage, ns, name, qualifiedResource(kind))));

@@ -36,7 +36,10 @@ describe.skipIf(!cachedKubectl())('a lab with the Kubernetes control plane in th
     const card = page.locator(`[data-lab="${lab.id}"] a`);
     await expect.poll(() => card.count()).toBe(1);
     await card.click();
-    await waitForTerminals(page, 'node1');
+    await waitForTerminals(page, 'node1', 150_000).catch(async (error: Error) => {
+      const shown = await page.locator('main').textContent({ timeout: 2_000 }).catch(() => '(unreadable)');
+      throw new Error(`${error.message}\n--- the page: ${shown?.replace(/\s+/g, ' ').slice(0, 1500)}`);
+    });
     const opened = performance.now() - began;
 
     const first = performance.now();
