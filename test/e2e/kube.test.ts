@@ -59,10 +59,11 @@ describe.skipIf(!cachedKubectl())('a lab with the Kubernetes control plane in th
     expect(untouched).not.toMatch(new RegExp(`^${step.checks.length} of ${step.checks.length}`));
     await typeInTerminal(page, 'node1', step.solution.node1!);
     const graded = performance.now();
-    expect(await check(page)).toMatch(new RegExp(`^${step.checks.length} of ${step.checks.length} checks pass`));
+    const fixed = await check(page);
     const checkMs = performance.now() - graded;
     console.log(`kube lab in the page: opened (nodes, setup, control plane, pods) in ${(opened / 1000).toFixed(1)} s; `
       + `first kubectl get pods (fetching the binary into the node) ${(firstMs / 1000).toFixed(1)} s; again ${(againMs / 1000).toFixed(1)} s `
       + `(${guest} s by the node's clock); Check after the fix ${(checkMs / 1000).toFixed(1)} s; ${logs.join('; ')}`);
+    expect(fixed).toBe('Step passed');
   }, 240_000);
 });
