@@ -74,9 +74,10 @@ function plainMessage(error: { code?: string; message: string; statusCode?: numb
 export async function createClass(store: ClassStore, catalog: LabCatalog, body: CreateClassRequest, now: number): Promise<CreateClassResponse> {
   const unknown = body.labs.filter((lab) => !catalog.has(lab));
   if (unknown.length) throw new HttpError(400, `unknown lab${unknown.length > 1 ? 's' : ''} ${unknown.map((l) => `'${l}'`).join(', ')} (this server has: ${[...catalog.keys()].join(', ')})`);
-  // Its students work in the page, which cannot run a lab with the Kubernetes control plane yet.
+  // The page runs a lab with the Kubernetes control plane, but a submission carries the nodes'
+  // states only, not the API's objects, so the grader could not grade it as the page did.
   const headless = body.labs.filter((lab) => catalog.get(lab)?.inBrowser === false);
-  if (headless.length) throw new HttpError(400, `lab${headless.length > 1 ? 's' : ''} ${headless.map((l) => `'${l}'`).join(', ')} run${headless.length > 1 ? '' : 's'} with the Kubernetes control plane, which the web app does not run yet; a class cannot assign ${headless.length > 1 ? 'them' : 'it'}`);
+  if (headless.length) throw new HttpError(400, `lab${headless.length > 1 ? 's' : ''} ${headless.map((l) => `'${l}'`).join(', ')} run${headless.length > 1 ? '' : 's'} with the Kubernetes control plane, whose objects a class submission does not carry yet; a class cannot assign ${headless.length > 1 ? 'them' : 'it'}`);
   const classId = newClassId();
   const joinCode = newJoinCode();
   const instructorSecret = newSecret();

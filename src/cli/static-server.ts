@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { kubectlForPage, type KubectlForPage } from '../harness/kube-api-node.js';
 
 export const distDir = fileURLToPath(new URL('../../dist', import.meta.url));
 
@@ -84,6 +85,12 @@ export interface StaticServerOptions {
    * then share one copy of the base snapshot (SharedArrayBuffer), and the page may measure its memory.
    */
   isolated?: boolean;
+  /**
+   * The nodes' kubectl for labs with the control plane, served at kubectl/ from the cache (not
+   * from the site: it is 37 MB, and no part of the first visit). By default the one
+   * scripts/setup.sh keeps; false serves none.
+   */
+  kubectl?: KubectlForPage | false;
 }
 
 export interface StaticServer {
@@ -143,6 +150,7 @@ export async function serveStatic(options: StaticServerOptions = {}): Promise<St
   };
   const refused: string[] = [];
   const isolation: Readonly<Record<string, string>> = options.isolated !== false ? ISOLATION_HEADERS : {};
+  const kubectl = options.kubectl === false ? undefined : options.kubectl ?? kubectlForPage();
 
   const fail = (res: ServerResponse, status: number, message: string) => {
     if (res.headersSent) { res.destroy(); return; }
@@ -159,6 +167,21 @@ export async function serveStatic(options: StaticServerOptions = {}): Promise<St
     if (extra !== undefined) {
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': TYPES[extname(path)] ?? 'text/plain', 'access-control-allow-origin': '*', ...isolation });
       res.end(body ? extra : undefined);
+      return;
+    }
+    if (kubectl && path === `/${kubectl.manifestPath}`) {
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': Buffer.byteLength(kubectl.manifest), 'cache-control': 'no-cache', ...isolation });
+      res.end(body ? kubectl.manifest : undefined);
+      return;
+    }
+    if (kubectl && path === `/${kubectl.filePath}`) {
+      // Named by its content: a browser may keep it for good.
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/octet-stream', 'content-length': kubectl.bytes, 'cache-control': 'public, max-age=31536000, immutable', ...isolation });
+      if (!body) { res.end(); return; }
+      sent += kubectl.bytes;
+      const stream = createReadStream(kubectl.file);
+      stream.on('error', () => res.destroy());
+      stream.pipe(res);
       return;
     }
     let file = resolve(root, `.${path}`);

@@ -1,7 +1,7 @@
 // The Kubernetes control plane of a lab that asks for it (`kubernetes:` in its front matter),
-// on the Node host: after the lab's setup, the API server and the controllers
+// on any host (the host only says where the nodes' kubectl binary comes from): after the lab's setup, the API server and the controllers
 // (harness/kube-cluster: kubelet through podctl, kube-proxy's rules, EndpointSlices), the API
-// inside the lab's network with kubectl in every node (harness/kube-api-node), the cluster DNS
+// inside the lab's network with kubectl in every node (harness/kube-api), the cluster DNS
 // when the lab asks for it (`dns: true`: a coredns pod behind kube-dns), and the lab's
 // manifests created as `kubectl apply -f` would create them (with the last-applied
 // annotation, so that the learner's own `kubectl apply` merges with them). It returns when
@@ -11,7 +11,7 @@ import { KubeApi } from '../kube/api.js';
 import type { Any } from '../kube/controllers/common.js';
 import { manifestKind } from '../kube/resources.js';
 import type { KubeManifest } from '../lab/types.js';
-import { attachKubeApi } from './kube-api-node.js';
+import { attachKubeApi, type KubectlBinary } from './kube-api.js';
 import { KubeCluster } from './kube-cluster.js';
 import type { KubeStarter, LabRun, LabService } from './lab-run.js';
 
@@ -35,13 +35,15 @@ export function applyManifests(api: KubeApi, manifests: readonly KubeManifest[])
   }
 }
 
-/** The Node host's starter (LabRunOptions.kube). */
-export const startKubeLab: KubeStarter = async (run: LabRun, { fromSaved }): Promise<LabService> => {
+/** A host's starter (LabRunOptions.kube), given where its kubectl binary comes from (asked at each start). */
+export const kubeLabStarter = (kubectl: () => Promise<KubectlBinary | undefined> | KubectlBinary | undefined): KubeStarter => async (run: LabRun, { fromSaved }): Promise<LabService> => {
   const api = new KubeApi();
   // The lab's cluster nodes (kubernetes.nodes), or all of them; the others stay outside, with no kubectl.
   const nodes = run.lab.kubernetes?.nodes;
   const cluster = await KubeCluster.start(run, { api, ...(nodes ? { nodes } : {}), ...(run.lab.kubernetes?.dns ? { dns: {} } : {}) });
-  const inNodes = await attachKubeApi(run, { api, ...(nodes ? { nodes } : {}) }).catch((error: unknown) => { cluster.stop(); throw error; });
+  const inNodes = await Promise.resolve(kubectl())
+    .then((binary) => attachKubeApi(run, { api, kubectl: binary, ...(nodes ? { nodes } : {}) }))
+    .catch((error: unknown) => { cluster.stop(); throw error; });
   const stop = async () => { cluster.stop(); await inNodes.close(); };
   try {
     // Objects saved with the nodes came back with KubeCluster.start (LabRun.attachKube).

@@ -114,7 +114,7 @@ export class LabRun {
 
   /** Bring the lab's nodes up: from saved states if given, else from the base snapshot, then the lab's setup. */
   static async open(lab: Lab, options: LabRunOptions): Promise<LabRun> {
-    if (lab.kubernetes && !options.kube) throw new Error(`lab ${lab.id} runs with the Kubernetes control plane, which this host does not run yet (only the Node.js host does)`);
+    if (lab.kubernetes && !options.kube) throw new Error(`lab ${lab.id} runs with the Kubernetes control plane, which this host has no starter for`);
     options.onStatus?.(options.states ? 'restoring the saved nodes' : 'starting the nodes');
     const reuse = options.reuseSetup === true && !lab.kubernetes;
     const fromSetup = reuse ? options.setupStates : undefined;
@@ -138,9 +138,9 @@ export class LabRun {
     return run;
   }
 
-  /** A LabRun over a cluster someone else brought up (it takes the cluster over). */
-  static over(lab: Lab, cluster: Cluster): LabRun {
-    return new LabRun(lab, cluster);
+  /** A LabRun over a cluster someone else brought up (it takes the cluster over); `kube` starts a lab's control plane with each setup. */
+  static over(lab: Lab, cluster: Cluster, kube?: KubeStarter): LabRun {
+    return new LabRun(lab, cluster, kube);
   }
 
   get nodeNames(): string[] {
@@ -206,6 +206,12 @@ export class LabRun {
     this.kubeService = undefined;
     await this.apply(only(this.lab.setup, nodes), `the setup of lab ${this.lab.id}`);
     if (this.lab.kubernetes && this.kubeStarter) this.kubeService = await this.kubeStarter(this, { fromSaved: false });
+  }
+
+  /** Stops the lab's control plane, if it runs (before its nodes are reset under it); the next setup starts it afresh. */
+  async stopKube(): Promise<void> {
+    await this.kubeService?.stop();
+    this.kubeService = undefined;
   }
 
   /** The reference solutions of steps `from` to `upTo` (0-based, `upTo` excluded), in order. */

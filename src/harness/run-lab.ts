@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import type { Lab } from '../lab/types.js';
 import { snapshotAssets } from '../vm/assets-node.js';
 import { nodeWorkerHost } from '../vm/host-node.js';
-import { startKubeLab } from './kube-lab.js';
+import { nodeKubectl } from './kube-api-node.js';
+import { kubeLabStarter } from './kube-lab.js';
 import { LabRun, type LabRunOptions } from './lab-run.js';
 
 /**
@@ -33,7 +34,7 @@ function keepAfterSetup(key: string, states: Record<string, ArrayBuffer> | undef
 export async function openLab(lab: Lab, options: Omit<LabRunOptions, 'host' | 'assets'> = {}): Promise<LabRun> {
   const key = setupKey(lab);
   const setupStates = options.states ? undefined : afterSetup.get(key);
-  const run = await LabRun.open(lab, { kube: startKubeLab, reuseSetup: true, ...(setupStates ? { setupStates } : {}), ...options, host: nodeWorkerHost, assets: await snapshotAssets() });
+  const run = await LabRun.open(lab, { kube: kubeLabStarter(nodeKubectl), reuseSetup: true, ...(setupStates ? { setupStates } : {}), ...options, host: nodeWorkerHost, assets: await snapshotAssets() });
   if (!options.states && !setupStates) {
     if (openedOnce.has(key)) keepAfterSetup(key, await run.keepSetupStates());
     openedOnce.add(key);

@@ -3,17 +3,20 @@
 // exist, the server owns uid/resourceVersion/generation, status is written through /status
 // only, deleting a namespace deletes what is in it). Errors are ApiErrors that http.ts turns
 // into meta/v1 Status objects with the same codes, reasons and messages as upstream.
-import { randomBytes } from 'node:crypto';
 import { formatIpv4, parseIpv4 } from '../net/addr.js';
 import { ApiError } from './api-error.js';
 import { decode } from './decode.js';
 import { applyDefaults, sliceFromV1beta1, sliceToV1beta1, type Allocator } from './defaults.js';
 import { definition } from './openapi.js';
+import { randomHex } from './random.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch, type Json, type JsonObject } from './patch.js';
 import { apiVersionOf, KINDS, qualifiedResource, type Kind } from './resources.js';
 import { fieldSelector, labelSelector, SelectorError } from './selectors.js';
 import { Store, StoreError, type KubeObject, type Snapshot, type StoreEvent } from './store.js';
 import { invalidMessage, validate, type FieldError } from './validation.js';
+
+/** Node keeps no process alive for this timer; the page has no such thing to ask. */
+const unref = (timer: ReturnType<typeof setTimeout>) => { (timer as { unref?: () => void }).unref?.(); };
 
 
 const CODES: Record<string, number> = { NotFound: 404, AlreadyExists: 409, Conflict: 409, Gone: 410 };
@@ -64,7 +67,7 @@ export class KubeApi {
   /** Back to a snapshot; a namespace that was Terminating finishes going. */
   restore(snapshot: Snapshot): void {
     this.store.restore(snapshot);
-    if (this.store.list(NAMESPACE.storage).some((n) => n.metadata.deletionTimestamp)) setTimeout(() => this.finishNamespaces(), this.namespaceDelay).unref();
+    if (this.store.list(NAMESPACE.storage).some((n) => n.metadata.deletionTimestamp)) unref(setTimeout(() => this.finishNamespaces(), this.namespaceDelay));
   }
 
   // --- versions ---
@@ -180,7 +183,7 @@ export class KubeApi {
     if (this.store.size >= MAX_OBJECTS) throw new ApiError(403, 'Forbidden', `${qualifiedResource(kind)} is forbidden: this cluster holds at most ${MAX_OBJECTS} objects; delete some first`);
     const object = this.checkBody(kind, body, namespace, true);
     for (const field of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'generation'] as const) delete object.metadata[field];
-    if (!object.metadata.name && object.metadata.generateName) object.metadata.name = `${object.metadata.generateName}${randomBytes(4).toString('hex').slice(0, 5)}`;
+    if (!object.metadata.name && object.metadata.generateName) object.metadata.name = `${object.metadata.generateName}${randomHex(3).slice(0, 5)}`;
     const stored = this.prepare(kind, object, undefined);
     if (this.store.get(kind.storage, stored.metadata.namespace, stored.metadata.name ?? '')) {
       throw new ApiError(409, 'AlreadyExists', `${qualifiedResource(kind)} "${stored.metadata.name}" already exists`, { name: stored.metadata.name ?? '', group: kind.group, kind: kind.plural });
@@ -252,7 +255,7 @@ export class KubeApi {
       if (old.metadata.deletionTimestamp) return this.out(kind, old);
       const terminating = { ...old, metadata: { ...old.metadata, deletionTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }, status: { phase: 'Terminating' } };
       const stored = this.wrap(() => this.store.update(kind.storage, terminating, qualifiedResource(kind)));
-      setTimeout(() => this.finishNamespaces(), this.namespaceDelay).unref();
+      unref(setTimeout(() => this.finishNamespaces(), this.namespaceDelay));
       return this.out(kind, stored);
     }
     return this.out(kind, this.wrap(() => this.store.delete(kind.storage, ns, name, qualifiedResource(kind))));

@@ -5,9 +5,11 @@
 // PATCH patches (patch.ts); DELETE deletes. `Accept: application/json;as=Table;...` asks for
 // server-side printing (tables.ts), which `kubectl get` does. Every error is a meta/v1 Status.
 // Bodies are parsed as JSON data only and limited in size; nothing here logs a body or a token.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+// The handler takes net/http1's requests and responses, so the same code answers on every host:
+// over a lab's own TCP (harness/kube-api) in Node and in the page, and on a node:net socket
+// (serve.ts).
 import { parseDocument } from 'yaml';
+import type { Http1Options, HttpHandler, HttpRequest, HttpResponse } from '../net/http1.js';
 import type { KubeApi } from './api.js';
 import { ApiError } from './api-error.js';
 import { coreVersions, groupList, resourceList, VERSION } from './discovery.js';
@@ -30,29 +32,33 @@ export function statusOf(error: ApiError): Record<string, unknown> {
   };
 }
 
-function send(res: ServerResponse, code: number, body: unknown, type = 'application/json'): void {
+const encoder = new TextEncoder();
+
+function send(res: HttpResponse, code: number, body: unknown, type = 'application/json'): void {
   const data = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': type, 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(data) });
-  res.end(data);
+  const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+  res.writeHead(code, { 'Content-Type': type, 'Cache-Control': 'no-cache, private', 'Content-Length': bytes.length });
+  res.end(bytes);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY) { reject(tooLarge()); return; }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) { req.destroy(); reject(tooLarge()); return; }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** The body as text (the framing has already held it to MAX_BODY: http1Options). */
+function readBody(req: HttpRequest): string {
+  if (req.body.length > MAX_BODY) throw tooLarge();
+  return new TextDecoder().decode(req.body);
 }
 
 const tooLarge = () => new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY}`);
+
+const REASONS: Record<number, string> = { 400: 'BadRequest', 413: 'RequestEntityTooLarge', 431: 'RequestHeaderFieldsTooLarge', 501: 'NotImplemented' };
+
+/** The framing's limits, and its own errors (a malformed or oversized request) as meta/v1 Status objects. */
+export const http1Options: Http1Options = {
+  maxBody: MAX_BODY,
+  errorBody: (status, message) => {
+    const error = status === 413 ? tooLarge() : new ApiError(status, REASONS[status] ?? 'InternalError', message);
+    return { type: 'application/json', body: JSON.stringify(statusOf(error)) };
+  },
+};
 
 /** A key that would set an object's prototype when the object is later assigned into. */
 const dropProto = (key: string, value: unknown) => (key === '__proto__' ? undefined : value);
@@ -101,16 +107,20 @@ function listOf(kind: Kind, items: KubeObject[], resourceVersion: string): Recor
   return { kind: `${kind.kind}List`, apiVersion: kind.group ? `${kind.group}/${kind.version}` : kind.version, metadata: { resourceVersion }, items };
 }
 
+/** Compares in time that depends on the lengths only, as crypto.timingSafeEqual. */
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+  const given = encoder.encode(header?.startsWith('Bearer ') ? header.slice(7) : '');
+  const wanted = encoder.encode(token);
+  if (given.length !== wanted.length) return false;
+  let diff = 0;
+  for (let i = 0; i < given.length; i++) diff |= given[i]! ^ wanted[i]!;
+  return diff === 0;
 }
 
 export interface HandlerOptions { token?: string | undefined; serverAddress: string }
 
-/** The request handler for a node:http server. */
-export function handler(api: KubeApi, options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+/** The request handler, for serveHttp1 (net/http1.ts) with http1Options. */
+export function handler(api: KubeApi, options: HandlerOptions): HttpHandler {
   const watches = { open: 0 };
   return (req, res) => {
     handle(api, options, req, res, watches).catch((error: unknown) => {
@@ -121,9 +131,9 @@ export function handler(api: KubeApi, options: HandlerOptions): (req: IncomingMe
   };
 }
 
-async function handle(api: KubeApi, options: HandlerOptions, req: IncomingMessage, res: ServerResponse, watches: { open: number }): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const method = req.method ?? 'GET';
+async function handle(api: KubeApi, options: HandlerOptions, req: HttpRequest, res: HttpResponse, watches: { open: number }): Promise<void> {
+  const url = new URL(req.url, 'http://localhost');
+  const method = req.method;
   if (options.token !== undefined && !tokenMatches(req.headers.authorization, options.token)) {
     throw new ApiError(401, 'Unauthorized', 'Unauthorized');
   }
@@ -165,7 +175,7 @@ async function handle(api: KubeApi, options: HandlerOptions, req: IncomingMessag
         watches.open++;
         let closed = false;
         const release = () => { if (!closed) { closed = true; watches.open--; } };
-        res.on('close', release);
+        res.onClose(release);
         try {
           watch(api, req, res, target, url);
         } catch (error) {
@@ -186,13 +196,13 @@ async function handle(api: KubeApi, options: HandlerOptions, req: IncomingMessag
     }
     case 'POST': {
       if (name !== undefined) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
-      const created = api.create(kind, namespace, parseBody(await readBody(req), contentType), { dryRun });
+      const created = api.create(kind, namespace, parseBody(readBody(req), contentType), { dryRun });
       send(res, 201, created);
       return;
     }
     case 'PUT': {
       if (name === undefined) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
-      const body = parseBody(await readBody(req), contentType);
+      const body = parseBody(readBody(req), contentType);
       if (subresource === 'scale') { send(res, 200, api.updateScale(kind, namespace, name, () => body, { dryRun })); return; }
       send(res, 200, api.update(kind, namespace, name, body, { dryRun, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) }));
       return;
@@ -200,13 +210,13 @@ async function handle(api: KubeApi, options: HandlerOptions, req: IncomingMessag
     case 'PATCH': {
       if (name === undefined) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
       if (contentType === 'application/apply-patch+yaml') throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not supported by this server: use client-side kubectl apply');
-      const patch = parseBody(await readBody(req), 'application/json');
+      const patch = parseBody(readBody(req), 'application/json');
       if (subresource === 'scale') { send(res, 200, api.patchScale(kind, namespace, name, contentType, patch, { dryRun })); return; }
       send(res, 200, api.patch(kind, namespace, name, contentType, patch, { dryRun, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) }));
       return;
     }
     case 'DELETE': {
-      await readBody(req); // DeleteOptions: propagation does not matter without controllers
+      readBody(req); // DeleteOptions: propagation does not matter without controllers
       if (name === undefined) {
         const { items, resourceVersion } = api.deleteCollection(kind, namespace, { ...selectors, dryRun });
         send(res, 200, listOf(kind, items, resourceVersion));
@@ -221,7 +231,7 @@ async function handle(api: KubeApi, options: HandlerOptions, req: IncomingMessag
 }
 
 /** A watch: newline-separated JSON events on one chunked response, until the client leaves or timeoutSeconds pass. */
-function watch(api: KubeApi, req: IncomingMessage, res: ServerResponse, target: Route, url: URL): void {
+function watch(api: KubeApi, req: HttpRequest, res: HttpResponse, target: Route, url: URL): void {
   const { kind, namespace, name } = target;
   const table = wantsTable(req.headers.accept);
   const since = url.searchParams.get('resourceVersion');
@@ -242,6 +252,5 @@ function watch(api: KubeApi, req: IncomingMessage, res: ServerResponse, target: 
   const timeout = Math.min(Number(url.searchParams.get('timeoutSeconds') ?? 1800) || 1800, 3600);
   const timer = setTimeout(() => res.end(), timeout * 1000);
   const finish = () => { stop(); clearTimeout(timer); };
-  res.on('close', finish);
-  req.on('close', finish);
+  res.onClose(finish);
 }

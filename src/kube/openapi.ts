@@ -5,9 +5,15 @@
 // decodes a gnostic openapi_v2.Document). kubectl validates `create`/`apply` input with it
 // and reads the patch strategies from it; the server reads the same strategies (patch.ts).
 // OpenAPIv2.proto beside this file is gnostic's, unchanged (github:google/gnostic,
-// openapiv2/OpenAPIv2.proto at e0e09f7, Apache-2.0), which client-go decodes the document with.
-import { readFileSync } from 'node:fs';
-import protobuf from 'protobufjs';
+// openapiv2/OpenAPIv2.proto at e0e09f7, Apache-2.0), which client-go decodes the document with;
+// OpenAPIv2.proto.json is it as protobufjs's descriptor (scripts/kube-openapi-proto.ts), so that
+// nothing here reads a file: the same module runs in the page, where src/kube (with these
+// 300 KB of schemas) is a chunk of its own, loaded when a lab with the control plane starts.
+// The message is written by encodeMessage below, from the descriptor, not by protobufjs: its
+// encoders are generated with Function(), which the page's Content Security Policy forbids (no
+// eval). test/unit/kube/openapi-proto.test.ts holds the bytes to protobufjs's, byte for byte.
+import descriptor from './OpenAPIv2.proto.json';
+import cutSchemas from './openapi-v1.21.2.json';
 import { KINDS } from './resources.js';
 
 export interface Schema {
@@ -54,7 +60,7 @@ function paths(): Swagger['paths'] {
 
 export function openapi(): Swagger {
   if (!swagger) {
-    const cut = JSON.parse(readFileSync(new URL('./openapi-v1.21.2.json', import.meta.url), 'utf8')) as Omit<Swagger, 'paths'>;
+    const cut = cutSchemas as unknown as Omit<Swagger, 'paths'>;
     swagger = { swagger: cut.swagger, info: cut.info, paths: paths(), definitions: cut.definitions };
   }
   return swagger;
@@ -109,14 +115,10 @@ function toGnostic(schema: Schema): Message {
 
 let encoded: Uint8Array | undefined;
 
-/** /openapi/v2 as protobuf: built once from the JSON definitions. */
-export function openapiProtobuf(): Uint8Array {
-  if (encoded) return encoded;
-  const root = new protobuf.Root();
-  root.loadSync(new URL('./OpenAPIv2.proto', import.meta.url).pathname, { keepCase: true });
-  const Document = root.lookupType('openapi.v2.Document');
+/** The message /openapi/v2 encodes, in gnostic's openapi_v2.Document shape (field names as in OpenAPIv2.proto). */
+export function openapiMessage(): Message {
   const doc = openapi();
-  const message = {
+  return {
     swagger: doc.swagger,
     info: { title: doc.info.title, version: doc.info.version },
     paths: {
@@ -132,13 +134,83 @@ export function openapiProtobuf(): Uint8Array {
     },
     definitions: { additional_properties: Object.entries(doc.definitions).map(([name, schema]) => ({ name, value: toGnostic(schema) })) },
   };
-  const problem = Document.verify(message);
-  if (problem) throw new Error(`openapi protobuf: ${problem}`);
-  encoded = Document.encode(Document.fromObject(message)).finish();
+}
+
+/** /openapi/v2 as protobuf: built once from the JSON definitions. */
+export function openapiProtobuf(): Uint8Array {
+  encoded ??= encodeMessage('Document', openapiMessage());
   return encoded;
 }
 
 /** /openapi/v2 as JSON. */
 export function openapiJson(): string {
   return JSON.stringify(openapi());
+}
+
+// --- A protobuf writer from the descriptor (proto3; the types OpenAPIv2.proto uses) -----------
+
+interface FieldDescriptor { type: string; id: number; rule?: string }
+const messages = (descriptor as unknown as { nested: { openapi: { nested: { v2: { nested: Record<string, { fields?: Record<string, FieldDescriptor> }> } } } } }).nested.openapi.nested.v2.nested;
+
+class Bytes {
+  private buf = new Uint8Array(1 << 16);
+  length = 0;
+  private room(n: number) {
+    if (this.length + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    grown.set(this.buf.subarray(0, this.length));
+    this.buf = grown;
+  }
+  byte(b: number) { this.room(1); this.buf[this.length++] = b; }
+  varint(value: number | bigint) {
+    let v = BigInt.asUintN(64, BigInt(value));
+    while (v >= 0x80n) { this.byte(Number(v & 0x7fn) | 0x80); v >>= 7n; }
+    this.byte(Number(v));
+  }
+  raw(bytes: Uint8Array) { this.room(bytes.length); this.buf.set(bytes, this.length); this.length += bytes.length; }
+  double(value: number) { const b = new Uint8Array(8); new DataView(b.buffer).setFloat64(0, value, true); this.raw(b); }
+  done(): Uint8Array { return this.buf.slice(0, this.length); }
+}
+
+const encoder = new TextEncoder();
+const WIRE: Record<string, number> = { bool: 0, int64: 0, int32: 0, uint64: 0, uint32: 0, double: 1, string: 2, bytes: 2 };
+
+function writeValue(out: Bytes, type: string, value: unknown): void {
+  switch (type) {
+    case 'bool': out.varint(value ? 1 : 0); return;
+    case 'int64': case 'int32': case 'uint64': case 'uint32': out.varint(Math.trunc(Number(value))); return;
+    case 'double': out.double(Number(value)); return;
+    case 'string': { const b = encoder.encode(String(value)); out.varint(b.length); out.raw(b); return; }
+    case 'bytes': { const b = value as Uint8Array; out.varint(b.length); out.raw(b); return; }
+    default: { const b = encodeMessage(type, value as Message); out.varint(b.length); out.raw(b); }
+  }
+}
+
+/** One message, its present fields in field-number order (as protobufjs writes them); repeated numbers packed (proto3). */
+export function encodeMessage(type: string, message: Message): Uint8Array {
+  const fields = messages[type]?.fields;
+  if (!fields) throw new Error(`openapi protobuf: no message ${type}`);
+  const out = new Bytes();
+  for (const [name, field] of Object.entries(fields).sort((a, b) => a[1].id - b[1].id)) {
+    const value = message[name];
+    if (value === undefined || value === null) continue;
+    const wire = WIRE[field.type] ?? 2;
+    if (field.rule === 'repeated') {
+      const items = value as unknown[];
+      if (!items.length) continue;
+      if (wire === 0 || wire === 1) {
+        const packed = new Bytes();
+        for (const item of items) writeValue(packed, field.type, item);
+        out.varint((field.id << 3) | 2);
+        out.varint(packed.length);
+        out.raw(packed.done());
+      } else {
+        for (const item of items) { out.varint((field.id << 3) | wire); writeValue(out, field.type, item); }
+      }
+      continue;
+    }
+    out.varint((field.id << 3) | wire);
+    writeValue(out, field.type, value);
+  }
+  return out.done();
 }

@@ -4,12 +4,32 @@
 // protection is its loopback address. A `token` makes the server demand one anyway, for
 // clients that send it (later phases put the server behind the `kubernetes` Service address
 // for kubectl inside the nodes, over a relay that can add it).
+// HTTP/1.1 is net/http1.ts over each socket, as inside a lab's network: one code path.
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { serveHttp1, type ByteStream } from '../net/http1.js';
 import { KubeApi, type ApiOptions } from './api.js';
 import { ControllerManager, type ManagerOptions } from './controllers/manager.js';
-import { handler } from './http.js';
+import { handler, http1Options } from './http.js';
+import { kubeconfigFor } from './kubeconfig.js';
+
+export { kubeconfigFor };
+
+/** A node:net socket as net/http1's byte stream. */
+export function socketStream(socket: Socket): ByteStream {
+  const stream: ByteStream = {
+    write: (bytes) => socket.write(bytes),
+    end: () => { socket.end(); },
+    destroy: () => { socket.destroy(); },
+    onData: undefined, onEnd: undefined, onClose: undefined, onDrain: undefined,
+  };
+  socket.on('data', (bytes: Buffer) => stream.onData?.(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)));
+  socket.on('end', () => stream.onEnd?.());
+  socket.on('drain', () => stream.onDrain?.());
+  socket.on('error', () => {}); // 'close' follows
+  socket.on('close', (hadError) => stream.onClose?.(hadError ? 'reset' : undefined));
+  return stream;
+}
 
 export interface KubeServer {
   readonly api: KubeApi;
@@ -35,16 +55,6 @@ export interface ServeOptions extends ApiOptions {
   controllers?: ManagerOptions | boolean;
 }
 
-/** A kubeconfig for kubectl talking to `server` (http://HOST:PORT), as JSON text (JSON is YAML). */
-export function kubeconfigFor(server: string, token?: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'podwire',
-    clusters: [{ name: 'podwire', cluster: { server } }],
-    users: [{ name: 'podwire', user: token ? { token } : {} }],
-    contexts: [{ name: 'podwire', context: { cluster: 'podwire', user: 'podwire', namespace: 'default' } }],
-  }, null, 2);
-}
-
 export async function serveKube(options: ServeOptions = {}): Promise<KubeServer> {
   const host = options.host ?? '127.0.0.1';
   const api = options.api ?? new KubeApi(options);
@@ -52,8 +62,13 @@ export async function serveKube(options: ServeOptions = {}): Promise<KubeServer>
   const controllers = options.controllers ? new ControllerManager(api, options.controllers === true ? {} : options.controllers) : undefined;
   controllers?.start();
   let address = `${host}:0`;
-  const server: Server = createServer((req, res) => handle(req, res));
+  const sockets = new Set<Socket>();
   const handle = handler(api, { token, get serverAddress() { return address; } });
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    serveHttp1(socketStream(socket), handle, http1Options);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
@@ -66,6 +81,6 @@ export async function serveKube(options: ServeOptions = {}): Promise<KubeServer>
     api, url, port, token, kubeconfig, controllers,
     writeKubeconfig: (path) => writeFileSync(path, `${kubeconfig()}\n`, { mode: 0o600 }),
     close: () => new Promise((resolve) => {
-      controllers?.stop(); server.closeAllConnections(); server.close(() => resolve()); }),
+      controllers?.stop(); for (const socket of sockets) socket.destroy(); server.close(() => resolve()); }),
   };
 }

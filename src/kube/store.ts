@@ -3,7 +3,7 @@
 // kept in a short history, so a watch can start from a resourceVersion a list returned and
 // miss nothing in between. The store knows no kinds: it keeps JSON objects under a storage
 // key (resources.ts) and namespace/name, and sets the metadata the server owns.
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from './random.js';
 
 export interface ObjectMeta {
   name?: string;

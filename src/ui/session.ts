@@ -11,7 +11,7 @@
 // with the stage it was at, or is cancelled, within RESET_TIMEOUT_MS. (Before, a reset
 // that stopped a node while a save was taking its state waited forever: a call to a
 // stopped worker never answers, and the next save queued behind it.)
-import { LabRun } from '../harness/lab-run.js';
+import { LabRun, type KubeStarter } from '../harness/lab-run.js';
 import type { StepReport } from '../harness/report.js';
 import type { Walk, WalkRequest } from '../harness/walk.js';
 import type { Lab } from '../lab/types.js';
@@ -169,8 +169,8 @@ export class LabSession {
   readonly run: LabRun;
 
   /** `say` words the lines the page writes into the terminals: in the page's language when the view passes its own. */
-  private constructor(readonly lab: Lab, readonly cluster: Cluster, private readonly loaded: LoadedAssets, resumed: boolean, private readonly say: (said: Words) => string) {
-    this.run = LabRun.over(lab, cluster);
+  private constructor(readonly lab: Lab, readonly cluster: Cluster, private readonly loaded: LoadedAssets, resumed: boolean, private readonly say: (said: Words) => string, kube?: KubeStarter) {
+    this.run = LabRun.over(lab, cluster, kube);
     this.resumed = resumed;
     this.journal = new Journal(lab.id);
     for (const node of cluster.nodes.values()) {
@@ -189,7 +189,13 @@ export class LabSession {
   static async open(lab: Lab, options: { onProgress?: (p: DownloadProgress) => void; onStatus?: (s: OpeningStatus) => void; fresh?: boolean; say?: (said: Words) => string } = {}): Promise<LabSession> {
     const say = options.say ?? english;
     const began = performance.now();
+    // A lab with the Kubernetes control plane: src/kube comes as a chunk of its own, and the
+    // nodes' kubectl starts coming down beside the node assets. Its objects are not kept with
+    // the saved nodes yet, so such a lab starts afresh each time it opens.
+    const kube = lab.kubernetes ? await import('./kube.js') : undefined;
+    kube?.pageKubectl().catch(() => undefined); // the starter asks again, and says why if it failed
     const loaded = await nodeAssets(options.onProgress);
+    if (kube) options = { ...options, fresh: true };
     // Where the opening's time went, for whoever profiles the page (the bench reads it).
     console.debug(`podwire: node assets ready in ${Math.round(performance.now() - began)} ms`);
     if (options.fresh) new Journal(lab.id).clear();
@@ -202,29 +208,34 @@ export class LabSession {
     }
     if (saved?.snapshotKey === loaded.manifest.key) {
       options.onStatus?.('resumingSaved');
-      const session = await LabSession.restoreFrom(lab, loaded, saved, true, say);
+      const session = await LabSession.restoreFrom(lab, loaded, saved, true, say, kube?.webKubeStarter);
       if (session) return session.replayJournal();
     }
     const hasSetup = Object.keys(lab.setup).length > 0;
     const labStart = options.fresh || !hasSetup ? undefined : await loadStart(lab.id).catch(() => undefined);
     if (labStart?.snapshotKey === startKey(lab, loaded)) {
       options.onStatus?.('startingFromSetup');
-      const session = await LabSession.restoreFrom(lab, loaded, labStart, false, say);
+      const session = await LabSession.restoreFrom(lab, loaded, labStart, false, say, kube?.webKubeStarter);
       if (session) return session.replayJournal();
     }
     options.onStatus?.('startingNodes');
     const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets);
-    const session = new LabSession(lab, cluster, loaded, false, say);
+    const session = new LabSession(lab, cluster, loaded, false, say, kube?.webKubeStarter);
     options.onStatus?.('runningSetup');
-    await session.setUp([...cluster.nodes.keys()], 0);
+    try {
+      await session.setUp([...cluster.nodes.keys()], 0);
+    } catch (error) {
+      await session.close().catch(() => undefined);
+      throw error;
+    }
     // The first save (LabView makes it at once, before a terminal can take a key) keeps these states as the lab's start.
-    session.keepAsStart = hasSetup;
+    session.keepAsStart = hasSetup && !lab.kubernetes;
     session.refreshPrompts();
     return session.replayJournal();
   }
 
   /** A session on nodes restored from saved states, or undefined (and a warning) if they would not load. */
-  private static async restoreFrom(lab: Lab, loaded: LoadedAssets, saved: SavedCluster, resumed: boolean, say: (said: Words) => string): Promise<LabSession | undefined> {
+  private static async restoreFrom(lab: Lab, loaded: LoadedAssets, saved: SavedCluster, resumed: boolean, say: (said: Words) => string, kube?: KubeStarter): Promise<LabSession | undefined> {
     try {
       const states: Record<string, ArrayBuffer> = {};
       await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => {
@@ -232,7 +243,7 @@ export class LabSession {
       }));
       // The node whose terminal is in front first; the others start after it (Cluster.up).
       const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets, states, { front: lab.topology.nodes[0]?.name });
-      const session = new LabSession(lab, cluster, loaded, resumed, say);
+      const session = new LabSession(lab, cluster, loaded, resumed, say, kube);
       if (resumed) {
         session.stored = { states: { ...saved.states }, consoles: { ...saved.consoles }, journalSeq: { ...saved.journalSeq }, openLines: [...(saved.openLines ?? [])] };
         for (const name of saved.openLines ?? []) if (session.cluster.nodes.has(name)) session.openLines.add(name);
@@ -375,6 +386,8 @@ export class LabSession {
 
   /** A node as it was when the lab started: the lab's start state if kept, else the base snapshot and the lab's setup. */
   resetNode(name: string, options: ResetOptions = {}): Promise<void> {
+    // Pods of a Kubernetes lab live on every node and in the API: the whole lab goes back (as LabRun.resetNode).
+    if (this.lab.kubernetes) return this.resetToStep(0, options);
     const where = words('session.where.lab');
     return this.reset(words('session.reset.node', { node: name }), options, async (stage, signal) => {
       stage(words('session.stage.restoringNode', { node: name }));
@@ -411,6 +424,7 @@ export class LabSession {
         await Promise.all(this.nodeNames.map(async (name) => this.cluster.node(name).restore(await start.states[name]!.arrayBuffer(), this.loaded.assets)));
         if (stepIndex === 0) return { nodes: this.nodeNames, where, storedAs: { ...start.states } };
       } else {
+        await this.run.stopKube(); // its kubelet and kube-proxy act on the nodes: not while they reset
         await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
         signal.throwIfAborted();
         stage(words('session.stage.setup'));
@@ -605,7 +619,7 @@ export class LabSession {
     this.consoleListeners.clear();
     this.saveListeners.clear();
     this.checkListeners.clear();
-    await this.cluster.down();
+    await this.run.close(); // the control plane, if any, then the nodes
   }
 
   private startRecord: Promise<SavedCluster | undefined> | undefined;
@@ -614,6 +628,8 @@ export class LabSession {
   /** The lab's start states (or, with a step, that step's), if kept and grown from this build's snapshot, setup and solutions. */
   private async startStates(stepIndex = 0): Promise<SavedCluster | undefined> {
     if (!stepIndex && !Object.keys(this.lab.setup).length) return undefined;
+    // Kept states hold no Kubernetes objects yet: a lab with the control plane runs its setup (which starts it) again.
+    if (this.lab.kubernetes) return undefined;
     let record: Promise<SavedCluster | undefined>;
     if (stepIndex) {
       record = this.stepStarts.get(stepIndex) ?? loadStart(stepStartId(this.lab, stepIndex)).catch(() => undefined);

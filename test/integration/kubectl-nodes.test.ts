@@ -6,7 +6,8 @@
 // wide` inside node1, inside node2 and inside a pod's network namespace shows them. The pod's
 // request goes through kube-proxy's real DNAT of 10.96.0.1:443 to the router's :6443.
 import { describe, expect, it } from 'vitest';
-import { attachKubeApi, cachedKubectl } from '../../src/harness/kube-api-node.js';
+import { attachKubeApi } from '../../src/harness/kube-api.js';
+import { cachedKubectl, nodeKubectl } from '../../src/harness/kube-api-node.js';
 import { KubeCluster } from '../../src/harness/kube-cluster.js';
 import { withLab } from '../../src/harness/run-lab.js';
 import { POD, type Any } from '../../src/kube/controllers/common.js';
@@ -21,7 +22,7 @@ describe.skipIf(!cachedKubectl())('kubectl inside the nodes', () => {
   it('fetches kubectl on first use; apply and get pods -o wide from a node, the other node and a pod', async () => {
     await withLab(LAB, async (run) => {
       const kube = await KubeCluster.start(run, { nodes: ['node1', 'node2'] });
-      const inNodes = await attachKubeApi(run, { api: kube.api });
+      const inNodes = await attachKubeApi(run, { api: kube.api, kubectl: nodeKubectl() });
       const timed = async (node: string, command: string) => {
         const start = performance.now();
         const result = await run.exec(node, command, { timeout: 300 });

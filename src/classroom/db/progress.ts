@@ -8,7 +8,7 @@ export interface LabOutline {
   id: string;
   title: string;
   steps: { id: string; title: string }[];
-  /** False for a lab the web app cannot run yet (one with the Kubernetes control plane): a class cannot assign it. */
+  /** False for a lab a class cannot grade yet (one with the Kubernetes control plane: a submission holds no API objects): a class cannot assign it. */
   inBrowser?: boolean;
 }
 export type LabCatalog = ReadonlyMap<string, LabOutline>;

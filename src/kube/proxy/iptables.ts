@@ -26,7 +26,7 @@
 // Which endpoints each chain gets follows pkg/proxy/topology.go (CategorizeEndpoints):
 // ready ones, or else serving-and-terminating ones; Local means nodeName == this node.
 // Not written: IPv6, topology-aware hints, the large-cluster comment elision, partial syncs.
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { ipInCidr, tryParseIpv4 } from '../../net/addr.js';
 
 type Obj = Record<string, any>;
@@ -79,7 +79,7 @@ function base32(bytes: Uint8Array): string {
 }
 
 /** base32(sha256(text)), first 16 letters: the hash in kube-proxy's chain names (and kube-router's). */
-export const hash16 = (text: string) => base32(createHash('sha256').update(text).digest().subarray(0, 10));
+export const hash16 = (text: string) => base32(sha256(new TextEncoder().encode(text)).subarray(0, 10));
 
 /** portProtoHash: the <hash> of KUBE-SVC-, KUBE-SVL-, KUBE-EXT- and KUBE-FW- chains. */
 export const portProtoHash = (servicePortName: string, protocol: string): string => hash16(servicePortName + protocol);

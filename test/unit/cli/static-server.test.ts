@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { CONTENT_SECURITY_POLICY, acceptsGzip, isInside, serveStatic, type StaticServer } from '../../../src/cli/static-server.js';
+import { kubectlForPage } from '../../../src/harness/kube-api-node.js';
 
 interface RawResponse { status: number; headers: Record<string, string>; body: string }
 
@@ -50,7 +52,7 @@ describe('the static server under hostile requests', () => {
     writeFileSync(join(base, 'dist-evil', 'secret.txt'), 'sibling secret');
     writeFileSync(join(base, 'secret.txt'), 'parent secret');
     symlinkSync(join(base, 'secret.txt'), join(base, 'dist', 'link.txt'));
-    server = await serveStatic({ root: join(base, 'dist') });
+    server = await serveStatic({ root: join(base, 'dist'), kubectl: false });
   });
   afterAll(async () => {
     await server?.close();
@@ -172,5 +174,35 @@ describe('the static server under hostile requests', () => {
     expect(isInside('/srv/dist', '/srv/dist-evil/a.js')).toBe(false);
     expect(isInside('/srv/dist', '/srv/a.js')).toBe(false);
     expect(isInside('/srv/dist', '/srv/dist/..a')).toBe(true);
+  });
+});
+
+describe('the nodes\' kubectl, for labs with the control plane in the page', () => {
+  it('is served from the cache at kubectl/, named by its sha256 (checked), and not from the site', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'static-kubectl-'));
+    mkdirSync(join(base, 'dist'));
+    writeFileSync(join(base, 'dist', 'index.html'), 'site');
+    const binary = Buffer.from('\x7fELF a stand-in for kubectl');
+    const sha256 = createHash('sha256').update(binary).digest('hex');
+    const file = join(base, `kubectl-${sha256}`);
+    writeFileSync(file, binary);
+    const server = await serveStatic({ root: join(base, 'dist'), kubectl: kubectlForPage(file)! });
+    try {
+      const manifest = await get(server, '/kubectl/kubectl.json');
+      expect(manifest.status).toBe(200);
+      expect(JSON.parse(manifest.body)).toEqual({ file: `kubectl-${sha256}`, sha256, bytes: binary.length });
+      const served = await get(server, `/kubectl/kubectl-${sha256}`);
+      expect(served.status).toBe(200);
+      expect(served.headers['content-type']).toBe('application/octet-stream');
+      expect(served.headers['cross-origin-embedder-policy']).toBe('require-corp');
+      expect(served.body).toBe(binary.toString());
+      expect((await get(server, '/kubectl/kubectl-0000')).status).toBe(404);
+      const wrong = join(base, `kubectl-${'0'.repeat(64)}`);
+      writeFileSync(wrong, binary);
+      expect(() => kubectlForPage(wrong)).toThrow(/not the one in its name/);
+    } finally {
+      await server.close();
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });

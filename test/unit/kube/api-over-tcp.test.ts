@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { apiStreamHandler, kubectlScript, KUBECTL_PATH } from '../../../src/harness/kube-api-node.js';
+import { apiStreamHandler, kubectlScript, KUBECTL_PATH } from '../../../src/harness/kube-api.js';
+import { kubectlFile } from '../../../src/harness/kube-api-node.js';
 import { KubeApi } from '../../../src/kube/api.js';
 import { parseIpv4 } from '../../../src/net/addr.js';
 import { TcpEndpoint } from '../../../src/net/tcp-endpoint.js';
@@ -62,7 +63,7 @@ function setup(binary?: Buffer) {
   if (binary) {
     const path = join(dir, 'kubectl');
     writeFileSync(path, binary);
-    kubectl = { path, sha256: 'x', bytes: binary.length };
+    kubectl = kubectlFile(path);
   }
   const streams = apiStreamHandler(api, { serverAddress: `${SERVER}:443`, ...(kubectl ? { kubectl } : {}) });
   const endpoint = new TcpEndpoint({ listen: [{ address: SERVER, port: 443 }], handler: streams.handler });
@@ -78,7 +79,7 @@ describe('the API over the network\'s TCP', () => {
     const services = (await client(endpoint, 'GET /api/v1/namespaces/default/services HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 40001)).toString();
     expect(services).toContain('"clusterIP":"10.96.0.1"');
     expect(endpoint.connectionCount).toBe(0);
-    // node:http ends, then destroys, each socket: the connection still closes with FINs, not a RST.
+    // Connection: close ends the stream after the answer: the connection closes with FINs, not a RST.
     expect(endpoint.counters.resets).toBe(0);
     streams.close();
   });
