@@ -15,19 +15,10 @@
 // A request reaches the handler with its whole body: the API's bodies are small, and the server
 // never holds more than one request's (plus one head of the next) per connection.
 
-/** A byte stream both ways, as TcpStream is. */
-export interface ByteStream {
-  /** Queues bytes; false when the queue is past its high-water mark (wait for onDrain). */
-  write(bytes: Uint8Array): boolean;
-  /** Ends our side after everything queued. */
-  end(): void;
-  /** Cuts the connection. */
-  destroy(): void;
-  onData: ((bytes: Uint8Array) => void) | undefined;
-  onEnd: (() => void) | undefined;
-  onClose: ((error?: string) => void) | undefined;
-  onDrain: (() => void) | undefined;
-}
+import type { TcpStream } from './tcp-endpoint.js';
+
+/** A byte stream both ways: the lab's TCP (TcpStream) or a Node socket wrapped as one (kube/serve.ts). */
+export type ByteStream = Omit<TcpStream, 'remote'>;
 
 export interface HttpRequest {
   readonly method: string;
