@@ -46,8 +46,15 @@ describe.skipIf(!cachedKubectl())('kubectl inside the nodes', () => {
         expect(apply.stdout).toBe('deployment.apps/web created\nservice/web created\n');
         await kube.settle();
         expect(kube.errors).toEqual([]);
-        const pods = (kube.api.list(POD, 'default').items as Any[]).filter((p) => p.metadata.labels?.app === 'web');
-        expect(pods.map((p) => p.status.phase)).toEqual(['Running', 'Running']);
+        const web = (kube.api.list(POD, 'default').items as Any[]).filter((p) => p.metadata.labels?.app === 'web');
+        // A pod whose start failed (podctl's CNI ADD, once in CI on a loaded machine) is Failed
+        // with the reason, and its ReplicaSet made another, as a Deployment does: two run.
+        for (const failed of web.filter((p) => p.status.phase !== 'Running')) {
+          expect(failed.status, `pod ${failed.metadata.name}`).toMatchObject({ phase: 'Failed', reason: 'StartError', message: expect.any(String) });
+          console.log(`kubectl-nodes: pod ${failed.metadata.name} failed to start and was replaced: ${failed.status.message}`);
+        }
+        const pods = web.filter((p) => p.status.phase === 'Running');
+        expect(pods).toHaveLength(2);
 
         const shows = (table: string) => {
           for (const p of pods) {
@@ -71,8 +78,8 @@ describe.skipIf(!cachedKubectl())('kubectl inside the nodes', () => {
         expect((await timed('node2', 'kubectl get endpoints kubernetes --no-headers')).stdout).toMatch(/^kubernetes\s+10\.0\.0\.1:6443\s/m);
 
         // From a pod's network namespace: through kube-proxy's DNAT to the router's :6443.
-        const pod = pods.find((p) => p.spec.nodeName === 'node1')!;
-        const fromPod = await timed('node1', `ip netns exec ${pod.metadata.name} kubectl get pods -o wide`);
+        const pod = pods.find((p) => p.spec.nodeName === 'node1') ?? pods[0]!;
+        const fromPod = await timed(pod.spec.nodeName, `ip netns exec ${pod.metadata.name} kubectl get pods -o wide`);
         shows(fromPod.stdout);
         // The router still answers its own ping, though the API listens on its address.
         expect((await run.exec('node1', 'ping -c 1 -W 2 10.0.0.1')).exitCode).toBe(0);
