@@ -28,6 +28,7 @@ import { POLICY_JUMP, policyRules } from '../kube/policy/iptables.js';
 import { JUMPS, proxyRules } from '../kube/proxy/iptables.js';
 import { parseProbeOutput, probeScript } from './kube-probe.js';
 import type { LabRun } from './lab-run.js';
+import { shellQuote } from './scripts.js';
 
 export interface KubeClusterOptions {
   /** The nodes that join (kubelet and kube-proxy); all of the lab's by default. */
@@ -46,7 +47,6 @@ const DNS_COMMAND = 'mkdir -p /etc/coredns; touch /etc/coredns/hosts /etc/coredn
 
 /** A name podctl and `ip netns` accept: the pod's, with its namespace unless default. */
 const sandboxName = (pod: PodRef) => (pod.namespace === 'default' ? pod.name : `${pod.namespace}.${pod.name}`);
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The resolv.conf the kubelet writes for a pod with dnsPolicy ClusterFirst (pkg/kubelet/network/dns). */
 export const podResolvConf = (namespace: string, nameserver: string, zone = 'cluster.local') =>

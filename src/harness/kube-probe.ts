@@ -7,8 +7,8 @@
 // `kubectl describe pod` shows them in the Unhealthy events.
 import type { ProbeRequest } from '../kube/controllers/kubelet.js';
 import type { ProbeOutcome } from '../kube/controllers/probe.js';
+import { shellQuote } from './scripts.js';
 
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The functions a round calls; each prints "N RESULT MESSAGE" (N: the probe's place in the round). */
 export const PROBE_FUNCTIONS = String.raw`# http_get N TIMEOUT HOST PORT PATH [HEADER]...: a status from 200 to 399 is success.

@@ -202,8 +202,7 @@ export class LabRun {
 
   /** The lab's setup, on every node or only on those named; then, for a lab with `kubernetes:`, the control plane afresh (its objects live on every node, so all of them are set up). */
   async setup(nodes = this.nodeNames): Promise<void> {
-    await this.kubeService?.stop();
-    this.kubeService = undefined;
+    await this.stopKube();
     await this.apply(only(this.lab.setup, nodes), `the setup of lab ${this.lab.id}`);
     if (this.lab.kubernetes && this.kubeStarter) this.kubeService = await this.kubeStarter(this, { fromSaved: false });
   }
@@ -241,8 +240,7 @@ export class LabRun {
    * after the setup, and the later ones restore them rather than run the setup again.
    */
   async resetToStep(index: number): Promise<void> {
-    await this.kubeService?.stop();
-    this.kubeService = undefined;
+    await this.stopKube();
     if (this.afterSetup) {
       await this.restore(this.afterSetup);
     } else {
@@ -277,8 +275,7 @@ export class LabRun {
     if (segments(wanted) !== segments(this.topology)) throw new Error(`lab ${variant.id}: a variant must keep the lab's segments to run on the same nodes`);
     for (const node of wanted.nodes) this.cluster.node(node.name).identity.address = node.address;
     for (const node of wanted.nodes) this.cluster.node(node.name).identity.podCidr = node.podCidr;
-    await this.kubeService?.stop();
-    this.kubeService = undefined;
+    await this.stopKube();
     const next = new LabRun(variant, this.cluster, this.kubeStarter, this.reuseSetup);
     await next.resetToStep(0);
     return next;

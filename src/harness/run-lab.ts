@@ -49,7 +49,7 @@ export async function withLab<T>(lab: Lab, body: (run: LabRun) => Promise<T>, op
     return await body(run);
   } finally {
     // A reset during the body kept the states after the setup: the next open of this lab starts from them.
-    if (!options.states && run.lab === lab) keepAfterSetup(setupKey(lab), run.setupStates);
+    if (!options.states) keepAfterSetup(setupKey(lab), run.setupStates);
     await run.close();
   }
 }

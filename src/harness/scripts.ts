@@ -4,6 +4,9 @@
 // and a broken line in the middle of a lab's setup went unnoticed.
 import type { ExecResult } from '../vm/agent-client.js';
 
+/** One argument for the guest's bash, whatever it holds: single quotes, each ' inside written '\''. */
+export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
 /** What the ERR trap prints on stderr: a marker, the line, the exit status and bash's view of the command. */
 const MARKER = '@@podwire:failed:';
 
