@@ -11,6 +11,7 @@
 // script at GET /podwire/kubectl, as the Node host does from its file.
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { KubectlBinary } from '../harness/kube-api.js';
+import { bytesToHex } from '../net/decode/read.js';
 import { kubeLabStarter } from '../harness/kube-lab.js';
 
 /** What kubectl/kubectl.json says. */
@@ -20,8 +21,6 @@ export interface KubectlManifest { file: string; sha256: string; bytes: number }
 const PIECE = 256 * 1024;
 /** Far more than kubectl's 37 MB: a manifest that claims more is refused. */
 const MAX_BYTES = 128 * 1024 * 1024;
-
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 function checkManifest(value: unknown): KubectlManifest {
   const m = value as Partial<KubectlManifest> | null;
@@ -34,8 +33,8 @@ function checkManifest(value: unknown): KubectlManifest {
 
 async function digest(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   // Web Crypto's digest needs a secure context (https or localhost); @noble/hashes works anywhere, slower.
-  if (globalThis.crypto?.subtle) return hex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
-  return hex(sha256(bytes));
+  if (globalThis.crypto?.subtle) return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+  return bytesToHex(sha256(bytes));
 }
 
 /** Fetches the binary from the page's origin and checks it. */

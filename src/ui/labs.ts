@@ -5,6 +5,7 @@
 // shipped lab's progress or saved cluster, whatever id it reuses.
 import { bundledLabs, labFromFiles, labFromUrl } from '../lab/load-web.js';
 import type { Lab } from '../lab/types.js';
+import { bytesToHex } from '../net/decode/read.js';
 
 export const shipped: Lab[] = bundledLabs();
 const opened = new Map<string, Lab>();
@@ -28,7 +29,7 @@ async function contentHash(text: string): Promise<string> {
   const bytes = new TextEncoder().encode(text);
   if (globalThis.crypto?.subtle) {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-    return [...digest.slice(0, 12)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    return bytesToHex(digest.slice(0, 12));
   }
   // Not a secure context (crypto.subtle missing): FNV-1a, twice, seeded apart.
   let a = 0x811c9dc5, b = 0x01000193 ^ bytes.length;

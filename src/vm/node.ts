@@ -2,6 +2,7 @@
 // snapshot/restore, and a NIC to wire into the virtual network. The machine
 // itself runs in a worker; this class is the main-thread handle.
 import * as Comlink from 'comlink';
+import { bytesToHex } from '../net/decode/read.js';
 import type { FramePort, WiredPort } from '../net/ports.js';
 import { NodeFailure, nodeFailureFromData, type ExecOptions, type ExecResult } from './agent-client.js';
 import { isSharedState, type BootAssets } from './emulator.js';
@@ -169,7 +170,7 @@ export class VmNode {
    * compiled yet, each request to the agent costs a few hundred milliseconds.
    */
   private async afterRestore(withIdentity: boolean): Promise<void> {
-    const seed = Array.from(crypto.getRandomValues(new Uint8Array(64)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+    const seed = bytesToHex(crypto.getRandomValues(new Uint8Array(64)));
     const epoch = (Date.now() / 1000).toFixed(3);
     const { name, mac, address, podCidr, gateway } = this.identity;
     const identity = `podwire-identity ${name} ${mac} ${address} ${podCidr} ${gateway ?? ''}`;
