@@ -10,6 +10,7 @@
 // Until a new worker's first probe is in, its pod counts as starting (`pending`): settle()
 // waits for it, so a check right after a rollout sees the new pods' first readiness.
 import type { KubeApi } from '../api.js';
+import { randomHex } from '../random.js';
 import { EVENT, isActive, list, NODE, POD, type Any } from './common.js';
 import { probeAction, probeTiming, ReadinessWorker, withReadiness, type ProbeAction, type ProbeOutcome } from './probe.js';
 
@@ -216,7 +217,7 @@ function unhealthy(api: KubeApi, p: Prober, outcome: ProbeOutcome): void {
     return;
   }
   api.create(EVENT, p.pod.namespace, {
-    metadata: { name: `${p.pod.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0x1000).toString(16)}`, namespace: p.pod.namespace },
+    metadata: { name: `${p.pod.name}.${Date.now().toString(16)}${randomHex(2)}`, namespace: p.pod.namespace },
     involvedObject: { kind: 'Pod', namespace: p.pod.namespace, name: p.pod.name, uid: p.pod.uid, apiVersion: 'v1', fieldPath: `spec.containers{${p.container}}` },
     reason: 'Unhealthy', message, source: { component: 'kubelet', host: p.pod.node },
     firstTimestamp: time, lastTimestamp: time, count: 1, type: 'Warning', reportingComponent: '', reportingInstance: '',
