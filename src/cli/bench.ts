@@ -644,6 +644,9 @@ async function benchClassroom(bench: BenchRun): Promise<void> {
   });
 }
 
+/** The outcomes of the probe rounds, counted. */
+const tally = (outcomes: string[]) => [...new Set(outcomes)].map((o) => `${outcomes.filter((x) => x === o).length}× ${o}`).join('; ');
+
 /**
  * The Kubernetes control plane as a learner meets it, on lab 29 (service-debug) opened afresh
  * for each run: the first `kubectl get pods` in node1 (the script fetches the real kubectl
@@ -653,9 +656,6 @@ async function benchClassroom(bench: BenchRun): Promise<void> {
  * time, and kube-proxy's restore would wait behind it; node2's looks start with the apply,
  * node1's after it).
  */
-/** The outcomes of the probe rounds, counted. */
-const tally = (outcomes: string[]) => [...new Set(outcomes)].map((o) => `${outcomes.filter((x) => x === o).length}× ${o}`).join('; ');
-
 async function benchKube(bench: BenchRun): Promise<void> {
   const planned = [FIGURES.kubeFirst, FIGURES.kubeGetPods, FIGURES.kubeProbeRound, FIGURES.kubeServiceRules];
   await bench.attempt('kubernetes: kubectl in a node, a Service to its rules', planned, async () => {
