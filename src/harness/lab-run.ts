@@ -109,14 +109,24 @@ export class LabRun {
   private constructor(readonly lab: Lab, cluster: Cluster, kube?: KubeStarter, reuseSetup = false) {
     this.cluster = cluster;
     this.kubeStarter = kube;
-    this.reuseSetup = reuseSetup && !lab.kubernetes;
+    this.reuseSetup = reuseSetup && !kubeInSetup(lab);
+  }
+
+  /** The step (0-based) from which the lab runs with its control plane; none for a lab without one. */
+  get kubeFromStep(): number | undefined {
+    return this.lab.kubernetes ? this.lab.kubernetes.fromStep ?? 0 : undefined;
+  }
+
+  /** Whether the lab's control plane runs now. */
+  get kubeRunning(): boolean {
+    return this.kubeService !== undefined;
   }
 
   /** Bring the lab's nodes up: from saved states if given, else from the base snapshot, then the lab's setup. */
   static async open(lab: Lab, options: LabRunOptions): Promise<LabRun> {
     if (lab.kubernetes && !options.kube) throw new Error(`lab ${lab.id} runs with the Kubernetes control plane, which this host has no starter for`);
     options.onStatus?.(options.states ? 'restoring the saved nodes' : 'starting the nodes');
-    const reuse = options.reuseSetup === true && !lab.kubernetes;
+    const reuse = options.reuseSetup === true && !kubeInSetup(lab);
     const fromSetup = reuse ? options.setupStates : undefined;
     const states = options.states ?? fromSetup;
     const saved = states && splitStates(states);
@@ -125,7 +135,8 @@ export class LabRun {
     run.kubePending = saved?.kube;
     if (!options.states && fromSetup) run.afterSetup = fromSetup;
     if (states) {
-      if (lab.kubernetes) run.kubeService = await options.kube!(run, { fromSaved: true }).catch(async (error: unknown) => { await run.close(); throw error; });
+      // Saved with the control plane running (its objects beside the nodes), or a lab that runs with it from the start.
+      if (saved?.kube || kubeInSetup(lab)) run.kubeService = await options.kube!(run, { fromSaved: true }).catch(async (error: unknown) => { await run.close(); throw error; });
       return run;
     }
     try {
@@ -200,23 +211,52 @@ export class LabRun {
     return results;
   }
 
-  /** The lab's setup, on every node or only on those named; then, for a lab with `kubernetes:`, the control plane afresh (its objects live on every node, so all of them are set up). */
+  /**
+   * The lab's setup, on every node or only on those named; then, for a lab with `kubernetes:`
+   * from its first step, the control plane afresh (its objects live on every node, so all of
+   * them are set up).
+   */
   async setup(nodes = this.nodeNames): Promise<void> {
     await this.stopKube();
     await this.apply(only(this.lab.setup, nodes), `the setup of lab ${this.lab.id}`);
-    if (this.lab.kubernetes && this.kubeStarter) this.kubeService = await this.kubeStarter(this, { fromSaved: false });
+    if (kubeInSetup(this.lab)) await this.startKube();
   }
 
-  /** Stops the lab's control plane, if it runs (before its nodes are reset under it); the next setup starts it afresh. */
+  /**
+   * The learner is at step `index` (0-based): a lab whose control plane starts at a later
+   * step (`kubernetes.fromStep`) starts it now, once it is reached. Checks, solutions and
+   * resets call it; so does a page when the learner turns to a step.
+   */
+  async enterStep(index: number): Promise<void> {
+    const from = this.kubeFromStep;
+    if (from !== undefined && index >= from && !this.kubeService) await this.startKube();
+  }
+
+  /** One start at a time: a check and a step change may both ask for it. */
+  private kubeStarting: Promise<void> | undefined;
+
+  private startKube(): Promise<void> {
+    if (!this.kubeStarter) return Promise.resolve();
+    this.kubeStarting ??= this.kubeStarter(this, { fromSaved: false })
+      .then((service) => { this.kubeService = service; })
+      .finally(() => { this.kubeStarting = undefined; });
+    return this.kubeStarting;
+  }
+
+  /** Stops the lab's control plane, if it runs (before its nodes are reset under it); the next setup or step that needs it starts it afresh. */
   async stopKube(): Promise<void> {
+    await this.kubeStarting?.catch(() => undefined);
     await this.kubeService?.stop();
     this.kubeService = undefined;
+    // Its objects went with it: a save from now on holds the nodes alone.
+    this.kubeStore = undefined;
   }
 
   /** The reference solutions of steps `from` to `upTo` (0-based, `upTo` excluded), in order. */
   async applySolutions(upTo: number, options: { from?: number; nodes?: string[] } = {}): Promise<void> {
     for (const [index, step] of this.lab.steps.entries()) {
       if (index < (options.from ?? 0) || index >= upTo) continue;
+      await this.enterStep(index);
       await this.apply(only(step.solution, options.nodes ?? this.nodeNames), `the solution of step '${step.id}'`);
     }
   }
@@ -226,7 +266,7 @@ export class LabRun {
   /** A node as it was when the lab started: the base snapshot, then the lab's setup for it. */
   async resetNode(name: string): Promise<void> {
     // Pods of a Kubernetes lab live on every node and in the API: a reset takes the whole lab back.
-    if (this.lab.kubernetes) return this.resetToStep(0);
+    if (kubeInSetup(this.lab) || this.kubeService) return this.resetToStep(0);
     const afterSetup = this.afterSetup?.[name];
     if (afterSetup) return this.restore({ [name]: afterSetup });
     this.touch(name);
@@ -250,6 +290,7 @@ export class LabRun {
       if (this.reuseSetup) this.afterSetup = await this.save({ gzip: true });
     }
     await this.applySolutions(index);
+    await this.enterStep(index);
   }
 
   /** The nodes as the setup left them, if a reset kept them (reuseSetup): for another run of the same lab and values. */
@@ -379,6 +420,7 @@ export class LabRun {
     const step = this.lab.steps[index];
     if (!step) throw new Error(`lab ${this.lab.id} has no step ${index + 1} (it has ${this.lab.steps.length})`);
     await this.walksSettled();
+    await this.enterStep(index);
     // A change just written to the API (a learner's kubectl) is graded once the controllers and kube-proxy have carried it to the nodes.
     await this.kubeService?.settle();
     // Facts fresh for this round (whatever was cached may predate the learner's last command),
@@ -443,6 +485,7 @@ export class LabRun {
   }
 
   async close(): Promise<void> {
+    await this.kubeStarting?.catch(() => undefined);
     await this.kubeService?.stop().catch(() => undefined);
     this.kubeService = undefined;
     this.factsCache.clear();
@@ -452,6 +495,11 @@ export class LabRun {
   private touch(node: string): void {
     this.generations.set(node, (this.generations.get(node) ?? 0) + 1);
   }
+}
+
+/** A lab whose control plane starts with its setup (`kubernetes:` without a later `fromStep`). */
+function kubeInSetup(lab: Lab): boolean {
+  return lab.kubernetes !== undefined && !lab.kubernetes.fromStep;
 }
 
 function only(commands: NodeCommands, nodes: string[]): NodeCommands {

@@ -187,6 +187,13 @@ function knownNames(source: Source, names: string[], list: string[], path: Path)
   return list;
 }
 
+/** A step named by its id, as its index (0-based). */
+function knownStep(source: Source, steps: readonly { id: string }[], id: string, path: Path): number {
+  const index = steps.findIndex((step) => step.id === id);
+  if (index < 0) source.fail(path, `unknown step '${id}' (the lab has: ${steps.map((step) => step.id).join(', ')})`);
+  return index;
+}
+
 function knownNodes(source: Source, names: string[], commands: NodeCommands | undefined, path: Path): NodeCommands {
   for (const node of Object.keys(commands ?? {})) {
     if (!names.includes(node)) source.fail([...path, node], `unknown node '${node}' (the topology has: ${names.join(', ')})`);
@@ -283,6 +290,7 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
     manifests: readManifests(source, front.kubernetes.manifests ?? ''),
     ...(front.kubernetes.nodes ? { nodes: knownNames(source, names, front.kubernetes.nodes, ['kubernetes', 'nodes']) } : {}),
     ...(front.kubernetes.dns ? { dns: true } : {}),
+    ...(front.kubernetes.fromStep ? { fromStep: knownStep(source, steps, front.kubernetes.fromStep, ['kubernetes', 'fromStep']) } : {}),
   };
   const lab: Lab = {
     ...(kubernetes ? { kubernetes } : {}),

@@ -57,6 +57,7 @@ const topology = fields({
 
 /** A lab with the Kubernetes control plane: the objects it starts with, as YAML manifests (data, applied by the API server). */
 const kubernetes = fields({
+  fromStep: v.optional(v.pipe(named(ID, 'a step id: lower-case letters, digits and dashes'), v.description('The step at which the control plane starts (its id); from the first step by default. The steps before it run on the nodes alone, as any lab, so the lab opens as fast as one without Kubernetes.'))),
   dns: v.optional(v.pipe(v.boolean('must be true or false'), v.description('The cluster DNS: a coredns pod (dnsmasq, as lab 13 runs it) in kube-system, labelled k8s-app: kube-dns, behind the kube-dns Service at 10.96.0.10; every pod gets the resolv.conf the kubelet writes.'))),
   manifests: v.optional(v.pipe(v.string('must be YAML manifests, one document per object, separated by ---'), v.description('The objects the lab starts with, applied after the setup as `kubectl apply -f` would (Deployment, Service, ...).'))),
   nodes: v.optional(v.pipe(

@@ -30,7 +30,11 @@ export interface Lab {
   topology: Topology;
   setup: NodeCommands;
   /** The lab runs with the Kubernetes control plane (harness/kube-lab.ts), started after the setup with these objects, on these nodes (all of the topology's when absent), with the cluster DNS if `dns`. */
-  kubernetes?: { manifests: KubeManifest[]; nodes?: string[]; dns?: boolean };
+  kubernetes?: {
+    manifests: KubeManifest[]; nodes?: string[]; dns?: boolean;
+    /** The step (0-based) at which the control plane starts; 0 when absent. */
+    fromStep?: number;
+  };
   /** Markdown before the first step. */
   intro: string;
   steps: Step[];

@@ -55,6 +55,8 @@ async function failsUntouchedPassesSolved(run: LabRun, options: { untouched?: bo
     }
     expect(step.hint, `step ${step.id} offers a hint`).toBeTruthy();
   }
+  // Grading the untouched steps started a control plane that begins at a later step (kubernetes.fromStep): the solutions start from the lab's start again.
+  if (untouched && run.kubeRunning && run.kubeFromStep) await run.resetToStep(0);
   // The solutions run strict: a broken line in one fails here, naming the node and the line.
   const solved = await run.grade({ solution: true });
   const failures = solved.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => c.message));

@@ -62,6 +62,14 @@ describe('a lab with the Kubernetes control plane', () => {
     expect(() => parseLab('labs/x/lab.md', withNodes('[node1, client]'))).toThrow(new RegExp(`^labs/x/lab\\.md:${line}: .*unknown node 'client' \\(the topology has: node1\\)`));
     expect(() => parseLab('labs/x/lab.md', withNodes('[node1, node1]'))).toThrow(/node 'node1' is named twice/);
   });
+
+  it('reads the step its control plane starts at as that step\'s index, and names an unknown step with the file and line', () => {
+    const twoSteps = good.replace('---\nIntro.', `  - id: two\n    checks:\n      - name: pod exists\n        node: node1\n        netns: { name: pod }\n---\nIntro.`).replace('Text.\n', 'Text.\n\n## The second step\n\nMore.\n');
+    const from = (step: string) => twoSteps.replace('steps:\n', `kubernetes:\n  fromStep: ${step}\nsteps:\n`);
+    expect(parseLab('labs/x/lab.md', from('two')).kubernetes).toEqual({ manifests: [], fromStep: 1 });
+    const line = good.split('\n').indexOf('steps:') + 2;
+    expect(() => parseLab('labs/x/lab.md', from('three'))).toThrow(new RegExp(`^labs/x/lab\\.md:${line}: .*unknown step 'three' \\(the lab has: one, two\\)`));
+  });
 });
 
 describe('lab files', () => {
