@@ -180,8 +180,8 @@ export function loadGrader(labs: Lab[]): { read: ReadSubmission; grade: Grade } 
     async grade(job) {
       const lab = byId.get(job.lab);
       if (!lab) throw new Error(`this server has no lab '${job.lab}'`);
-      const { states } = readSubmission(job.upload, { snapshotKey: key, labs: [job.lab], nodesOf });
-      const report = await gradeIsolated({ lab: instantiateLab(lab, job.seed), states }, { onProgress: job.onProgress, signal: job.signal });
+      const { states, kube } = readSubmission(job.upload, { snapshotKey: key, labs: [job.lab], nodesOf });
+      const report = await gradeIsolated({ lab: instantiateLab(lab, job.seed), states, ...(kube ? { kube } : {}) }, { onProgress: job.onProgress, signal: job.signal });
       return verifiedSteps(report);
     },
   };

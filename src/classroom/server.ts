@@ -49,7 +49,7 @@ export class HttpError extends Error {
 
 /** The lab outlines the server knows, by id. */
 export function catalogOf(labs: Lab[]): LabCatalog {
-  return new Map(labs.map((lab): [string, LabOutline] => [lab.id, { id: lab.id, title: lab.title, steps: lab.steps.map((s) => ({ id: s.id, title: s.title })), ...(lab.kubernetes ? { inBrowser: false } : {}) }]));
+  return new Map(labs.map((lab): [string, LabOutline] => [lab.id, { id: lab.id, title: lab.title, steps: lab.steps.map((s) => ({ id: s.id, title: s.title })) }]));
 }
 
 function parse<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
@@ -74,10 +74,6 @@ function plainMessage(error: { code?: string; message: string; statusCode?: numb
 export async function createClass(store: ClassStore, catalog: LabCatalog, body: CreateClassRequest, now: number): Promise<CreateClassResponse> {
   const unknown = body.labs.filter((lab) => !catalog.has(lab));
   if (unknown.length) throw new HttpError(400, `unknown lab${unknown.length > 1 ? 's' : ''} ${unknown.map((l) => `'${l}'`).join(', ')} (this server has: ${[...catalog.keys()].join(', ')})`);
-  // The page runs a lab with the Kubernetes control plane, but a submission carries the nodes'
-  // states only, not the API's objects, so the grader could not grade it as the page did.
-  const headless = body.labs.filter((lab) => catalog.get(lab)?.inBrowser === false);
-  if (headless.length) throw new HttpError(400, `lab${headless.length > 1 ? 's' : ''} ${headless.map((l) => `'${l}'`).join(', ')} run${headless.length > 1 ? '' : 's'} with the Kubernetes control plane, whose objects a class submission does not carry yet; a class cannot assign ${headless.length > 1 ? 'them' : 'it'}`);
   const classId = newClassId();
   const joinCode = newJoinCode();
   const instructorSecret = newSecret();

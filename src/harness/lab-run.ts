@@ -117,6 +117,12 @@ export class LabRun {
     return this.lab.kubernetes ? this.lab.kubernetes.fromStep ?? 0 : undefined;
   }
 
+  /** Whether reaching step `index` (0-based) starts the control plane: it starts there or before, and does not run yet. */
+  needsKubeAt(index: number): boolean {
+    const from = this.kubeFromStep;
+    return from !== undefined && index >= from && !this.kubeService && this.kubeStarter !== undefined;
+  }
+
   /** Whether the lab's control plane runs now. */
   get kubeRunning(): boolean {
     return this.kubeService !== undefined;
@@ -228,16 +234,25 @@ export class LabRun {
    * resets call it; so does a page when the learner turns to a step.
    */
   async enterStep(index: number): Promise<void> {
-    const from = this.kubeFromStep;
-    if (from !== undefined && index >= from && !this.kubeService) await this.startKube();
+    if (this.needsKubeAt(index)) await this.startKube();
+  }
+
+  /**
+   * The control plane again, with the objects saved beside the nodes (save's KUBE_STATE), on
+   * nodes restored from the same save: for a host that restores the nodes itself (the page).
+   */
+  async resumeKube(objects: Snapshot): Promise<void> {
+    await this.stopKube();
+    this.kubePending = objects;
+    await this.startKube(true);
   }
 
   /** One start at a time: a check and a step change may both ask for it. */
   private kubeStarting: Promise<void> | undefined;
 
-  private startKube(): Promise<void> {
+  private startKube(fromSaved = false): Promise<void> {
     if (!this.kubeStarter) return Promise.resolve();
-    this.kubeStarting ??= this.kubeStarter(this, { fromSaved: false })
+    this.kubeStarting ??= this.kubeStarter(this, { fromSaved })
       .then((service) => { this.kubeService = service; })
       .finally(() => { this.kubeStarting = undefined; });
     return this.kubeStarting;

@@ -14,6 +14,7 @@
 import { LabRun, type KubeStarter } from '../harness/lab-run.js';
 import type { StepReport } from '../harness/report.js';
 import type { Walk, WalkRequest } from '../harness/walk.js';
+import type { Snapshot } from '../kube/store.js';
 import type { Lab } from '../lab/types.js';
 import { loadWebAssets, type DownloadProgress, type LoadedAssets } from '../vm/assets-web.js';
 
@@ -23,6 +24,12 @@ import { Cluster } from '../vm/cluster.js';
 import { webWorkerHost } from '../vm/host-web.js';
 import { english, words, WordsError, type Words } from './i18n/words.js';
 import { evictOneFor, isQuotaError, Journal, keepWithinBudget, loadCluster, loadStart, saveCluster, saveStart, type SavedCluster } from './store.js';
+
+/** A lab whose control plane starts with its setup (`kubernetes:` without a later fromStep). */
+const kubeAtStart = (lab: Lab) => lab.kubernetes !== undefined && !lab.kubernetes.fromStep;
+
+/** The page's control plane, its chunk (src/kube) fetched only when a step first needs it. */
+const lazyKubeStarter: KubeStarter = async (run, options) => (await import('./kube.js')).webKubeStarter(run, options);
 
 /** Console output kept per node, so a terminal opened later shows what came before. */
 const CONSOLE_KEEP = 64 * 1024;
@@ -189,13 +196,13 @@ export class LabSession {
   static async open(lab: Lab, options: { onProgress?: (p: DownloadProgress) => void; onStatus?: (s: OpeningStatus) => void; fresh?: boolean; say?: (said: Words) => string } = {}): Promise<LabSession> {
     const say = options.say ?? english;
     const began = performance.now();
-    // A lab with the Kubernetes control plane: src/kube comes as a chunk of its own, and the
-    // nodes' kubectl starts coming down beside the node assets. Its objects are not kept with
-    // the saved nodes yet, so such a lab starts afresh each time it opens.
-    const kube = lab.kubernetes ? await import('./kube.js') : undefined;
+    // A lab with the Kubernetes control plane from its start: src/kube comes as a chunk of its
+    // own, and the nodes' kubectl starts coming down beside the node assets. A lab whose control
+    // plane starts at a later step (kubernetes.fromStep) fetches both only when it gets there.
+    const kube = kubeAtStart(lab) ? await import('./kube.js') : undefined;
     kube?.pageKubectl().catch(() => undefined); // the starter asks again, and says why if it failed
+    const kubeStarter = lab.kubernetes ? kube?.webKubeStarter ?? lazyKubeStarter : undefined;
     const loaded = await nodeAssets(options.onProgress);
-    if (kube) options = { ...options, fresh: true };
     // Where the opening's time went, for whoever profiles the page (the bench reads it).
     console.debug(`podwire: node assets ready in ${Math.round(performance.now() - began)} ms`);
     if (options.fresh) new Journal(lab.id).clear();
@@ -208,19 +215,19 @@ export class LabSession {
     }
     if (saved?.snapshotKey === loaded.manifest.key) {
       options.onStatus?.('resumingSaved');
-      const session = await LabSession.restoreFrom(lab, loaded, saved, true, say, kube?.webKubeStarter);
+      const session = await LabSession.restoreFrom(lab, loaded, saved, true, say, kubeStarter);
       if (session) return session.replayJournal();
     }
     const hasSetup = Object.keys(lab.setup).length > 0;
     const labStart = options.fresh || !hasSetup ? undefined : await loadStart(lab.id).catch(() => undefined);
     if (labStart?.snapshotKey === startKey(lab, loaded)) {
       options.onStatus?.('startingFromSetup');
-      const session = await LabSession.restoreFrom(lab, loaded, labStart, false, say, kube?.webKubeStarter);
+      const session = await LabSession.restoreFrom(lab, loaded, labStart, false, say, kubeStarter);
       if (session) return session.replayJournal();
     }
     options.onStatus?.('startingNodes');
     const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets);
-    const session = new LabSession(lab, cluster, loaded, false, say, kube?.webKubeStarter);
+    const session = new LabSession(lab, cluster, loaded, false, say, kubeStarter);
     options.onStatus?.('runningSetup');
     try {
       await session.setUp([...cluster.nodes.keys()], 0);
@@ -229,13 +236,15 @@ export class LabSession {
       throw error;
     }
     // The first save (LabView makes it at once, before a terminal can take a key) keeps these states as the lab's start.
-    session.keepAsStart = hasSetup && !lab.kubernetes;
+    session.keepAsStart = hasSetup && !kubeAtStart(lab);
     session.refreshPrompts();
     return session.replayJournal();
   }
 
   /** A session on nodes restored from saved states, or undefined (and a warning) if they would not load. */
   private static async restoreFrom(lab: Lab, loaded: LoadedAssets, saved: SavedCluster, resumed: boolean, say: (said: Words) => string, kube?: KubeStarter): Promise<LabSession | undefined> {
+    // Saved before a lab's objects were kept with its nodes: its pods would have no API.
+    if (kubeAtStart(lab) && !saved.kube) return undefined;
     try {
       const states: Record<string, ArrayBuffer> = {};
       await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => {
@@ -244,6 +253,8 @@ export class LabSession {
       // The node whose terminal is in front first; the others start after it (Cluster.up).
       const cluster = await Cluster.up(lab.topology, webWorkerHost, loaded.assets, states, { front: lab.topology.nodes[0]?.name });
       const session = new LabSession(lab, cluster, loaded, resumed, say, kube);
+      // The control plane's objects were saved beside the nodes: it starts again with them.
+      if (saved.kube) await session.run.resumeKube(JSON.parse(await saved.kube.text()) as Snapshot).catch(async (error: unknown) => { await session.close(); throw error; });
       if (resumed) {
         session.stored = { states: { ...saved.states }, consoles: { ...saved.consoles }, journalSeq: { ...saved.journalSeq }, openLines: [...(saved.openLines ?? [])] };
         for (const name of saved.openLines ?? []) if (session.cluster.nodes.has(name)) session.openLines.add(name);
@@ -344,6 +355,23 @@ export class LabSession {
     await this.run.resize(node, rows, cols);
   }
 
+  /** Whether turning to step `index` starts the lab's control plane (kubernetes.fromStep): the page says so while it starts. */
+  needsKubeAt(index: number): boolean {
+    return this.run.needsKubeAt(index);
+  }
+
+  /**
+   * The learner turned to step `index`: a control plane that starts at that step starts now,
+   * between saves (a save waits for it, and then keeps its objects with the nodes).
+   */
+  enterStep(index: number): Promise<void> {
+    if (!this.run.needsKubeAt(index)) return Promise.resolve();
+    return this.exclusive(() => raced(this.run.enterStep(index), this.interrupts.signal)).then(() => {
+      for (const name of this.nodeNames) this.markChanged(name);
+      this.scheduleSave(0);
+    });
+  }
+
   /** Grade a step. A reset that begins meanwhile ends the check with an error rather than leaving it waiting. */
   async check(stepIndex: number, attempt = 0): Promise<StepReport> {
     const report = await raced(this.run.checkStep(stepIndex, attempt), this.interrupts.signal);
@@ -387,7 +415,7 @@ export class LabSession {
   /** A node as it was when the lab started: the lab's start state if kept, else the base snapshot and the lab's setup. */
   resetNode(name: string, options: ResetOptions = {}): Promise<void> {
     // Pods of a Kubernetes lab live on every node and in the API: the whole lab goes back (as LabRun.resetNode).
-    if (this.lab.kubernetes) return this.resetToStep(0, options);
+    if (kubeAtStart(this.lab) || this.run.kubeRunning) return this.resetToStep(0, options);
     const where = words('session.where.lab');
     return this.reset(words('session.reset.node', { node: name }), options, async (stage, signal) => {
       stage(words('session.stage.restoringNode', { node: name }));
@@ -411,6 +439,8 @@ export class LabSession {
   resetToStep(stepIndex: number, options: ResetOptions = {}): Promise<void> {
     const where = stepIndex === 0 ? words('session.where.lab') : words('session.where.step', { step: stepIndex + 1 });
     return this.reset(words('session.reset.to', { where }), options, async (stage, signal) => {
+      // Its kubelet and kube-proxy act on the nodes: not while they reset. A step that needs it starts it again below.
+      await this.run.stopKube();
       stage(words('session.stage.restoringNodes'));
       // Kept from an earlier reset to this step: the nodes as they were then, with nothing to run.
       const stepStart = stepIndex > 0 ? await this.startStates(stepIndex) : undefined;
@@ -424,18 +454,22 @@ export class LabSession {
         await Promise.all(this.nodeNames.map(async (name) => this.cluster.node(name).restore(await start.states[name]!.arrayBuffer(), this.loaded.assets)));
         if (stepIndex === 0) return { nodes: this.nodeNames, where, storedAs: { ...start.states } };
       } else {
-        await this.run.stopKube(); // its kubelet and kube-proxy act on the nodes: not while they reset
         await Promise.all(this.nodeNames.map((name) => this.cluster.node(name).reset()));
         signal.throwIfAborted();
         stage(words('session.stage.setup'));
         await this.run.setup();
       }
-      for (const step of this.lab.steps.slice(0, stepIndex)) {
+      for (const [index, step] of this.lab.steps.slice(0, stepIndex).entries()) {
         signal.throwIfAborted();
+        if (this.run.needsKubeAt(index)) stage(words('session.stage.kube'));
+        await this.run.enterStep(index);
         stage(words('session.stage.solution', { step: step.id }));
         await this.run.apply(step.solution, `the solution of step '${step.id}'`);
       }
-      return { nodes: this.nodeNames, where, stepStart: stepIndex > 0 ? stepIndex : undefined };
+      if (this.run.needsKubeAt(stepIndex)) stage(words('session.stage.kube'));
+      await this.run.enterStep(stepIndex);
+      // Nodes with a control plane beside them are not kept as the step's start: their objects would be missing.
+      return { nodes: this.nodeNames, where, stepStart: stepIndex > 0 && !this.run.kubeRunning ? stepIndex : undefined };
     });
   }
 
@@ -533,7 +567,8 @@ export class LabSession {
     if (this.closed) return;
     // A reset came between this save's request and its turn: it replaces the nodes, and saves them itself.
     signal.throwIfAborted();
-    const everyNode = this.keepAsStart || this.nodeNames.some((name) => !this.stored.states[name]);
+    // With a control plane running, its objects are saved with every node, so that the two agree.
+    const everyNode = this.keepAsStart || this.run.kubeRunning || this.nodeNames.some((name) => !this.stored.states[name]);
     const nodes = everyNode ? this.nodeNames : this.nodeNames.filter((name) => this.unsaved.has(name));
     if (!nodes.length && !this.pendingStart && !this.recordStale) return;
     this.emit({ state: 'saving' });
@@ -551,6 +586,8 @@ export class LabSession {
       const states = { ...this.stored.states };
       const consoles = { ...this.stored.consoles };
       const journalSeq = { ...this.stored.journalSeq };
+      // The objects first, as LabRun.save takes them: they must not be newer than the nodes.
+      const kubeObjects = this.run.kube ? new Blob([JSON.stringify(this.run.kube.snapshot())], { type: 'application/json' }) : undefined;
       await Promise.all(nodes.map(async (name) => {
         consoles[name] = this.consoleText(name);
         journalSeq[name] = seq;
@@ -563,7 +600,7 @@ export class LabSession {
         this.pendingStart = states;
         this.keepAsStart = false;
       }
-      const record: SavedCluster = { lab: this.lab.id, snapshotKey: this.loaded.manifest.key, variant: variantKey(this.lab), savedAt: startedAt, states, consoles, journalSeq, openLines };
+      const record: SavedCluster = { lab: this.lab.id, snapshotKey: this.loaded.manifest.key, variant: variantKey(this.lab), savedAt: startedAt, states, consoles, journalSeq, openLines, ...(kubeObjects ? { kube: kubeObjects } : {}) };
       await this.withRoom(() => saveCluster(record));
       this.stored = { states, consoles, journalSeq, openLines };
       this.recordStale = false;
@@ -628,8 +665,9 @@ export class LabSession {
   /** The lab's start states (or, with a step, that step's), if kept and grown from this build's snapshot, setup and solutions. */
   private async startStates(stepIndex = 0): Promise<SavedCluster | undefined> {
     if (!stepIndex && !Object.keys(this.lab.setup).length) return undefined;
-    // Kept states hold no Kubernetes objects yet: a lab with the control plane runs its setup (which starts it) again.
-    if (this.lab.kubernetes) return undefined;
+    // Kept start states hold no Kubernetes objects: a lab with the control plane at that step runs its setup (which starts it) again.
+    const kubeFrom = this.run.kubeFromStep;
+    if (kubeFrom !== undefined && stepIndex >= kubeFrom) return undefined;
     let record: Promise<SavedCluster | undefined>;
     if (stepIndex) {
       record = this.stepStarts.get(stepIndex) ?? loadStart(stepStartId(this.lab, stepIndex)).catch(() => undefined);

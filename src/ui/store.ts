@@ -28,6 +28,8 @@ export interface SavedCluster {
   journalSeq?: Record<string, number>;
   /** Nodes whose state holds a half-typed line: a resume must not press Enter on it. */
   openLines?: string[];
+  /** The Kubernetes objects (the API's store snapshot, JSON) taken with the nodes, while the lab's control plane ran. */
+  kube?: Blob;
 }
 
 interface PodwireDb extends DBSchema {
@@ -68,6 +70,7 @@ const SavedClusterSchema = v.object({
   consoles: v.optional(v.record(v.string(), v.string())),
   journalSeq: v.optional(v.record(v.string(), v.pipe(v.number(), v.finite()))),
   openLines: v.optional(v.array(v.string())),
+  kube: v.optional(v.instance(Blob)),
 });
 
 /** A stored progress record as the page may use it, or undefined if it is not one. */

@@ -9,6 +9,7 @@ import { buildSubmission, resultId, type SubmissionManifest } from '../../src/cl
 import { readSubmission } from '../../src/classroom/grading/submission.js';
 import { mismatches, verifiedSteps } from '../../src/classroom/grading/verify.js';
 import { gradeIsolated } from '../../src/classroom/grading/worker.js';
+import { KUBE_STATE } from '../../src/harness/lab-run.js';
 import { withLab } from '../../src/harness/run-lab.js';
 import { findLab } from '../../src/lab/load.js';
 import { snapshotKey } from '../../src/vm/assets-node.js';
@@ -65,5 +66,25 @@ describe('classroom grading', () => {
     expect(Date.now() - started).toBeLessThan(60_000);
     // Out of time in its own process: the process answers with why, and is gone.
     await expect(gradeIsolated({ lab, states: saved }, { timeoutMs: 1 })).rejects.toThrow(`grading lab ${lab.id} did not finish within 0 s: a node may be hung`);
+  });
+
+  it('grades a lab with the Kubernetes control plane from the nodes and the objects the page saved with them (kube.json)', async () => {
+    const lab = findLab('service-debug');
+    // Step 1's fix is in the API (web's selector): the nodes alone would not show it.
+    const states = await withLab(lab, async (run) => {
+      await run.applySolutions(1);
+      return run.save({ gzip: true });
+    });
+    const { [KUBE_STATE]: objects, ...nodes } = states;
+    expect(objects, 'the objects are saved beside the nodes').toBeDefined();
+    const claimed = { [lab.steps[0]!.id]: { passed: 1, total: 1, results: [] } };
+    const zip = buildSubmission({ lab: lab.id, snapshotKey: snapshotKey(), savedAt: Date.now(), claimed }, nodes, new Uint8Array(objects!));
+    const submission = readSubmission(zip, { snapshotKey: snapshotKey(), labs: [lab.id], nodesOf: () => lab.topology.nodes.map((n) => n.name) });
+    expect(submission.kube).toBeDefined();
+    const report = await gradeIsolated({ lab, states: submission.states, kube: submission.kube! });
+    const verified = verifiedSteps(report);
+    const [first, ...later] = lab.steps;
+    expect(verified[first!.id], 'step 1, fixed in the API, is verified').toMatchObject({ passed: first!.checks.length, total: first!.checks.length });
+    for (const step of later) expect(verified[step.id]!.passed, `step ${step.id}`).toBeLessThan(step.checks.length);
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { withLab } from '../../src/harness/run-lab.js';
 import type { LabRun } from '../../src/harness/lab-run.js';
 import { findLab } from '../../src/lab/load.js';
+import { parseLab } from '../../src/lab/parse.js';
 
 describe('LabRun', () => {
   it('shares facts until a command runs, checks the wire without clearing it, and restores what it saved', async () => {
@@ -64,6 +65,70 @@ describe('LabRun', () => {
     });
     await withLab(lab, async (run) => {
       expect(await look(run)).toBe(afterFirstReset);
+    });
+  });
+
+  it('starts a control plane that begins at a later step (kubernetes.fromStep) only there, and stops it with a reset before that step', async () => {
+    // One node, the first step plain Linux, the second with kubectl and the API.
+    const lab = parseLab('labs/x/lab.md', `---
+id: from-step
+title: From a step
+summary: A control plane from the second step
+level: beginner
+time: 5 min
+topology:
+  nodes:
+    - name: node1
+      podCidr: 10.244.1.0/24
+setup:
+  node1: |
+    mkdir -p /etc/cni/net.d
+    echo '{ "cniVersion": "1.0.0", "name": "podnet", "plugins": [ { "type": "bridge", "bridge": "cni0", "isGateway": true, "ipam": { "type": "host-local", "ranges": [[{ "subnet": "10.244.1.0/24" }]] } } ] }' >/etc/cni/net.d/10-podnet.conflist
+kubernetes:
+  fromStep: objects
+steps:
+  - id: plain
+    checks:
+      - name: the marker is there
+        node: node1
+        command: cat /root/marker
+        expect: { stdout: here }
+    solution:
+      node1: echo here >/root/marker
+  - id: objects
+    checks:
+      - name: the ConfigMap is there
+        node: node1
+        object: { resource: configmaps, name: note, field: "data.text", equals: hello }
+    solution:
+      node1: kubectl create configmap note --from-literal=text=hello
+---
+Intro.
+
+## Plain
+
+Text.
+
+## Objects
+
+Text.
+`);
+    await withLab(lab, async (run) => {
+      expect(run.kubeRunning, 'the first step runs without it').toBe(false);
+      expect((await run.checkStep(0)).passed).toBe(0);
+      expect(run.kubeRunning).toBe(false);
+      expect(Object.keys(await run.save()), 'a save without it holds the nodes alone').toEqual(['node1']);
+      await run.applySolutions(2);
+      expect(run.kubeRunning, 'the second step\'s solution started it').toBe(true);
+      expect((await run.checkStep(1)).checks.map((c) => c.passed)).toEqual([true]);
+      expect(Object.keys(await run.save()).sort(), 'and a save holds its objects').toEqual(['@kube', 'node1']);
+      await run.resetToStep(0);
+      expect(run.kubeRunning, 'a reset to the first step stops it').toBe(false);
+      expect((await run.exec('node1', 'cat /root/marker 2>&1; command -v kubectl >/dev/null && kubectl get configmaps 2>&1 | head -1')).stdout).not.toMatch(/here|note/);
+      // Checking the second step starts it afresh: no ConfigMap yet.
+      const fresh = await run.checkStep(1);
+      expect(run.kubeRunning).toBe(true);
+      expect(fresh.passed).toBe(0);
     });
   });
 });

@@ -8,8 +8,6 @@ export interface LabOutline {
   id: string;
   title: string;
   steps: { id: string; title: string }[];
-  /** False for a lab a class cannot grade yet (one with the Kubernetes control plane: a submission holds no API objects): a class cannot assign it. */
-  inBrowser?: boolean;
 }
 export type LabCatalog = ReadonlyMap<string, LabOutline>;
 

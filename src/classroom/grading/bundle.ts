@@ -1,11 +1,14 @@
-// A submission as it travels: one zip with manifest.json (what the page claims) and the
-// gzipped v86 state of each node under states/<node>.gz. Pure fflate and valibot, no Node
+// A submission as it travels: one zip with manifest.json (what the page claims), the
+// gzipped v86 state of each node under states/<node>.gz, and for a lab whose Kubernetes
+// control plane ran, its objects in kube.json. Pure fflate and valibot, no Node
 // imports: the page builds submissions with this, the server reads them (submission.ts)
 // against the same names and schema.
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import * as v from 'valibot';
 
 export const MANIFEST_FILE = 'manifest.json';
+/** The Kubernetes objects of a lab whose control plane ran when the page saved (the API's store snapshot, JSON). */
+export const KUBE_FILE = 'kube.json';
 /** A node's name as the lab format allows it (src/lab/schema.ts). */
 export const NODE_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 /** A lab has at most this many nodes (src/lab/schema.ts). */
@@ -53,8 +56,9 @@ export type SubmissionManifest = v.InferOutput<typeof SubmissionManifestSchema>;
  * The zip the page uploads. The states are gzip already: stored as they are (deflating
  * them again costs time and gains nothing); the manifest is deflated.
  */
-export function buildSubmission(manifest: SubmissionManifest, states: Record<string, Uint8Array | ArrayBuffer>): Uint8Array {
+export function buildSubmission(manifest: SubmissionManifest, states: Record<string, Uint8Array | ArrayBuffer>, kube?: Uint8Array): Uint8Array {
   const files: Zippable = { [MANIFEST_FILE]: [strToU8(JSON.stringify(manifest)), { level: 6 }] };
+  if (kube) files[KUBE_FILE] = [kube, { level: 6 }];
   for (const [node, state] of Object.entries(states)) {
     if (!NODE_NAME.test(node)) throw new Error(`'${node}' is not a node name (lower-case letters, digits and dashes, starting with a letter)`);
     files[stateFile(node)] = [state instanceof Uint8Array ? state : new Uint8Array(state), { level: 0 }];

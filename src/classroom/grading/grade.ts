@@ -4,7 +4,9 @@
 // the nodes hold is what the student did. The grading is bounded in time, and the cluster
 // is closed whatever happens: a hung guest fails this grading, never the grader.
 import type { Lab } from '../../lab/types.js';
-import { LabRun } from '../../harness/lab-run.js';
+import { nodeKubectl } from '../../harness/kube-api-node.js';
+import { kubeLabStarter } from '../../harness/kube-lab.js';
+import { KUBE_STATE, LabRun } from '../../harness/lab-run.js';
 import { labReport, type LabReport, type StepReport } from '../../harness/report.js';
 import { snapshotAssets } from '../../vm/assets-node.js';
 import { nodeWorkerHost } from '../../vm/host-node.js';
@@ -23,6 +25,8 @@ export interface GradingJob {
   lab: Lab;
   /** Per node, its gzipped state as submitted (readSubmission's states). */
   states: Record<string, Uint8Array>;
+  /** The lab's Kubernetes objects as submitted (readSubmission's kube), when its control plane ran. */
+  kube?: Uint8Array;
 }
 
 export interface GradingOptions {
@@ -53,7 +57,9 @@ export async function gradeSubmission(job: GradingJob, options: GradingOptions =
     stopped.throwIfAborted();
     const states = Object.fromEntries(Object.entries(job.states).map(([node, gz]) => [node, ownBuffer(gz)]));
     // The base snapshot too: the page saves each node as a delta against it (vm/state-delta.ts).
-    opening = LabRun.open(lab, { host: nodeWorkerHost, assets: await snapshotAssets(), states });
+    // The control plane, for a lab with one: with the submitted objects if it ran in the page; else it starts afresh at its step.
+    if (job.kube) states[KUBE_STATE] = ownBuffer(job.kube);
+    opening = LabRun.open(lab, { host: nodeWorkerHost, assets: await snapshotAssets(), states, ...(lab.kubernetes ? { kube: kubeLabStarter(nodeKubectl) } : {}) });
     const run = await opening;
     const total = lab.steps.length;
     options.onProgress?.(0, total);

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Gunzip, Unzip, UnzipInflate, strFromU8 } from 'fflate';
 import * as v from 'valibot';
-import { MANIFEST_FILE, MAX_SUBMISSION_NODES, NODE_NAME, SubmissionManifestSchema, type SubmissionManifest } from './bundle.js';
+import { KUBE_FILE, MANIFEST_FILE, MAX_SUBMISSION_NODES, NODE_NAME, SubmissionManifestSchema, type SubmissionManifest } from './bundle.js';
 import { LIMITS } from '../protocol.js';
 import { NODE_MEMORY_MB } from '../../vm/emulator.js';
 import { DELTA_HEADER_BYTES, DELTA_VERSION, deltaHeader, isDelta } from '../../vm/state-delta.js';
@@ -29,6 +29,8 @@ export interface SubmissionLimits {
   /** The zip itself (the server's upload cap, PODWIRE_MAX_SUBMISSION). */
   maxZipBytes: number;
   maxManifestBytes: number;
+  /** kube.json unpacked: the lab's Kubernetes objects. */
+  maxKubeBytes: number;
   /** All the zip's entries unpacked, together. */
   maxUnzippedBytes: number;
   /** One node's state unpacked (the raw v86 state): the guest's memory and the devices' state. */
@@ -43,6 +45,7 @@ export function defaultLimits(env: Record<string, string | undefined> = process.
   return {
     maxZipBytes,
     maxManifestBytes: 1 * MiB,
+    maxKubeBytes: 4 * MiB,
     maxUnzippedBytes: maxZipBytes + 1 * MiB,
     maxStateBytes: (NODE_MEMORY_MB + 64) * MiB,
     maxTotalStateBytes: MAX_SUBMISSION_NODES * (NODE_MEMORY_MB + 64) * MiB,
@@ -73,6 +76,8 @@ export interface Submission {
   manifest: SubmissionManifest;
   /** Per node, the gzipped state as uploaded (LabRun's node workers unpack it themselves). */
   states: Record<string, Uint8Array>;
+  /** The lab's Kubernetes objects (kube.json), checked to be a store snapshot, as uploaded. */
+  kube?: Uint8Array;
 }
 
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(bytes < 10 * MiB ? 1 : 0)} MiB`;
@@ -107,7 +112,39 @@ export function readSubmission(zip: Uint8Array, expect: SubmissionExpectations):
   for (const node of nodes) {
     total += checkState(node, states[node]!, Math.min(limits.maxStateBytes, limits.maxTotalStateBytes - total));
   }
-  return { manifest, states };
+  const kube = files.get(KUBE_FILE);
+  if (kube) checkKube(kube);
+  return { manifest, states, ...(kube ? { kube } : {}) };
+}
+
+/**
+ * The shape of the API's store snapshot (kube/store.ts Snapshot): objects as data, each kept
+ * under its storage key. The API server restores them as they are, so a wrong shape stops here.
+ */
+const KubeSnapshotSchema = v.object({
+  resourceVersion: v.pipe(v.number('resourceVersion must be a number'), v.integer('resourceVersion must be a whole number'), v.minValue(0, 'resourceVersion must not be negative')),
+  objects: v.pipe(
+    v.array(v.object({
+      storage: v.pipe(v.string('storage must be text'), v.regex(/^[a-z][a-z0-9.-]{0,80}\/[a-z]{1,60}$/, 'storage must be a resource key such as apps/deployments')),
+      object: v.looseObject({ metadata: v.looseObject({ name: v.pipe(v.string('metadata.name must be text'), v.minLength(1), v.maxLength(253)) }) }),
+    }), 'objects must be a list'),
+    v.maxLength(5_000, 'a lab has at most 5000 objects'),
+  ),
+});
+
+function checkKube(bytes: Uint8Array): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(strFromU8(bytes));
+  } catch (error) {
+    throw new SubmissionError(`${KUBE_FILE} is not valid JSON: ${(error as Error).message}`);
+  }
+  const result = v.safeParse(KubeSnapshotSchema, json, { abortEarly: true });
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = v.getDotPath(issue);
+    throw new SubmissionError(`${KUBE_FILE} is not the lab's Kubernetes objects: ${path ? `${path}: ` : ''}${issue.message}`);
+  }
 }
 
 function parseManifest(bytes: Uint8Array): SubmissionManifest {
@@ -146,8 +183,8 @@ function unzipChecked(zip: Uint8Array, limits: SubmissionLimits): Map<string, Ui
     if (failure) return;
     const name = file.name;
     const node = STATE_PATH.exec(name)?.[1];
-    if (name !== MANIFEST_FILE && node === undefined) {
-      return fail(`the submission holds '${name.slice(0, 80)}', which does not belong in it: only ${MANIFEST_FILE} and states/<node>.gz`);
+    if (name !== MANIFEST_FILE && name !== KUBE_FILE && node === undefined) {
+      return fail(`the submission holds '${name.slice(0, 80)}', which does not belong in it: only ${MANIFEST_FILE}, ${KUBE_FILE} and states/<node>.gz`);
     }
     if (node !== undefined && !NODE_NAME.test(node)) {
       return fail(`'${name.slice(0, 80)}' does not name a node: node names are lower-case letters, digits and dashes, starting with a letter, at most 31`);
@@ -157,7 +194,7 @@ function unzipChecked(zip: Uint8Array, limits: SubmissionLimits): Map<string, Ui
     if (file.compression !== 0 && file.compression !== 8) return fail(`'${name}' is packed with a method this server does not read (zip method ${file.compression}); only stored and deflated files`);
     const declared = file.originalSize;
     if (declared === undefined) return fail(`'${name}' does not declare its size in the zip`);
-    const cap = name === MANIFEST_FILE ? limits.maxManifestBytes : limits.maxUnzippedBytes;
+    const cap = name === MANIFEST_FILE ? limits.maxManifestBytes : name === KUBE_FILE ? limits.maxKubeBytes : limits.maxUnzippedBytes;
     if (declared > cap) return fail(`'${name}' unpacks to ${mib(declared)}, more than the ${mib(cap)} allowed`);
     declaredTotal += declared;
     if (declaredTotal > limits.maxUnzippedBytes) return fail(`the submission unpacks to more than the ${mib(limits.maxUnzippedBytes)} allowed`);

@@ -50,6 +50,6 @@ export function gradeIsolated(job: GradingJob, options: IsolatedGradingOptions =
     });
     child.on('error', (error) => finish(() => reject(new GradingError(`the grading process failed: ${error.message}`))));
     child.on('exit', (code, signal) => finish(() => reject(new GradingError(`the grading process ended (${signal ?? `exit code ${code}`}) before it had graded lab ${job.lab.id}`))));
-    child.send({ lab: job.lab, states: job.states, timeoutMs });
+    child.send({ lab: job.lab, states: job.states, ...(job.kube ? { kube: job.kube } : {}), timeoutMs });
   });
 }

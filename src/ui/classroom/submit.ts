@@ -1,6 +1,7 @@
 // Submit for grading: the lab's saved cluster (the gzipped v86 states the page already
 // keeps) and what the page claims, zipped (fflate) into the bundle the class server
-// restores and grades on its own: manifest.json and states/<node>.gz.
+// restores and grades on its own: manifest.json, states/<node>.gz and, while a lab's control
+// plane ran, its objects (kube.json).
 import { buildSubmission, type SubmissionManifest } from '../../classroom/grading/bundle.js';
 import type { SavedCluster } from '../store.js';
 
@@ -8,7 +9,8 @@ import type { SavedCluster } from '../store.js';
 export async function buildBundle(saved: SavedCluster, claimed: SubmissionManifest['claimed']): Promise<Uint8Array> {
   const states: Record<string, ArrayBuffer> = {};
   for (const [node, state] of Object.entries(saved.states)) states[node] = await state.arrayBuffer();
-  return buildSubmission({ lab: saved.lab, snapshotKey: saved.snapshotKey, savedAt: saved.savedAt, claimed }, states);
+  const kube = saved.kube ? new Uint8Array(await saved.kube.arrayBuffer()) : undefined;
+  return buildSubmission({ lab: saved.lab, snapshotKey: saved.snapshotKey, savedAt: saved.savedAt, claimed }, states, kube);
 }
 
 const submissionKey = (classId: string, lab: string) => `podwire-submission:${classId}:${lab}`;

@@ -64,6 +64,19 @@ describe('readSubmission', () => {
     expect(read.states.node1).toEqual(states.node1);
   });
 
+  it('reads back the Kubernetes objects of a lab whose control plane ran, and refuses ones that are not a store snapshot or are over the cap', () => {
+    const states = { node1: gz(fakeState()) };
+    const objects = { resourceVersion: 42, objects: [{ storage: 'core/services', object: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' } } }] };
+    const kube = strToU8(JSON.stringify(objects));
+    const read = readSubmission(buildSubmission(manifest, states, kube), expectations);
+    expect(JSON.parse(new TextDecoder().decode(read.kube))).toEqual(objects);
+    expect(readSubmission(buildSubmission(manifest, states), expectations).kube).toBeUndefined();
+    expect(refusal(buildSubmission(manifest, states, strToU8('{"resourceVersion": 1,')))).toMatch(/^kube\.json is not valid JSON/);
+    expect(refusal(buildSubmission(manifest, states, strToU8(JSON.stringify({ resourceVersion: 1, objects: [{ storage: '../../etc', object: { metadata: { name: 'x' } } }] }))))).toMatch(/^kube\.json is not the lab's Kubernetes objects: objects\.0\.storage: storage must be a resource key/);
+    expect(refusal(buildSubmission(manifest, states, strToU8(JSON.stringify({ resourceVersion: 1, objects: [{ storage: 'core/pods', object: { metadata: {} } }] }))))).toMatch(/objects\.0\.object\.metadata\.name/);
+    expect(refusal(buildSubmission(manifest, states, kube), { ...expectations, limits: { maxKubeBytes: 10 } })).toMatch(/^'kube\.json' unpacks to .* more than the .* allowed/);
+  });
+
   it('refuses what is not a zip, or a zip cut short', () => {
     expect(refusal(strToU8('hello, this is not a zip'))).toBe('the submission is not a zip file');
     const zip = buildSubmission(manifest, { node1: gz(fakeState(50_000)) });
@@ -108,7 +121,7 @@ describe('readSubmission', () => {
   it('refuses files that do not belong, and node names the lab format does not allow', () => {
     const state = gz(fakeState());
     const withFile = (name: string) => zipSync({ 'manifest.json': strToU8(JSON.stringify(manifest)), [name]: state });
-    expect(refusal(withFile('run.sh'))).toBe("the submission holds 'run.sh', which does not belong in it: only manifest.json and states/<node>.gz");
+    expect(refusal(withFile('run.sh'))).toBe("the submission holds 'run.sh', which does not belong in it: only manifest.json, kube.json and states/<node>.gz");
     expect(refusal(withFile('states/node1.state'))).toMatch(/^the submission holds 'states\/node1.state', which does not belong/);
     expect(refusal(withFile('states/../../etc/passwd.gz'))).toMatch(/does not name a node/);
     expect(refusal(withFile('states/Node1.gz'))).toMatch(/^'states\/Node1.gz' does not name a node: node names are lower-case letters/);
