@@ -250,7 +250,8 @@ export class LabRun {
   /** One start at a time: a check and a step change may both ask for it. */
   private kubeStarting: Promise<void> | undefined;
 
-  private startKube(fromSaved = false): Promise<void> {
+  /** With objects restored while it was stopped (restore), it starts from them rather than from the lab's manifests. */
+  private startKube(fromSaved = this.kubePending !== undefined): Promise<void> {
     if (!this.kubeStarter) return Promise.resolve();
     this.kubeStarting ??= this.kubeStarter(this, { fromSaved })
       .then((service) => { this.kubeService = service; })
@@ -263,8 +264,9 @@ export class LabRun {
     await this.kubeStarting?.catch(() => undefined);
     await this.kubeService?.stop();
     this.kubeService = undefined;
-    // Its objects went with it: a save from now on holds the nodes alone.
+    // Its objects went with it: a save from now on holds the nodes alone, and objects restored meanwhile are dropped with them.
     this.kubeStore = undefined;
+    this.kubePending = undefined;
   }
 
   /** The reference solutions of steps `from` to `upTo` (0-based, `upTo` excluded), in order. */

@@ -8,13 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedKubectl } from '../../src/harness/kube-api-node.js';
 import { findLab } from '../../src/lab/load.js';
 import { launchBrowser, serveStatic } from './browser.js';
-import { check, echoed, terminalText, typeInTerminal, waitForTerminals } from './page.js';
+import { check, echoed, statusText, terminalText, typeInTerminal, waitForSaveAfter, waitForTerminals } from './page.js';
 
 const lab = findLab('service-debug');
 let server: Awaited<ReturnType<typeof serveStatic>>;
 let browser: Browser;
 let page: Page;
 const logs: string[] = [];
+/** When step 1 was checked after its fix: the save that follows keeps the objects. */
+let checkedAt = 0;
 
 describe.skipIf(!cachedKubectl())('a lab with the Kubernetes control plane in the page (service-debug)', () => {
   beforeAll(async () => {
@@ -59,6 +61,7 @@ describe.skipIf(!cachedKubectl())('a lab with the Kubernetes control plane in th
     expect(untouched).not.toMatch(new RegExp(`^${step.checks.length} of ${step.checks.length}`));
     await typeInTerminal(page, 'node1', step.solution.node1!);
     const graded = performance.now();
+    checkedAt = Date.now();
     const fixed = await check(page);
     const checkMs = performance.now() - graded;
     console.log(`kube lab in the page: opened (nodes, setup, control plane, pods) in ${(opened / 1000).toFixed(1)} s; `
@@ -66,4 +69,19 @@ describe.skipIf(!cachedKubectl())('a lab with the Kubernetes control plane in th
       + `(${guest} s by the node's clock); Check after the fix ${(checkMs / 1000).toFixed(1)} s; ${logs.join('; ')}`);
     expect(fixed).toBe('Step passed');
   }, 240_000);
+
+  it('resumes after a reload with its objects: the fixed Service and its pods are still there, and step 1 still passes', async () => {
+    // The Check saved the nodes with the API's objects beside them; wait for that save to land.
+    expect(checkedAt, 'the first test checked step 1').toBeGreaterThan(0);
+    await waitForSaveAfter(page, checkedAt);
+    await page.reload();
+    await waitForTerminals(page, 'node1', 150_000);
+    await expect.poll(() => statusText(page), { timeout: 150_000 }).toContain('resumed');
+    await typeInTerminal(page, 'node1', 'echo "SELECTOR: $(kubectl get service web -o jsonpath={.spec.selector.app})"');
+    expect(await echoed(page, 'node1', 'SELECTOR')).toBe('web');
+    // The lesson resumes at the first step not passed yet: back to step 1 to check it again.
+    await page.locator(`[data-step="${lab.steps[0]!.id}"] .step-title`).click();
+    await expect.poll(() => page.locator('[data-testid="step"].current').getAttribute('data-step')).toBe(lab.steps[0]!.id);
+    expect(await check(page)).toBe('Step passed');
+  }, 360_000);
 });
