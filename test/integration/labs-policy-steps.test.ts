@@ -4,7 +4,7 @@
 // control plane), and between attempts the attempt's policies are deleted again, as a learner
 // would undo them. The solution bots (labs-solutions-*) grade the untouched step and the
 // reference solution.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cachedKubectl } from '../../src/harness/kube-api-node.js';
 import type { LabRun } from '../../src/harness/lab-run.js';
 import { openLab } from '../../src/harness/run-lab.js';
@@ -41,6 +41,9 @@ describe.skipIf(!cachedKubectl())('network-policy, from YAML', () => {
     console.log(`network-policy: the hand-made steps' solutions and the control plane in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }, 300_000);
   afterAll(async () => { await run?.close(); });
+  afterEach(async () => { await undo(); });
+  /** What the node holds, for a failure's message. */
+  const dump = async () => (await run.exec('node1', "ip netns list; iptables-save -t filter | grep -E 'NWPLCY|POD-'; kubectl -n shop get netpol,pods -o wide", { timeout: 120 })).stdout;
 
   it('the control plane leaves the hand-made rules in place (its jump goes first in FORWARD), and every hand-made step still passes', async () => {
     const forward = (await run.exec('node1', 'iptables -S FORWARD')).stdout;
@@ -49,28 +52,18 @@ describe.skipIf(!cachedKubectl())('network-policy, from YAML', () => {
     expect(jumps[0]).toContain('-j KUBE-NWPLCY-FORWARD');
     expect(jumps.findIndex((l) => l.includes('-j NP-FORWARD'))).toBeGreaterThan(0);
     expect(jumps.at(-1)).toContain('-j NP-TO-db');
-    for (const id of ['default-deny', 'allow-frontend', 'allow-namespace', 'egress']) {
+    // The last hand-made step's checks hold for the state they all leave (the earlier steps' do not: allow-frontend opens what default-deny closed).
+    for (const id of ['allow-namespace', 'egress']) {
       const { names, found } = failed(await run.checkStep(stepIndex(lab, id)));
       expect(names, `${id}: ${found}`).toEqual([]);
     }
   }, 300_000);
 
-  it('the default deny written with podSelector: {} isolates frontend and client too: web cannot reach frontend, nor frontend client', async () => {
-    const wrong = reference.replace('  podSelector:\n    matchLabels:\n      app: web\n', '  podSelector: {}\n');
-    expect(wrong).not.toEqual(reference);
-    await applyPolicies(wrong.slice(wrong.indexOf('apiVersion'), wrong.lastIndexOf('EOF')));
+  it('TEMP the reference passes', async () => {
+    await applyPolicies(reference.slice(reference.indexOf('apiVersion'), reference.lastIndexOf('EOF')));
     const { names, found } = failed(await run.checkStep(YAML));
-    expect(names, found).toEqual([CLIENT_OPEN, WEB_TO_FRONTEND, ISOLATES]);
-    await undo();
-  }, 300_000);
-
-  it('frontend allowed without its port: it reaches the metrics too', async () => {
-    const wrong = reference.replace(`    ports:\n    - protocol: TCP\n      port: ${webPort}\n`, '');
-    expect(wrong).not.toEqual(reference);
-    await applyPolicies(wrong.slice(wrong.indexOf('apiVersion'), wrong.lastIndexOf('EOF')));
-    const { names, found } = failed(await run.checkStep(YAML));
-    expect(names, found).toEqual([METRICS]);
-    await undo();
+    expect(names, `${found}\n${await dump()}`).toEqual([]);
+    console.log((await run.exec('node1', 'iptables-save -t filter; iptables -L NP-FORWARD -v -n; iptables -L KUBE-FORWARD -v -n', { timeout: 60 })).stdout);
   }, 300_000);
 
   it('one policy for both directions, with matchExpressions and the named port http, passes', async () => {
@@ -101,13 +94,26 @@ spec:
     - {protocol: TCP, port: 53}
 `);
     const { names, found } = failed(await run.checkStep(YAML));
-    expect(names, found).toEqual([]);
-    const rules = (await run.exec('node1', "iptables-save -t filter | grep -E 'NWPLCY|POD-'")).stdout;
-    console.log(rules);
-    await undo();
+    expect(names, `${found}\n${names.length ? await dump() : ''}`).toEqual([]);
   }, 300_000);
 
-  it('web's new pods sent to the hand-made chain instead of a NetworkPolicy: the object and rules checks say so', async () => {
+  it('the default deny written with podSelector: {} isolates frontend and client too: web cannot reach frontend, nor frontend client', async () => {
+    const wrong = reference.replace('  podSelector:\n    matchLabels:\n      app: web\n', '  podSelector: {}\n');
+    expect(wrong).not.toEqual(reference);
+    await applyPolicies(wrong.slice(wrong.indexOf('apiVersion'), wrong.lastIndexOf('EOF')));
+    const { names, found } = failed(await run.checkStep(YAML));
+    expect(names, found).toEqual([CLIENT_OPEN, WEB_TO_FRONTEND, ISOLATES]);
+  }, 300_000);
+
+  it('frontend allowed without its port: it reaches the metrics too', async () => {
+    const wrong = reference.replace(`    ports:\n    - protocol: TCP\n      port: ${webPort}\n`, '');
+    expect(wrong).not.toEqual(reference);
+    await applyPolicies(wrong.slice(wrong.indexOf('apiVersion'), wrong.lastIndexOf('EOF')));
+    const { names, found } = failed(await run.checkStep(YAML));
+    expect(names, `${found}\n${await dump()}`).toEqual([METRICS]);
+  }, 300_000);
+
+  it("web's new pods sent to the hand-made chain instead of a NetworkPolicy: the object and rules checks say so", async () => {
     await attempt(run, {
       node1: [
         'for w in $(ip netns list | awk \'/^shop\\.web-/ {print $1}\'); do',
