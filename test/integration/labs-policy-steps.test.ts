@@ -19,7 +19,7 @@ const reference = lab.steps[YAML]!.solution.node1!;
 const METRICS = `frontend (shop) still cannot reach web's metrics port, ${lab.values.metricsPort}`;
 const CLIENT_OPEN = 'client, which no policy selects, still accepts connections from frontend on 80';
 const WEB_TO_FRONTEND = 'web reaches frontend:80, a pod in the cluster';
-const ISOLATES = 'the policy controller isolates both web pods, for ingress and for egress, and no other pod';
+const ISOLATES = 'the policy controller isolates each web pod, for ingress and for egress, and no other pod';
 const OBJECTS = 'the policies are NetworkPolicy objects in shop';
 
 /** The failed checks' names, with what they found, for the assertion's message. */
