@@ -59,13 +59,6 @@ describe.skipIf(!cachedKubectl())('network-policy, from YAML', () => {
     }
   }, 300_000);
 
-  it('TEMP the reference passes', async () => {
-    await applyPolicies(reference.slice(reference.indexOf('apiVersion'), reference.lastIndexOf('EOF')));
-    const { names, found } = failed(await run.checkStep(YAML));
-    expect(names, `${found}\n${await dump()}`).toEqual([]);
-    console.log((await run.exec('node1', 'iptables-save -t filter; iptables -L NP-FORWARD -v -n; iptables -L KUBE-FORWARD -v -n', { timeout: 60 })).stdout);
-  }, 300_000);
-
   it('one policy for both directions, with matchExpressions and the named port http, passes', async () => {
     await applyPolicies(`apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
