@@ -336,7 +336,7 @@ describe.skipIf(!cachedKubectl())('services labs, the step from YAML (the contro
       await attempt(run, { node1: `kubectl delete svc web\n${applyFile(service('  clusterIP: 10.96.0.100\n', { selector: 'app: webserver' }))}` });
       report = await run.checkStep(YAML);
       expect(failedNames(report)).toEqual([ANSWERED, RULES, SLICE]);
-      expect((await run.exec('node1', 'iptables -S KUBE-SERVICES')).stdout).toMatch(/default\/web has no endpoints.*-d 10\.96\.0\.100\/32 .*-j REJECT/);
+      expect((await run.exec('node1', 'iptables -S KUBE-SERVICES')).stdout).toMatch(/-d 10\.96\.0\.100\/32 .*default\/web has no endpoints.*-j REJECT/);
 
       // Right, another way: kubectl create deployment and kubectl expose, from a fresh control plane.
       await run.resetToStep(YAML);

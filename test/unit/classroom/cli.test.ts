@@ -32,7 +32,7 @@ describe('podwire class', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('creates a class whose students the export then lists', async () => {
-    const created = await podwireClass(['create', '--name', 'Evening class', '--labs', 'vxlan, clusterip', '--origin', 'https://class.example/']);
+    const created = await podwireClass(['create', '--name', 'Evening class', '--labs', 'vxlan, fix-mtu', '--origin', 'https://class.example/']);
     expect(created.code).toBe(0);
     const classId = /\(([A-Za-z0-9_-]{16,})\)/.exec(created.out)![1]!;
     const secret = /instructor secret: (\S+)/.exec(created.out)![1]!;
@@ -51,7 +51,7 @@ describe('podwire class', () => {
     expect(csv.code).toBe(0);
     const rows = parseCsv(csv.out, { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r.student)).toEqual(['Grace']);
-    expect(Object.keys(rows[0]!)).toEqual(expect.arrayContaining(['vxlan minutes', 'clusterip minutes', 'verified total']));
+    expect(Object.keys(rows[0]!)).toEqual(expect.arrayContaining(['vxlan minutes', 'fix-mtu minutes', 'verified total']));
 
     const secretFile = join(dataDir, 'secret.txt');
     writeFileSync(secretFile, `${secret}\n`);
