@@ -2,6 +2,8 @@
 // the check that names them, and other correct ways pass. labs.test.ts already checks that
 // every lab fails untouched and passes with its reference solution.
 import { describe, expect, it } from 'vitest';
+import { cachedKubectl } from '../../src/harness/kube-api-node.js';
+import type { LabRun } from '../../src/harness/lab-run.js';
 import { findLab } from '../../src/lab/load.js';
 import { attempt, failedNames, gradeWith, stepIndex, withLab } from './lab-bots.js';
 
@@ -258,4 +260,128 @@ describe('services labs: plausible mistakes fail the right check, and other corr
       expect(failedNames(await run.checkStep(challenge))).toEqual([]);
     });
   }, 300_000);
+});
+
+// The last step of clusterip and nodeport: the same Service from YAML, with the lab's control
+// plane (kubernetes.fromStep: it starts when the step is reached, on top of the hand-made and
+// kube-proxy-mini rules). One cluster per lab; resetToStep(yaml) runs the steps before it again
+// and starts a fresh control plane. Between the wrong attempts that need no fresh nodes, the
+// Service is deleted with kubectl and written again, as a learner would.
+
+/** A file written on node1 and applied with kubectl, as a learner pastes it. */
+const applyFile = (yaml: string) => `cat >/root/attempt.yaml <<'EOF'\n${yaml}EOF\nkubectl apply -f /root/attempt.yaml`;
+
+const DEPLOYMENT = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: podctl-answer
+`;
+
+/** The web Service with these lines under spec (ports: 80 to targetPort, selector app: web unless given). */
+const service = (spec: string, { selector = 'app: web', targetPort = 80 } = {}) => `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+${spec}  selector: {${selector}}
+  ports:
+  - {protocol: TCP, port: 80, targetPort: ${targetPort}}
+`;
+
+/** A failed check's found text, by name. */
+const found = (report: Awaited<ReturnType<LabRun['checkStep']>>, name: string | undefined) => report.checks.find((c) => c.name === name)!.found;
+
+describe.skipIf(!cachedKubectl())('services labs, the step from YAML (the control plane from that step on)', () => {
+  it('clusterip: kube-proxy removes kube-proxy-mini\'s chains when it starts (the kubernetes Service\'s are all that is left); clusterIP left out, targetPort 8080 and a selector that misses fail the checks that name them; kubectl create deployment and expose pass', async () => {
+    const lab = findLab('clusterip');
+    const YAML = stepIndex(lab, 'yaml');
+    const [ANSWERED, RULES, CLUSTER_IP, SLICE] = lab.steps[YAML]!.checks.map((c) => c.name!);
+    await withLab(lab, async (run) => {
+      await run.resetToStep(YAML);
+      expect(run.kubeRunning).toBe(true);
+      // kube-proxy-mini's Service (10.96.0.100 to web-1 and web-2) is gone, chains and all; what
+      // is left is the kubernetes Service's, to the API server in the lab's network.
+      const nat = (await run.exec('node1', 'iptables-save -t nat')).stdout;
+      expect(nat).not.toContain('10.96.0.100');
+      expect(nat).not.toContain('10.244.1.2:80');
+      expect(nat.match(/^:KUBE-(SVC|SEP)-/gm)).toHaveLength(2);
+      expect(nat).toContain('default/kubernetes:https -> 10.0.0.1:6443');
+      const untouched = await run.checkStep(YAML);
+      expect(failedNames(untouched)).toEqual([ANSWERED, RULES, CLUSTER_IP, SLICE]);
+
+      // clusterIP left out: the API server picks 10.96.0.2, and nothing is at 10.96.0.100.
+      await attempt(run, { node1: applyFile(`${DEPLOYMENT}---\n${service('')}`) });
+      let report = await run.checkStep(YAML);
+      expect(failedNames(report)).toEqual([ANSWERED, RULES, CLUSTER_IP]);
+      expect(found(report, ANSWERED)).toContain('answered by: no pod of the API');
+      expect(found(report, CLUSTER_IP)).toContain('10.96.0.2');
+
+      // targetPort 8080: the endpoints are ready (no readiness probe) and the rules are all there, but the pods refuse.
+      await attempt(run, { node1: `kubectl delete svc web\n${applyFile(service('  clusterIP: 10.96.0.100\n', { targetPort: 8080 }))}` });
+      report = await run.checkStep(YAML);
+      expect(failedNames(report)).toEqual([ANSWERED]);
+      expect(found(report, ANSWERED)).toContain('no answer: 2');
+
+      // A selector that matches no pod: an empty EndpointSlice, no KUBE-SVC chain, and filter KUBE-SERVICES rejects.
+      await attempt(run, { node1: `kubectl delete svc web\n${applyFile(service('  clusterIP: 10.96.0.100\n', { selector: 'app: webserver' }))}` });
+      report = await run.checkStep(YAML);
+      expect(failedNames(report)).toEqual([ANSWERED, RULES, SLICE]);
+      expect((await run.exec('node1', 'iptables -S KUBE-SERVICES')).stdout).toMatch(/-d 10\.96\.0\.100\/32 .*default\/web has no endpoints.*-j REJECT/);
+
+      // Right, another way: kubectl create deployment and kubectl expose, from a fresh control plane.
+      await run.resetToStep(YAML);
+      await attempt(run, { node1: 'kubectl create deployment web --image=podctl-answer --replicas=2\nkubectl expose deployment web --port=80 --cluster-ip=10.96.0.100' });
+      report = await run.checkStep(YAML);
+      expect(failedNames(report), report.checks.map((c) => `${c.name}: ${c.found}`).join('\n')).toEqual([]);
+      // kube-proxy's chains for it: the same three levels and the same KUBE-SVC name kube-proxy-mini wrote.
+      console.log((await run.exec('node1', "iptables-save -t nat | grep -e '^-A KUBE-SERVICES' -e '^-A KUBE-SVC' -e '^-A KUBE-SEP'")).stdout);
+    });
+  }, 600_000);
+
+  it('nodeport: the hand rules answer until a Service has the port; nodePort left out fails every check but the EndpointSlice\'s, externalTrafficPolicy Local only the traffic checks; kubectl create service nodeport passes', async () => {
+    const lab = findLab('nodeport');
+    const YAML = stepIndex(lab, 'yaml');
+    const [NODE1, NODE2, RULES1, RULES2, NODE_PORT, SLICE] = lab.steps[YAML]!.checks.map((c) => c.name!);
+    await withLab(lab, async (run) => {
+      await run.resetToStep(YAML);
+      // kube-proxy's jump into KUBE-SERVICES comes first in PREROUTING, but no Service has the port yet: the hand rules still answer.
+      const untouched = await run.checkStep(YAML);
+      expect(failedNames(untouched)).toEqual([NODE1, NODE2, RULES1, RULES2, NODE_PORT, SLICE]);
+      expect(found(untouched, NODE1)).toMatch(/web-[12]: you are/);
+
+      // nodePort left out: the API server picks 30000, and 30080 is still the hand rules' port.
+      await attempt(run, { node1: applyFile(`${DEPLOYMENT}---\n${service('  type: NodePort\n')}`) });
+      let report = await run.checkStep(YAML);
+      expect(failedNames(report)).toEqual([NODE1, NODE2, RULES1, RULES2, NODE_PORT]);
+      expect(found(report, NODE1)).toMatch(/web-1 or web-2, made by hand: [1-9]/);
+      expect(found(report, NODE_PORT)).toContain('30000');
+
+      // externalTrafficPolicy Local, from the step before: each node sends the port only to its own pod.
+      await attempt(run, { node1: 'kubectl patch svc web -p \'{"spec":{"externalTrafficPolicy":"Local","ports":[{"port":80,"nodePort":30080}]}}\'' });
+      report = await run.checkStep(YAML);
+      expect(failedNames(report)).toEqual([NODE1, NODE2]);
+      expect(found(report, NODE1)).toContain('pods of the API: 1');
+
+      // Right, another way: kubectl create deployment and kubectl create service nodeport.
+      await run.resetToStep(YAML);
+      await attempt(run, { node1: 'kubectl create deployment web --image=podctl-answer --replicas=2\nkubectl create service nodeport web --tcp=80:80 --node-port=30080' });
+      report = await run.checkStep(YAML);
+      expect(failedNames(report), report.checks.map((c) => `${c.name}: ${c.found}`).join('\n')).toEqual([]);
+      // With no endpoints, the hand rules take the port again (kube-proxy's REJECT matches a local destination only, before their DNAT).
+      await attempt(run, { node1: 'kubectl scale deployment web --replicas=0' });
+      await run.checkStep(YAML);
+      console.log((await run.exec('client', 'ask 10.0.0.11 30080 2')).stdout);
+    });
+  }, 600_000);
 });
