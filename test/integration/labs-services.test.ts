@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cachedKubectl } from '../../src/harness/kube-api-node.js';
 import type { LabRun } from '../../src/harness/lab-run.js';
 import { findLab } from '../../src/lab/load.js';
+import { WEB_DEPLOYMENT } from './kube-fixtures.js';
 import { attempt, failedNames, gradeWith, stepIndex, withLab } from './lab-bots.js';
 
 describe('services labs: plausible mistakes fail the right check, and other correct ways pass', () => {
@@ -271,22 +272,6 @@ describe('services labs: plausible mistakes fail the right check, and other corr
 /** A file written on node1 and applied with kubectl, as a learner pastes it. */
 const applyFile = (yaml: string) => `cat >/root/attempt.yaml <<'EOF'\n${yaml}EOF\nkubectl apply -f /root/attempt.yaml`;
 
-const DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: podctl-answer
-`;
 
 /** The web Service with these lines under spec (ports: 80 to targetPort, selector app: web unless given). */
 const service = (spec: string, { selector = 'app: web', targetPort = 80 } = {}) => `apiVersion: v1
@@ -321,7 +306,7 @@ describe.skipIf(!cachedKubectl())('services labs, the step from YAML (the contro
       expect(failedNames(untouched)).toEqual([ANSWERED, RULES, CLUSTER_IP, SLICE]);
 
       // clusterIP left out: the API server picks 10.96.0.2, and nothing is at 10.96.0.100.
-      await attempt(run, { node1: applyFile(`${DEPLOYMENT}---\n${service('')}`) });
+      await attempt(run, { node1: applyFile(`${WEB_DEPLOYMENT}---\n${service('')}`) });
       let report = await run.checkStep(YAML);
       expect(failedNames(report)).toEqual([ANSWERED, RULES, CLUSTER_IP]);
       expect(found(report, ANSWERED)).toContain('answered by: no pod of the API');
@@ -361,7 +346,7 @@ describe.skipIf(!cachedKubectl())('services labs, the step from YAML (the contro
       expect(found(untouched, NODE1)).toMatch(/web-[12]: you are/);
 
       // nodePort left out: the API server picks 30000, and 30080 is still the hand rules' port.
-      await attempt(run, { node1: applyFile(`${DEPLOYMENT}---\n${service('  type: NodePort\n')}`) });
+      await attempt(run, { node1: applyFile(`${WEB_DEPLOYMENT}---\n${service('  type: NodePort\n')}`) });
       let report = await run.checkStep(YAML);
       expect(failedNames(report)).toEqual([NODE1, NODE2, RULES1, RULES2, NODE_PORT]);
       expect(found(report, NODE1)).toMatch(/web-1 or web-2, made by hand: [1-9]/);
