@@ -272,7 +272,6 @@ describe('services labs: plausible mistakes fail the right check, and other corr
 /** A file written on node1 and applied with kubectl, as a learner pastes it. */
 const applyFile = (yaml: string) => `cat >/root/attempt.yaml <<'EOF'\n${yaml}EOF\nkubectl apply -f /root/attempt.yaml`;
 
-
 /** The web Service with these lines under spec (ports: 80 to targetPort, selector app: web unless given). */
 const service = (spec: string, { selector = 'app: web', targetPort = 80 } = {}) => `apiVersion: v1
 kind: Service
