@@ -3,6 +3,7 @@
 // drives the lab through LabRun, as the CLI and the web app do.
 import { expect, it } from 'vitest';
 import type { LabRun } from '../../src/harness/lab-run.js';
+import type { StepReport } from '../../src/harness/report.js';
 import { withLab } from '../../src/harness/run-lab.js';
 import type { Lab } from '../../src/lab/types.js';
 import { instantiateLab } from '../../src/lab/variables.js';
@@ -39,13 +40,9 @@ const FULL = process.env.PODWIRE_FULL === '1';
 const botSeeds = (): string[] => (FULL ? BOT_SEEDS : BOT_SEEDS.slice(0, 1));
 
 
-/**
- * Untouched, every step fails with useful messages (unless `untouched` is false); with the
- * reference solutions, every check passes. Says how long each grading took.
- */
-async function failsUntouchedPassesSolved(run: LabRun, options: { untouched?: boolean } = {}): Promise<string> {
-  const untouched = options.untouched === false ? undefined : await run.grade();
-  for (const step of untouched?.steps ?? []) {
+/** Untouched, each step fails (not every check passes), and every failing check says what it expected and found. */
+function expectUntouchedFails(steps: readonly StepReport[]): void {
+  for (const step of steps) {
     expect(step.passed, `step ${step.id} must not pass untouched`).toBeLessThan(step.total);
     for (const check of step.checks.filter((c) => !c.passed)) {
       expect(check.error, `${check.name}: a node failed`).toBeUndefined();
@@ -55,14 +52,51 @@ async function failsUntouchedPassesSolved(run: LabRun, options: { untouched?: bo
     }
     expect(step.hint, `step ${step.id} offers a hint`).toBeTruthy();
   }
-  // Grading the untouched steps started a control plane that begins at a later step (kubernetes.fromStep): the solutions start from the lab's start again.
-  if (untouched && run.kubeRunning && run.kubeFromStep) await run.resetToStep(0);
+}
+
+/** With the reference solutions, every check of every step passes. */
+function expectSolved(steps: readonly StepReport[]): void {
+  expect(steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => c.message))).toEqual([]);
+  expect(steps.every((s) => s.passed === s.total)).toBe(true);
+}
+
+/**
+ * Untouched, every step fails with useful messages (unless `untouched` is false); with the
+ * reference solutions, every check passes. Says how long each grading took.
+ */
+async function failsUntouchedPassesSolved(run: LabRun, options: { untouched?: boolean } = {}): Promise<string> {
+  if (run.kubeFromStep) return failsUntouchedPassesSolvedInOnePass(run, run.kubeFromStep, options);
+  const untouched = options.untouched === false ? undefined : await run.grade();
+  expectUntouchedFails(untouched?.steps ?? []);
   // The solutions run strict: a broken line in one fails here, naming the node and the line.
   const solved = await run.grade({ solution: true });
-  const failures = solved.steps.flatMap((s) => s.checks.filter((c) => !c.passed).map((c) => c.message));
-  expect(failures).toEqual([]);
+  expectSolved(solved.steps);
   expect(solved.score).toBe(1);
   return `${untouched ? `graded untouched in ${(untouched.durationMs / 1000).toFixed(1)} s, ` : ''}solved in ${(solved.durationMs / 1000).toFixed(1)} s`;
+}
+
+/**
+ * The same for a lab whose control plane starts at a later step (kubernetes.fromStep), in one
+ * pass so that it starts once: the steps before it are graded untouched as the lab opened;
+ * each step from it on untouched as the learner reaches it (the solutions before it applied,
+ * nothing of its own done), then with its solution.
+ */
+async function failsUntouchedPassesSolvedInOnePass(run: LabRun, from: number, options: { untouched?: boolean }): Promise<string> {
+  const grading = options.untouched !== false;
+  const untouched: StepReport[] = [];
+  const solved: StepReport[] = [];
+  let untouchedMs = 0;
+  const started = Date.now();
+  const timed = async (report: Promise<StepReport>) => { const at = Date.now(); const done = await report; untouchedMs += Date.now() - at; return done; };
+  if (grading) for (let index = 0; index < from; index++) untouched.push(await timed(run.checkStep(index)));
+  for (const [index, step] of run.lab.steps.entries()) {
+    if (grading && index >= from) untouched.push(await timed(run.checkStep(index)));
+    if (Object.keys(step.solution).length) await run.applySolutions(index + 1, { from: index });
+    solved.push(await run.checkStep(index));
+  }
+  expectUntouchedFails(untouched);
+  expectSolved(solved);
+  return `${grading ? `graded untouched in ${(untouchedMs / 1000).toFixed(1)} s, ` : ''}solved in ${((Date.now() - started - untouchedMs) / 1000).toFixed(1)} s (one pass: the control plane starts at step ${from + 1})`;
 }
 
 /**
