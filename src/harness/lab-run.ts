@@ -515,7 +515,7 @@ export class LabRun {
 }
 
 /** A lab whose control plane starts with its setup (`kubernetes:` without a later `fromStep`). */
-function kubeInSetup(lab: Lab): boolean {
+export function kubeInSetup(lab: Lab): boolean {
   return lab.kubernetes !== undefined && !lab.kubernetes.fromStep;
 }
 

@@ -11,7 +11,7 @@
 // with the stage it was at, or is cancelled, within RESET_TIMEOUT_MS. (Before, a reset
 // that stopped a node while a save was taking its state waited forever: a call to a
 // stopped worker never answers, and the next save queued behind it.)
-import { LabRun, type KubeStarter } from '../harness/lab-run.js';
+import { kubeInSetup, LabRun, type KubeStarter } from '../harness/lab-run.js';
 import type { StepReport } from '../harness/report.js';
 import type { Walk, WalkRequest } from '../harness/walk.js';
 import type { Snapshot } from '../kube/store.js';
@@ -24,9 +24,6 @@ import { Cluster } from '../vm/cluster.js';
 import { webWorkerHost } from '../vm/host-web.js';
 import { english, words, WordsError, type Words } from './i18n/words.js';
 import { evictOneFor, isQuotaError, Journal, keepWithinBudget, loadCluster, loadStart, saveCluster, saveStart, type SavedCluster } from './store.js';
-
-/** A lab whose control plane starts with its setup (`kubernetes:` without a later fromStep). */
-const kubeAtStart = (lab: Lab) => lab.kubernetes !== undefined && !lab.kubernetes.fromStep;
 
 /** The page's control plane, its chunk (src/kube) fetched only when a step first needs it. */
 const lazyKubeStarter: KubeStarter = async (run, options) => (await import('./kube.js')).webKubeStarter(run, options);
@@ -199,7 +196,7 @@ export class LabSession {
     // A lab with the Kubernetes control plane from its start: src/kube comes as a chunk of its
     // own, and the nodes' kubectl starts coming down beside the node assets. A lab whose control
     // plane starts at a later step (kubernetes.fromStep) fetches both only when it gets there.
-    const kube = kubeAtStart(lab) ? await import('./kube.js') : undefined;
+    const kube = kubeInSetup(lab) ? await import('./kube.js') : undefined;
     kube?.pageKubectl().catch(() => undefined); // the starter asks again, and says why if it failed
     const kubeStarter = lab.kubernetes ? kube?.webKubeStarter ?? lazyKubeStarter : undefined;
     const loaded = await nodeAssets(options.onProgress);
@@ -236,7 +233,7 @@ export class LabSession {
       throw error;
     }
     // The first save (LabView makes it at once, before a terminal can take a key) keeps these states as the lab's start.
-    session.keepAsStart = hasSetup && !kubeAtStart(lab);
+    session.keepAsStart = hasSetup && !kubeInSetup(lab);
     session.refreshPrompts();
     return session.replayJournal();
   }
@@ -244,7 +241,7 @@ export class LabSession {
   /** A session on nodes restored from saved states, or undefined (and a warning) if they would not load. */
   private static async restoreFrom(lab: Lab, loaded: LoadedAssets, saved: SavedCluster, resumed: boolean, say: (said: Words) => string, kube?: KubeStarter): Promise<LabSession | undefined> {
     // Saved before a lab's objects were kept with its nodes: its pods would have no API.
-    if (kubeAtStart(lab) && !saved.kube) return undefined;
+    if (kubeInSetup(lab) && !saved.kube) return undefined;
     try {
       const states: Record<string, ArrayBuffer> = {};
       await Promise.all(Object.entries(saved.states).map(async ([name, blob]) => {
@@ -415,7 +412,7 @@ export class LabSession {
   /** A node as it was when the lab started: the lab's start state if kept, else the base snapshot and the lab's setup. */
   resetNode(name: string, options: ResetOptions = {}): Promise<void> {
     // Pods of a Kubernetes lab live on every node and in the API: the whole lab goes back (as LabRun.resetNode).
-    if (kubeAtStart(this.lab) || this.run.kubeRunning) return this.resetToStep(0, options);
+    if (kubeInSetup(this.lab) || this.run.kubeRunning) return this.resetToStep(0, options);
     const where = words('session.where.lab');
     return this.reset(words('session.reset.node', { node: name }), options, async (stage, signal) => {
       stage(words('session.stage.restoringNode', { node: name }));
