@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { PrivateApt } from './build/apt.js';
 import { imagesDir, pruneCache } from './build/cache.js';
 import { assembleRootfs } from './build/assemble.js';
+import { buildJq } from './build/jq.js';
 import { packCpio } from './build/cpio.js';
 import type { ImageManifest } from './build/manifest.js';
 import { readRecipe, recipeKey } from './build/recipe.js';
@@ -60,6 +61,9 @@ export function buildImage(recipeDir: string, options: { force?: boolean } = {})
     if (unpack.status !== 0) throw new Error(`cannot unpack ${deb.file}: ${unpack.stderr}`);
   }
 
+  log('building jq from its source (images/build/jq.ts)');
+  const fromSource = [buildJq(apt, work, stage)];
+
   log('assembling the root filesystem');
   const assembled = assembleRootfs(recipe, stage, rootfs);
 
@@ -97,6 +101,7 @@ export function buildImage(recipeDir: string, options: { force?: boolean } = {})
       name: deb.name, version: deb.version, architecture: deb.architecture,
       size: statSync(deb.file).size, sha256: sha256(deb.file),
     })),
+    fromSource,
   };
   writeFileSync(join(staged, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 

@@ -2,7 +2,7 @@
 // configured with, but keeps its own package lists and an i386-only view, so the
 // build needs no root and leaves the system's dpkg architectures alone.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RecipeError, type Line } from './recipe.js';
 
@@ -26,8 +26,8 @@ export class PrivateApt {
     ].flatMap((option) => ['-o', option]);
   }
 
-  private run(tool: string, args: string[]): { ok: boolean; out: string } {
-    const result = spawnSync(tool, [...this.options, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  private run(tool: string, args: string[], cwd?: string): { ok: boolean; out: string } {
+    const result = spawnSync(tool, [...this.options, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
     if (result.error) throw new Error(`cannot run ${tool}: ${result.error.message}`);
     return { ok: result.status === 0, out: `${result.stdout}${result.stderr}` };
   }
@@ -57,6 +57,18 @@ export class PrivateApt {
     if (!ok) throw new Error(`apt-get could not download the packages:\n${out}`);
   }
 
+  /** Download exactly these packages (no dependencies) into `dir`, apart from the image's own. */
+  fetch(names: string[], dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    const { ok, out } = this.run('apt-get', ['download', ...names], dir);
+    if (!ok) throw new Error(`apt-get could not download ${names.join(', ')}:\n${out}`);
+  }
+
+  /** The base URIs of the Debian archives this apt reads for bookworm itself. */
+  archiveUris(): string[] {
+    return archiveUris(join(this.root, 'sources'));
+  }
+
   /** The .deb files apt would install for these names, read back from the archive directory. */
   debs(): DebInfo[] {
     return readdirSync(this.archives).filter((f) => f.endsWith('.deb')).sort().map((file) => {
@@ -66,6 +78,26 @@ export class PrivateApt {
       return { name: get('Package'), version: get('Version'), architecture: get('Architecture'), file: path, size: 0, sha256: '' };
     });
   }
+}
+
+/** The base URIs of the Debian archives that sources files in `dir` name for bookworm itself (not its security or updates suites). */
+export function archiveUris(dir: string): string[] {
+  const uris = new Set<string>();
+  for (const file of readdirSync(dir)) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    if (file.endsWith('.sources')) {
+      for (const stanza of text.split(/\n\s*\n/)) {
+        const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi').exec(stanza)?.[1]?.trim().split(/\s+/) ?? [];
+        if (field('Types').includes('deb') && field('Suites').includes('bookworm')) field('URIs').forEach((uri) => uris.add(uri));
+      }
+    } else {
+      for (const line of text.split('\n')) {
+        const words = line.replace(/#.*/, '').replace(/\[[^\]]*\]/, '').trim().split(/\s+/);
+        if (words[0] === 'deb' && words[2] === 'bookworm' && words[1]) uris.add(words[1]);
+      }
+    }
+  }
+  return [...uris];
 }
 
 function copySystemSources(dest: string): void {

@@ -10,5 +10,7 @@ export interface ImageManifest {
   /** Size of the uncompressed initramfs, i.e. the root filesystem in RAM. */
   rootfsBytes: number;
   modules: string[];
+  /** Programs built from source tarballs rather than taken from a package (images/build/jq.ts). */
+  fromSource?: { name: string; version: string; sha256: string }[];
   packages: { name: string; version: string; architecture: string; size: number; sha256: string }[];
 }

@@ -44,6 +44,17 @@ describe('node image (cold boot)', () => {
     expect(cni.stdout.split('\n')).toEqual(expect.arrayContaining(['bridge', 'host-local', 'portmap', 'bandwidth', 'tuning', 'loopback', 'vlan', 'ptp']));
   });
 
+  it('runs jq 1.7.1, built from source, with its regular expressions (oniguruma) and options', async () => {
+    const result = await node.exec(
+      `jq --version; ip -j link show lo | jq -r '.[0].ifname'; jq -n --argjson n '{"k":[1,2]}' '$n.k | length'; ` +
+      `jq -rn '"pod-a eth0" | capture("(?<pod>[a-z-]+) (?<dev>.+)") | .dev'; jq -n '"abc" | test("^a")'; echo '{"a":' | jq .a`,
+    );
+    expect(result.stdout).toBe('jq-1.7.1\nlo\n2\neth0\ntrue\n');
+    // A broken document is an error with a non-zero exit, as checks rely on.
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/parse error: Unfinished JSON term/);
+  });
+
   it('runs BIRD, and birdc reaches it on its control socket in /run/bird', async () => {
     const result = await node.exec("printf 'router id 10.0.0.11;\\nprotocol device {}\\n' >/tmp/bird.conf && bird -c /tmp/bird.conf && birdc show status; birdc down");
     expect(result.exitCode).toBe(0);
