@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { PrivateApt } from './build/apt.js';
 import { imagesDir, pruneCache } from './build/cache.js';
 import { assembleRootfs } from './build/assemble.js';
+import { buildIp } from './build/iproute2.js';
+import { buildIptables } from './build/iptables.js';
 import { buildJq } from './build/jq.js';
+import { SourceBuilds } from './build/source.js';
 import { packCpio } from './build/cpio.js';
 import type { ImageManifest } from './build/manifest.js';
 import { readRecipe, recipeKey } from './build/recipe.js';
@@ -61,8 +64,9 @@ export function buildImage(recipeDir: string, options: { force?: boolean } = {})
     if (unpack.status !== 0) throw new Error(`cannot unpack ${deb.file}: ${unpack.stderr}`);
   }
 
-  log('building jq from its source (images/build/jq.ts)');
-  const fromSource = [buildJq(apt, work, stage)];
+  log('building jq, ip and iptables from their source (images/build/source.ts)');
+  const builds = new SourceBuilds(apt, join(work, 'source'), stage);
+  const fromSource = [buildJq(builds), buildIp(builds), buildIptables(builds)];
 
   log('assembling the root filesystem');
   const assembled = assembleRootfs(recipe, stage, rootfs);

@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 
 # Debian tools: dpkg-deb and apt for the image build, zstd to pack the initramfs,
 # gcc for the node's small C tools (images/tools), clang and llvm (llvm-strip) for its eBPF programs (images/bpf), tshark to check exported captures in the tests,
-# autoconf, automake and libtool to build jq 1.7.1 from its source for the node (images/build/jq.ts),
+# dpkg-dev, pkg-config, autoconf, automake and libtool to build jq, ip and iptables from source for the node (images/build/source.ts),
 # g++ and make for better-sqlite3 (the class server's database) when npm builds it from source.
 need=()
-for tool in zstd:zstd gcc:gcc clang:clang llvm-strip:llvm g++:g++ make:make tshark:tshark dpkg-deb:dpkg autoreconf:autoconf automake:automake libtoolize:libtool; do
+for tool in zstd:zstd gcc:gcc clang:clang llvm-strip:llvm g++:g++ make:make tshark:tshark dpkg-deb:dpkg dpkg-source:dpkg-dev pkg-config:pkg-config autoreconf:autoconf automake:automake libtoolize:libtool; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

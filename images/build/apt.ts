@@ -12,11 +12,13 @@ export class PrivateApt {
   readonly archives: string;
   private readonly options: string[];
 
-  constructor(readonly root: string) {
+  /** With `sourcePackages`, it reads bookworm's source packages (deb-src) from the same archives, and nothing else. */
+  constructor(readonly root: string, options: { sourcePackages?: boolean } = {}) {
     this.archives = join(root, 'archives');
     for (const dir of ['lists/partial', 'archives/partial', 'sources']) mkdirSync(join(root, dir), { recursive: true });
     writeFileSync(join(root, 'status'), '');
     copySystemSources(join(root, 'sources'));
+    if (options.sourcePackages) toSourcePackages(join(root, 'sources'));
     this.options = [
       `Dir::State=${root}`, `Dir::State::Lists=${root}/lists`, `Dir::State::status=${root}/status`,
       `Dir::Cache=${root}`, `Dir::Cache::archives=${this.archives}`,
@@ -35,7 +37,7 @@ export class PrivateApt {
   /** Fetch the package lists. A mirror mid-sync may fail one index; that is fine if the others came. */
   update(): void {
     const { ok, out } = this.run('apt-get', ['update']);
-    const lists = readdirSync(join(this.root, 'lists')).filter((f) => f.includes('_Packages'));
+    const lists = readdirSync(join(this.root, 'lists')).filter((f) => f.includes('_Packages') || f.includes('_Sources'));
     if (!ok && lists.length === 0) throw new Error(`apt-get update failed:\n${out}`);
     if (!ok) process.stderr.write(`warning: some package indexes failed to download; using the rest\n`);
   }
@@ -62,6 +64,13 @@ export class PrivateApt {
     mkdirSync(dir, { recursive: true });
     const { ok, out } = this.run('apt-get', ['download', ...names], dir);
     if (!ok) throw new Error(`apt-get could not download ${names.join(', ')}:\n${out}`);
+  }
+
+  /** Download a source package (NAME or NAME=VERSION): its .dsc and tarballs, into `dir`. */
+  source(spec: string, dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    const { ok, out } = this.run('apt-get', ['source', '--download-only', spec], dir);
+    if (!ok) throw new Error(`apt-get could not download the source of ${spec}:\n${out}`);
   }
 
   /** The base URIs of the Debian archives this apt reads for bookworm itself. */
@@ -98,6 +107,24 @@ export function archiveUris(dir: string): string[] {
     }
   }
   return [...uris];
+}
+
+/** Rewrite copied sources files to read bookworm's source packages: deb-src stanzas for the same archives. */
+function toSourcePackages(dir: string): void {
+  for (const file of readdirSync(dir)) {
+    const path = join(dir, file);
+    const text = readFileSync(path, 'utf8');
+    let kept: string[];
+    if (file.endsWith('.sources')) {
+      kept = text.split(/\n\s*\n/).filter((stanza) => {
+        const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi').exec(stanza)?.[1]?.trim().split(/\s+/) ?? [];
+        return field('Types').includes('deb') && field('Suites').includes('bookworm');
+      }).map((stanza) => stanza.replace(/^Types:.*$/mi, 'Types: deb-src').replace(/^Suites:.*$/mi, 'Suites: bookworm'));
+    } else {
+      kept = text.split('\n').filter((line) => /^deb\s+(\[[^\]]*\]\s+)?\S+\s+bookworm\s/.test(line)).map((line) => line.replace(/^deb/, 'deb-src'));
+    }
+    writeFileSync(path, kept.join(file.endsWith('.sources') ? '\n\n' : '\n') + '\n');
+  }
 }
 
 function copySystemSources(dest: string): void {

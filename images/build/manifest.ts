@@ -10,7 +10,7 @@ export interface ImageManifest {
   /** Size of the uncompressed initramfs, i.e. the root filesystem in RAM. */
   rootfsBytes: number;
   modules: string[];
-  /** Programs built from source tarballs rather than taken from a package (images/build/jq.ts). */
-  fromSource?: { name: string; version: string; sha256: string }[];
+  /** Programs built from Debian's source rather than taken from a package (images/build/source.ts). */
+  fromSource?: { name: string; version: string; from: string }[];
   packages: { name: string; version: string; architecture: string; size: number; sha256: string }[];
 }

@@ -44,6 +44,21 @@ describe('node image (cold boot)', () => {
     expect(cni.stdout.split('\n')).toEqual(expect.arrayContaining(['bridge', 'host-local', 'portmap', 'bandwidth', 'tuning', 'loopback', 'vlan', 'ptp']));
   });
 
+  it('runs ip and iptables built from source: the kernel\'s extended errors, and every extension linked in', async () => {
+    const result = await node.exec(
+      'ip route add 10.77.0.0/24 via 10.99.0.1; iptables -t nat -N PODWIRE-T && ' +
+      'iptables -t nat -A PODWIRE-T -p tcp -m tcp --dport 80 -m comment --comment web -m statistic --mode random --probability 0.5 -j DNAT --to-destination 10.244.0.2:8080 && ' +
+      'iptables -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -m mark --mark 0x4000/0x4000 -j ACCEPT && ' +
+      'iptables-save | grep -e "-A PODWIRE-T" -e "ctstate"; iptables -D FORWARD 1; iptables -t nat -F PODWIRE-T; iptables -t nat -X PODWIRE-T',
+    );
+    // ip reads the kernel's extended error (libmnl), which the lessons quote.
+    expect(result.stderr).toMatch(/Error: Nexthop has invalid gateway\./);
+    expect(result.stdout).toBe(
+      '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -m mark --mark 0x4000/0x4000 -j ACCEPT\n' +
+      '-A PODWIRE-T -p tcp -m tcp --dport 80 -m comment --comment web -m statistic --mode random --probability 0.50000000000 -j DNAT --to-destination 10.244.0.2:8080\n',
+    );
+  });
+
   it('runs jq 1.7.1, built from source, with its regular expressions (oniguruma) and options', async () => {
     const result = await node.exec(
       `jq --version; ip -j link show lo | jq -r '.[0].ifname'; jq -n --argjson n '{"k":[1,2]}' '$n.k | length'; ` +
