@@ -24,6 +24,7 @@ import { coldBootAssets, loadImage, readSnapshot, snapshotAssets, snapshotFile }
 import { Cluster } from '../vm/cluster.js';
 import type { BootAssets } from '../vm/emulator.js';
 import type { ImageManifest } from '../../images/build.js';
+import { debianBaseline } from './bench-baseline.js';
 import { nodeWorkerHost } from '../vm/host-node.js';
 import type { StartPhases, VmNode } from '../vm/node.js';
 import type { Topology } from '../topology/topology.js';
@@ -188,12 +189,20 @@ const FIGURES = {
   cniAddGuest: { section: 2, name: '… of which inside the guest (median)', unit: 'ms' },
   cniAddRatio: { section: 2, name: 'CNI ADD as the host sees it / native', unit: '×', goal: { comparison: '<=', value: 60 } },
   toolJq: { section: 2, name: '`jq .a` on a one-line document, inside the guest (median)', unit: 'ms' },
-  toolJqNull: { section: 2, name: '… `jq -n 1`: no input, so all of it is jq compiling its builtins and the program', unit: 'ms' },
+  toolJqDebian: { section: 2, name: '… the same with Debian\'s jq 1.6 (bookworm\'s package), in the same node (median)', unit: 'ms' },
+  toolJqGain: { section: 2, name: '… `jq .a`: Debian\'s start / ours (jq 1.7.1 built from source)', unit: '×', goal: { comparison: '>=', value: 2 } },
+  toolJqNull: { section: 2, name: '… `jq -n 1`: no input, so all of it is jq\'s start and the program', unit: 'ms' },
   toolIpJson: { section: 2, name: '`ip -j addr`, inside the guest (median)', unit: 'ms' },
-  toolIpVersion: { section: 2, name: '… `ip -V`: ip started and nothing asked (its 8 shared libraries loaded)', unit: 'ms' },
-  toolIptablesSave: { section: 2, name: '`iptables-save`, inside the guest (median)', unit: 'ms' },
-  toolIptablesVersion: { section: 2, name: '… `iptables -V`: started and nothing asked (4 shared libraries)', unit: 'ms' },
-  toolIptablesSaveKube: { section: 2, name: '… `iptables-save` of kube-proxy-mini\'s rules for two services', unit: 'ms' },
+  toolIpJsonDebian: { section: 2, name: '… the same with Debian\'s ip, in the same node (median)', unit: 'ms' },
+  toolIpJsonGain: { section: 2, name: '… `ip -j addr`: Debian\'s start / ours (ip built with libc and libmnl only)', unit: '×', goal: { comparison: '>=', value: 2 } },
+  toolIpVersion: { section: 2, name: '… `ip -V`: ip started and nothing asked (its 2 shared libraries loaded)', unit: 'ms' },
+  toolIptablesSave: { section: 2, name: '`iptables-save`, empty tables, inside the guest (median)', unit: 'ms' },
+  toolIptablesSaveDebian: { section: 2, name: '… the same with Debian\'s iptables-save, in the same node (median)', unit: 'ms' },
+  toolIptablesSaveGain: { section: 2, name: '… `iptables-save`, empty tables: Debian\'s start / ours (static, extensions linked in)', unit: '×' },
+  toolIptablesVersion: { section: 2, name: '… `iptables -V`: started and nothing asked (static: no library loaded)', unit: 'ms' },
+  toolIptablesSaveKube: { section: 2, name: '`iptables-save` of kube-proxy-mini\'s rules for two services (median)', unit: 'ms' },
+  toolIptablesSaveKubeDebian: { section: 2, name: '… the same with Debian\'s iptables-save, which loads an extension library per match and target kind (median)', unit: 'ms' },
+  toolIptablesSaveKubeGain: { section: 2, name: '… `iptables-save` of a Service lab\'s rules: Debian\'s start / ours', unit: '×', goal: { comparison: '>=', value: 2 } },
   toolStatic: { section: 2, name: 'A static program\'s start, `busybox true`, inside the guest (median): fork, exec, exit', unit: 'ms' },
   switch: { section: 3, name: 'Switch forwarding', unit: 'frames/s', goal: { comparison: '>=', value: 1_000_000 } },
   pingPodP50: { section: 4, name: 'Ping RTT pod to pod, same node p50', unit: 'ms' },
@@ -560,16 +569,23 @@ function nativeCniAddMs(): { ms: number; note: string } | undefined {
  * own start, 20 to 50 ms, was counted in every figure.)
  */
 async function benchGuest(bench: BenchRun): Promise<void> {
+  // Each of ours beside Debian's build of the same program (bench-baseline.ts), started
+  // in turn in the same node, so the ratio holds whatever the machine's load.
+  const paired = [
+    [FIGURES.toolJq, FIGURES.toolJqDebian, FIGURES.toolJqGain, `jq .a <<<'{"a":1}'`, `/opt/debian/jq .a <<<'{"a":1}'`],
+    [FIGURES.toolIpJson, FIGURES.toolIpJsonDebian, FIGURES.toolIpJsonGain, 'ip -j addr', '/opt/debian/ip -j addr'],
+    [FIGURES.toolIptablesSave, FIGURES.toolIptablesSaveDebian, FIGURES.toolIptablesSaveGain, 'iptables-save', '/opt/debian/iptables-save'],
+  ] as const;
   const tools = [
-    [FIGURES.toolJq, `jq .a <<<'{"a":1}'`],
     [FIGURES.toolJqNull, 'jq -n 1'],
-    [FIGURES.toolIpJson, 'ip -j addr'],
     [FIGURES.toolIpVersion, 'ip -V'],
-    [FIGURES.toolIptablesSave, 'iptables-save'],
     [FIGURES.toolIptablesVersion, 'iptables -V'],
     [FIGURES.toolStatic, 'busybox true'],
   ] as const;
-  const figures = [FIGURES.cniAdd, FIGURES.cniAddGuest, FIGURES.cniAddRatio, ...tools.map(([figure]) => figure), FIGURES.toolIptablesSaveKube];
+  const figures = [
+    FIGURES.cniAdd, FIGURES.cniAddGuest, FIGURES.cniAddRatio, ...paired.flatMap(([ours, debian, gain]) => [ours, debian, gain]),
+    ...tools.map(([figure]) => figure), FIGURES.toolIptablesSaveKube, FIGURES.toolIptablesSaveKubeDebian, FIGURES.toolIptablesSaveKubeGain,
+  ];
   await bench.attempt('guest programs', figures, async () => {
     const { assets } = await bench.restorable();
     const lab = loadLabs().find((l) => l.topology.nodes.length === 1);
@@ -602,6 +618,23 @@ async function benchGuest(bench: BenchRun): Promise<void> {
         for (let i = 0; i < samples; i++) times.push(Number((await run.exec(node, timed(`${command} >/dev/null`), { timeout: 60 })).stdout.trim()) / 1000);
         return times;
       };
+      const pushed = await run.exec(node, 'base64 -d | tar -x -C /', { stdin: readFileSync(debianBaseline()).toString('base64'), timeout: 120 });
+      if (pushed.exitCode !== 0) throw new Error(`copying Debian's builds into the node failed: ${pushed.stderr.trim()}`);
+      const startPairs = async (ours: string, debian: string) => {
+        const times = { ours: [] as number[], debian: [] as number[] };
+        for (let i = 0; i < samples; i++) {
+          times.ours.push(Number((await run.exec(node, timed(`${ours} >/dev/null`), { timeout: 60 })).stdout.trim()) / 1000);
+          times.debian.push(Number((await run.exec(node, timed(`${debian} >/dev/null`), { timeout: 60 })).stdout.trim()) / 1000);
+        }
+        return times;
+      };
+      const recordPair = (figures: readonly [FigureSpec, FigureSpec, FigureSpec], times: { ours: number[]; debian: number[] }, note = '') => {
+        const [ours, debian, gain] = figures;
+        bench.record(ours, round(median(times.ours), 1), { note: `${times.ours.map((ms) => Math.round(ms)).join(', ')} ms${note}` });
+        bench.record(debian, round(median(times.debian), 1), { note: `${times.debian.map((ms) => Math.round(ms)).join(', ')} ms; started in turn with ours` });
+        bench.record(gain, round(median(times.debian) / median(times.ours), 1));
+      };
+      for (const [ours, debian, gain, command, debianCommand] of paired) recordPair([ours, debian, gain], await startPairs(command, debianCommand));
       for (const [figure, command] of tools) {
         const times = await startTimes(command);
         bench.record(figure, round(median(times), 1), { note: `${times.map((ms) => Math.round(ms)).join(', ')} ms; the first start is the coldest` });
@@ -609,10 +642,10 @@ async function benchGuest(bench: BenchRun): Promise<void> {
       // The rules a Service lab has: iptables-save then loads an extension library (libxt_*.so) for each match and target kind.
       const sync = await run.exec(node, `printf '%s\\n' 'default/web 10.96.0.20:80/tcp 30080 10.244.1.2:8080 10.244.2.2:8080' 'kube-system/kube-dns 10.96.0.10:53/udp - 10.244.1.5:53 10.244.2.5:53' >/run/bench-services && kube-proxy-mini sync /run/bench-services`, { timeout: 60 });
       if (sync.exitCode !== 0) throw new Error(`kube-proxy-mini sync failed: ${sync.stderr.trim()}`);
-      const loaded = await run.exec(node, `iptables-save | grep -c '^-A'; LD_DEBUG=files iptables-save 2>&1 >/dev/null | grep -c 'calling init: .*/xtables/'`);
+      const loaded = await run.exec(node, `iptables-save | grep -c '^-A'; LD_DEBUG=files /opt/debian/iptables-save 2>&1 >/dev/null | grep -c 'calling init: .*/xtables/'`);
       const [rules, extensions] = loaded.stdout.trim().split('\n');
-      const kube = await startTimes('iptables-save');
-      bench.record(FIGURES.toolIptablesSaveKube, round(median(kube), 1), { note: `${kube.map((ms) => Math.round(ms)).join(', ')} ms; ${rules} rules, ${extensions} extension libraries loaded` });
+      recordPair([FIGURES.toolIptablesSaveKube, FIGURES.toolIptablesSaveKubeDebian, FIGURES.toolIptablesSaveKubeGain],
+        await startPairs('iptables-save', '/opt/debian/iptables-save'), `; ${rules} rules (Debian's loads ${extensions} extension libraries for them)`);
     } finally {
       await run.close();
     }
