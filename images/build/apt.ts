@@ -91,40 +91,34 @@ export class PrivateApt {
 
 /** The base URIs of the Debian archives that sources files in `dir` name for bookworm itself (not its security or updates suites). */
 export function archiveUris(dir: string): string[] {
-  const uris = new Set<string>();
-  for (const file of readdirSync(dir)) {
-    const text = readFileSync(join(dir, file), 'utf8');
-    if (file.endsWith('.sources')) {
-      for (const stanza of text.split(/\n\s*\n/)) {
-        const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi').exec(stanza)?.[1]?.trim().split(/\s+/) ?? [];
-        if (field('Types').includes('deb') && field('Suites').includes('bookworm')) field('URIs').forEach((uri) => uris.add(uri));
-      }
-    } else {
-      for (const line of text.split('\n')) {
-        const words = line.replace(/#.*/, '').replace(/\[[^\]]*\]/, '').trim().split(/\s+/);
-        if (words[0] === 'deb' && words[2] === 'bookworm' && words[1]) uris.add(words[1]);
-      }
-    }
-  }
-  return [...uris];
+  const uris = readdirSync(dir).flatMap((file) => bookwormEntries(file, readFileSync(join(dir, file), 'utf8')).flatMap((entry) => entry.uris));
+  return [...new Set(uris)];
 }
 
-/** Rewrite copied sources files to read bookworm's source packages: deb-src stanzas for the same archives. */
+/** Rewrite copied sources files to read bookworm's source packages: deb-src entries for the same archives, and nothing else. */
 function toSourcePackages(dir: string): void {
   for (const file of readdirSync(dir)) {
     const path = join(dir, file);
-    const text = readFileSync(path, 'utf8');
-    let kept: string[];
-    if (file.endsWith('.sources')) {
-      kept = text.split(/\n\s*\n/).filter((stanza) => {
-        const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi').exec(stanza)?.[1]?.trim().split(/\s+/) ?? [];
-        return field('Types').includes('deb') && field('Suites').includes('bookworm');
-      }).map((stanza) => stanza.replace(/^Types:.*$/mi, 'Types: deb-src').replace(/^Suites:.*$/mi, 'Suites: bookworm'));
-    } else {
-      kept = text.split('\n').filter((line) => /^deb\s+(\[[^\]]*\]\s+)?\S+\s+bookworm\s/.test(line)).map((line) => line.replace(/^deb/, 'deb-src'));
-    }
-    writeFileSync(path, kept.join(file.endsWith('.sources') ? '\n\n' : '\n') + '\n');
+    const entries = bookwormEntries(file, readFileSync(path, 'utf8'));
+    const rewritten = file.endsWith('.sources')
+      ? entries.map((e) => e.text.replace(/^Types:.*$/mi, 'Types: deb-src').replace(/^Suites:.*$/mi, 'Suites: bookworm')).join('\n\n')
+      : entries.map((e) => e.text.replace(/^\s*deb\b/, 'deb-src')).join('\n');
+    writeFileSync(path, `${rewritten}\n`);
   }
+}
+
+/** The stanzas (deb822 .sources) or lines (one-line .list) of a sources file that name bookworm's own archive of binary packages. */
+function bookwormEntries(file: string, text: string): { text: string; uris: string[] }[] {
+  if (file.endsWith('.sources')) {
+    return text.split(/\n\s*\n/).flatMap((stanza) => {
+      const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi').exec(stanza)?.[1]?.trim().split(/\s+/) ?? [];
+      return field('Types').includes('deb') && field('Suites').includes('bookworm') ? [{ text: stanza, uris: field('URIs') }] : [];
+    });
+  }
+  return text.split('\n').flatMap((line) => {
+    const words = line.replace(/#.*/, '').replace(/\[[^\]]*\]/, '').trim().split(/\s+/);
+    return words[0] === 'deb' && words[2] === 'bookworm' && words[1] ? [{ text: line, uris: [words[1]] }] : [];
+  });
 }
 
 function copySystemSources(dest: string): void {

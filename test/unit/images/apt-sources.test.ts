@@ -1,10 +1,10 @@
 // Where the image build downloads jq's source from: the Debian archive the machine's apt
 // already uses for bookworm, read from its sources files in both of apt's formats.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { archiveUris } from '../../../images/build/apt.js';
+import { PrivateApt, archiveUris } from '../../../images/build/apt.js';
 
 function sourcesDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'podwire-sources-'));
@@ -40,5 +40,19 @@ describe('archiveUris', () => {
 
   it('finds nothing in sources for other distributions', () => {
     expect(archiveUris(sourcesDir({ 'x.list': 'deb https://packages.example/apt stable main\n' }))).toEqual([]);
+  });
+
+  it('a source-package apt reads deb-src entries of this machine\'s bookworm archives, and nothing else', () => {
+    const root = mkdtempSync(join(tmpdir(), 'podwire-apt-src-'));
+    new PrivateApt(root, { sourcePackages: true });
+    const dir = join(root, 'sources');
+    const text = readdirSync(dir).map((file) => readFileSync(join(dir, file), 'utf8')).join('\n');
+    const entries = text.split('\n').filter((line) => /^(Types:|deb)/.test(line.trim()));
+    expect(entries.length).toBeGreaterThan(0);
+    for (const entry of entries) expect(entry).toMatch(/^(Types: deb-src$|deb-src\s)/);
+    expect(text).not.toMatch(/^Suites:.*(security|updates)/m);
+    // The same archives the image's binary packages come from.
+    expect(archiveUris(dir)).toEqual([]);
+    expect(new PrivateApt(mkdtempSync(join(tmpdir(), 'podwire-apt-'))).archiveUris().length).toBeGreaterThan(0);
   });
 });
