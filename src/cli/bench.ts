@@ -614,9 +614,11 @@ async function benchGuest(bench: BenchRun): Promise<void> {
       const native = nativeCniAddMs();
       if (native) bench.record(FIGURES.cniAddRatio, round(median(host) / native.ms, 1), { note: `native ${native.ms} ms (${native.note})` });
       else bench.record(FIGURES.cniAddRatio, null, { error: 'no native baseline here (../shared/bench/native-baseline.sh, run as root)' });
+      /** One start of a command, in ms, as the guest's own clock saw it. */
+      const startOnce = async (command: string) => Number((await run.exec(node, timed(`${command} >/dev/null`), { timeout: 60 })).stdout.trim()) / 1000;
       const startTimes = async (command: string) => {
         const times: number[] = [];
-        for (let i = 0; i < samples; i++) times.push(Number((await run.exec(node, timed(`${command} >/dev/null`), { timeout: 60 })).stdout.trim()) / 1000);
+        for (let i = 0; i < samples; i++) times.push(await startOnce(command));
         return times;
       };
       const pushed = await run.exec(node, 'base64 -d | tar -x -C /', { stdin: readFileSync(debianBaseline()).toString('base64'), timeout: 120 });
@@ -624,8 +626,8 @@ async function benchGuest(bench: BenchRun): Promise<void> {
       const startPairs = async (ours: string, debian: string) => {
         const times = { ours: [] as number[], debian: [] as number[] };
         for (let i = 0; i < samples; i++) {
-          times.ours.push(Number((await run.exec(node, timed(`${ours} >/dev/null`), { timeout: 60 })).stdout.trim()) / 1000);
-          times.debian.push(Number((await run.exec(node, timed(`${debian} >/dev/null`), { timeout: 60 })).stdout.trim()) / 1000);
+          times.ours.push(await startOnce(ours));
+          times.debian.push(await startOnce(debian));
         }
         return times;
       };
