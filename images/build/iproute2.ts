@@ -7,6 +7,7 @@
 // ("Error: Nexthop has invalid gateway.", quoted in the lessons). Left out: loading XDP
 // programs from ELF files with ip (libbpf, libelf; tc, Debian's, still loads them) and
 // `ip vrf exec` (libcap). tc, bridge and ss stay Debian's.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceBuilds, SourceBuilt } from './source.js';
 
@@ -18,8 +19,7 @@ export function buildIp(builds: SourceBuilds): SourceBuilt {
   // iproute2's own configure: it finds libraries with pkg-config, here in the stage only.
   const env = { CC: builds.cc, PKG_CONFIG_SYSROOT_DIR: builds.stage, PKG_CONFIG_LIBDIR: pkgconfig };
   builds.run('./configure', ['--libbpf_force', 'off'], source, env);
-  const config = builds.run('cat', ['config.mk'], source);
-  if (!/HAVE_MNL:=y/.test(config)) throw new Error('iproute2: configure did not find libmnl in the stage');
+  if (!/HAVE_MNL:=y/.test(readFileSync(join(source, 'config.mk'), 'utf8'))) throw new Error('iproute2: configure did not find libmnl in the stage');
   builds.run('make', ['-j2', `CC=${builds.cc}`, 'HOSTCC=gcc', 'SUBDIRS=lib ip'], source, env);
   // bookworm's packages are not merged-/usr: ip is /bin/ip in the stage (and /usr/bin/ip in the node).
   builds.install(join(source, 'ip/ip'), 'bin/ip');
