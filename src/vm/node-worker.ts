@@ -6,7 +6,7 @@ import { AgentClient, NodeFailure, isNodeFailure, nodeFailureToData, type ExecOp
 import { gunzip, gzip, isGzip } from './compress.js';
 import { createEmulator, isSharedState, type BootAssets } from './emulator.js';
 import { digestState, isDelta, packState, unpackState, type BaseDigest } from './state-delta.js';
-import { consoleInputWaiting, deliverFrame, restoreWithoutZeroingFreshMemory, wake } from './v86-seams.js';
+import { consoleInputWaiting, deliverFrame, releaseStateAfterRestore, restoreWithoutZeroingFreshMemory, wake } from './v86-seams.js';
 import type { V86 } from 'v86';
 
 /** Bytes of console output gathered before they are posted, so a busy console is not one message a byte. */
@@ -65,7 +65,10 @@ export class NodeWorker {
     const unpackMs = performance.now() - unpackBegan;
     this.consoleLine = '';
     const emulator = createEmulator(assets);
-    if (assets.state) restoreWithoutZeroingFreshMemory(emulator);
+    if (state) {
+      restoreWithoutZeroingFreshMemory(emulator);
+      releaseStateAfterRestore(emulator, state);
+    }
     this.emulator = emulator;
     const agent = new AgentClient(name, (bytes) => this.sendToGuest(1, bytes));
     this.agent = agent;

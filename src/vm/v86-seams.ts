@@ -66,3 +66,15 @@ export function restoreWithoutZeroingFreshMemory(emulator: V86): void {
     emulator.add_listener('emulator-loaded', () => { cpu.zero_memory = zero; });
   });
 }
+
+/**
+ * v86 keeps the buffer of its `initial_state` reachable after the restore (its file
+ * loader's list stays in a closure), so each node would hold a second copy of its state
+ * (about 117 MB) for as long as it runs. Once the state is restored, detach the buffer:
+ * its memory goes back at the next garbage collection, whatever v86 still points at.
+ */
+export function releaseStateAfterRestore(emulator: V86, state: ArrayBuffer): void {
+  emulator.add_listener('emulator-loaded', () => {
+    if (state.byteLength > 0) structuredClone(state, { transfer: [state] });
+  });
+}
