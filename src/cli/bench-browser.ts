@@ -5,6 +5,7 @@
 // and when resuming the saved cluster; then the first topology view. Memory of a 3-node lab, as the
 // browser itself reports it.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { loadLabs } from '../lab/load.js';
 import { followInPage, launchBrowser, waitForTerminals } from './chromium.js';
@@ -26,12 +27,36 @@ export interface BrowserFigures {
   memoryBytes: number | null;
   memoryNote: string;
   chromiumRssBytes: number;
+  chromiumPssBytes: number;
+  /** PSS in MiB per kind of chromium process. */
+  chromiumPssByType: string;
 }
 
-/** Resident memory of every chromium process (renderer, workers' process, GPU, browser). */
-function chromiumRss(): number {
-  const out = execFileSync('ps', ['-C', 'chromium', '-o', 'rss='], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean).reduce((sum, kb) => sum + Number(kb) * 1024, 0);
+/**
+ * Memory of every chromium process (browser, renderer with the node workers, GPU, utilities).
+ * RSS counts a page shared by several processes once in each; PSS splits it among them, so
+ * the PSS sum is what the processes hold together. Linux only (smaps_rollup).
+ */
+function chromiumMemory(): { rssBytes: number; pssBytes: number; byType: string } {
+  const pids = execFileSync('ps', ['-C', 'chromium', '-o', 'pid='], { encoding: 'utf8' }).split('\n').map((p) => p.trim()).filter(Boolean);
+  let rssBytes = 0;
+  let pssBytes = 0;
+  const byType = new Map<string, number>();
+  for (const pid of pids) {
+    let rollup: string;
+    let commandLine: string;
+    try {
+      rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch { continue; } // gone meanwhile
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+    rssBytes += kb('Rss');
+    pssBytes += kb('Pss');
+    const type = /--type=([\w-]+)/.exec(commandLine)?.[1] ?? 'browser';
+    byType.set(type, (byType.get(type) ?? 0) + kb('Pss'));
+  }
+  const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+  return { rssBytes, pssBytes, byType: [...byType].sort((a, b) => b[1] - a[1]).map(([type, bytes]) => `${type} ${mib(bytes)}`).join(', ') };
 }
 
 /** Seconds from navigation to the first node's prompt, then to every node's (shown side by side). */
@@ -59,7 +84,7 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
   const figures: BrowserFigures = {
     lab: lab.id, nodes: nodes.length, firstVisitSeconds: [], firstVisitBytes: 0,
     cachedFirstShellSeconds: [], cachedAllShellsSeconds: [], firstRunSeconds: [], resumedFirstShellSeconds: [], topologyFirstViewSeconds: [], topologyLiveSeconds: [],
-    memoryBytes: null, memoryNote: '', chromiumRssBytes: 0,
+    memoryBytes: null, memoryNote: '', chromiumRssBytes: 0, chromiumPssBytes: 0, chromiumPssByType: '',
   };
   try {
     for (let run = 0; run < options.runs; run++) {
@@ -74,7 +99,10 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
       await page.waitForTimeout(2000);
       if (run === 0) {
         figures.firstVisitBytes = server.bytesSent() - sentBefore;
-        figures.chromiumRssBytes = chromiumRss();
+        const chromium = chromiumMemory();
+        figures.chromiumRssBytes = chromium.rssBytes;
+        figures.chromiumPssBytes = chromium.pssBytes;
+        figures.chromiumPssByType = chromium.byType;
         const measured = await Promise.race([
           page.evaluate(async () => {
             const measure = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> }).measureUserAgentSpecificMemory;

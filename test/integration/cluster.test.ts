@@ -12,6 +12,9 @@ import { snapshotAssets } from '../../src/vm/assets-node.js';
 import { Cluster } from '../../src/vm/cluster.js';
 import { nodeWorkerHost } from '../../src/vm/host-node.js';
 import { startCluster } from '../../src/vm/cluster-node.js';
+import { AgentClient, type ExecResult } from '../../src/vm/agent-client.js';
+import { createEmulator } from '../../src/vm/emulator.js';
+import { releaseStateAfterRestore, restoreWithoutZeroingFreshMemory, wake } from '../../src/vm/v86-seams.js';
 
 describe('a three-node cluster from the snapshot', () => {
   let cluster: Cluster;
@@ -159,5 +162,28 @@ describe('two segments joined by the router', () => {
     expect(result.stdout).toMatch(/ttl=63/);
     const trace = await cluster.node('node1').exec('ping -c 1 -t 1 -W 3 10.0.2.11', { timeout: 10 });
     expect(trace.stdout).toMatch(/From 10\.0\.1\.1 .*Time to live exceeded/);
+  });
+});
+
+describe('a machine restored from the snapshot', () => {
+  it('lets go of the state it was restored from, and runs on without it', async () => {
+    const assets = await snapshotAssets();
+    // As a node's worker does: a private copy of the shared snapshot for v86 to restore.
+    const state = new Uint8Array(assets.state).slice().buffer;
+    const emulator = createEmulator({ ...assets, state });
+    restoreWithoutZeroingFreshMemory(emulator);
+    releaseStateAfterRestore(emulator, state);
+    try {
+      await new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
+      // Detached: v86 still points at this buffer, but it no longer holds the 117 MB.
+      expect(state.byteLength).toBe(0);
+      const agent = new AgentClient('restored', (bytes) => { emulator.serial_send_bytes(1, bytes); wake(emulator); });
+      emulator.add_listener('serial1-output-byte', (byte: number) => agent.feed(byte));
+      let answer: ExecResult | undefined;
+      for (let attempt = 0; attempt < 10 && !answer; attempt++) answer = await agent.exec('echo "$((6 * 7))"', { timeout: 2 }).catch(() => undefined);
+      expect(answer).toMatchObject({ exitCode: 0, stdout: '42\n' });
+    } finally {
+      await emulator.destroy();
+    }
   });
 });
