@@ -30,6 +30,9 @@ export interface BrowserFigures {
   chromiumPssBytes: number;
   /** PSS in MiB per kind of chromium process. */
   chromiumPssByType: string;
+  /** The same, with a fresh start's lab up (assets cached, nodes from the lab's start states), the first run's. */
+  freshStartPssBytes: number;
+  freshStartPssByType: string;
 }
 
 /**
@@ -84,7 +87,7 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
   const figures: BrowserFigures = {
     lab: lab.id, nodes: nodes.length, firstVisitSeconds: [], firstVisitBytes: 0,
     cachedFirstShellSeconds: [], cachedAllShellsSeconds: [], firstRunSeconds: [], resumedFirstShellSeconds: [], topologyFirstViewSeconds: [], topologyLiveSeconds: [],
-    memoryBytes: null, memoryNote: '', chromiumRssBytes: 0, chromiumPssBytes: 0, chromiumPssByType: '',
+    memoryBytes: null, memoryNote: '', chromiumRssBytes: 0, chromiumPssBytes: 0, chromiumPssByType: '', freshStartPssBytes: 0, freshStartPssByType: '',
   };
   try {
     for (let run = 0; run < options.runs; run++) {
@@ -145,6 +148,12 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
       const cached = await timeToShells(page, url, nodes, cachedPhases);
       figures.cachedFirstShellSeconds.push(cached.first);
       figures.cachedAllShellsSeconds.push(cached.all);
+      if (run === 0) {
+        await page.waitForTimeout(2000);
+        const chromium = chromiumMemory();
+        figures.freshStartPssBytes = chromium.pssBytes;
+        figures.freshStartPssByType = chromium.byType;
+      }
       // A check saves the cluster, as a learner's would: the next visit resumes it.
       await page.click('[data-testid="step"].current [data-testid="check"]');
       await page.locator('[data-testid="saved"]').waitFor({ timeout: 300_000 });

@@ -229,6 +229,7 @@ const FIGURES = {
   webMemory: { section: 8, name: 'Web: memory of the lab, the browser\'s own figure', unit: 'MiB', goal: { comparison: '<=', value: 450 } },
   webRss: { section: 8, name: 'Web: memory of the lab, RSS of all chromium processes', unit: 'MiB' },
   webPss: { section: 8, name: 'Web: memory of the lab, PSS of all chromium processes (shared pages counted once)', unit: 'MiB' },
+  webPssFresh: { section: 8, name: 'Web: … the same with the lab up from a fresh start (assets cached)', unit: 'MiB' },
   webWalk: { section: 9, name: 'Web: packet walk across VXLAN, click to drawn path (median)', unit: 's', goal: { comparison: '<', value: 5 } },
   webWalkJit: { section: 9, name: 'Web: … the same with v86\'s JIT on (?jit=1), for comparison', unit: 's' },
   checkQuiet: { section: 9, name: 'Check latency, a step with no traffic check (median)', unit: 's', goal: { comparison: '<=', value: 1 } },
@@ -757,7 +758,7 @@ async function benchKube(bench: BenchRun): Promise<void> {
 
 async function benchWeb(bench: BenchRun): Promise<void> {
   // Last: chromium runs its own nodes, and nothing else should compete with them.
-  const planned = [FIGURES.webCached, FIGURES.webCachedAll, FIGURES.webFirstRun, FIGURES.webResumed, FIGURES.webTopology, FIGURES.webTopologyLive, FIGURES.webFirstVisit, FIGURES.webBytes, FIGURES.webMemory, FIGURES.webRss, FIGURES.webPss];
+  const planned = [FIGURES.webCached, FIGURES.webCachedAll, FIGURES.webFirstRun, FIGURES.webResumed, FIGURES.webTopology, FIGURES.webTopologyLive, FIGURES.webFirstVisit, FIGURES.webBytes, FIGURES.webMemory, FIGURES.webRss, FIGURES.webPss, FIGURES.webPssFresh];
   await bench.attempt('web lab in chromium', planned, async () => {
     const web = await benchBrowser({ runs: bench.runs, log: bench.log });
     const lab = `lab ${web.lab}, ${web.nodes} nodes`;
@@ -771,7 +772,8 @@ async function benchWeb(bench: BenchRun): Promise<void> {
     bench.record(FIGURES.webBytes, round(web.firstVisitBytes / 1e6, 1), { note: 'everything the server sent, the service worker\'s offline copy included' });
     bench.record(FIGURES.webMemory, web.memoryBytes === null ? null : Math.round(web.memoryBytes / 2 ** 20), web.memoryBytes === null ? { error: web.memoryNote } : { note: 'performance.measureUserAgentSpecificMemory(), page and node workers' });
     bench.record(FIGURES.webRss, Math.round(web.chromiumRssBytes / 2 ** 20), { note: 'a page shared by several processes counts in each' });
-    bench.record(FIGURES.webPss, Math.round(web.chromiumPssBytes / 2 ** 20), { note: `by process, MiB: ${web.chromiumPssByType}` });
+    bench.record(FIGURES.webPss, Math.round(web.chromiumPssBytes / 2 ** 20), { note: `after the first visit; by process, MiB: ${web.chromiumPssByType}` });
+    bench.record(FIGURES.webPssFresh, Math.round(web.freshStartPssBytes / 2 ** 20), { note: `by process, MiB: ${web.freshStartPssByType}` });
   });
   // "Follow a packet" in the page, as the learner clicks it; then with v86's JIT on, which the page leaves off (assets-web.ts).
   await bench.attempt('packet walk in chromium', [FIGURES.webWalk, FIGURES.webWalkJit], async () => {

@@ -193,10 +193,6 @@ export class LabSession {
   static async open(lab: Lab, options: { onProgress?: (p: DownloadProgress) => void; onStatus?: (s: OpeningStatus) => void; fresh?: boolean; say?: (said: Words) => string } = {}): Promise<LabSession> {
     const say = options.say ?? english;
     const began = performance.now();
-    // The saved cluster and the lab's start states are read beside the node assets, not after them.
-    const hasSetup = Object.keys(lab.setup).length > 0;
-    const savedCluster = options.fresh ? undefined : loadCluster(lab.id).catch(() => undefined);
-    const savedStart = options.fresh || !hasSetup ? undefined : loadStart(lab.id).catch(() => undefined);
     // A lab with the Kubernetes control plane from its start: src/kube comes as a chunk of its
     // own, and the nodes' kubectl starts coming down beside the node assets. A lab whose control
     // plane starts at a later step (kubernetes.fromStep) fetches both only when it gets there.
@@ -207,7 +203,7 @@ export class LabSession {
     // Where the opening's time went, for whoever profiles the page (the bench reads it).
     console.debug(`podwire: node assets ready in ${Math.round(performance.now() - began)} ms`);
     if (options.fresh) new Journal(lab.id).clear();
-    let saved = await savedCluster;
+    let saved = options.fresh ? undefined : await loadCluster(lab.id).catch(() => undefined);
     // A cluster saved for another variant of the lab (the defaults, before joining a class)
     // holds other values: start afresh, and do not type its journal into the new nodes.
     if (saved && (saved.variant ?? '') !== variantKey(lab)) {
@@ -219,7 +215,8 @@ export class LabSession {
       const session = await LabSession.restoreFrom(lab, loaded, saved, true, say, kubeStarter);
       if (session) return session.replayJournal();
     }
-    const labStart = await savedStart;
+    const hasSetup = Object.keys(lab.setup).length > 0;
+    const labStart = options.fresh || !hasSetup ? undefined : await loadStart(lab.id).catch(() => undefined);
     if (labStart?.snapshotKey === startKey(lab, loaded)) {
       options.onStatus?.('startingFromSetup');
       const session = await LabSession.restoreFrom(lab, loaded, labStart, false, say, kubeStarter);

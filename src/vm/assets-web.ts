@@ -4,6 +4,7 @@
 // kept in the Cache Storage, so later visits start without downloading or unpacking.
 import { ZSTDDecoder } from 'zstddec';
 import wasmUrl from 'v86/build/v86.wasm?url';
+import { discard } from './buffers.js';
 import type { BootAssets } from './emulator.js';
 
 export interface WebAssetFile { url: string; size: number }
@@ -62,10 +63,36 @@ async function downloadState(base: URL, manifest: WebAssetManifest, onProgress: 
  * each worker copies what it needs on its own thread. Otherwise the page hands each node
  * a copy of its own, 110 MB copied on the page's thread per node start.
  */
-function shareable(state: ArrayBuffer): ArrayBuffer | SharedArrayBuffer {
-  if (!globalThis.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return state;
+function canShare(): boolean {
+  return Boolean(globalThis.crossOriginIsolated) && typeof SharedArrayBuffer !== 'undefined';
+}
+
+function shareable(state: ArrayBuffer | SharedArrayBuffer): ArrayBuffer | SharedArrayBuffer {
+  if (!canShare() || state instanceof SharedArrayBuffer) return state;
   const shared = new SharedArrayBuffer(state.byteLength);
   new Uint8Array(shared).set(new Uint8Array(state));
+  return shared;
+}
+
+/**
+ * The unpacked snapshot kept in the Cache Storage, read straight into shared memory when
+ * the page may share it: reading it whole first, then copying, would hold a second 117 MB
+ * buffer until the page's next garbage collection, and cost a copy before the first node starts.
+ */
+async function readCachedState(response: Response, size: number): Promise<ArrayBuffer | SharedArrayBuffer> {
+  if (!canShare() || !response.body) return response.arrayBuffer();
+  const shared = new SharedArrayBuffer(size);
+  const bytes = new Uint8Array(shared);
+  const reader = response.body.getReader();
+  let offset = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (offset + value.byteLength > size) throw new Error(`the kept snapshot is larger than the ${size} bytes its manifest says`);
+    bytes.set(value, offset);
+    offset += value.byteLength;
+  }
+  if (offset !== size) throw new Error(`the kept snapshot is ${offset} bytes, its manifest says ${size}`);
   return shared;
 }
 
@@ -86,17 +113,19 @@ export async function loadWebAssets(onProgress: (p: DownloadProgress) => void = 
 
   const unpackedUrl = new URL(`${manifest.key}/state.raw`, base).href;
   const cache = 'caches' in globalThis ? await caches.open(CACHE) : null;
-  let state: ArrayBuffer | undefined;
+  let state: ArrayBuffer | SharedArrayBuffer | undefined;
   const cached = await cache?.match(unpackedUrl);
-  if (cached) {
-    state = await cached.arrayBuffer();
+  // A kept copy of the wrong size (cut short when storage filled up) is read again from the site.
+  if (cached) state = await readCachedState(cached, manifest.state.rawSize).catch(() => undefined);
+  if (state) {
     onProgress({ what: 'snapshot', loaded: state.byteLength, total: state.byteLength });
   } else {
     state = await downloadState(base, manifest, onProgress);
     // Keep the unpacked state for the next visit; old keys are of no use any more.
     if (cache) {
       for (const request of await cache.keys()) if (!request.url.includes(manifest.key)) await cache.delete(request);
-      await cache.put(unpackedUrl, new Response(state.slice(0))).catch(() => undefined);
+      // A Response copies the bytes it is made from (Fetch: extract a body), so no copy is made here.
+      await cache.put(unpackedUrl, new Response(state)).catch(() => undefined);
     }
   }
   // v86's JIT compiles the guest's hot code into many small WebAssembly modules, and the
@@ -105,5 +134,7 @@ export async function loadWebAssets(onProgress: (p: DownloadProgress) => void = 
   // starved the nodes: a packet walk took 5-10 s with the JIT and 2-2.6 s without, and
   // checks, restores and throughput gained too (npm run bench). `?jit=1` turns it back on.
   const jit = new URLSearchParams(globalThis.location?.search ?? '').get('jit') === '1';
-  return { assets: { wasm: wasmUrl, bios, vgabios, cmdline: manifest.cmdline, state: shareable(state), jit }, manifest };
+  const shared = shareable(state);
+  if (shared !== state) discard(state as ArrayBuffer); // copied into shared memory (and into the cache)
+  return { assets: { wasm: wasmUrl, bios, vgabios, cmdline: manifest.cmdline, state: shared, jit }, manifest };
 }

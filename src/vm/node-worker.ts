@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { AgentClient, NodeFailure, isNodeFailure, nodeFailureToData, type ExecOptions, type ExecResult, type NodeFailureData } from './agent-client.js';
 import { gunzip, gzip, isGzip } from './compress.js';
 import { createEmulator, isSharedState, type BootAssets } from './emulator.js';
+import { discard } from './buffers.js';
 import { digestState, isDelta, packState, unpackState, type BaseDigest } from './state-delta.js';
 import { consoleInputWaiting, deliverFrame, releaseStateAfterRestore, restoreWithoutZeroingFreshMemory, wake } from './v86-seams.js';
 import type { V86 } from 'v86';
@@ -194,13 +195,13 @@ export class NodeWorker {
   async saveState(options: { gzip?: boolean } = {}): Promise<ArrayBuffer> {
     if (!this.emulator) throw new Error('node is not running');
     await this.consoleInputTaken();
-    let state = await this.emulator.save_state();
-    if (options.gzip) {
-      if (isSharedState(this.deltaBase)) this.deltaBase = this.digestOf(new Uint8Array(this.deltaBase));
-      const digest = this.deltaBase;
-      state = (await (digest ? packState(digest, new Uint8Array(state)) : gzip(new Uint8Array(state)))).buffer as ArrayBuffer;
-    }
-    return Comlink.transfer(state, [state]);
+    const raw = await this.emulator.save_state();
+    if (!options.gzip) return Comlink.transfer(raw, [raw]);
+    if (isSharedState(this.deltaBase)) this.deltaBase = this.digestOf(new Uint8Array(this.deltaBase));
+    const digest = this.deltaBase;
+    const packed = (await (digest ? packState(digest, new Uint8Array(raw)) : gzip(new Uint8Array(raw)))).buffer as ArrayBuffer;
+    discard(raw); // 117 MB, of which the packed state keeps a few
+    return Comlink.transfer(packed, [packed]);
   }
 
   /**

@@ -9,6 +9,7 @@
 // `net_device.relay_url` (checked in build/libv86.mjs). So frames from the guest come
 // through the public listener "net0-send", and frames to it go onto the bus here.
 import type { V86 } from 'v86';
+import { discard } from './buffers.js';
 
 interface V86Cpu {
   devices?: { uart0?: { input?: unknown[] } };
@@ -70,11 +71,9 @@ export function restoreWithoutZeroingFreshMemory(emulator: V86): void {
 /**
  * v86 keeps the buffer of its `initial_state` reachable after the restore (its file
  * loader's list stays in a closure), so each node would hold a second copy of its state
- * (about 117 MB) for as long as it runs. Once the state is restored, detach the buffer:
- * its memory goes back at the next garbage collection, whatever v86 still points at.
+ * (about 117 MB) for as long as it runs. Once the state is restored, let it go, whatever
+ * v86 still points at.
  */
 export function releaseStateAfterRestore(emulator: V86, state: ArrayBuffer): void {
-  emulator.add_listener('emulator-loaded', () => {
-    if (state.byteLength > 0) structuredClone(state, { transfer: [state] });
-  });
+  emulator.add_listener('emulator-loaded', () => discard(state));
 }
