@@ -26,13 +26,17 @@ export interface BrowserFigures {
   topologyLiveSeconds: number[];
   memoryBytes: number | null;
   memoryNote: string;
-  chromiumRssBytes: number;
-  chromiumPssBytes: number;
-  /** PSS in MiB per kind of chromium process. */
-  chromiumPssByType: string;
-  /** The same, with a fresh start's lab up (assets cached, nodes from the lab's start states), the first run's. */
-  freshStartPssBytes: number;
-  freshStartPssByType: string;
+  /** Chromium's processes after the first run's first visit. */
+  chromium: ChromiumMemory | null;
+  /** The same, with the first run's fresh start up (assets cached, nodes from the lab's start states). */
+  chromiumFreshStart: ChromiumMemory | null;
+}
+
+interface ChromiumMemory {
+  rssBytes: number;
+  pssBytes: number;
+  /** PSS in MiB per kind of chromium process, largest first. */
+  byType: string;
 }
 
 /**
@@ -40,7 +44,7 @@ export interface BrowserFigures {
  * RSS counts a page shared by several processes once in each; PSS splits it among them, so
  * the PSS sum is what the processes hold together. Linux only (smaps_rollup).
  */
-function chromiumMemory(): { rssBytes: number; pssBytes: number; byType: string } {
+function chromiumMemory(): ChromiumMemory {
   const pids = execFileSync('ps', ['-C', 'chromium', '-o', 'pid='], { encoding: 'utf8' }).split('\n').map((p) => p.trim()).filter(Boolean);
   let rssBytes = 0;
   let pssBytes = 0;
@@ -87,7 +91,7 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
   const figures: BrowserFigures = {
     lab: lab.id, nodes: nodes.length, firstVisitSeconds: [], firstVisitBytes: 0,
     cachedFirstShellSeconds: [], cachedAllShellsSeconds: [], firstRunSeconds: [], resumedFirstShellSeconds: [], topologyFirstViewSeconds: [], topologyLiveSeconds: [],
-    memoryBytes: null, memoryNote: '', chromiumRssBytes: 0, chromiumPssBytes: 0, chromiumPssByType: '', freshStartPssBytes: 0, freshStartPssByType: '',
+    memoryBytes: null, memoryNote: '', chromium: null, chromiumFreshStart: null,
   };
   try {
     for (let run = 0; run < options.runs; run++) {
@@ -102,10 +106,7 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
       await page.waitForTimeout(2000);
       if (run === 0) {
         figures.firstVisitBytes = server.bytesSent() - sentBefore;
-        const chromium = chromiumMemory();
-        figures.chromiumRssBytes = chromium.rssBytes;
-        figures.chromiumPssBytes = chromium.pssBytes;
-        figures.chromiumPssByType = chromium.byType;
+        figures.chromium = chromiumMemory();
         const measured = await Promise.race([
           page.evaluate(async () => {
             const measure = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> }).measureUserAgentSpecificMemory;
@@ -150,9 +151,7 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
       figures.cachedAllShellsSeconds.push(cached.all);
       if (run === 0) {
         await page.waitForTimeout(2000);
-        const chromium = chromiumMemory();
-        figures.freshStartPssBytes = chromium.pssBytes;
-        figures.freshStartPssByType = chromium.byType;
+        figures.chromiumFreshStart = chromiumMemory();
       }
       // A check saves the cluster, as a learner's would: the next visit resumes it.
       await page.click('[data-testid="step"].current [data-testid="check"]');

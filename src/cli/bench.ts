@@ -771,9 +771,10 @@ async function benchWeb(bench: BenchRun): Promise<void> {
     bench.record(FIGURES.webFirstVisit, round(median(web.firstVisitSeconds), 1), { note: `${describeTimes(web.firstVisitSeconds)}; from 127.0.0.1, so this is unpacking and starting, not the network` });
     bench.record(FIGURES.webBytes, round(web.firstVisitBytes / 1e6, 1), { note: 'everything the server sent, the service worker\'s offline copy included' });
     bench.record(FIGURES.webMemory, web.memoryBytes === null ? null : Math.round(web.memoryBytes / 2 ** 20), web.memoryBytes === null ? { error: web.memoryNote } : { note: 'performance.measureUserAgentSpecificMemory(), page and node workers' });
-    bench.record(FIGURES.webRss, Math.round(web.chromiumRssBytes / 2 ** 20), { note: 'a page shared by several processes counts in each' });
-    bench.record(FIGURES.webPss, Math.round(web.chromiumPssBytes / 2 ** 20), { note: `after the first visit; by process, MiB: ${web.chromiumPssByType}` });
-    bench.record(FIGURES.webPssFresh, Math.round(web.freshStartPssBytes / 2 ** 20), { note: `by process, MiB: ${web.freshStartPssByType}` });
+    const mib = (bytes: number | undefined) => bytes === undefined ? null : Math.round(bytes / 2 ** 20);
+    bench.record(FIGURES.webRss, mib(web.chromium?.rssBytes), { note: 'a page shared by several processes counts in each' });
+    bench.record(FIGURES.webPss, mib(web.chromium?.pssBytes), { note: `after the first visit; by process, MiB: ${web.chromium?.byType}` });
+    bench.record(FIGURES.webPssFresh, mib(web.chromiumFreshStart?.pssBytes), { note: `by process, MiB: ${web.chromiumFreshStart?.byType}` });
   });
   // "Follow a packet" in the page, as the learner clicks it; then with v86's JIT on, which the page leaves off (assets-web.ts).
   await bench.attempt('packet walk in chromium', [FIGURES.webWalk, FIGURES.webWalkJit], async () => {
