@@ -8,6 +8,19 @@ import { Gzip, gunzipSync } from 'fflate';
 /** Compressed between yields, so the machine that shares the worker's thread keeps running during a save. */
 const PIECE = 2 << 20;
 
+/**
+ * After the tasks already queued (the machine's ticks, messages). Not setTimeout(0): browsers
+ * clamp a nested one to 4 ms, which measured 102 ms for 29 yields in a chromium worker
+ * against 1.2 ms for MessageChannel messages.
+ */
+const nextTask: () => Promise<void> = (() => {
+  if (typeof setImmediate === 'function') return () => new Promise<void>((resolve) => setImmediate(resolve));
+  const channel = new MessageChannel();
+  const waiting: (() => void)[] = [];
+  channel.port1.onmessage = () => waiting.shift()?.();
+  return () => new Promise<void>((resolve) => { waiting.push(resolve); channel.port2.postMessage(null); });
+})();
+
 export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   const stream = new Gzip({ level: 1 }, (chunk) => { chunks.push(chunk); });
@@ -15,7 +28,7 @@ export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
   for (let at = 0; at < bytes.byteLength; at += PIECE) {
     const end = Math.min(bytes.byteLength, at + PIECE);
     stream.push(bytes.subarray(at, end), end === bytes.byteLength);
-    if (end < bytes.byteLength) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (end < bytes.byteLength) await nextTask();
   }
   const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
   let offset = 0;

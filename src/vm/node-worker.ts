@@ -4,10 +4,10 @@
 import * as Comlink from 'comlink';
 import { AgentClient, NodeFailure, isNodeFailure, nodeFailureToData, type ExecOptions, type ExecResult, type NodeFailureData } from './agent-client.js';
 import { gunzip, gzip, isGzip } from './compress.js';
-import { createEmulator, isSharedState, type BootAssets } from './emulator.js';
+import { createEmulator, isSharedState, NODE_MEMORY_MB, type BootAssets } from './emulator.js';
 import { discard } from './buffers.js';
-import { digestState, isDelta, packState, unpackState, type BaseDigest } from './state-delta.js';
-import { consoleInputWaiting, deliverFrame, releaseStateAfterRestore, restoreWithoutZeroingFreshMemory, wake } from './v86-seams.js';
+import { digestState, isDelta, packState, planDeltaRestore, planRestore, type BaseDigest, type RestorePlan } from './state-delta.js';
+import { consoleInputWaiting, deliverFrame, releaseStateAfterRestore, restoreWithoutZeroingFreshMemory, wake, writeMemoryAfterRestore } from './v86-seams.js';
 import type { V86 } from 'v86';
 
 /** Bytes of console output gathered before they are posted, so a busy console is not one message a byte. */
@@ -61,14 +61,19 @@ export class NodeWorker {
     this.deltaBase = undefined;
     const { base: _base, ...assets } = given;
     const unpackBegan = performance.now();
-    const state = given.state && await this.stateToRestore(given.state, given.base);
-    if (state) assets.state = state;
+    const plan = given.state && await this.planRestore(given.state, given.base);
+    if (plan) assets.state = plan.machine;
     const unpackMs = performance.now() - unpackBegan;
     this.consoleLine = '';
     const emulator = createEmulator(assets);
-    if (state) {
+    if (plan) {
       restoreWithoutZeroingFreshMemory(emulator);
-      releaseStateAfterRestore(emulator, state);
+      writeMemoryAfterRestore(emulator, (memory) => {
+        plan.writeMemory(memory);
+        // What was handed to this worker alone (a state, a base) is not needed any more; shared memory is the process's.
+        for (const buffer of [given.state, given.base]) if (buffer && !isSharedState(buffer)) discard(buffer);
+      });
+      releaseStateAfterRestore(emulator, plan.machine);
     }
     this.emulator = emulator;
     const agent = new AgentClient(name, (bytes) => this.sendToGuest(1, bytes));
@@ -103,27 +108,30 @@ export class NodeWorker {
   }
 
   /**
-   * The raw state v86 is to restore, made here, in the node's own thread, so the nodes of a
-   * cluster do it side by side and the page stays responsive: a shared state is copied, a
-   * gzipped one unpacked, a delta rebuilt on its base. Also takes what later saves need of
-   * the base (see deltaBase).
+   * What v86 is to restore, and where the guest's pages come from, worked out here, in the
+   * node's own thread, so the nodes of a cluster do it side by side and the page stays
+   * responsive: a gzipped state is unpacked, a delta read against its base; no copy of
+   * the guest's memory is made on the way (state-delta.ts RestorePlan). Also takes what
+   * later saves need of the base (see deltaBase).
    */
-  private async stateToRestore(given: ArrayBuffer | SharedArrayBuffer, base: ArrayBuffer | SharedArrayBuffer | undefined): Promise<ArrayBuffer> {
+  private async planRestore(given: ArrayBuffer | SharedArrayBuffer, base: ArrayBuffer | SharedArrayBuffer | undefined): Promise<RestorePlan> {
     let bytes = new Uint8Array(given);
     const gzipped = isGzip(bytes);
     if (gzipped) bytes = await gunzip(bytes);
+    let plan: RestorePlan;
     if (isDelta(bytes)) {
       if (!base) throw new Error(`node ${this.nodeName}: its saved state is a delta, and no base snapshot was given to rebuild it on`);
-      bytes = new Uint8Array(await unpackState(new Uint8Array(base), bytes));
+      plan = planDeltaRestore(new Uint8Array(base), bytes);
+    } else {
+      plan = planRestore(bytes);
     }
+    if (plan.memoryBytes > NODE_MEMORY_MB << 20) throw new Error(`node ${this.nodeName}: its saved state holds ${plan.memoryBytes >> 20} MB of guest memory, a node has ${NODE_MEMORY_MB} MB`);
     // Without a base given, a raw state is the base itself (a start from the snapshot).
     const from = base ?? (gzipped ? undefined : given);
     // A shared base stays readable for free: digest it when the first save needs it. A
-    // private copy is digested now and let go (it is 110 MB).
+    // private copy is digested now (it is 110 MB; the plan holds it until the restore).
     if (from) this.deltaBase = isSharedState(from) ? from : this.digestOf(new Uint8Array(from));
-    // v86 needs a buffer of its own holding exactly the state.
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    return !isSharedState(bytes.buffer) && whole ? bytes.buffer as ArrayBuffer : bytes.slice().buffer as ArrayBuffer;
+    return plan;
   }
 
   /** A digest of the base, or undefined (with a warning) when the base is not a state deltas can be made against. */

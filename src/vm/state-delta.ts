@@ -9,7 +9,8 @@
 // The delta is made in the node's own worker, against a digest of the base (two 32-bit
 // hashes per page, about 0.2 MB), so the worker need not keep the 110 MB base: making it
 // on the page's thread blocked the virtual network, which runs there, for seconds.
-// Rebuilding one needs the base itself; that happens once, before the machine starts.
+// Restoring one needs the base itself: its pages and the delta's are written straight into
+// the new machine's memory (planDeltaRestore), once, before the machine runs.
 //
 // v86's state format (src/state.js, version 6): a 16-byte header (magic, version, total
 // size, info length), the info block (JSON: `buffer_infos` with each buffer's offset and
@@ -26,8 +27,6 @@ import { gzip } from './compress.js';
 
 const PAGE = 4096;
 const PAGE_WORDS = PAGE / 4;
-/** Bytes copied between yields when a delta is rebuilt, so the worker still answers messages. */
-const COPY_PIECE = 4 << 20;
 const V86_MAGIC = 0x86768676;
 const V86_VERSION = 6;
 /** The CPU's state fields that hold the packed memory and its bitmap (cpu.js get_state). */
@@ -44,9 +43,11 @@ const Field = { magic: 0, version: 4, fullLength: 8, baseLength: 12, memoryOffse
 export const DELTA_HEADER_BYTES = 36;
 
 interface Span { offset: number; length: number }
-interface StateLayout { memory: Span; bitmap: Span }
+/** A buffer of the state: where it is (from the state's start) and its index in `buffer_infos`. */
+interface StateBuffer extends Span { id: number }
+interface StateLayout { memory: StateBuffer; bitmap: StateBuffer }
 
-/** What a worker keeps of its base to make deltas against it. */
+/** What a worker keeps of a base to make deltas against it. */
 export interface BaseDigest {
   /** The base's length and the hash of its header and info block: which base a delta needs. */
   length: number;
@@ -56,44 +57,50 @@ export interface BaseDigest {
   present: Uint8Array;
 }
 
-/** Where a v86 state keeps its packed memory and bitmap; throws for anything else. */
-function layoutOf(state: Uint8Array, what: string): StateLayout {
-  if (state.byteLength < 16) throw new Error(`${what} is not a v86 state: ${state.byteLength} bytes`);
-  const header = new DataView(state.buffer, state.byteOffset, 16);
+/**
+ * Where a v86 state keeps its packed memory and bitmap; throws for anything else. `bytes`
+ * holds at least the state's header and info block; `length` is the whole state's.
+ */
+function layoutOf(bytes: Uint8Array, what: string, length = bytes.byteLength): StateLayout {
+  if (bytes.byteLength < 16) throw new Error(`${what} is not a v86 state: ${bytes.byteLength} bytes`);
+  const header = new DataView(bytes.buffer, bytes.byteOffset, 16);
   if (header.getUint32(0, true) !== V86_MAGIC || header.getInt32(4, true) !== V86_VERSION) throw new Error(`${what} is not a v86 state of format ${V86_VERSION}`);
   const infoLength = header.getUint32(12, true);
-  if (16 + infoLength > state.byteLength) throw new Error(`${what}: its info block runs past its end`);
+  if (16 + infoLength > Math.min(length, bytes.byteLength)) throw new Error(`${what}: its info block runs past its end`);
   let info: { buffer_infos?: Span[]; state?: { buffer_id?: number }[] };
   try {
     // A SharedArrayBuffer's bytes cannot be decoded directly.
-    info = JSON.parse(new TextDecoder().decode(state.slice(16, 16 + infoLength)));
+    info = JSON.parse(new TextDecoder().decode(bytes.slice(16, 16 + infoLength)));
   } catch (error) {
     throw new Error(`${what}: its info block is not JSON (${(error as Error).message})`);
   }
   const bufferStart = (16 + infoLength + 3) & ~3;
-  const span = (field: number): Span => {
+  const buffer = (field: number): StateBuffer => {
     const id = info.state?.[field]?.buffer_id;
     const found = id === undefined ? undefined : info.buffer_infos?.[id];
     if (!found || !Number.isInteger(found.offset) || !Number.isInteger(found.length) || found.offset < 0 || found.length < 0) throw new Error(`${what}: no buffer at CPU state field ${field}`);
-    const at = { offset: bufferStart + found.offset, length: found.length };
-    if (at.offset + at.length > state.byteLength) throw new Error(`${what}: buffer ${id} runs past its end`);
+    const at = { id: id!, offset: bufferStart + found.offset, length: found.length };
+    if (at.offset + at.length > length) throw new Error(`${what}: buffer ${id} runs past its end`);
     return at;
   };
-  const layout = { memory: span(PACKED_MEMORY_FIELD), bitmap: span(MEMORY_BITMAP_FIELD) };
+  const layout = { memory: buffer(PACKED_MEMORY_FIELD), bitmap: buffer(MEMORY_BITMAP_FIELD) };
   if (layout.memory.length % PAGE) throw new Error(`${what}: its packed memory is not whole pages`);
   return layout;
 }
 
-/** For each guest page, where its bytes start in the packed memory (-1 for a zero page). */
-function packedOffsets(state: Uint8Array, layout: StateLayout): Int32Array {
-  const bits = state.subarray(layout.bitmap.offset, layout.bitmap.offset + layout.bitmap.length);
+/** For each guest page, where its bytes start in the packed memory (-1 for a zero page), from the memory bitmap. */
+function packedOffsetsOf(bits: Uint8Array, memoryLength: number): Int32Array {
   const offsets = new Int32Array(bits.length * 8).fill(-1);
   let next = 0;
   for (let page = 0; page < offsets.length; page++) {
     if (bits[page >> 3]! & (1 << (page & 7))) { offsets[page] = next; next += PAGE; }
   }
-  if (next !== layout.memory.length) throw new Error(`the state's memory bitmap names ${next / PAGE} pages, its packed memory holds ${layout.memory.length / PAGE}`);
+  if (next !== memoryLength) throw new Error(`the state's memory bitmap names ${next / PAGE} pages, its packed memory holds ${memoryLength / PAGE}`);
   return offsets;
+}
+
+function packedOffsets(state: Uint8Array, layout: StateLayout): Int32Array {
+  return packedOffsetsOf(state.subarray(layout.bitmap.offset, layout.bitmap.offset + layout.bitmap.length), layout.memory.length);
 }
 
 /** FNV-1a of a state's header and info block (its CPU state, unique to each snapshot). */
@@ -194,13 +201,107 @@ export function deltaHeader(bytes: Uint8Array): { version: number; fullLength: n
   return { version: fields.getUint32(Field.version, true), fullLength: fields.getUint32(Field.fullLength, true) };
 }
 
-/** The raw v86 state a (gunzipped) delta stands for, rebuilt on the base it was made against. */
-export async function unpackState(base: Uint8Array, delta: Uint8Array): Promise<ArrayBuffer> {
+/** `count` guest pages from guest page `page` on, whose bytes are in `source` from `from` on. */
+interface PageRun { page: number; count: number; source: Uint8Array; from: number }
+
+/**
+ * A state made ready for v86 to restore, without a copy of the guest's memory on the way:
+ * `machine` is the state with its packed memory left out (empty) and its memory bitmap
+ * clear, which v86 restores in a moment; then `writeMemory` writes the guest's pages
+ * straight into the machine's memory, from wherever they are (the state itself, a delta,
+ * the shared base). A whole state handed to v86 is copied twice before its pages reach
+ * the guest (rebuilt here from a delta or copied out of shared memory, then sliced out by
+ * v86's loader, state.js): on a machine where first touches of memory are slow, each copy
+ * of 117 MB costs a few hundred ms of CPU per node.
+ */
+export interface RestorePlan {
+  machine: ArrayBuffer;
+  /** The guest memory the pages need, in bytes: the machine must have at least this much. */
+  memoryBytes: number;
+  /** Writes every non-zero page into `memory` (the guest's memory, zero where no page goes), then lets go of the sources. */
+  writeMemory(memory: Uint8Array): void;
+}
+
+/** A state's bytes, addressed as in the whole state: a delta holds them with the packed memory cut out. */
+type ReadWhole = (offset: number, length: number) => Uint8Array;
+
+/** The state v86 restores without guest memory: the same header and CPU state, the packed memory empty, the bitmap clear. */
+function machineState(read: ReadWhole, wholeLength: number, layout: StateLayout): ArrayBuffer {
+  const header = new DataView(read(0, 16).slice().buffer);
+  const infoLength = header.getUint32(12, true);
+  const info = JSON.parse(new TextDecoder().decode(read(16, infoLength).slice())) as { buffer_infos: Span[] };
+  const bufferStart = (16 + infoLength + 3) & ~3;
+  const kept: { from: number; length: number; clear: boolean }[] = [];
+  let size = 0;
+  const infos = info.buffer_infos.map((span, id) => {
+    const from = bufferStart + span.offset;
+    const length = id === layout.memory.id ? 0 : span.length;
+    if (from + length > wholeLength) throw new Error('the state is damaged: a buffer runs past its end');
+    kept.push({ from, length, clear: id === layout.bitmap.id });
+    const at = { offset: size, length };
+    size = (size + length + 3) & ~3;
+    return at;
+  });
+  const newInfo = new TextEncoder().encode(JSON.stringify({ ...info, buffer_infos: infos }));
+  const newStart = (16 + newInfo.length + 3) & ~3;
+  const out = new Uint8Array(newStart + size);
+  const fields = new DataView(out.buffer);
+  fields.setUint32(0, V86_MAGIC, true);
+  fields.setInt32(4, V86_VERSION, true);
+  fields.setUint32(8, out.byteLength, true);
+  fields.setUint32(12, newInfo.length, true);
+  out.set(newInfo, 16);
+  kept.forEach((buffer, i) => { if (!buffer.clear) out.set(read(buffer.from, buffer.length), newStart + infos[i]!.offset); });
+  return out.buffer;
+}
+
+/** Guest pages in runs: consecutive pages whose bytes follow each other in one source. */
+function pageRuns(present: Int32Array, sourceOf: (page: number) => { source: Uint8Array; from: number }): PageRun[] {
+  const runs: PageRun[] = [];
+  let last: PageRun | undefined;
+  for (let page = 0; page < present.length; page++) {
+    if (present[page]! < 0) continue;
+    const { source, from } = sourceOf(page);
+    if (last && last.source === source && last.page + last.count === page && last.from + last.count * PAGE === from) { last.count++; continue; }
+    last = { page, count: 1, source, from };
+    runs.push(last);
+  }
+  return runs;
+}
+
+function planOf(machine: ArrayBuffer, runs: PageRun[]): RestorePlan {
+  const end = runs.length ? runs[runs.length - 1]! : undefined;
+  return {
+    machine,
+    memoryBytes: end ? (end.page + end.count) * PAGE : 0,
+    writeMemory(memory) {
+      for (const run of runs) {
+        const length = run.count * PAGE;
+        if (run.page * PAGE + length > memory.byteLength) throw new Error(`the state holds guest memory up to ${this.memoryBytes >> 20} MB, the machine has ${memory.byteLength >> 20} MB`);
+        memory.set(run.source.subarray(run.from, run.from + length), run.page * PAGE);
+      }
+      // The sources (a delta, a state) are not needed any more; the shared base stays the process's.
+      runs.length = 0;
+    },
+  };
+}
+
+/** A raw v86 state (in shared memory or not), planned for a restore. */
+export function planRestore(state: Uint8Array): RestorePlan {
+  const layout = layoutOf(state, 'the saved state');
+  const offsets = packedOffsets(state, layout);
+  const read: ReadWhole = (offset, length) => state.subarray(offset, offset + length);
+  const runs = pageRuns(offsets, (page) => ({ source: state, from: layout.memory.offset + offsets[page]! }));
+  return planOf(machineState(read, state.byteLength, layout), runs);
+}
+
+/** A (gunzipped) delta, planned for a restore on the base it was made against. */
+export function planDeltaRestore(base: Uint8Array, delta: Uint8Array): RestorePlan {
   if (delta.byteLength < DELTA_HEADER_BYTES || !isDelta(delta)) throw new Error('the saved state is not a podwire state delta');
   const fields = new DataView(delta.buffer, delta.byteOffset, DELTA_HEADER_BYTES);
   const field = (name: keyof typeof Field) => fields.getUint32(Field[name], true);
   if (field('version') !== DELTA_VERSION) throw new Error(`the saved state is a state delta of format ${field('version')}; this version of podwire reads format ${DELTA_VERSION}`);
-  layoutOf(base, 'the base snapshot');
+  const baseLayout = layoutOf(base, 'the base snapshot');
   if (field('baseLength') !== base.byteLength || field('baseHash') !== headerHash(base)) throw new Error(`the saved state was made against another base snapshot (${field('baseLength')} bytes, this one has ${base.byteLength})`);
   const fullLength = field('fullLength');
   const memoryOffset = field('memoryOffset');
@@ -212,54 +313,27 @@ export async function unpackState(base: Uint8Array, delta: Uint8Array): Promise<
   if (fullLength > MAX_REBUILT_BYTES || skeletonLength + memoryLength !== fullLength || memoryOffset > skeletonLength || pagesAt + changedCount * PAGE !== delta.byteLength) {
     throw new Error('the saved state delta is damaged: its sizes do not add up');
   }
-  const full = new Uint8Array(fullLength);
   const skeleton = delta.subarray(DELTA_HEADER_BYTES, DELTA_HEADER_BYTES + skeletonLength);
-  full.set(skeleton.subarray(0, memoryOffset), 0);
-  full.set(skeleton.subarray(memoryOffset), memoryOffset + memoryLength);
-  const layout = layoutOf(full, 'the saved state');
+  // The skeleton is the whole state with its packed memory cut out.
+  const read: ReadWhole = (offset, length) => {
+    if (offset + length <= memoryOffset) return skeleton.subarray(offset, offset + length);
+    if (offset >= memoryOffset + memoryLength) return skeleton.subarray(offset - memoryLength, offset - memoryLength + length);
+    throw new Error('the saved state delta is damaged: a buffer overlaps its memory');
+  };
+  // The whole state's header and info block come before its memory, so the skeleton holds them as they are.
+  const layout = layoutOf(skeleton.subarray(0, memoryOffset), 'the saved state', fullLength);
   if (layout.memory.offset !== memoryOffset || layout.memory.length !== memoryLength) throw new Error('the saved state delta is damaged: its memory is not where its state says');
-  const offsets = packedOffsets(full, layout);
-  const baseLayout = layoutOf(base, 'the base snapshot');
+  const offsets = packedOffsetsOf(read(layout.bitmap.offset, layout.bitmap.length), memoryLength);
   const baseOffsets = packedOffsets(base, baseLayout);
   const changed = new Map<number, number>();
   const numbers = new DataView(delta.buffer, delta.byteOffset + DELTA_HEADER_BYTES + skeletonPadded, changedCount * 4);
   for (let i = 0; i < changedCount; i++) changed.set(numbers.getUint32(i * 4, true), pagesAt + i * PAGE);
-  // Pages from the base are copied in runs: most of memory is long stretches of them.
-  let runFrom = -1;
-  let runTo = -1;
-  let runLength = 0;
-  let sinceYield = 0;
-  const flush = async () => {
-    for (let done = 0; done < runLength; done += COPY_PIECE) {
-      const length = Math.min(COPY_PIECE, runLength - done);
-      full.set(base.subarray(runFrom + done, runFrom + done + length), runTo + done);
-      sinceYield += length;
-      if (sinceYield >= COPY_PIECE) { sinceYield = 0; await new Promise((resolve) => setTimeout(resolve, 0)); }
-    }
-    runLength = 0;
-  };
-  for (let page = 0; page < offsets.length; page++) {
-    const at = offsets[page]!;
-    if (at < 0) continue;
-    const to = memoryOffset + at;
+  const runs = pageRuns(offsets, (page) => {
     const fromDelta = changed.get(page);
-    if (fromDelta !== undefined) {
-      await flush();
-      full.set(delta.subarray(fromDelta, fromDelta + PAGE), to);
-      continue;
-    }
+    if (fromDelta !== undefined) return { source: delta, from: fromDelta };
     const baseAt = page < baseOffsets.length ? baseOffsets[page]! : -1;
     if (baseAt < 0) throw new Error(`the saved state delta is damaged: page ${page} is neither in it nor in the base`);
-    const from = baseLayout.memory.offset + baseAt;
-    if (runLength && from === runFrom + runLength && to === runTo + runLength) {
-      runLength += PAGE;
-    } else {
-      await flush();
-      runFrom = from;
-      runTo = to;
-      runLength = PAGE;
-    }
-  }
-  await flush();
-  return full.buffer;
+    return { source: base, from: baseLayout.memory.offset + baseAt };
+  });
+  return planOf(machineState(read, fullLength, layout), runs);
 }

@@ -77,3 +77,17 @@ export function restoreWithoutZeroingFreshMemory(emulator: V86): void {
 export function releaseStateAfterRestore(emulator: V86, state: ArrayBuffer): void {
   emulator.add_listener('emulator-loaded', () => discard(state));
 }
+
+/**
+ * Write the guest's memory once v86 has restored the rest of a state (a state handed over
+ * without its memory: state-delta.ts planRestore). 'emulator-loaded' comes right after the
+ * restore, before the machine's first tick, so the guest runs on the whole memory; v86 has
+ * just dropped its compiled code and TLB, so nothing it keeps is stale.
+ */
+export function writeMemoryAfterRestore(emulator: V86, write: (memory: Uint8Array) => void): void {
+  emulator.add_listener('emulator-loaded', () => {
+    const memory = (emulator as unknown as V86Internals).v86?.cpu?.mem8;
+    if (!memory) throw new Error('v86 has no guest memory to restore into (another v86 version?)');
+    write(memory);
+  });
+}

@@ -4,7 +4,7 @@
 // in test/integration/lab-run.test.ts (a node saved as a delta and restored from it).
 import { describe, expect, it } from 'vitest';
 import { gunzip, gzip } from '../../../src/vm/compress.js';
-import { digestState, isDelta, packState, unpackState, MAX_REBUILT_BYTES } from '../../../src/vm/state-delta.js';
+import { digestState, isDelta, packState, planDeltaRestore, planRestore, MAX_REBUILT_BYTES, type RestorePlan } from '../../../src/vm/state-delta.js';
 
 const PAGE = 4096;
 
@@ -43,7 +43,62 @@ function v86State(memory: Map<number, number>, pages: number, other: Uint8Array,
 const pagesOf = (entries: [number, number][]) => new Map(entries);
 const base = new Uint8Array(v86State(pagesOf([[0, 1], [1, 2], [2, 3], [5, 4], [9, 5]]), 16, new Uint8Array([1, 2, 3]), 'a'));
 const pack = (from: Uint8Array, next: ArrayBuffer) => packState(digestState(from), new Uint8Array(next));
-const rebuild = async (from: Uint8Array, packed: Uint8Array) => new Uint8Array(await unpackState(from, await gunzip(packed)));
+/** What a machine gets from a plan: the state v86 restores (without memory), and the guest's memory of 16 pages. */
+function restoreOf(plan: RestorePlan): { machine: Uint8Array; memory: Uint8Array } {
+  const memory = new Uint8Array(16 * PAGE);
+  plan.writeMemory(memory);
+  return { machine: new Uint8Array(plan.machine), memory };
+}
+const rebuild = async (from: Uint8Array, packed: Uint8Array) => restoreOf(planDeltaRestore(from, await gunzip(packed)));
+const whole = (state: ArrayBuffer | Uint8Array) => restoreOf(planRestore(new Uint8Array(state as ArrayBuffer)));
+const planDelta = async (from: Uint8Array, delta: Uint8Array) => planDeltaRestore(from, delta);
+
+/** The guest memory v86 would unpack from a state made by v86State. */
+function memoryOf(memory: Map<number, number>): Uint8Array {
+  const out = new Uint8Array(16 * PAGE);
+  for (const [page, fill] of memory) {
+    if (!fill) continue;
+    out.fill(fill, page * PAGE, (page + 1) * PAGE);
+    out[page * PAGE] = page & 0xff;
+  }
+  return out;
+}
+
+/** A v86 state read back: its CPU state and its buffers. */
+function parse(state: Uint8Array): { state: unknown[]; buffers: Uint8Array[] } {
+  const view = new DataView(state.buffer, state.byteOffset);
+  expect(view.getUint32(0, true)).toBe(0x86768676);
+  expect(view.getUint32(8, true), 'the length in the header').toBe(state.byteLength);
+  const infoLength = view.getUint32(12, true);
+  const info = JSON.parse(new TextDecoder().decode(state.subarray(16, 16 + infoLength))) as { buffer_infos: { offset: number; length: number }[]; state: unknown[] };
+  const start = (16 + infoLength + 3) & ~3;
+  return { state: info.state, buffers: info.buffer_infos.map(({ offset, length }) => state.slice(start + offset, start + offset + length)) };
+}
+
+describe('a state planned for a restore', () => {
+  it('hands v86 the state without its memory, and writes the guest\'s pages where v86 would', () => {
+    const pages = pagesOf([[0, 1], [1, 2], [2, 3], [5, 4], [9, 5]]);
+    const state = new Uint8Array(v86State(pages, 16, new Uint8Array([1, 2, 3]), 'a'));
+    const { machine, memory } = whole(state);
+    expect(memory).toEqual(memoryOf(pages));
+    const original = parse(state);
+    const thin = parse(machine);
+    expect(thin.state, 'the CPU state, unchanged').toEqual(original.state);
+    expect(thin.buffers[0], 'another buffer, unchanged').toEqual(original.buffers[0]);
+    expect(thin.buffers[1]!.byteLength, 'the packed memory, left out').toBe(0);
+    expect(thin.buffers[2], 'the bitmap, clear: v86 writes no page').toEqual(new Uint8Array(original.buffers[2]!.byteLength));
+    expect(machine.byteLength).toBeLessThan(state.byteLength - 4 * PAGE);
+  });
+
+  it('reads a state in shared memory, and refuses memory larger than the machine\'s', () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(base.byteLength));
+    shared.set(base);
+    expect(whole(shared)).toEqual(whole(base));
+    const plan = planRestore(base);
+    expect(plan.memoryBytes).toBe(10 * PAGE);
+    expect(() => plan.writeMemory(new Uint8Array(8 * PAGE))).toThrow(/guest memory/);
+  });
+});
 
 describe('a saved state as a delta against the base snapshot', () => {
   it('holds only the changed pages, and rebuilds the state byte for byte', async () => {
@@ -53,7 +108,7 @@ describe('a saved state as a delta against the base snapshot', () => {
     const delta = await gunzip(packed);
     expect(isDelta(delta)).toBe(true);
     expect(new DataView(delta.buffer, delta.byteOffset).getUint32(24, true), 'the count of changed pages: 1 and 7').toBe(2);
-    expect(await rebuild(base, packed)).toEqual(new Uint8Array(next));
+    expect(await rebuild(base, packed)).toEqual(whole(next));
   });
 
   it('sees a change of one word in a page', async () => {
@@ -64,20 +119,20 @@ describe('a saved state as a delta against the base snapshot', () => {
     next[memoryEnd - 1] = next[memoryEnd - 1]! ^ 0x80;
     const delta = await gunzip(await pack(base, next.buffer));
     expect(new DataView(delta.buffer, delta.byteOffset).getUint32(24, true)).toBe(1);
-    expect(await rebuild(base, await pack(base, next.buffer))).toEqual(next);
+    expect(await rebuild(base, await pack(base, next.buffer))).toEqual(whole(next));
   });
 
   it('rebuilds a state identical to the base, and one that shares no page with it', async () => {
-    expect(await rebuild(base, await pack(base, base.buffer))).toEqual(base);
+    expect(await rebuild(base, await pack(base, base.buffer))).toEqual(whole(base));
     const other = v86State(pagesOf([[3, 7], [4, 8], [15, 9]]), 16, new Uint8Array(0));
-    expect(await rebuild(base, await pack(base, other))).toEqual(new Uint8Array(other));
+    expect(await rebuild(base, await pack(base, other))).toEqual(whole(other));
   });
 
   it('reads a base in shared memory, as the nodes of a process share it', async () => {
     const shared = new Uint8Array(new SharedArrayBuffer(base.byteLength));
     shared.set(base);
     const next = v86State(pagesOf([[0, 1], [1, 9]]), 16, new Uint8Array([4]));
-    expect(await rebuild(shared, await pack(shared, next))).toEqual(new Uint8Array(next));
+    expect(await rebuild(shared, await pack(shared, next))).toEqual(whole(next));
   });
 
   it('tells a delta from a whole state', async () => {
@@ -95,14 +150,14 @@ describe('a saved state as a delta against the base snapshot', () => {
     expect(sameSize.byteLength).toBe(base.byteLength);
     await expect(rebuild(sameSize, packed)).rejects.toThrow(/another base snapshot/);
     const delta = await gunzip(packed);
-    await expect(unpackState(base, delta.subarray(0, delta.length - 100))).rejects.toThrow(/damaged/);
-    await expect(unpackState(base, base)).rejects.toThrow(/not a podwire state delta/);
+    await expect(planDelta(base, delta.subarray(0, delta.length - 100))).rejects.toThrow(/damaged/);
+    await expect(planDelta(base, base)).rejects.toThrow(/not a podwire state delta/);
     expect(() => digestState(new Uint8Array(64))).toThrow(/base snapshot is not a v86 state/);
   });
 
   it('refuses a delta that claims to rebuild to more than any node holds, before allocating it', async () => {
     const delta = await gunzip(await pack(base, v86State(pagesOf([[0, 1]]), 16, new Uint8Array([4]))));
     new DataView(delta.buffer, delta.byteOffset).setUint32(8, MAX_REBUILT_BYTES + 4096, true);
-    await expect(unpackState(base, delta)).rejects.toThrow(/sizes do not add up/);
+    await expect(planDelta(base, delta)).rejects.toThrow(/sizes do not add up/);
   });
 });
