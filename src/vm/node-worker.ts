@@ -68,10 +68,12 @@ export class NodeWorker {
     const emulator = createEmulator(assets);
     if (plan) {
       restoreWithoutZeroingFreshMemory(emulator);
+      // What was handed to this worker alone (a state, a base) is not needed after the restore;
+      // shared memory is the process's, and a worker that keeps a reference to it is charged for it.
+      const handedOver = [given.state, given.base].filter((buffer): buffer is ArrayBuffer => Boolean(buffer) && !isSharedState(buffer));
       writeMemoryAfterRestore(emulator, (memory) => {
         plan.writeMemory(memory);
-        // What was handed to this worker alone (a state, a base) is not needed any more; shared memory is the process's.
-        for (const buffer of [given.state, given.base]) if (buffer && !isSharedState(buffer)) discard(buffer);
+        for (const buffer of handedOver.splice(0)) discard(buffer);
       });
       releaseStateAfterRestore(emulator, plan.machine);
     }

@@ -85,9 +85,12 @@ export function releaseStateAfterRestore(emulator: V86, state: ArrayBuffer): voi
  * just dropped its compiled code and TLB, so nothing it keeps is stale.
  */
 export function writeMemoryAfterRestore(emulator: V86, write: (memory: Uint8Array) => void): void {
-  emulator.add_listener('emulator-loaded', () => {
+  const listener = () => {
+    // Once only, and then nothing of the sources stays reachable from the machine.
+    emulator.remove_listener('emulator-loaded', listener);
     const memory = (emulator as unknown as V86Internals).v86?.cpu?.mem8;
     if (!memory) throw new Error('v86 has no guest memory to restore into (another v86 version?)');
     write(memory);
-  });
+  };
+  emulator.add_listener('emulator-loaded', listener);
 }
