@@ -70,8 +70,9 @@ export function restoreWithoutZeroingFreshMemory(emulator: V86): void {
 
 /**
  * v86 keeps the buffer of its `initial_state` reachable after the restore (its file
- * loader's list stays in a closure), so each node would hold a second copy of its state
- * (about 117 MB) for as long as it runs. Once the state is restored, let it go, whatever
+ * loader's list stays in a closure), so each node would hold it for as long as it runs:
+ * a whole state was about 117 MB; the state without its memory that podwire hands over
+ * now (state-delta.ts RestorePlan) is a few MB. Once it is restored, let it go, whatever
  * v86 still points at.
  */
 export function releaseStateAfterRestore(emulator: V86, state: ArrayBuffer): void {
