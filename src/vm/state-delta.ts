@@ -45,7 +45,8 @@ export const DELTA_HEADER_BYTES = 36;
 interface Span { offset: number; length: number }
 /** A buffer of the state: where it is (from the state's start) and its index in `buffer_infos`. */
 interface StateBuffer extends Span { id: number }
-interface StateLayout { memory: StateBuffer; bitmap: StateBuffer }
+/** The state's info block as read (its CPU state and where its buffers are), and the two buffers that hold guest memory. */
+interface StateLayout { info: { buffer_infos: Span[] }; bufferStart: number; memory: StateBuffer; bitmap: StateBuffer }
 
 /** What a worker keeps of a base to make deltas against it. */
 export interface BaseDigest {
@@ -83,7 +84,7 @@ function layoutOf(bytes: Uint8Array, what: string, length = bytes.byteLength): S
     if (at.offset + at.length > length) throw new Error(`${what}: buffer ${id} runs past its end`);
     return at;
   };
-  const layout = { memory: buffer(PACKED_MEMORY_FIELD), bitmap: buffer(MEMORY_BITMAP_FIELD) };
+  const layout = { info: info as StateLayout['info'], bufferStart, memory: buffer(PACKED_MEMORY_FIELD), bitmap: buffer(MEMORY_BITMAP_FIELD) };
   if (layout.memory.length % PAGE) throw new Error(`${what}: its packed memory is not whole pages`);
   return layout;
 }
@@ -227,10 +228,7 @@ type ReadWhole = (offset: number, length: number) => Uint8Array;
 
 /** The state v86 restores without guest memory: the same header and CPU state, the packed memory empty, the bitmap clear. */
 function machineState(read: ReadWhole, wholeLength: number, layout: StateLayout): ArrayBuffer {
-  const header = new DataView(read(0, 16).slice().buffer);
-  const infoLength = header.getUint32(12, true);
-  const info = JSON.parse(new TextDecoder().decode(read(16, infoLength).slice())) as { buffer_infos: Span[] };
-  const bufferStart = (16 + infoLength + 3) & ~3;
+  const { info, bufferStart } = layout;
   const kept: { from: number; length: number; clear: boolean }[] = [];
   let size = 0;
   const infos = info.buffer_infos.map((span, id) => {
