@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { loadLabs } from '../lab/load.js';
-import { followInPage, launchBrowser, waitForTerminals } from './chromium.js';
+import { followInPage, launchBrowser, launchProfile, waitForTerminals } from './chromium.js';
 import { serveStatic } from './static-server.js';
 
 export interface BrowserFigures {
@@ -86,17 +86,18 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
   execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' });
   // Cross-origin isolated (the default), so the page may ask the browser for its memory figure.
   const server = await serveStatic();
-  const browser = await launchBrowser();
   const url = `${server.url}#/lab/${lab.id}`;
   const figures: BrowserFigures = {
     lab: lab.id, nodes: nodes.length, firstVisitSeconds: [], firstVisitBytes: 0,
     cachedFirstShellSeconds: [], cachedAllShellsSeconds: [], firstRunSeconds: [], resumedFirstShellSeconds: [], topologyFirstViewSeconds: [], topologyLiveSeconds: [],
     memoryBytes: null, memoryNote: '', chromium: null, chromiumFreshStart: null,
   };
+  let profile: Awaited<ReturnType<typeof launchProfile>> | undefined;
   try {
     for (let run = 0; run < options.runs; run++) {
-      // A new context is a new profile: empty HTTP cache, Cache Storage and IndexedDB.
-      const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+      // A new profile on disk: empty HTTP cache, file system and IndexedDB, kept in files as a learner's are.
+      const context = await launchProfile({ width: 1400, height: 860 });
+      profile = context;
       const sentBefore = server.bytesSent();
       let page = await context.newPage();
       const first = await timeToShells(page, url, nodes);
@@ -172,13 +173,14 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
       await page.waitForFunction(() => document.querySelector('.topo-status')?.textContent?.trim().startsWith('live'), undefined, { timeout: 120_000 });
       figures.topologyLiveSeconds.push((performance.now() - clicked) / 1000);
       await page.close();
-      await context.close();
+      await context.closeAndRemove();
+      profile = undefined;
       options.log(`  run ${run + 1}, fresh start phases: ${cachedPhases.join('; ')}`);
       options.log(`  run ${run + 1}, resumed phases: ${resumedPhases.join('; ')}`);
       options.log(`  run ${run + 1}: first visit ${first.all.toFixed(1)} s, first run of the lab ${firstRun.first.toFixed(2)} s, fresh start ${cached.first.toFixed(2)} s (all ${cached.all.toFixed(2)} s), resumed ${resumed.first.toFixed(2)} s, topology ${topology.toFixed(2)} s (live ${figures.topologyLiveSeconds.at(-1)!.toFixed(2)} s)`);
     }
   } finally {
-    await browser.close();
+    await profile?.closeAndRemove().catch(() => undefined);
     await server.close();
   }
   return figures;

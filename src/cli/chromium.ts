@@ -1,8 +1,10 @@
 // Debian's chromium driven by playwright-core (which brings no browser of its own), and
 // waiting for a node's shell in the web lab: what the browser benchmark needs, and what
 // the browser tests (test/e2e) share with it.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 function chromiumPath(): string {
   for (const candidate of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
@@ -17,8 +19,29 @@ function chromiumPath(): string {
  * is what a learner's browser cannot be told, and what Node's nodes run with (host-node.ts).
  */
 export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: browserArgs() });
+}
+
+function browserArgs(): string[] {
   const extra = (process.env.PODWIRE_CHROMIUM_FLAGS ?? '').split(' ').filter(Boolean);
-  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=en-US', ...extra] });
+  return ['--no-sandbox', '--disable-dev-shm-usage', '--lang=en-US', ...extra];
+}
+
+/**
+ * A browser with a new profile of its own on disk, as a learner's is: its storage (the
+ * origin's private file system, IndexedDB) is kept in files. A context of launchBrowser's is
+ * off the record, and keeps all of it in memory instead, behind slower paths (a read of the
+ * kept snapshot took three times as long). `close` also removes the profile.
+ */
+export async function launchProfile(viewport: { width: number; height: number }): Promise<BrowserContext & { closeAndRemove(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'podwire-profile-'));
+  const context = await chromium.launchPersistentContext(dir, { executablePath: chromiumPath(), headless: true, args: browserArgs(), viewport });
+  return Object.assign(context, {
+    async closeAndRemove() {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
 }
 
 /** Wait until the lab view has its terminals and the node's shell shows a prompt (its terminal must be on screen). */

@@ -1,11 +1,14 @@
 // Boot assets in the browser. The site ships the firmware and the base snapshot
 // (zstd) under node/, described by node/manifest.json, which the build writes.
 // The first visit downloads them once for all nodes; the unpacked snapshot is then
-// kept in the Cache Storage, so later visits start without downloading or unpacking.
+// kept in the origin's private file system (state-file.ts), so later visits start
+// without downloading, unpacking or even reading it: each node reads the pages it
+// needs from the file, in its own worker.
 import { ZSTDDecoder } from 'zstddec';
 import wasmUrl from 'v86/build/v86.wasm?url';
 import { discard } from './buffers.js';
 import type { BootAssets } from './emulator.js';
+import { findStateFile, keepStateFile, type StateFile } from './state-file.js';
 
 export interface WebAssetFile { url: string; size: number }
 export interface WebAssetManifest {
@@ -24,7 +27,8 @@ export interface DownloadProgress {
   total: number;
 }
 
-const CACHE = 'podwire-node-assets';
+/** Where versions before the kept file kept the unpacked snapshot: removed, it is 117 MB. */
+const OLD_CACHE = 'podwire-node-assets';
 
 async function fetchWithProgress(url: string, size: number, what: string, onProgress: (p: DownloadProgress) => void): Promise<Uint8Array> {
   const response = await fetch(url);
@@ -74,33 +78,11 @@ function shareable(state: ArrayBuffer | SharedArrayBuffer): ArrayBuffer | Shared
   return shared;
 }
 
-/**
- * The unpacked snapshot kept in the Cache Storage, read straight into shared memory when
- * the page may share it: reading it whole first, then copying, would hold a second 117 MB
- * buffer until the page's next garbage collection, and cost a copy before the first node starts.
- */
-async function readCachedState(response: Response, size: number): Promise<ArrayBuffer | SharedArrayBuffer> {
-  if (!canShare() || !response.body) return response.arrayBuffer();
-  const shared = new SharedArrayBuffer(size);
-  const bytes = new Uint8Array(shared);
-  const reader = response.body.getReader();
-  let offset = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (offset + value.byteLength > size) throw new Error(`the kept snapshot is larger than the ${size} bytes its manifest says`);
-    bytes.set(value, offset);
-    offset += value.byteLength;
-  }
-  if (offset !== size) throw new Error(`the kept snapshot is ${offset} bytes, its manifest says ${size}`);
-  return shared;
-}
-
 function buffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer as ArrayBuffer : bytes.slice().buffer;
 }
 
-export interface LoadedAssets { assets: BootAssets & { state: ArrayBuffer | SharedArrayBuffer }; manifest: WebAssetManifest }
+export interface LoadedAssets { assets: BootAssets & { state: ArrayBuffer | SharedArrayBuffer | StateFile }; manifest: WebAssetManifest }
 
 /** Everything a node needs to start from the base snapshot. */
 export async function loadWebAssets(onProgress: (p: DownloadProgress) => void = () => {}): Promise<LoadedAssets> {
@@ -111,21 +93,20 @@ export async function loadWebAssets(onProgress: (p: DownloadProgress) => void = 
   const firmware = async (file: WebAssetFile, what: string) => buffer(await fetchWithProgress(new URL(file.url, base).href, file.size, what, onProgress));
   const [bios, vgabios] = await Promise.all([firmware(manifest.bios, 'BIOS'), firmware(manifest.vgabios, 'VGA BIOS')]);
 
-  const unpackedUrl = new URL(`${manifest.key}/state.raw`, base).href;
-  const cache = 'caches' in globalThis ? await caches.open(CACHE) : null;
-  let state: ArrayBuffer | SharedArrayBuffer | undefined;
-  const cached = await cache?.match(unpackedUrl);
-  // A kept copy of the wrong size (cut short when storage filled up) is read again from the site.
-  if (cached) state = await readCachedState(cached, manifest.state.rawSize).catch(() => undefined);
+  const fileName = `${manifest.key}.state`;
+  let state: ArrayBuffer | SharedArrayBuffer | StateFile | undefined = await findStateFile(fileName, manifest.state.rawSize);
   if (state) {
     onProgress({ what: 'snapshot', loaded: state.byteLength, total: state.byteLength });
   } else {
-    state = await downloadState(base, manifest, onProgress);
-    // Keep the unpacked state for the next visit; old keys are of no use any more.
-    if (cache) {
-      for (const request of await cache.keys()) if (!request.url.includes(manifest.key)) await cache.delete(request);
-      // A Response copies the bytes it is made from (Fetch: extract a body), so no copy is made here.
-      await cache.put(unpackedUrl, new Response(state)).catch(() => undefined);
+    const unpacked = await downloadState(base, manifest, onProgress);
+    if ('caches' in globalThis) await caches.delete(OLD_CACHE).catch(() => false);
+    // Kept for the next visit, and read from the file from now on. Where it cannot be kept
+    // (the storage is full), the nodes share the unpacked copy in memory.
+    state = await keepStateFile(fileName, new Uint8Array(unpacked));
+    if (state) discard(unpacked);
+    else {
+      state = shareable(unpacked);
+      if (state !== unpacked) discard(unpacked); // copied into shared memory
     }
   }
   // v86's JIT compiles the guest's hot code into many small WebAssembly modules, and the
@@ -134,7 +115,5 @@ export async function loadWebAssets(onProgress: (p: DownloadProgress) => void = 
   // starved the nodes: a packet walk took 5-10 s with the JIT and 2-2.6 s without, and
   // checks, restores and throughput gained too (npm run bench). `?jit=1` turns it back on.
   const jit = new URLSearchParams(globalThis.location?.search ?? '').get('jit') === '1';
-  const shared = shareable(state);
-  if (shared !== state) discard(state as ArrayBuffer); // copied into shared memory (and into the cache)
-  return { assets: { wasm: wasmUrl, bios, vgabios, cmdline: manifest.cmdline, state: shared, jit }, manifest };
+  return { assets: { wasm: wasmUrl, bios, vgabios, cmdline: manifest.cmdline, state, jit }, manifest };
 }

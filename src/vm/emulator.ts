@@ -2,6 +2,7 @@
 // Node and in the browser alike. A saved state only restores into a machine
 // built with the very same options, so they live here and nowhere else.
 import { V86 } from 'v86';
+import type { StateFile } from './state-file.js';
 
 export const NODE_MEMORY_MB = 256;
 
@@ -14,14 +15,18 @@ export interface BootAssets {
   /** A cold boot needs the kernel and initramfs; a restore needs a state instead. */
   bzimage?: ArrayBuffer;
   initrd?: ArrayBuffer;
-  /** Shared (Node) when many nodes start from one: each worker copies it before v86 takes it. */
-  state?: ArrayBuffer | SharedArrayBuffer;
+  /**
+   * Shared when many nodes start from one (Node, and a page without a kept copy); in the
+   * browser usually a file the worker reads from (state-file.ts). The worker plans the
+   * restore from it (node-worker.ts), and v86 is given only what it plans.
+   */
+  state?: ArrayBuffer | SharedArrayBuffer | StateFile;
   /**
    * The base snapshot, when `state` is something else (a saved state): what a saved delta
    * is rebuilt on, and what the node's own saves are made against (state-delta.ts). When
    * it is absent and `state` is a raw state, that state is the base.
    */
-  base?: ArrayBuffer | SharedArrayBuffer;
+  base?: ArrayBuffer | SharedArrayBuffer | StateFile;
   /** v86's JIT (x86 code compiled to WebAssembly as it gets hot); false turns it off (assets-web.ts says why the page does). */
   jit?: boolean;
 }
@@ -31,7 +36,8 @@ export function isSharedState(state: unknown): state is SharedArrayBuffer {
   return typeof SharedArrayBuffer !== 'undefined' && state instanceof SharedArrayBuffer;
 }
 
-export function createEmulator(assets: BootAssets): V86 {
+/** The machine for `assets`; a state must be in memory by now (the worker's restore plan). */
+export function createEmulator(assets: BootAssets & { state?: ArrayBuffer | SharedArrayBuffer }): V86 {
   return new V86({
     wasm_path: assets.wasm,
     memory_size: NODE_MEMORY_MB << 20,

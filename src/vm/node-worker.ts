@@ -6,7 +6,8 @@ import { AgentClient, NodeFailure, isNodeFailure, nodeFailureToData, type ExecOp
 import { gunzip, gzip, isGzip } from './compress.js';
 import { createEmulator, isSharedState, NODE_MEMORY_MB, type BootAssets } from './emulator.js';
 import { discard } from './buffers.js';
-import { digestState, isDelta, packState, planDeltaRestore, planRestore, type BaseDigest, type RestorePlan } from './state-delta.js';
+import { digestState, isDelta, packState, planDeltaRestore, planRestore, type BaseDigest, type RestorePlan, type StateSource } from './state-delta.js';
+import { isStateFile, openStateFile, type StateFile } from './state-file.js';
 import { consoleInputWaiting, deliverFrame, releaseStateAfterRestore, restoreWithoutZeroingFreshMemory, wake, writeMemoryAfterRestore } from './v86-seams.js';
 import type { V86 } from 'v86';
 
@@ -51,36 +52,44 @@ export class NodeWorker {
   /** The console's current line, printable ASCII only, to spot a kernel panic. */
   private consoleLine = '';
   private nodeName = 'node';
-  /** What saves to keep are made against: the base snapshot (shared, digested on first use) or its digest. */
-  private deltaBase: SharedArrayBuffer | BaseDigest | undefined;
+  /** What saves to keep are made against: the base snapshot (shared or in a file, digested on first use) or its digest. */
+  private deltaBase: SharedArrayBuffer | StateFile | BaseDigest | undefined;
 
   /** Start the machine, from a cold boot or from a saved state, and wait until its agent answers; says how long the state took to make ready. */
   async boot(name: string, given: BootAssets, timeoutSeconds = 120): Promise<{ unpackMs: number }> {
     await this.stop();
     this.nodeName = name;
     this.deltaBase = undefined;
-    const { base: _base, ...assets } = given;
+    const { base: _base, state: _state, ...assets } = given;
     const unpackBegan = performance.now();
-    const plan = given.state && await this.planRestore(given.state, given.base);
-    if (plan) assets.state = plan.machine;
+    const opened: (StateSource & { close(): void })[] = [];
+    const plan = given.state && await this.planRestore(given.state, given.base, opened).catch((error: unknown) => {
+      for (const file of opened) file.close();
+      throw error;
+    });
     const unpackMs = performance.now() - unpackBegan;
     this.consoleLine = '';
-    const emulator = createEmulator(assets);
+    const emulator = createEmulator(plan ? { ...assets, state: plan.machine } : assets);
     if (plan) {
       restoreWithoutZeroingFreshMemory(emulator);
       // What was handed to this worker alone (a state, a base) is not needed after the restore;
-      // shared memory is the process's, and a worker that keeps a reference to it is charged for it.
-      const handedOver = [given.state, given.base].filter((buffer): buffer is ArrayBuffer => Boolean(buffer) && !isSharedState(buffer));
+      // shared memory is the process's, and a worker that keeps a reference to it is charged
+      // for it. A kept file is let go, so the page may replace it.
+      const handedOver = [given.state, given.base].filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
       writeMemoryAfterRestore(emulator, (memory) => {
-        plan.writeMemory(memory);
-        for (const buffer of handedOver.splice(0)) discard(buffer);
+        try {
+          plan.writeMemory(memory);
+        } finally {
+          for (const file of opened.splice(0)) file.close();
+          for (const buffer of handedOver.splice(0)) discard(buffer);
+        }
       });
       releaseStateAfterRestore(emulator, plan.machine);
     }
     this.emulator = emulator;
     const agent = new AgentClient(name, (bytes) => this.sendToGuest(1, bytes));
     this.agent = agent;
-    const ready = assets.state ? null : agent.waitForReady(timeoutSeconds);
+    const ready = plan ? null : agent.waitForReady(timeoutSeconds);
     // Every listener runs inside v86's loop on bytes the guest chose: none may throw there.
     emulator.add_listener('serial1-output-byte', (byte: number) => agent.feed(byte));
     emulator.add_listener('serial0-output-byte', this.guarded((byte: number) => this.onConsoleByte(byte)));
@@ -116,32 +125,58 @@ export class NodeWorker {
    * the guest's memory is made on the way (state-delta.ts RestorePlan). Also takes what
    * later saves need of the base (see deltaBase).
    */
-  private async planRestore(given: ArrayBuffer | SharedArrayBuffer, base: ArrayBuffer | SharedArrayBuffer | undefined): Promise<RestorePlan> {
-    let bytes = new Uint8Array(given);
-    const gzipped = isGzip(bytes);
-    if (gzipped) bytes = await gunzip(bytes);
+  private async planRestore(given: NonNullable<BootAssets['state']>, base: BootAssets['base'], opened: (StateSource & { close(): void })[]): Promise<RestorePlan> {
+    const open = async (kept: StateFile) => {
+      const file = await openStateFile(kept);
+      opened.push(file);
+      return file;
+    };
     let plan: RestorePlan;
-    if (isDelta(bytes)) {
-      if (!base) throw new Error(`node ${this.nodeName}: its saved state is a delta, and no base snapshot was given to rebuild it on`);
-      plan = planDeltaRestore(new Uint8Array(base), bytes);
+    let gzipped = false;
+    if (isStateFile(given)) {
+      plan = planRestore(await open(given));
     } else {
-      plan = planRestore(bytes);
+      let bytes = new Uint8Array(given);
+      gzipped = isGzip(bytes);
+      if (gzipped) bytes = await gunzip(bytes);
+      if (isDelta(bytes)) {
+        if (!base) throw new Error(`node ${this.nodeName}: its saved state is a delta, and no base snapshot was given to rebuild it on`);
+        plan = planDeltaRestore(isStateFile(base) ? await open(base) : new Uint8Array(base), bytes);
+      } else {
+        plan = planRestore(bytes);
+      }
     }
     if (plan.memoryBytes > NODE_MEMORY_MB << 20) throw new Error(`node ${this.nodeName}: its saved state holds ${plan.memoryBytes >> 20} MB of guest memory, a node has ${NODE_MEMORY_MB} MB`);
     // Without a base given, a raw state is the base itself (a start from the snapshot).
     const from = base ?? (gzipped ? undefined : given);
-    // A shared base stays readable for free: digest it when the first save needs it. A
-    // private copy is digested now (it is 110 MB; the plan holds it until the restore).
-    if (from) this.deltaBase = isSharedState(from) ? from : this.digestOf(new Uint8Array(from));
+    // A shared or kept base stays readable for free: digest it when the first save needs it.
+    // A private copy is digested now (it is 110 MB; the plan holds it until the restore).
+    if (from) this.deltaBase = isSharedState(from) || isStateFile(from) ? from : this.digestOf(new Uint8Array(from));
     return plan;
   }
 
   /** A digest of the base, or undefined (with a warning) when the base is not a state deltas can be made against. */
-  private digestOf(base: Uint8Array): BaseDigest | undefined {
+  private digestOf(base: Uint8Array | StateSource): BaseDigest | undefined {
     try { return digestState(base); } catch (error) {
       console.warn(`podwire: node ${this.nodeName}: saves will be whole states: ${(error as Error).message}`);
       return undefined;
     }
+  }
+
+  /** The digest saves are made against, made from the base on the first save that needs it. */
+  private async baseDigest(): Promise<BaseDigest | undefined> {
+    const base = this.deltaBase;
+    if (isSharedState(base)) this.deltaBase = this.digestOf(new Uint8Array(base));
+    else if (isStateFile(base)) {
+      const file = await openStateFile(base).catch((error: unknown) => error as Error);
+      if (file instanceof Error) {
+        console.warn(`podwire: node ${this.nodeName}: saves will be whole states: ${file.message}`);
+        this.deltaBase = undefined;
+      } else {
+        try { this.deltaBase = this.digestOf(file); } finally { file.close(); }
+      }
+    }
+    return this.deltaBase as BaseDigest | undefined;
   }
 
   /** Where the NIC's frames go and come from: a port of a MessageChannel owned by the network. */
@@ -207,8 +242,7 @@ export class NodeWorker {
     await this.consoleInputTaken();
     const raw = await this.emulator.save_state();
     if (!options.gzip) return Comlink.transfer(raw, [raw]);
-    if (isSharedState(this.deltaBase)) this.deltaBase = this.digestOf(new Uint8Array(this.deltaBase));
-    const digest = this.deltaBase;
+    const digest = await this.baseDigest();
     const packed = (await (digest ? packState(digest, new Uint8Array(raw)) : gzip(new Uint8Array(raw)))).buffer as ArrayBuffer;
     discard(raw); // 117 MB, of which the packed state keeps a few
     return Comlink.transfer(packed, [packed]);

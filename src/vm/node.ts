@@ -7,6 +7,7 @@ import type { FramePort, WiredPort } from '../net/ports.js';
 import { NodeFailure, nodeFailureFromData, type ExecOptions, type ExecResult } from './agent-client.js';
 import { isSharedState, type BootAssets } from './emulator.js';
 import type { ExecOutcome, NodeWorkerApi } from './node-worker.js';
+import { isStateFile } from './state-file.js';
 
 /** What an environment (Node or browser) provides to run a worker. */
 export interface WorkerHost {
@@ -136,13 +137,13 @@ export class VmNode {
     await life.guard(remote.attachNic(Comlink.transfer(remotePort, [remotePort])));
     await life.guard(remote.onConsole(Comlink.proxy((text: string) => { for (const l of this.consoleListeners) l(text); })));
     // The worker gets its own copy of a state (and of the base a delta is rebuilt on), handed
-    // over without a second copy; shared memory goes as it is, and the worker copies it on
-    // its own thread.
+    // over without a second copy; shared memory and a kept file's name go as they are, and
+    // the worker reads from them on its own thread.
     const boot: BootAssets = { ...assets };
     const handedOver: ArrayBuffer[] = [];
     for (const key of ['state', 'base'] as const) {
       const buffer = assets[key];
-      if (!buffer || isSharedState(buffer)) continue;
+      if (!buffer || isSharedState(buffer) || isStateFile(buffer)) continue;
       boot[key] = buffer.slice(0);
       handedOver.push(boot[key] as ArrayBuffer);
     }

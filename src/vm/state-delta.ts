@@ -59,6 +59,37 @@ export interface BaseDigest {
 }
 
 /**
+ * A state's bytes, wherever they are kept: in memory (shared or not), or in a file that is
+ * read a piece at a time (state-file.ts), so that a node can restore from a base snapshot
+ * without the page or the worker holding a copy of it.
+ */
+export interface StateSource {
+  readonly byteLength: number;
+  /** `length` bytes from `offset`: a view when the state is in memory, a new array when it is read from a file. */
+  read(offset: number, length: number): Uint8Array;
+  /** The bytes from `offset` on into all of `target`. */
+  readInto(target: Uint8Array, offset: number): void;
+}
+
+/** A state in memory as a source. */
+export function bytesSource(bytes: Uint8Array): StateSource {
+  return {
+    byteLength: bytes.byteLength,
+    read: (offset, length) => bytes.subarray(offset, offset + length),
+    readInto: (target, offset) => target.set(bytes.subarray(offset, offset + target.byteLength)),
+  };
+}
+
+const sourceOf = (state: Uint8Array | StateSource): StateSource => (state instanceof Uint8Array ? bytesSource(state) : state);
+
+/** A state's header and info block: all that is needed to find its buffers. */
+function headOf(source: StateSource): Uint8Array {
+  if (source.byteLength < 16) return source.read(0, source.byteLength);
+  const infoLength = new DataView(source.read(0, 16).slice().buffer).getUint32(12, true);
+  return source.read(0, Math.min(source.byteLength, 16 + infoLength));
+}
+
+/**
  * Where a v86 state keeps its packed memory and bitmap; throws for anything else. `bytes`
  * holds at least the state's header and info block; `length` is the whole state's.
  */
@@ -100,8 +131,8 @@ function packedOffsetsOf(bits: Uint8Array, memoryLength: number): Int32Array {
   return offsets;
 }
 
-function packedOffsets(state: Uint8Array, layout: StateLayout): Int32Array {
-  return packedOffsetsOf(state.subarray(layout.bitmap.offset, layout.bitmap.offset + layout.bitmap.length), layout.memory.length);
+function packedOffsets(state: StateSource, layout: StateLayout): Int32Array {
+  return packedOffsetsOf(state.read(layout.bitmap.offset, layout.bitmap.length), layout.memory.length);
 }
 
 /** FNV-1a of a state's header and info block (its CPU state, unique to each snapshot). */
@@ -133,26 +164,44 @@ function memoryWords(state: Uint8Array, memory: Span): Uint32Array {
   return new Uint32Array(state.slice(memory.offset, memory.offset + memory.length).buffer);
 }
 
-/** What a worker keeps of a base to make deltas against it, without the base itself. */
-export function digestState(base: Uint8Array): BaseDigest {
-  const layout = layoutOf(base, 'the base snapshot');
+/** Pages of the base read at a time while digesting it: 1 MiB, reused. */
+const DIGEST_CHUNK_PAGES = 256;
+
+/**
+ * What a worker keeps of a base to make deltas against it, without the base itself. The
+ * packed memory is read a chunk at a time into one buffer, so a base in a file is never
+ * held whole.
+ */
+export function digestState(state: Uint8Array | StateSource): BaseDigest {
+  const base = sourceOf(state);
+  const head = headOf(base);
+  const layout = layoutOf(head, 'the base snapshot', base.byteLength);
   const offsets = packedOffsets(base, layout);
-  const words = memoryWords(base, layout.memory);
   const pages = new Uint32Array(offsets.length * 2);
   const present = new Uint8Array(offsets.length);
+  const chunk = new Uint8Array(DIGEST_CHUNK_PAGES * PAGE);
+  const words = new Uint32Array(chunk.buffer);
+  const packedPages = layout.memory.length / PAGE;
+  let chunkFirst = -DIGEST_CHUNK_PAGES;
   for (let page = 0; page < offsets.length; page++) {
     const at = offsets[page]!;
     if (at < 0) continue;
+    const packed = at / PAGE;
+    if (packed >= chunkFirst + DIGEST_CHUNK_PAGES) {
+      chunkFirst = packed;
+      const count = Math.min(DIGEST_CHUNK_PAGES, packedPages - packed);
+      base.readInto(chunk.subarray(0, count * PAGE), layout.memory.offset + at);
+    }
     present[page] = 1;
-    hashPage(words, at / 4, pages, page * 2);
+    hashPage(words, (packed - chunkFirst) * PAGE_WORDS, pages, page * 2);
   }
-  return { length: base.byteLength, hash: headerHash(base), pages, present };
+  return { length: base.byteLength, hash: headerHash(head), pages, present };
 }
 
 /** The delta of `next` (a raw v86 state) against the base `digest` stands for, gzipped. */
 export async function packState(digest: BaseDigest, next: Uint8Array): Promise<Uint8Array> {
   const layout = layoutOf(next, "the node's state");
-  const offsets = packedOffsets(next, layout);
+  const offsets = packedOffsets(bytesSource(next), layout);
   const words = memoryWords(next, layout.memory);
   const changed: number[] = [];
   const pageHash = new Uint32Array(2);
@@ -203,7 +252,7 @@ export function deltaHeader(bytes: Uint8Array): { version: number; fullLength: n
 }
 
 /** `count` guest pages from guest page `page` on, whose bytes are in `source` from `from` on. */
-interface PageRun { page: number; count: number; source: Uint8Array; from: number }
+interface PageRun { page: number; count: number; source: StateSource; from: number }
 
 /**
  * A state made ready for v86 to restore, without a copy of the guest's memory on the way:
@@ -254,12 +303,12 @@ function machineState(read: ReadWhole, wholeLength: number, layout: StateLayout)
 }
 
 /** Guest pages in runs: consecutive pages whose bytes follow each other in one source. */
-function pageRuns(present: Int32Array, sourceOf: (page: number) => { source: Uint8Array; from: number }): PageRun[] {
+function pageRuns(present: Int32Array, whereIs: (page: number) => { source: StateSource; from: number }): PageRun[] {
   const runs: PageRun[] = [];
   let last: PageRun | undefined;
   for (let page = 0; page < present.length; page++) {
     if (present[page]! < 0) continue;
-    const { source, from } = sourceOf(page);
+    const { source, from } = whereIs(page);
     if (last && last.source === source && last.page + last.count === page && last.from + last.count * PAGE === from) { last.count++; continue; }
     last = { page, count: 1, source, from };
     runs.push(last);
@@ -276,7 +325,7 @@ function planOf(machine: ArrayBuffer, runs: PageRun[]): RestorePlan {
       for (const run of runs) {
         const length = run.count * PAGE;
         if (run.page * PAGE + length > memory.byteLength) throw new Error(`the state holds guest memory up to ${this.memoryBytes >> 20} MB, the machine has ${memory.byteLength >> 20} MB`);
-        memory.set(run.source.subarray(run.from, run.from + length), run.page * PAGE);
+        run.source.readInto(memory.subarray(run.page * PAGE, run.page * PAGE + length), run.from);
       }
       // The sources (a delta, a state) are not needed any more; the shared base stays the process's.
       runs.length = 0;
@@ -284,23 +333,26 @@ function planOf(machine: ArrayBuffer, runs: PageRun[]): RestorePlan {
   };
 }
 
-/** A raw v86 state (in shared memory or not), planned for a restore. */
-export function planRestore(state: Uint8Array): RestorePlan {
-  const layout = layoutOf(state, 'the saved state');
+/** A raw v86 state (in shared memory, private, or in a file), planned for a restore. */
+export function planRestore(given: Uint8Array | StateSource): RestorePlan {
+  const state = sourceOf(given);
+  const layout = layoutOf(headOf(state), 'the saved state', state.byteLength);
   const offsets = packedOffsets(state, layout);
-  const read: ReadWhole = (offset, length) => state.subarray(offset, offset + length);
+  const read: ReadWhole = (offset, length) => state.read(offset, length);
   const runs = pageRuns(offsets, (page) => ({ source: state, from: layout.memory.offset + offsets[page]! }));
   return planOf(machineState(read, state.byteLength, layout), runs);
 }
 
 /** A (gunzipped) delta, planned for a restore on the base it was made against. */
-export function planDeltaRestore(base: Uint8Array, delta: Uint8Array): RestorePlan {
+export function planDeltaRestore(givenBase: Uint8Array | StateSource, delta: Uint8Array): RestorePlan {
+  const base = sourceOf(givenBase);
   if (delta.byteLength < DELTA_HEADER_BYTES || !isDelta(delta)) throw new Error('the saved state is not a podwire state delta');
   const fields = new DataView(delta.buffer, delta.byteOffset, DELTA_HEADER_BYTES);
   const field = (name: keyof typeof Field) => fields.getUint32(Field[name], true);
   if (field('version') !== DELTA_VERSION) throw new Error(`the saved state is a state delta of format ${field('version')}; this version of podwire reads format ${DELTA_VERSION}`);
-  const baseLayout = layoutOf(base, 'the base snapshot');
-  if (field('baseLength') !== base.byteLength || field('baseHash') !== headerHash(base)) throw new Error(`the saved state was made against another base snapshot (${field('baseLength')} bytes, this one has ${base.byteLength})`);
+  const baseHead = headOf(base);
+  const baseLayout = layoutOf(baseHead, 'the base snapshot', base.byteLength);
+  if (field('baseLength') !== base.byteLength || field('baseHash') !== headerHash(baseHead)) throw new Error(`the saved state was made against another base snapshot (${field('baseLength')} bytes, this one has ${base.byteLength})`);
   const fullLength = field('fullLength');
   const memoryOffset = field('memoryOffset');
   const memoryLength = field('memoryLength');
@@ -326,9 +378,10 @@ export function planDeltaRestore(base: Uint8Array, delta: Uint8Array): RestorePl
   const changed = new Map<number, number>();
   const numbers = new DataView(delta.buffer, delta.byteOffset + DELTA_HEADER_BYTES + skeletonPadded, changedCount * 4);
   for (let i = 0; i < changedCount; i++) changed.set(numbers.getUint32(i * 4, true), pagesAt + i * PAGE);
+  const deltaPages = bytesSource(delta);
   const runs = pageRuns(offsets, (page) => {
     const fromDelta = changed.get(page);
-    if (fromDelta !== undefined) return { source: delta, from: fromDelta };
+    if (fromDelta !== undefined) return { source: deltaPages, from: fromDelta };
     const baseAt = page < baseOffsets.length ? baseOffsets[page]! : -1;
     if (baseAt < 0) throw new Error(`the saved state delta is damaged: page ${page} is neither in it nor in the base`);
     return { source: base, from: baseLayout.memory.offset + baseAt };

@@ -136,10 +136,18 @@ describe('the web lab', () => {
 
   it('works with the network cut once it has loaded', async () => {
     const page = await newPage();
-    // A lab opened once, so the page has kept the node assets (the snapshot in the Cache
-    // Storage) by itself, whatever ran before this test.
+    // A lab opened once, so the page has kept the node assets (the snapshot in the origin's
+    // private file system) by itself, whatever ran before this test.
     await page.goto(`${server.url}#/lab/bridge`);
     await waitForTerminals(page);
+    // One snapshot kept, as a file the nodes read from (vm/state-file.ts), of this build's key.
+    const manifest = await (await fetch(`${server.url}node/manifest.json`)).json() as { key: string };
+    expect(await page.evaluate(async () => {
+      const kept = await (await navigator.storage.getDirectory()).getDirectoryHandle('podwire-node-assets');
+      const names: string[] = [];
+      for await (const name of (kept as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+      return names;
+    })).toEqual([`${manifest.key}.state`]);
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     // The service worker keeps the site in the background after the first load; wait until it has.
     await expect.poll(() => page.evaluate(async () => (await caches.keys()).some((k) => k.startsWith('podwire-site-'))), { timeout: 60_000 }).toBe(true);
