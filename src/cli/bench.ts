@@ -444,7 +444,7 @@ async function benchRestore(bench: BenchRun): Promise<number | null> {
     bench.record(FIGURES.restoreRead, round(median(loads), 2), { note: describeTimes(loads) });
     // Per node, the nodes starting side by side: where a start's time goes.
     const phase = (name: keyof StartPhases) => round(median(phases.map((p) => (p[name] ?? 0) / 1000)), 2);
-    bench.record(FIGURES.restorePhases, phase('boot'), { note: `per node, median of ${phases.length}: worker up ${phase('worker')} s, the state read and planned in the worker (gunzipped, a delta matched to its base; no copy of the memory) ${phase('unpack')} s, restoring it (the guest memory written straight into the machine) until the agent answers ${phase('boot')} s, clock, entropy and identity ${phase('afterRestore')} s` });
+    bench.record(FIGURES.restorePhases, phase('boot'), { note: `per node, median of ${phases.length}: worker up ${phase('worker')} s, the state read and planned in the worker (gunzipped, a delta matched to its base; no copy of the memory) ${phase('unpack')} s, restoring it (the guest memory written straight into the machine) ${phase('boot')} s, then the first request, until the agent answers it (clock, entropy and identity) ${phase('afterRestore')} s` });
   });
   return restoreMedian;
 }

@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import { bytesToHex } from '../net/decode/read.js';
 import type { FramePort, WiredPort } from '../net/ports.js';
-import { NodeFailure, nodeFailureFromData, type ExecOptions, type ExecResult } from './agent-client.js';
+import { isNodeFailure, NodeFailure, nodeFailureFromData, type ExecOptions, type ExecResult } from './agent-client.js';
 import { isSharedState, type BootAssets } from './emulator.js';
 import type { ExecOutcome, NodeWorkerApi } from './node-worker.js';
 import { isStateFile } from './state-file.js';
@@ -154,7 +154,7 @@ export class VmNode {
     phases.unpack = unpackMs;
     phases.boot! -= unpackMs;
     this.startedFrom = assets;
-    await this.afterRestore(options.identity !== false);
+    await this.afterRestore(options.identity !== false, options.timeoutSeconds ?? 300);
     phaseEnds('afterRestore', at);
     this.lastStartPhases = phases;
   }
@@ -167,17 +167,29 @@ export class VmNode {
    * with, and every node restored from one snapshot has the same random state: the same
    * MACs for new devices, the same boot_id. Give it the host's time and fresh host
    * entropy before anything else runs on it, then (unless the state is this node's own)
-   * its identity. One request for both: on a node just restored, whose code v86 has not
-   * compiled yet, each request to the agent costs a few hundred milliseconds.
+   * its identity. One request for both, which is also the first the node answers (the
+   * worker does not probe it first): on a node just restored, whose code v86 has not
+   * compiled yet, each request to the agent costs a few hundred milliseconds. A request
+   * that gets no answer in time is sent again until `timeoutSeconds` are up (all of it
+   * may run twice: it sets the same values again); a node that failed otherwise fails now.
    */
-  private async afterRestore(withIdentity: boolean): Promise<void> {
+  private async afterRestore(withIdentity: boolean, timeoutSeconds: number): Promise<void> {
     const seed = bytesToHex(crypto.getRandomValues(new Uint8Array(64)));
     const epoch = (Date.now() / 1000).toFixed(3);
     const { name, mac, address, podCidr, gateway } = this.identity;
     const identity = `podwire-identity ${name} ${mac} ${address} ${podCidr} ${gateway ?? ''}`;
     // Which of the two failed is told by a line of its own on stderr.
     const command = `podwire-reseed ${seed} ${epoch} || { echo 'after-restore failed' >&2; exit 1; }${withIdentity ? `\n${identity} || { echo 'identity failed' >&2; exit 1; }` : ''}`;
-    const result = await this.execNow(command, { timeout: 20 });
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    let result: ExecResult;
+    for (;;) {
+      try {
+        result = await this.execNow(command, { timeout: 20 });
+        break;
+      } catch (error) {
+        if (!(isNodeFailure(error) && error.reason === 'timeout') || Date.now() > deadline) throw error;
+      }
+    }
     if (result.exitCode === 0) return;
     const what = /identity failed/.test(result.stderr) ? 'could not set its identity' : 'could not reseed it and set its clock';
     throw new Error(`node ${this.name}: ${what} (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}): ${result.stderr.replace(/(after-restore|identity) failed\s*$/, '').trim()}`);
