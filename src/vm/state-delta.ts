@@ -259,7 +259,7 @@ interface PageRun { page: number; count: number; source: StateSource; from: numb
  * `machine` is the state with its packed memory left out (empty) and its memory bitmap
  * clear, which v86 restores in a moment; then `writeMemory` writes the guest's pages
  * straight into the machine's memory, from wherever they are (the state itself, a delta,
- * the shared base). A whole state handed to v86 is copied twice before its pages reach
+ * the base in shared memory or in a kept file). A whole state handed to v86 is copied twice before its pages reach
  * the guest (rebuilt here from a delta or copied out of shared memory, then sliced out by
  * v86's loader, state.js): on a machine where first touches of memory are slow, each copy
  * of 117 MB costs a few hundred ms of CPU per node.
@@ -327,7 +327,7 @@ function planOf(machine: ArrayBuffer, runs: PageRun[]): RestorePlan {
         if (run.page * PAGE + length > memory.byteLength) throw new Error(`the state holds guest memory up to ${this.memoryBytes >> 20} MB, the machine has ${memory.byteLength >> 20} MB`);
         run.source.readInto(memory.subarray(run.page * PAGE, run.page * PAGE + length), run.from);
       }
-      // The sources (a delta, a state) are not needed any more; the shared base stays the process's.
+      // The sources (a delta, a state) are not needed any more; a shared base stays the process's, a kept file is closed by the caller.
       runs.length = 0;
     },
   };
