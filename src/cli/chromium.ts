@@ -31,7 +31,7 @@ function browserArgs(): string[] {
  * A browser with a new profile of its own on disk, as a learner's is: its storage (the
  * origin's private file system, IndexedDB) is kept in files. A context of launchBrowser's is
  * off the record, and keeps all of it in memory instead, behind slower paths (a read of the
- * kept snapshot took three times as long). `close` also removes the profile.
+ * kept snapshot took three times as long). `closeAndRemove` closes it and removes the profile.
  */
 export async function launchProfile(viewport: { width: number; height: number }): Promise<BrowserContext & { closeAndRemove(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'podwire-profile-'));
