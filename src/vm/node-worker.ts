@@ -154,13 +154,20 @@ export class NodeWorker {
     const from = base ?? (gzipped ? undefined : given);
     // A shared or kept base stays readable for free: digest it when the first save needs it.
     // A private copy is digested now (it is 110 MB; the plan holds it until the restore).
-    if (from) this.deltaBase = isSharedState(from) || isStateFile(from) ? from : this.digestOf(new Uint8Array(from));
+    if (from) this.deltaBase = isSharedState(from) || isStateFile(from) ? from : await this.digestOf(new Uint8Array(from));
     return plan;
   }
 
-  /** A digest of the base, or undefined (with a warning) when the base is not a state deltas can be made against. */
-  private digestOf(base: Uint8Array | StateSource): BaseDigest | undefined {
-    try { return digestState(base); } catch (error) {
+  /**
+   * A digest of the base (in memory, or a kept file read a piece at a time), or undefined
+   * (with a warning) when the base is not a state deltas can be made against.
+   */
+  private async digestOf(base: Uint8Array | StateFile): Promise<BaseDigest | undefined> {
+    try {
+      if (!isStateFile(base)) return digestState(base);
+      const file = await openStateFile(base);
+      try { return digestState(file); } finally { file.close(); }
+    } catch (error) {
       console.warn(`podwire: node ${this.nodeName}: saves will be whole states: ${(error as Error).message}`);
       return undefined;
     }
@@ -169,16 +176,8 @@ export class NodeWorker {
   /** The digest saves are made against, made from the base on the first save that needs it. */
   private async baseDigest(): Promise<BaseDigest | undefined> {
     const base = this.deltaBase;
-    if (isSharedState(base)) this.deltaBase = this.digestOf(new Uint8Array(base));
-    else if (isStateFile(base)) {
-      const file = await openStateFile(base).catch((error: unknown) => error as Error);
-      if (file instanceof Error) {
-        console.warn(`podwire: node ${this.nodeName}: saves will be whole states: ${file.message}`);
-        this.deltaBase = undefined;
-      } else {
-        try { this.deltaBase = this.digestOf(file); } finally { file.close(); }
-      }
-    }
+    if (isSharedState(base)) this.deltaBase = await this.digestOf(new Uint8Array(base));
+    else if (isStateFile(base)) this.deltaBase = await this.digestOf(base);
     return this.deltaBase as BaseDigest | undefined;
   }
 
