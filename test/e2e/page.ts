@@ -156,3 +156,13 @@ export async function savedAt(page: Page): Promise<number> {
 export async function waitForSaveAfter(page: Page, after: number, timeout = 120_000): Promise<void> {
   await page.waitForFunction((t) => Number(document.querySelector('[data-testid="saved"]')?.getAttribute('data-saved-at')) > t, after, { timeout });
 }
+
+/** The files in the folder of the origin's private file system that keeps the base snapshot (vm/state-file.ts). */
+export function keptSnapshotFiles(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const kept = await (await navigator.storage.getDirectory()).getDirectoryHandle('podwire-node-assets', { create: true });
+    const names: string[] = [];
+    for await (const name of (kept as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+    return names;
+  });
+}

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
 import { launchBrowser, serveStatic } from './browser.js';
-import { check, credits, echoed, pickReset, savedAt, statusText, terminalText, typeAndGo, typeInTerminal, waitForSaveAfter, waitForTerminals } from './page.js';
+import { check, credits, echoed, keptSnapshotFiles, pickReset, savedAt, statusText, terminalText, typeAndGo, typeInTerminal, waitForSaveAfter, waitForTerminals } from './page.js';
 
 let server: Awaited<ReturnType<typeof serveStatic>>;
 let browser: Browser;
@@ -31,6 +31,20 @@ async function newPage(): Promise<Page> {
   page.on('crash', () => console.error('page crashed'));
   page.on('console', (message) => { if (message.type() === 'error' || message.type() === 'warning') console.log(`page ${message.type()}: ${message.text().slice(0, 300)}`); });
   return page;
+}
+
+/**
+ * A page in a context of its own, its site's storage quota set by DevTools before the page
+ * first opens any storage (Chromium takes an origin's quota then, and trusts it for a while).
+ */
+async function pageWithQuota(bytes: number): Promise<{ own: BrowserContext; page: Page; setQuota(bytes: number): Promise<void> }> {
+  const own = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const page = await own.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  const cdp = await own.newCDPSession(page);
+  const setQuota = async (quotaSize: number) => { await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize }); };
+  await setQuota(bytes);
+  return { own, page, setQuota };
 }
 
 /** The node's routes to a prefix, as `ip route` prints them. */
@@ -181,25 +195,16 @@ describe('a storage too small for the snapshot', () => {
   // nodes share the copy in memory instead: the lab works, and no partial file is left to
   // be taken for the snapshot next time.
   it('starts the lab from the copy in memory, and keeps no partial snapshot', async () => {
-    const own = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+    const { own, page } = await pageWithQuota(64 * 2 ** 20);
     try {
-      const page = await own.newPage();
-      page.on('pageerror', (error) => console.error('page error:', error.message));
       const warnings: string[] = [];
       page.on('console', (message) => { if (message.type() === 'warning') warnings.push(message.text()); });
-      const cdp = await own.newCDPSession(page);
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 64 * 2 ** 20 });
       await page.goto(`${server.url}#/lab/netns-veth`);
       await waitForTerminals(page);
       expect(warnings.join('\n')).toMatch(/could not keep the snapshot for the next visit/);
       await typeInTerminal(page, 'node1', 'ip -br link show lo');
       expect(await terminalText(page, 'node1')).toMatch(/lo\s+UNKNOWN/);
-      expect(await page.evaluate(async () => {
-        const kept = await (await navigator.storage.getDirectory()).getDirectoryHandle('podwire-node-assets', { create: true });
-        const names: string[] = [];
-        for await (const name of (kept as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
-        return names;
-      })).toEqual([]);
+      expect(await keptSnapshotFiles(page)).toEqual([]);
     } finally {
       await own.close();
     }
@@ -214,12 +219,8 @@ describe('saves that fail say so', () => {
   // gives the room back at once; deleting records of blobs does not (not within 50 s).
   // Eviction of other labs' states is not asserted: Chromium frees quota from deleted blobs late.
   it('shows a full storage, keeps retrying, and loses nothing once there is room', async () => {
-    const own = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+    const { own, page, setQuota } = await pageWithQuota(384 * 2 ** 20);
     try {
-      const page = await own.newPage();
-      page.on('pageerror', (error) => console.error('page error:', error.message));
-      const cdp = await own.newCDPSession(page);
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 384 * 2 ** 20 });
       await page.goto(`${server.url}#/lab/netns-veth`);
       await waitForTerminals(page);
       let before = await page.evaluate(() => Date.now());
@@ -266,7 +267,7 @@ describe('saves that fail say so', () => {
         request.onsuccess = () => resolve();
         request.onerror = () => reject(request.error);
       }));
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 1024 * 2 ** 20 });
+      await setQuota(1024 * 2 ** 20);
       await waitForSaveAfter(page, before);
       await expect.poll(() => error.count()).toBe(0);
 

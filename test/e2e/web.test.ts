@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
 import { launchBrowser, serveStatic } from './browser.js';
-import { check, terminalText, typeInTerminal, waitForTerminals } from './page.js';
+import { check, keptSnapshotFiles, terminalText, typeInTerminal, waitForTerminals } from './page.js';
 
 const shots = process.env.PODWIRE_SCREENSHOTS ?? 'test-results/screenshots';
 mkdirSync(shots, { recursive: true });
@@ -142,12 +142,7 @@ describe('the web lab', () => {
     await waitForTerminals(page);
     // One snapshot kept, as a file the nodes read from (vm/state-file.ts), of this build's key.
     const manifest = await (await fetch(`${server.url}node/manifest.json`)).json() as { key: string };
-    expect(await page.evaluate(async () => {
-      const kept = await (await navigator.storage.getDirectory()).getDirectoryHandle('podwire-node-assets');
-      const names: string[] = [];
-      for await (const name of (kept as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
-      return names;
-    })).toEqual([`${manifest.key}.state`]);
+    expect(await keptSnapshotFiles(page)).toEqual([`${manifest.key}.state`]);
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     // The service worker keeps the site in the background after the first load; wait until it has.
     await expect.poll(() => page.evaluate(async () => (await caches.keys()).some((k) => k.startsWith('podwire-site-'))), { timeout: 60_000 }).toBe(true);
