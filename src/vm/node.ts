@@ -170,22 +170,25 @@ export class VmNode {
    * its identity. One request for both, which is also the first the node answers (the
    * worker does not probe it first): on a node just restored, whose code v86 has not
    * compiled yet, each request to the agent costs a few hundred milliseconds. A request
-   * that gets no answer in time is sent again until `timeoutSeconds` are up (all of it
-   * may run twice: it sets the same values again); a node that failed otherwise fails now.
+   * that gets no answer in time, or that the agent's watchdog ends, is sent again until
+   * `timeoutSeconds` are up (all of it may run twice: it sets the same values again); a
+   * node that failed otherwise fails now.
    */
   private async afterRestore(withIdentity: boolean, timeoutSeconds: number): Promise<void> {
-    const seed = bytesToHex(crypto.getRandomValues(new Uint8Array(64)));
-    const epoch = (Date.now() / 1000).toFixed(3);
     const { name, mac, address, podCidr, gateway } = this.identity;
     const identity = `podwire-identity ${name} ${mac} ${address} ${podCidr} ${gateway ?? ''}`;
-    // Which of the two failed is told by a line of its own on stderr.
-    const command = `podwire-reseed ${seed} ${epoch} || { echo 'after-restore failed' >&2; exit 1; }${withIdentity ? `\n${identity} || { echo 'identity failed' >&2; exit 1; }` : ''}`;
+    // Which of the two failed is told by a line of its own on stderr. Each try takes the
+    // time as it is sent: a try sent again carries the host's time then, not the first's.
+    const command = () => `podwire-reseed ${bytesToHex(crypto.getRandomValues(new Uint8Array(64)))} ${(Date.now() / 1000).toFixed(3)} || { echo 'after-restore failed' >&2; exit 1; }${withIdentity ? `\n${identity} || { echo 'identity failed' >&2; exit 1; }` : ''}`;
     const deadline = Date.now() + timeoutSeconds * 1000;
     let result: ExecResult;
     for (;;) {
       try {
-        result = await this.execNow(command, { timeout: 20 });
-        break;
+        result = await this.execNow(command(), { timeout: 20 });
+        // The agent's own watchdog ends a try that its guest, starved of the host's CPU
+        // (several nodes restoring on two cores, their code not yet compiled), could not
+        // finish in time: that is a slow try, not a failure, so it is tried again too.
+        if (!result.timedOut || Date.now() > deadline) break;
       } catch (error) {
         if (!(isNodeFailure(error) && error.reason === 'timeout') || Date.now() > deadline) throw error;
       }

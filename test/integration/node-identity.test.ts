@@ -91,6 +91,25 @@ describe('every node is its own machine after a restore', () => {
     expect(first).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
     expect(second).not.toBe(first);
   }, 120_000);
+
+  it("tries its first request again when the agent's watchdog ends it, as on a guest starved of CPU", async () => {
+    const node = cluster.node('node3');
+    // The state's first podwire-reseed sleeps past the agent's 20 s watchdog, the way a
+    // guest restored on a host too busy to run it would; the next one runs as usual.
+    const slowOnce = [
+      'mv /usr/local/sbin/podwire-reseed /usr/local/sbin/podwire-reseed.real',
+      "printf '#!/bin/sh\\n[ -e /root/slow-once ] || { : >/root/slow-once; sleep 25; }\\nexec podwire-reseed.real \"$@\"\\n' >/usr/local/sbin/podwire-reseed",
+      'chmod +x /usr/local/sbin/podwire-reseed',
+      `date -u -s @${Math.round(Date.now() / 1000) - 3600} >/dev/null`,
+    ].join(' && ');
+    const prepared = await node.exec(slowOnce);
+    expect(prepared.exitCode, prepared.stderr).toBe(0);
+    const state = await node.snapshot();
+    await node.restore(state);
+    // The first try was ended (and made the mark); the second set the clock.
+    expect((await node.exec('ls /root/slow-once')).exitCode).toBe(0);
+    expect(Math.abs(await clockSkew(cluster, 'node3'))).toBeLessThan(3);
+  }, 180_000);
 });
 
 describe('the vxlan lab, solved the way tutorials do it', () => {
