@@ -30,6 +30,8 @@ export interface BrowserFigures {
   chromium: ChromiumMemory | null;
   /** The same, with the first run's fresh start up (assets cached, nodes from the lab's start states). */
   chromiumFreshStart: ChromiumMemory | null;
+  /** Host CPU of every chromium process while that lab sits idle, in % of one core. */
+  idleCpuPercent: number | null;
 }
 
 interface ChromiumMemory {
@@ -39,13 +41,16 @@ interface ChromiumMemory {
   byType: string;
 }
 
+/** Every chromium process's pid. */
+const chromiumPids = () => execFileSync('ps', ['-C', 'chromium', '-o', 'pid='], { encoding: 'utf8' }).split('\n').map((p) => p.trim()).filter(Boolean);
+
 /**
  * Memory of every chromium process (browser, renderer with the node workers, GPU, utilities).
  * RSS counts a page shared by several processes once in each; PSS splits it among them, so
  * the PSS sum is what the processes hold together. Linux only (smaps_rollup).
  */
 function chromiumMemory(): ChromiumMemory {
-  const pids = execFileSync('ps', ['-C', 'chromium', '-o', 'pid='], { encoding: 'utf8' }).split('\n').map((p) => p.trim()).filter(Boolean);
+  const pids = chromiumPids();
   let rssBytes = 0;
   let pssBytes = 0;
   const byType = new Map<string, number>();
@@ -64,6 +69,26 @@ function chromiumMemory(): ChromiumMemory {
   }
   const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
   return { rssBytes, pssBytes, byType: [...byType].sort((a, b) => b[1] - a[1]).map(([type, bytes]) => `${type} ${mib(bytes)}`).join(', ') };
+}
+
+/** CPU time of every chromium process so far, in clock ticks (utime + stime, /proc/PID/stat). */
+function chromiumCpuTicks(): number {
+  let ticks = 0;
+  for (const pid of chromiumPids()) {
+    let stat: string;
+    try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; } // gone meanwhile
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
+}
+
+/** The CPU chromium uses over `ms` while nothing is asked of the page, in % of one core (Linux: 100 clock ticks a second). */
+async function chromiumIdleCpu(page: Page, ms: number): Promise<number> {
+  const before = chromiumCpuTicks();
+  const from = performance.now();
+  await page.waitForTimeout(ms);
+  return (chromiumCpuTicks() - before) * 10 / (performance.now() - from) * 100;
 }
 
 /** Seconds from navigation to the first node's prompt, then to every node's (shown side by side). */
@@ -90,7 +115,7 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
   const figures: BrowserFigures = {
     lab: lab.id, nodes: nodes.length, firstVisitSeconds: [], firstVisitBytes: 0,
     cachedFirstShellSeconds: [], cachedAllShellsSeconds: [], firstRunSeconds: [], resumedFirstShellSeconds: [], topologyFirstViewSeconds: [], topologyLiveSeconds: [],
-    memoryBytes: null, memoryNote: '', chromium: null, chromiumFreshStart: null,
+    memoryBytes: null, memoryNote: '', chromium: null, chromiumFreshStart: null, idleCpuPercent: null,
   };
   let profile: Awaited<ReturnType<typeof launchProfile>> | undefined;
   try {
@@ -153,6 +178,7 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
       if (run === 0) {
         await page.waitForTimeout(2000);
         figures.chromiumFreshStart = chromiumMemory();
+        figures.idleCpuPercent = await chromiumIdleCpu(page, 10_000);
       }
       // A check saves the cluster, as a learner's would: the next visit resumes it.
       await page.click('[data-testid="step"].current [data-testid="check"]');

@@ -82,6 +82,8 @@ const NODE1_IP = '10.0.0.11';
 const NODE2_IP = '10.0.0.12';
 const WARMUP_EXECS = 40;
 const RTT_CALLS = 200;
+/** How long an idle cluster's CPU is measured. */
+const IDLE_CPU_MS = 10_000;
 
 // ---------------------------------------------------------------- statistics
 
@@ -216,6 +218,7 @@ const FIGURES = {
   iperfVxlan: { section: 5, name: 'iperf3 TCP node1→node2, VXLAN', unit: 'Mbit/s', goal: { comparison: '>=', value: 120 } },
   iperfRatio: { section: 5, name: 'iperf3 VXLAN / underlay', unit: '×', goal: { comparison: '>=', value: 0.75 } },
   memory: { section: 6, name: 'Memory per node', unit: 'MiB', goal: { comparison: '<=', value: 250 } },
+  idleCpu: { section: 6, name: 'Host CPU of an idle 3-node cluster', unit: '% of a core' },
   imageSize: { section: 7, name: 'Image download size (kernel + initrd + BIOS)', unit: 'MiB', goal: { comparison: '<=', value: 32 } },
   snapshotSize: { section: 7, name: 'Snapshot size (zstd)', unit: 'MiB' },
   webCached: { section: 8, name: 'Web: navigation to the first shell, assets cached, from the snapshot', unit: 's', goal: { comparison: '<', value: 1.5 } },
@@ -230,6 +233,7 @@ const FIGURES = {
   webRss: { section: 8, name: 'Web: memory of the lab, RSS of all chromium processes', unit: 'MiB' },
   webPss: { section: 8, name: 'Web: memory of the lab, PSS of all chromium processes (shared pages counted once)', unit: 'MiB' },
   webPssFresh: { section: 8, name: 'Web: … the same with the lab up from a fresh start (assets cached)', unit: 'MiB' },
+  webIdleCpu: { section: 8, name: 'Web: host CPU of chromium with the lab up and idle', unit: '% of a core' },
   webWalk: { section: 9, name: 'Web: packet walk across VXLAN, click to drawn path (median)', unit: 's', goal: { comparison: '<', value: 5 } },
   webWalkJit: { section: 9, name: 'Web: … the same with v86\'s JIT on (?jit=1), for comparison', unit: 's' },
   checkQuiet: { section: 9, name: 'Check latency, a step with no traffic check (median)', unit: 's', goal: { comparison: '<=', value: 1 } },
@@ -359,7 +363,7 @@ async function benchSwitchFigure(bench: BenchRun): Promise<void> {
 
 async function benchNetwork(bench: BenchRun): Promise<void> {
   // First cluster of the run, so its memory is measured against a clean baseline.
-  const planned = [FIGURES.memory, FIGURES.rttP50, FIGURES.rttP95, FIGURES.pingPodP50, FIGURES.pingPodP95, FIGURES.pingUnderlayP50,
+  const planned = [FIGURES.memory, FIGURES.idleCpu, FIGURES.rttP50, FIGURES.rttP95, FIGURES.pingPodP50, FIGURES.pingPodP95, FIGURES.pingUnderlayP50,
     FIGURES.pingUnderlayP95, FIGURES.pingVxlanP50, FIGURES.pingVxlanP95, FIGURES.iperfUnderlay, FIGURES.iperfVxlan, FIGURES.iperfRatio];
   await bench.attempt('3-node cluster: memory, agent latency, ping, iperf3', planned, async () => {
     // Loaded before the baseline: the decompressed snapshot is shared by all nodes, not per node.
@@ -373,6 +377,14 @@ async function benchNetwork(bench: BenchRun): Promise<void> {
       collectGarbage();
       const rssIncrease = process.memoryUsage().rss - rssBefore;
       bench.record(FIGURES.memory, Math.round(rssIncrease / 3 / 2 ** 20), { note: 'derived: workers share one process, so (process RSS after start and warm-up − RSS before) / 3 nodes' });
+
+      // What the nodes cost a laptop while the learner reads: nothing runs in them but the kernel's tick.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const cpuBefore = process.cpuUsage();
+      const idleFrom = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, IDLE_CPU_MS));
+      const cpu = process.cpuUsage(cpuBefore);
+      bench.record(FIGURES.idleCpu, round((cpu.user + cpu.system) / 1000 / (performance.now() - idleFrom) * 100), { note: `the whole process over ${IDLE_CPU_MS / 1000} s, no command running, 2 s after the warm-up` });
 
       const rtts: number[] = [];
       for (let i = 0; i < RTT_CALLS; i++) {
@@ -758,7 +770,7 @@ async function benchKube(bench: BenchRun): Promise<void> {
 
 async function benchWeb(bench: BenchRun): Promise<void> {
   // Last: chromium runs its own nodes, and nothing else should compete with them.
-  const planned = [FIGURES.webCached, FIGURES.webCachedAll, FIGURES.webFirstRun, FIGURES.webResumed, FIGURES.webTopology, FIGURES.webTopologyLive, FIGURES.webFirstVisit, FIGURES.webBytes, FIGURES.webMemory, FIGURES.webRss, FIGURES.webPss, FIGURES.webPssFresh];
+  const planned = [FIGURES.webCached, FIGURES.webCachedAll, FIGURES.webFirstRun, FIGURES.webResumed, FIGURES.webTopology, FIGURES.webTopologyLive, FIGURES.webFirstVisit, FIGURES.webBytes, FIGURES.webMemory, FIGURES.webRss, FIGURES.webPss, FIGURES.webPssFresh, FIGURES.webIdleCpu];
   await bench.attempt('web lab in chromium', planned, async () => {
     const web = await benchBrowser({ runs: bench.runs, log: bench.log });
     const lab = `lab ${web.lab}, ${web.nodes} nodes`;
@@ -775,6 +787,7 @@ async function benchWeb(bench: BenchRun): Promise<void> {
     bench.record(FIGURES.webRss, mib(web.chromium?.rssBytes), { note: 'a page shared by several processes counts in each' });
     bench.record(FIGURES.webPss, mib(web.chromium?.pssBytes), { note: `after the first visit; by process, MiB: ${web.chromium?.byType}` });
     bench.record(FIGURES.webPssFresh, mib(web.chromiumFreshStart?.pssBytes), { note: `by process, MiB: ${web.chromiumFreshStart?.byType}` });
+    bench.record(FIGURES.webIdleCpu, web.idleCpuPercent === null ? null : round(web.idleCpuPercent), { note: 'every chromium process over 10 s, after the fresh start, no command running' });
   });
   // "Follow a packet" in the page, as the learner clicks it; then with v86's JIT on, which the page leaves off (assets-web.ts).
   await bench.attempt('packet walk in chromium', [FIGURES.webWalk, FIGURES.webWalkJit], async () => {

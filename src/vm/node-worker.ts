@@ -8,7 +8,7 @@ import { createEmulator, isSharedState, NODE_MEMORY_MB, type BootAssets } from '
 import { discard } from './buffers.js';
 import { digestState, isDelta, packState, planDeltaRestore, planRestore, type BaseDigest, type RestorePlan, type StateSource } from './state-delta.js';
 import { isStateFile, openStateFile, type StateFile } from './state-file.js';
-import { consoleInputWaiting, deliverFrame, releaseStateAfterRestore, restoreWithoutZeroingFreshMemory, wake, writeMemoryAfterRestore } from './v86-seams.js';
+import { consoleInputWaiting, deliverFrame, releaseStateAfterRestore, restoreWithoutZeroingFreshMemory, sleepThroughShortWaits, wake, writeMemoryAfterRestore } from './v86-seams.js';
 import type { V86 } from 'v86';
 
 /** Bytes of console output gathered before they are posted, so a busy console is not one message a byte. */
@@ -74,6 +74,7 @@ export class NodeWorker {
     const unpackMs = performance.now() - unpackBegan;
     this.consoleLine = '';
     const emulator = createEmulator(plan ? { ...assets, state: plan.machine } : assets);
+    sleepThroughShortWaits(emulator);
     if (plan) {
       restoreWithoutZeroingFreshMemory(emulator);
       // What was handed to this worker alone (a state, a base) is not needed after the restore;
