@@ -35,8 +35,14 @@ export function deliverFrame(emulator: V86, frame: Uint8Array): void {
   (emulator as unknown as V86Internals).bus?.send('net0-receive', frame);
 }
 
+/** How long after its last frame, serial byte or input a guest counts as busy (sleepThroughShortWaits). */
+const BUSY_FOR_MS = 100;
+const activityOf = new WeakMap<V86, { lastBusy: number }>();
+
 /** An idle v86 sleeps until its next timer; input (a frame, a keystroke, a request) should not wait for that. */
 export function wake(emulator: V86): void {
+  const activity = activityOf.get(emulator);
+  if (activity) activity.lastBusy = performance.now();
   const core = (emulator as unknown as V86Internals).v86;
   if (core?.idle) core.next_tick(0);
 }
@@ -47,18 +53,25 @@ export function wake(emulator: V86): void {
  * with a timer of whole milliseconds, but spins on the event loop (setImmediate in Node, a
  * message in the browser) when less than one millisecond is left. Measured on an idle
  * node: about 40,000 spins a second, a quarter of a host core, for a guest that does
- * nothing. Sleep through such a short wait instead: the tick then comes up to a
- * millisecond late, which the kernel's timekeeping (on the TSC) does not notice, and any
- * input still wakes the guest at once (wake). A wait of 0 is a guest that is running, not
- * halted (v86's main_loop), and goes on at once as before.
+ * nothing. So a guest that has been quiet for a while (no frame, no byte on a serial port,
+ * no input: BUSY_FOR_MS) sleeps through such a short wait instead: its tick then comes up
+ * to a millisecond late, which the kernel's timekeeping (on the TSC) does not notice, and
+ * any input still wakes it at once (wake). A busy guest keeps v86's exact waits: TCP paces
+ * its segments with sub-millisecond timers, and rounding those up halved iperf3's rate. A
+ * wait of 0 is a guest that is running, not halted (v86's main_loop), and goes on at once.
  */
 export function sleepThroughShortWaits(emulator: V86): void {
+  const activity = { lastBusy: performance.now() };
+  activityOf.set(emulator, activity);
+  const busy = () => { activity.lastBusy = performance.now(); };
+  for (const event of ['net0-send', 'serial0-output-byte', 'serial1-output-byte'] as const) emulator.add_listener(event, busy);
   emulator.add_listener('emulator-ready', () => {
     const core = (emulator as unknown as V86Internals).v86;
     if (!core || typeof core.yield !== 'function') return;
     const yieldFor = core.yield;
     core.yield = function (delay: number, tick: number) {
-      yieldFor.call(this, delay > 0 ? Math.ceil(delay) : delay, tick);
+      const quiet = delay > 0 && delay < 1 && performance.now() - activity.lastBusy > BUSY_FOR_MS;
+      yieldFor.call(this, quiet ? 1 : delay, tick);
     };
   });
 }
