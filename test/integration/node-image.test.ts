@@ -96,6 +96,15 @@ describe('node image (cold boot)', () => {
     expect(left.stdout.trim()).toBe('');
   });
 
+  it('tells the watchdog\'s kill from a command killed otherwise, after a timeout too, and gives a command without stdin an empty one', async () => {
+    expect(await node.exec('sleep 30', { timeout: 1 })).toMatchObject({ exitCode: 124, timedOut: true });
+    // The kill above left its verdict behind; a command that kills itself is not taken for a timeout.
+    expect(await node.exec('kill -KILL $BASHPID')).toMatchObject({ exitCode: 137, timedOut: false });
+    expect(await node.exec('exit 200')).toMatchObject({ exitCode: 200, timedOut: false });
+    expect(await node.exec('wc -c', { stdin: '' })).toMatchObject({ stdout: '0\n', exitCode: 0 });
+    expect(await node.exec('wc -c')).toMatchObject({ stdout: '0\n', exitCode: 0 });
+  });
+
   it('carries requests and replies larger than a serial line, byte for byte', async () => {
     const text = Array.from({ length: 3000 }, (_, i) => `line ${i}: ünïcode \\ back\tslash "quotes" $HOME`).join('\n');
     const result = await node.exec('cat', { stdin: text });
