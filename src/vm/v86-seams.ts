@@ -57,8 +57,8 @@ export function wake(emulator: V86): void {
  * no input: BUSY_FOR_MS) sleeps through such a short wait instead: its tick then comes up
  * to a millisecond late, which the kernel's timekeeping (on the TSC) does not notice, and
  * any input still wakes it at once (wake). A busy guest keeps v86's exact waits: TCP paces
- * its segments with sub-millisecond timers, and rounding those up halved iperf3's rate. A
- * wait of 0 is a guest that is running, not halted (v86's main_loop), and goes on at once.
+ * its segments with sub-millisecond timers, which a late wake-up would slow. A wait of 0
+ * is a guest that is running, not halted (v86's main_loop), and goes on at once.
  */
 export function sleepThroughShortWaits(emulator: V86): void {
   const activity = { lastBusy: performance.now() };
