@@ -37,7 +37,7 @@ export function deliverFrame(emulator: V86, frame: Uint8Array): void {
 
 /** How long after its last frame, serial byte or input a guest counts as busy (sleepThroughShortWaits). */
 const BUSY_FOR_MS = 100;
-const activityOf = new WeakMap<V86, { lastBusy: number }>();
+const activityOf = new WeakMap<V86, { lastBusy: number; stirred: boolean }>();
 
 /** An idle v86 sleeps until its next timer; input (a frame, a keystroke, a request) should not wait for that. */
 export function wake(emulator: V86): void {
@@ -61,17 +61,23 @@ export function wake(emulator: V86): void {
  * is a guest that is running, not halted (v86's main_loop), and goes on at once.
  */
 export function sleepThroughShortWaits(emulator: V86): void {
-  const activity = { lastBusy: performance.now() };
+  const activity = { lastBusy: performance.now(), stirred: false };
   activityOf.set(emulator, activity);
-  const busy = () => { activity.lastBusy = performance.now(); };
-  for (const event of ['net0-send', 'serial0-output-byte', 'serial1-output-byte'] as const) emulator.add_listener(event, busy);
+  // Called for every byte on the serial ports: only a flag here, the clock is read at the
+  // next short wait (at most one tick later, well inside BUSY_FOR_MS).
+  const stirred = () => { activity.stirred = true; };
+  for (const event of ['net0-send', 'serial0-output-byte', 'serial1-output-byte'] as const) emulator.add_listener(event, stirred);
   emulator.add_listener('emulator-ready', () => {
     const core = (emulator as unknown as V86Internals).v86;
     if (!core || typeof core.yield !== 'function') return;
     const yieldFor = core.yield;
     core.yield = function (delay: number, tick: number) {
-      const quiet = delay > 0 && delay < 1 && performance.now() - activity.lastBusy > BUSY_FOR_MS;
-      yieldFor.call(this, quiet ? 1 : delay, tick);
+      if (delay > 0 && delay < 1) {
+        const now = performance.now();
+        if (activity.stirred) { activity.stirred = false; activity.lastBusy = now; }
+        if (now - activity.lastBusy > BUSY_FOR_MS) delay = 1;
+      }
+      yieldFor.call(this, delay, tick);
     };
   });
 }
