@@ -14,6 +14,7 @@ import { assembleRootfs } from './build/assemble.js';
 import { buildIp } from './build/iproute2.js';
 import { buildIptables } from './build/iptables.js';
 import { buildJq } from './build/jq.js';
+import { buildKernel } from './build/kernel.js';
 import { SourceBuilds } from './build/source.js';
 import { packCpio } from './build/cpio.js';
 import type { ImageManifest } from './build/manifest.js';
@@ -64,9 +65,11 @@ export function buildImage(recipeDir: string, options: { force?: boolean } = {})
     if (unpack.status !== 0) throw new Error(`cannot unpack ${deb.file}: ${unpack.stderr}`);
   }
 
+  const kernel = buildKernel(apt, debs, stage, recipe.dir, recipe.modules, work);
+
   log('building jq, ip and iptables from their source (images/build/source.ts)');
   const builds = new SourceBuilds(apt, join(work, 'source'), stage);
-  const fromSource = [buildJq(builds), buildIp(builds), buildIptables(builds)];
+  const fromSource = [{ name: 'linux', version: kernel.release, from: kernel.from }, buildJq(builds), buildIp(builds), buildIptables(builds)];
 
   log('assembling the root filesystem');
   const assembled = assembleRootfs(recipe, stage, rootfs);
