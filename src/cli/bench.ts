@@ -3,7 +3,7 @@
 // memory, download size, Check latency and the Kubernetes control plane's — and writes bench/results.json and
 // bench/results.md. `npm run bench -- --only checks` runs one group alone.
 // Each benchmark is isolated: a failure becomes an error entry, never an abort.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -561,17 +561,17 @@ function nativeBaselineScript(): string | undefined {
   return candidates.find((file): file is string => !!file && statSync(file, { throwIfNoEntry: false })?.isFile() === true);
 }
 
-/** CNI ADD on this host, in milliseconds, from native-baseline.sh (root only); undefined when it cannot run here. */
-function nativeCniAddMs(): { ms: number; note: string } | undefined {
+/** CNI ADD on this host, in milliseconds, from native-baseline.sh (root only); or why it could not run here. */
+function nativeCniAddMs(): { ms: number; note: string } | { error: string } {
   const script = nativeBaselineScript();
-  if (!script || process.getuid?.() !== 0) return undefined;
-  try {
-    const out = execFileSync('bash', [script], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'ignore'] });
-    const times = /^cni_add_ms (.+)$/m.exec(out)?.[1]?.trim().split(/\s+/).map(Number).filter(Number.isFinite) ?? [];
-    return times.length ? { ms: median(times), note: `native-baseline.sh in the same run: ${times.join(', ')} ms` } : undefined;
-  } catch {
-    return undefined;
-  }
+  if (!script) return { error: 'no native baseline here (../shared/bench/native-baseline.sh)' };
+  if (process.getuid?.() !== 0) return { error: 'native-baseline.sh needs root' };
+  const run = spawnSync('bash', [script], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const times = /^cni_add_ms (.+)$/m.exec(run.stdout ?? '')?.[1]?.trim().split(/\s+/).map(Number).filter(Number.isFinite) ?? [];
+  if (times.length) return { ms: median(times), note: `native-baseline.sh in the same run: ${times.join(', ')} ms` };
+  // Its last line says what is missing, such as the host's CNI plugins (Debian: containernetworking-plugins).
+  const why = `${run.stderr ?? ''}`.trim().split('\n').pop() || run.error?.message || `exit ${run.status}`;
+  return { error: `native-baseline.sh could not run: ${why.slice(0, 200)}` };
 }
 
 /**
@@ -626,8 +626,8 @@ async function benchGuest(bench: BenchRun): Promise<void> {
       bench.record(FIGURES.cniAdd, round(median(host), 1), { note: `${samples} pods, one exec each: ${host.map((ms) => Math.round(ms)).join(', ')} ms` });
       bench.record(FIGURES.cniAddGuest, round(median(guest), 1), { note: `${guest.map((ms) => Math.round(ms)).join(', ')} ms` });
       const native = nativeCniAddMs();
-      if (native) bench.record(FIGURES.cniAddRatio, round(median(host) / native.ms, 1), { note: `native ${native.ms} ms (${native.note})` });
-      else bench.record(FIGURES.cniAddRatio, null, { error: 'no native baseline here (../shared/bench/native-baseline.sh, run as root)' });
+      if ('ms' in native) bench.record(FIGURES.cniAddRatio, round(median(host) / native.ms, 1), { note: `native ${native.ms} ms (${native.note})` });
+      else bench.record(FIGURES.cniAddRatio, null, { error: native.error });
       /** One start of a command, in ms, as the guest's own clock saw it. */
       const startOnce = async (command: string) => Number((await run.exec(node, timed(`${command} >/dev/null`), { timeout: 60 })).stdout.trim()) / 1000;
       const startTimes = async (command: string) => {
