@@ -65,7 +65,7 @@ export function buildImage(recipeDir: string, options: { force?: boolean } = {})
     if (unpack.status !== 0) throw new Error(`cannot unpack ${deb.file}: ${unpack.stderr}`);
   }
 
-  const kernel = buildKernel(apt, debs, stage, recipe.dir, recipe.modules, work);
+  const kernel = buildKernel(apt, debs, stage, recipe.dir, recipe.modules, work, log);
 
   log('building jq, ip and iptables from their source (images/build/source.ts)');
   const builds = new SourceBuilds(apt, join(work, 'source'), stage);

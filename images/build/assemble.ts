@@ -90,10 +90,15 @@ function installBusyboxApplets(stage: string, rootfs: string): void {
   for (const applet of applets) symlinkSync('../../bin/busybox', join(dir, applet));
 }
 
-function installKernel(recipe: Recipe, stage: string, rootfs: string): Omit<Assembled, 'bios' | 'vgabios'> {
+/** The release of the one kernel in the stage (its lib/modules/<release>); more or none is an error. */
+export function stagedKernelRelease(stage: string): string {
   const versions = readdirSync(join(stage, 'lib/modules'));
   if (versions.length !== 1) throw new Error(`expected one kernel in the packages, found: ${versions.join(', ') || 'none'}`);
-  const kernelVersion = versions[0]!;
+  return versions[0]!;
+}
+
+function installKernel(recipe: Recipe, stage: string, rootfs: string): Omit<Assembled, 'bios' | 'vgabios'> {
+  const kernelVersion = stagedKernelRelease(stage);
   const source = join(stage, 'lib/modules', kernelVersion);
   const dest = join(rootfs, 'usr/lib/modules', kernelVersion);
   const set = moduleClosure(source, recipe.modules);

@@ -10,19 +10,30 @@
 // Only the modules the node keeps are built (`make localmodconfig` with the closure of
 // images/rootfs/etc/podwire/modules), so the build takes minutes, not hours. It is kept
 // in the cache under a key of its own inputs: a change to the rest of the image does
-// not build it again.
+// not build it again, and neither does an edit to this file that leaves BUILD_STEPS alone.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { DebInfo, PrivateApt } from './apt.js';
-import { cacheDir } from './cache.js';
+import { stagedKernelRelease } from './assemble.js';
+import { cacheDir, pruneCache } from './cache.js';
 import { moduleClosure } from './modules.js';
 import { readLines, RecipeError, type Line } from './recipe.js';
 
 /** What `uname -r` says, so a node shows that its kernel is not Debian's binary. */
 const LOCALVERSION = '-podwire';
+
+/**
+ * The version of the steps in buildKernel. It is part of the cache key in place of
+ * this file's text, so comments and refactors do not cost a rebuild: bump it when a
+ * change alters what the steps produce.
+ */
+const BUILD_STEPS = 2;
+
+/** Kernels kept in the cache: a few, for worktrees of nearby commits side by side. */
+const KERNELS_KEPT = 3;
 
 export interface BuiltKernel { release: string; bzimage: string; modules: string; from: string }
 
@@ -46,12 +57,12 @@ function run(tool: string, args: string[], cwd: string, input?: string): string 
  * Build (or take from the cache) the kernel for the image's linux-image package, and put
  * it in the stage where Debian's binary kernel was, so the rest of the build is unchanged.
  */
-export function buildKernel(apt: PrivateApt, debs: DebInfo[], stage: string, recipeDir: string, modules: Line[], work: string): BuiltKernel {
+export function buildKernel(
+  apt: PrivateApt, debs: DebInfo[], stage: string, recipeDir: string, modules: Line[], work: string, log: (message: string) => void,
+): BuiltKernel {
   const image = debs.find((deb) => /^linux-image-\d/.test(deb.name));
   if (!image) throw new Error('no linux-image package among the downloaded packages (images/packages.txt)');
-  const debianVersions = readdirSync(join(stage, 'lib/modules'));
-  if (debianVersions.length !== 1) throw new Error(`expected one kernel in the packages, found: ${debianVersions.join(', ') || 'none'}`);
-  const debianRelease = debianVersions[0]!;
+  const debianRelease = stagedKernelRelease(stage);
   const debianConfig = join(stage, 'boot', `config-${debianRelease}`);
   const fragmentFile = join(recipeDir, 'kernel.config');
   const fragment = readFragment(fragmentFile);
@@ -63,7 +74,7 @@ export function buildKernel(apt: PrivateApt, debs: DebInfo[], stage: string, rec
     .update(readFileSync(debianConfig)).update('\0')
     .update(readFileSync(fragmentFile)).update('\0')
     .update(wanted.join(',')).update('\0')
-    .update(readFileSync(new URL(import.meta.url))).digest('hex').slice(0, 16);
+    .update(`${BUILD_STEPS}`).digest('hex').slice(0, 16);
   const out = join(cacheDir(), 'kernels', key);
   const sourcePackage = `linux-source-${debianRelease.split('.').slice(0, 2).join('.')}`;
   const from = `${sourcePackage} ${image.version}, Debian's ${debianRelease} configuration and images/kernel.config`;
@@ -71,7 +82,7 @@ export function buildKernel(apt: PrivateApt, debs: DebInfo[], stage: string, rec
   if (!existsSync(join(out, 'release'))) {
     const dir = join(work, 'kernel');
     mkdirSync(dir, { recursive: true });
-    process.stderr.write(`images: building the kernel from ${sourcePackage} ${image.version} (once per kernel.config; minutes)\n`);
+    log(`building the kernel from ${sourcePackage} ${image.version} (once per kernel.config; about 25 min on 2 cores)`);
     apt.fetch([`${sourcePackage}=${image.version}`], dir);
     const deb = readdirSync(dir).find((file) => file.endsWith('.deb'))!;
     run('dpkg-deb', ['-x', deb, 'unpacked'], dir);
@@ -110,6 +121,7 @@ export function buildKernel(apt: PrivateApt, debs: DebInfo[], stage: string, rec
     rmSync(out, { recursive: true, force: true });
     renameSync(staged, out);
     rmSync(dir, { recursive: true, force: true });
+    void pruneCache(join(cacheDir(), 'kernels'), KERNELS_KEPT, out);
   }
 
   // Debian's kernel out of the stage, ours in: the image's module closure and boot files are then read from ours.

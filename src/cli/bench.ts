@@ -27,6 +27,7 @@ import type { ImageManifest } from '../../images/build.js';
 import { debianBaseline } from './bench-baseline.js';
 import { nodeWorkerHost } from '../vm/host-node.js';
 import type { StartPhases, VmNode } from '../vm/node.js';
+import { coldBootPhases, type ColdBootPhases } from '../vm/boot-log.js';
 import type { Topology } from '../topology/topology.js';
 
 export interface BenchOptions {
@@ -186,6 +187,7 @@ const FIGURES = {
   coldRatio: { section: 1, name: 'Cold boot / snapshot restore', unit: '×' },
   // The goals below are issue 14's (lighter, quicker nodes), which replaced the first issue's 20 s, 30 ms and 50 Mbit/s.
   coldOne: { section: 1, name: 'One node cold boot to agent ready', unit: 's', goal: { comparison: '<', value: 8 } },
+  coldPhases: { section: 1, name: '… its phases (unpacking the initramfs shown)', unit: 's' },
   rttP50: { section: 2, name: 'Agent round trip `true` p50', unit: 'ms', goal: { comparison: '<', value: 10 } },
   rttP95: { section: 2, name: 'Agent round trip `true` p95', unit: 'ms' },
   cniAdd: { section: 2, name: 'CNI ADD, bridge + host-local, as the host sees it (median)', unit: 'ms' },
@@ -327,13 +329,18 @@ class BenchRun {
   }
 
   /** Start and stop a cluster `runs` times: the seconds each start took. */
-  async timeStarts(start: () => Promise<Cluster>): Promise<number[]> {
+  /** Start a cluster `runs` times and say how long each start took; `after` looks at each cluster, untimed, before it goes down. */
+  async timeStarts(start: () => Promise<Cluster>, after?: (cluster: Cluster, seconds: number) => Promise<void>): Promise<number[]> {
     const times: number[] = [];
     for (let run = 0; run < this.runs; run++) {
       const t = performance.now();
       const cluster = await this.bringUp(start);
       times.push((performance.now() - t) / 1000);
-      await this.bringDown(cluster);
+      try {
+        await after?.(cluster, times.at(-1)!);
+      } finally {
+        await this.bringDown(cluster);
+      }
       this.log(`  run ${run + 1}/${this.runs}: ${times.at(-1)!.toFixed(1)} s`);
     }
     return times;
@@ -469,11 +476,23 @@ async function benchCold(bench: BenchRun, restoreMedian: number | null): Promise
     bench.record(FIGURES.cold, round(cold), { note: `${describeTimes(times)}; 3 VMs on ${cpus().length} cores` });
     if (restoreMedian !== null) bench.record(FIGURES.coldRatio, round(cold / restoreMedian));
   });
-  await bench.attempt('1-node cold boot', [FIGURES.coldOne], async () => {
+  await bench.attempt('1-node cold boot', [FIGURES.coldOne, FIGURES.coldPhases], async () => {
     // A node of its own: in the 3-node boot the VMs share 2 cores, which is not one node's boot time.
     const assets = bench.image().cold;
-    const times = await bench.timeStarts(() => Cluster.up(ONE_NODE, nodeWorkerHost, assets));
+    const phases: ColdBootPhases[] = [];
+    // The kernel's log says where the time went; read once the start is timed, with the guest's uptime to line its clock up with the host's.
+    const times = await bench.timeStarts(() => Cluster.up(ONE_NODE, nodeWorkerHost, assets), async (cluster, seconds) => {
+      const asked = performance.now();
+      const { stdout } = await cluster.node('node1').exec('cut -d" " -f1 /proc/uptime; dmesg');
+      const uptimeAtReady = Number(stdout.slice(0, stdout.indexOf('\n'))) - (performance.now() - asked) / 1000;
+      const split = coldBootPhases(stdout, uptimeAtReady, seconds);
+      if (split) phases.push(split);
+    });
     bench.record(FIGURES.coldOne, round(median(times)), { note: describeTimes(times) });
+    if (phases.length) {
+      const phase = (name: keyof ColdBootPhases) => round(median(phases.map((p) => p[name])), 2);
+      bench.record(FIGURES.coldPhases, phase('initramfs'), { note: `median of ${phases.length}, from the kernel's log: firmware, loading the kernel and its unpacking itself ${phase('beforeKernel')} s; the kernel's start to the initramfs ${phase('kernelToInitramfs')} s; unpacking the initramfs ${phase('initramfs')} s; the rest of the kernel's start ${phase('initramfsToInit')} s; /init (modules, sysctls, the agent) until the agent answers ${phase('initToReady')} s` });
+    }
   });
 }
 
