@@ -328,7 +328,6 @@ class BenchRun {
     await cluster.down();
   }
 
-  /** Start and stop a cluster `runs` times: the seconds each start took. */
   /** Start a cluster `runs` times and say how long each start took; `after` looks at each cluster, untimed, before it goes down. */
   async timeStarts(start: () => Promise<Cluster>, after?: (cluster: Cluster, seconds: number) => Promise<void>): Promise<number[]> {
     const times: number[] = [];
