@@ -7,12 +7,8 @@ import { scheduleOrder } from './test/schedule.js';
 const DURATIONS: Record<string, number> = JSON.parse(readFileSync(new URL('./test/durations.json', import.meta.url), 'utf8'));
 const secondsOf = (file: TestSpecification) => DURATIONS[file.moduleId.slice(file.moduleId.lastIndexOf('/test/') + 1)] ?? 60;
 const isBrowserTest = (file: TestSpecification) => file.moduleId.includes('/test/e2e/');
-/**
- * The integration and browser tests share one group of this many workers. Three on two cores:
- * each file waits on one guest at a time, so with two the CPU sat 28 % idle (CI, 2026-12-04),
- * once idle nodes stopped ticking.
- */
-const VM_WORKERS = 3;
+/** The integration and browser tests share one group of this many workers. */
+const VM_WORKERS = 2;
 
 /**
  * The unit tests first, as vitest orders them; then the integration and browser tests, which
@@ -28,7 +24,7 @@ class LongestFirst extends BaseSequencer {
 }
 
 // Unit tests are pure TypeScript and fast. Integration tests boot real v86 nodes;
-// each test file runs in its own worker process, VM_WORKERS at a time.
+// each test file runs in its own worker process, two at a time on this machine.
 export default defineConfig({
   test: {
     sequence: { sequencer: LongestFirst },

@@ -1,4 +1,4 @@
-// The browser tests share the integration tests' workers, but only one of them drives
+// The browser tests share the integration tests' two workers, but only one of them drives
 // chromium at a time: each starts its own nodes in the page, and two pages at once on two
 // cores starve each other's terminals. A directory made with mkdir is the lock (atomic on
 // every file system); it names its holder, so a worker that died leaves no lock behind.
