@@ -13,6 +13,7 @@ import { imagesDir, pruneCache } from './build/cache.js';
 import { assembleRootfs } from './build/assemble.js';
 import { buildIp } from './build/iproute2.js';
 import { buildIptables } from './build/iptables.js';
+import { buildCniPlugins } from './build/cni.js';
 import { buildJq } from './build/jq.js';
 import { buildKernel } from './build/kernel.js';
 import { SourceBuilds } from './build/source.js';
@@ -67,9 +68,9 @@ export function buildImage(recipeDir: string, options: { force?: boolean } = {})
 
   const kernel = buildKernel(apt, debs, stage, recipe.dir, recipe.modules, work, log);
 
-  log('building jq, ip and iptables from their source (images/build/source.ts)');
+  log('building jq, ip, iptables and the CNI plugins from their source (images/build/source.ts)');
   const builds = new SourceBuilds(apt, join(work, 'source'), stage);
-  const fromSource = [{ name: 'linux', version: kernel.release, from: kernel.from }, buildJq(builds), buildIp(builds), buildIptables(builds)];
+  const fromSource = [{ name: 'linux', version: kernel.release, from: kernel.from }, buildJq(builds), buildIp(builds), buildIptables(builds), buildCniPlugins(builds)];
 
   log('assembling the root filesystem');
   const assembled = assembleRootfs(recipe, stage, rootfs);

@@ -6,11 +6,11 @@ cd "$(dirname "$0")/.."
 
 # Debian tools: dpkg-deb and apt for the image build, zstd to pack the initramfs,
 # gcc for the node's small C tools (images/tools), clang and llvm (llvm-strip) for its eBPF programs (images/bpf), tshark to check exported captures in the tests,
-# dpkg-dev, pkg-config, autoconf, automake and libtool to build jq, ip and iptables from source for the node (images/build/source.ts),
+# dpkg-dev, pkg-config, autoconf, automake and libtool to build jq, ip and iptables from source for the node (images/build/source.ts), and Go for its CNI plugins,
 # g++ and make for better-sqlite3 (the class server's database) when npm builds it from source,
 # bc, flex, bison, lz4 and the libelf and OpenSSL headers to build the node's kernel (images/build/kernel.ts).
 need=()
-for tool in zstd:zstd gcc:gcc clang:clang llvm-strip:llvm g++:g++ make:make tshark:tshark dpkg-deb:dpkg dpkg-source:dpkg-dev pkg-config:pkg-config autoreconf:autoconf automake:automake libtoolize:libtool bc:bc flex:flex bison:bison openssl:openssl lz4:lz4; do
+for tool in zstd:zstd gcc:gcc clang:clang llvm-strip:llvm g++:g++ make:make tshark:tshark dpkg-deb:dpkg dpkg-source:dpkg-dev pkg-config:pkg-config autoreconf:autoconf automake:automake libtoolize:libtool bc:bc flex:flex bison:bison openssl:openssl lz4:lz4 go:golang-go; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
 for header in libelf.h:libelf-dev openssl/opensslv.h:libssl-dev; do

@@ -25,11 +25,16 @@ export class SourceBuilds {
   constructor(private readonly apt: PrivateApt, readonly work: string, readonly stage: string) {
     mkdirSync(work, { recursive: true });
     // The sysroot is the stage itself: the image's packages, plus headers and link files.
-    const debs = join(work, 'sysroot-debs');
-    apt.fetch(SYSROOT_PACKAGES, debs);
-    for (const deb of readdirSync(debs).filter((file) => file.endsWith('.deb'))) this.run('dpkg-deb', ['-x', join(debs, deb), stage], work);
+    this.unpackPackages('sysroot', SYSROOT_PACKAGES, stage);
     this.sources = new PrivateApt(join(work, 'apt-src'), { sourcePackages: true });
     this.sources.update();
+  }
+
+  /** Download exactly these bookworm packages (no dependencies) and unpack them into `into`. */
+  unpackPackages(label: string, names: string[], into: string): void {
+    const debs = join(this.work, `${label}-debs`);
+    this.apt.fetch(names, debs);
+    for (const deb of readdirSync(debs).filter((file) => file.endsWith('.deb'))) this.run('dpkg-deb', ['-x', join(debs, deb), into], this.work);
   }
 
   /** The C compiler for the node: i686, with the stage as its sysroot. */
