@@ -44,6 +44,15 @@ describe('node image (cold boot)', () => {
     expect(cni.stdout.split('\n')).toEqual(expect.arrayContaining(['bridge', 'host-local', 'portmap', 'bandwidth', 'tuning', 'loopback', 'vlan', 'ptp']));
   });
 
+  it('runs every CNI plugin by its name from the one multi-call program, and refuses any other name', async () => {
+    const result = await node.exec('cd /opt/cni/bin && for p in *; do ./$p --version 2>&1 | head -1; done; ln -s /usr/libexec/cni-plugins /tmp/not-a-plugin; /tmp/not-a-plugin 2>&1; echo "exit $?"; rm /tmp/not-a-plugin');
+    const names = (await node.exec('ls /opt/cni/bin')).stdout.trim().split('\n');
+    expect(names).toHaveLength(16);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines.slice(0, names.length)).toEqual(names.map((name) => `CNI ${name} plugin version unknown`));
+    expect(result.stdout).toMatch(/not-a-plugin is not one of the CNI plugins in this program\n+exit 1\n$/);
+  });
+
   it('runs ip and iptables built from source: the kernel\'s extended errors, and every extension linked in', async () => {
     const result = await node.exec(
       'ip route add 10.77.0.0/24 via 10.99.0.1; iptables -t nat -N PODWIRE-T && ' +
