@@ -50,7 +50,7 @@ describe('node image (cold boot)', () => {
     expect(names).toHaveLength(16);
     const lines = result.stdout.trim().split('\n');
     expect(lines.slice(0, names.length)).toEqual(names.map((name) => `CNI ${name} plugin version unknown`));
-    expect(result.stdout).toMatch(/not-a-plugin is not one of the CNI plugins in this program\n+exit 1\n$/);
+    expect(result.stdout).toMatch(/not-a-plugin is not one of the CNI plugins in this program; .*\nexit 1\n$/);
   });
 
   it('runs ip and iptables built from source: the kernel\'s extended errors, and every extension linked in', async () => {
