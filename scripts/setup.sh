@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian tools: dpkg-deb and apt for the image build, zstd to pack the initramfs,
+# Debian tools: dpkg-deb and apt for the image build, zstd to pack the snapshot and lz4 the initramfs,
 # gcc for the node's small C tools (images/tools), clang and llvm (llvm-strip) for its eBPF programs (images/bpf), tshark to check exported captures in the tests,
 # dpkg-dev, pkg-config, autoconf, automake and libtool to build jq, ip and iptables from source for the node (images/build/source.ts), and Go for its CNI plugins,
 # g++ and make for better-sqlite3 (the class server's database) when npm builds it from source,
