@@ -58,6 +58,14 @@ describe('AgentClient with the real agent script', () => {
     expect((await client.exec('echo still here')).stdout).toBe('still here\n');
   });
 
+  it('times each command on its own: back-to-back commands that each take most of their time are not killed', async () => {
+    // The watchdog looks twice a second at which command runs; a clock carried over from
+    // the one before would kill the second or third of these.
+    for (let i = 0; i < 4; i++) {
+      expect(await client.exec('sleep 0.8; echo done', { timeout: 1 })).toMatchObject({ exitCode: 0, stdout: 'done\n', timedOut: false });
+    }
+  }, 20_000);
+
   it('reports a guest that does not answer at all, by name', async () => {
     agent.kill('SIGSTOP');
     const hung = client.exec('true', { timeout: 1 });
