@@ -106,7 +106,7 @@ describe('flannel-udp', () => {
     const unitsFound = units.checks.find((c) => c.name === ratio)!.found;
     expect(unitsFound).toMatch(/measured now: udp [\d.]+, vxlan [\d.]+ Mbit\/s, udp\/vxlan = [\d.]+; yours 0\.00: not consistent/);
     // Numbers a thousand times off fail every try, and the check says so for each.
-    expect(unitsFound).toMatch(/^3 lines, /);
+    expect(unitsFound).toMatch(/^output: 3 lines, /);
     const bits = (netns: string, address: string) => `$(ip netns exec ${netns} iperf3 -c ${address} -t 2 -J | jq '.end.sum_received.bits_per_second | floor')`;
     await attempt(run, { node1: `echo "vxlan ${bits('vx-a', '10.245.2.2')}" >/root/throughput\necho "udp ${bits('pod-a', '10.244.2.2')}" >>/root/throughput` });
     const inBits = await run.checkStep(cost);
