@@ -59,7 +59,7 @@ describe('AgentClient with the real agent script', () => {
   });
 
   it('times each command on its own: back-to-back commands that each take most of their time are not killed', async () => {
-    // The watchdog looks twice a second at which command runs; a clock carried over from
+    // The watchdog looks once a second at which command runs; a clock carried over from
     // the one before would kill the second or third of these.
     for (let i = 0; i < 4; i++) {
       expect(await client.exec('sleep 0.8; echo done', { timeout: 1 })).toMatchObject({ exitCode: 0, stdout: 'done\n', timedOut: false });
