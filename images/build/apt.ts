@@ -2,8 +2,9 @@
 // configured with, but keeps its own package lists and an i386-only view, so the
 // build needs no root and leaves the system's dpkg architectures alone.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cacheDir } from './cache.js';
 import { RecipeError, type Line } from './recipe.js';
 
 export interface DebInfo { name: string; version: string; architecture: string; file: string; size: number; sha256: string }
@@ -12,9 +13,13 @@ export class PrivateApt {
   readonly archives: string;
   private readonly options: string[];
 
+  /** Where the last package lists that came are kept between builds, per kind of list. */
+  private readonly keptLists: string;
+
   /** With `sourcePackages`, it reads bookworm's source packages (deb-src) from the same archives, and nothing else. */
   constructor(readonly root: string, options: { sourcePackages?: boolean } = {}) {
     this.archives = join(root, 'archives');
+    this.keptLists = join(cacheDir(), 'apt-lists', options.sourcePackages ? 'sources' : 'i386');
     for (const dir of ['lists/partial', 'archives/partial', 'sources']) mkdirSync(join(root, dir), { recursive: true });
     writeFileSync(join(root, 'status'), '');
     copySystemSources(join(root, 'sources'));
@@ -34,12 +39,27 @@ export class PrivateApt {
     return { ok: result.status === 0, out: `${result.stdout}${result.stderr}` };
   }
 
-  /** Fetch the package lists. A mirror mid-sync may fail one index; that is fine if the others came. */
+  /**
+   * Fetch the package lists. A mirror mid-sync may fail one index ("File has unexpected
+   * size"). apt then keeps the list it had, so the lists of the last build are put in
+   * first: without them, the security archive's index missing picked an older kernel,
+   * and a new kernel is a 25-minute build. The lists that came are kept for the next build.
+   */
   update(): void {
+    const lists = join(this.root, 'lists');
+    const isList = (file: string) => file.includes('_Packages') || file.includes('_Sources') || file.endsWith('Release');
+    if (existsSync(this.keptLists)) for (const file of readdirSync(this.keptLists).filter(isList)) copyFileSync(join(this.keptLists, file), join(lists, file));
     const { ok, out } = this.run('apt-get', ['update']);
-    const lists = readdirSync(join(this.root, 'lists')).filter((f) => f.includes('_Packages') || f.includes('_Sources'));
-    if (!ok && lists.length === 0) throw new Error(`apt-get update failed:\n${out}`);
-    if (!ok) process.stderr.write(`warning: some package indexes failed to download; using the rest\n`);
+    const fetched = readdirSync(lists).filter(isList);
+    if (!ok && fetched.length === 0) throw new Error(`apt-get update failed:\n${out}`);
+    if (!ok) process.stderr.write(`warning: some package indexes failed to download; using ${existsSync(this.keptLists) ? 'the last build\'s for those' : 'the rest'}\n`);
+    mkdirSync(this.keptLists, { recursive: true });
+    // Each file under a name of its own first, then moved: another build may be reading them.
+    for (const file of fetched) {
+      const temporary = join(this.keptLists, `.${file}.${process.pid}`);
+      copyFileSync(join(lists, file), temporary);
+      renameSync(temporary, join(this.keptLists, file));
+    }
   }
 
   /** Every name must be a package apt knows for i386, or the build stops and says which. */
