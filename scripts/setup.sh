@@ -68,7 +68,7 @@ fi
 
 # The node image: from Debian i386 packages into ~/.cache/podwire, keyed by the recipe's hash.
 npm run --silent images
-# The snapshot every node starts from: one cold boot, saved beside the image. A boot is one
+# The snapshots every node starts from, one per guest memory size (src/topology): a cold boot each, saved beside the image. A boot is one
 # long run of the same code, which V8's optimising compiler speeds up (14 s instead of 23 s),
 # so this one process keeps it (src/vm/host-node.ts says why the others do not).
 PODWIRE_WASM_TIER_UP=1 npx tsx src/vm/assets-node.ts

@@ -1,7 +1,7 @@
 import { startCluster } from '../src/vm/cluster-node.js';
 let t = Date.now();
 const { snapshotAssets } = await import('../src/vm/assets-node.js');
-await snapshotAssets();
+await snapshotAssets(128);
 console.log('snapshot ready', Date.now() - t); t = Date.now();
 const c = await startCluster({ nodes: [{ name: 'node1' }, { name: 'node2' }, { name: 'node3' }] });
 console.log('cluster up', Date.now() - t);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withLab } from '../harness/run-lab.js';
 import { findLab, loadLabs } from '../lab/load.js';
+import { nodeMemoryOf } from '../topology/topology.js';
 import { snapshotKey } from '../vm/assets-node.js';
 import { buildSubmission } from './grading/bundle.js';
 import type { CheckReport, CreateClassResponse, JoinResponse } from './protocol.js';
@@ -112,7 +113,7 @@ export async function benchClassServer(options: { students?: number; reportsEach
       return run.save({ gzip: true });
     });
     const claimed = { [step.id]: { passed: step.checks.length, total: step.checks.length, results: [] } };
-    const zip = buildSubmission({ lab: lab.id, snapshotKey: snapshotKey(), savedAt: Date.now(), claimed }, states);
+    const zip = buildSubmission({ lab: lab.id, snapshotKey: snapshotKey(nodeMemoryOf(lab.topology)), savedAt: Date.now(), claimed }, states);
     options.log?.(`  ${submissionCount} submissions at once (${(zip.length / 2 ** 20).toFixed(1)} MiB each)`);
     const uploadStarted = performance.now();
     const submitted = await Promise.all(students.slice(0, submissionCount).map(async (student) => {

@@ -8,6 +8,7 @@ import { PgBoss } from 'pg-boss';
 import type { LabReport } from '../harness/report.js';
 import type { Lab } from '../lab/types.js';
 import { instantiateLab } from '../lab/variables.js';
+import { nodeMemoryOf } from '../topology/topology.js';
 import { snapshotKey } from '../vm/assets-node.js';
 import { readSubmission } from './grading/submission.js';
 import { mismatches, verifiedSteps } from './grading/verify.js';
@@ -172,15 +173,16 @@ export async function runGrader(databaseUrl: string, grade: Grade, concurrency =
 
 /** The real grader, for `npm run classroom` and `podwire grader`: the lab instantiated with the student's values, graded in a process of its own. */
 export function loadGrader(labs: Lab[]): { read: ReadSubmission; grade: Grade } {
-  const key = snapshotKey();
   const byId = new Map(labs.map((lab) => [lab.id, lab]));
   const nodesOf = (lab: string) => byId.get(lab)?.topology.nodes.map((node) => node.name);
+  // States restore only into nodes of the lab's own memory size: its snapshot's key says which.
+  const keyOf = (lab: string) => snapshotKey(nodeMemoryOf(byId.get(lab)?.topology ?? {}));
   return {
-    read: (zip, lab) => readSubmission(zip, { snapshotKey: key, labs: [lab], nodesOf }),
+    read: (zip, lab) => readSubmission(zip, { snapshotKey: keyOf(lab), labs: [lab], nodesOf }),
     async grade(job) {
       const lab = byId.get(job.lab);
       if (!lab) throw new Error(`this server has no lab '${job.lab}'`);
-      const { states, kube } = readSubmission(job.upload, { snapshotKey: key, labs: [job.lab], nodesOf });
+      const { states, kube } = readSubmission(job.upload, { snapshotKey: keyOf(job.lab), labs: [job.lab], nodesOf });
       const report = await gradeIsolated({ lab: instantiateLab(lab, job.seed), states, ...(kube ? { kube } : {}) }, { onProgress: job.onProgress, signal: job.signal });
       return verifiedSteps(report);
     },

@@ -8,6 +8,7 @@ import { nodeWorkerHost } from '../vm/host-node.js';
 import { nodeKubectl } from './kube-api-node.js';
 import { kubeLabStarter } from './kube-lab.js';
 import { LabRun, type LabRunOptions } from './lab-run.js';
+import { nodeMemoryOf } from '../topology/topology.js';
 
 /**
  * The nodes' states as a lab's setup left them, by lab and values, for this process: a lab
@@ -34,7 +35,7 @@ function keepAfterSetup(key: string, states: Record<string, ArrayBuffer> | undef
 export async function openLab(lab: Lab, options: Omit<LabRunOptions, 'host' | 'assets'> = {}): Promise<LabRun> {
   const key = setupKey(lab);
   const setupStates = options.states ? undefined : afterSetup.get(key);
-  const run = await LabRun.open(lab, { kube: kubeLabStarter(nodeKubectl), reuseSetup: true, ...(setupStates ? { setupStates } : {}), ...options, host: nodeWorkerHost, assets: await snapshotAssets() });
+  const run = await LabRun.open(lab, { kube: kubeLabStarter(nodeKubectl), reuseSetup: true, ...(setupStates ? { setupStates } : {}), ...options, host: nodeWorkerHost, assets: await snapshotAssets(nodeMemoryOf(lab.topology)) });
   if (!options.states && !setupStates) {
     if (openedOnce.has(key)) keepAfterSetup(key, await run.keepSetupStates());
     openedOnce.add(key);

@@ -247,7 +247,7 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
   const front = source.check(labFrontMatter, source.data(values, variables));
 
   // What the schema cannot say: names that must refer to something, and must not repeat.
-  const { nodes, segments, links } = front.topology;
+  const { nodes, segments, links, memoryMb } = front.topology;
   const names = nodes.map((n) => n.name);
   nodes.forEach((node, i) => {
     if (names.indexOf(node.name) !== i) source.fail(['topology', 'nodes', i, 'name'], `node '${node.name}' is defined twice`);
@@ -255,7 +255,7 @@ export function parseLab(file: string, text: string, locales: Record<string, { f
       source.fail(['topology', 'nodes', i, 'segment'], `unknown segment '${node.segment}'${segments?.length ? ` (the topology has: ${segments.map((s) => s.name).join(', ')})` : ' (the topology has no segments)'}`);
     }
   });
-  const topology = { nodes, ...(segments?.length ? { segments } : {}), ...(links && Object.keys(links).length ? { links } : {}) };
+  const topology = { nodes, ...(segments?.length ? { segments } : {}), ...(links && Object.keys(links).length ? { links } : {}), ...(memoryMb !== undefined ? { memoryMb } : {}) };
   try {
     resolveTopology(topology);
   } catch (error) {

@@ -6,6 +6,7 @@ import { checkSchema, type ReadCheck } from '../checks/registry.js';
 import { tryParseIpv4 } from '../net/addr.js';
 import { boolean, cidr, count, fields, number, oneOf, text, word } from '../checks/fields.js';
 import { VARIABLE_NAME, type Variable, type VariableDomain } from './template.js';
+import { DEFAULT_NODE_MEMORY_MB, NODE_MEMORY_SIZES } from '../topology/topology.js';
 
 /** Every node is a whole Linux machine in its own worker; more than this does not fit a laptop's browser. */
 const MAX_NODES = 8;
@@ -53,6 +54,10 @@ const topology = fields({
   ),
   segments: v.optional(v.pipe(v.array(segment, 'must be a list of segments'), v.maxLength(MAX_SEGMENTS, `a lab has at most ${MAX_SEGMENTS} segments`))),
   links: v.optional(v.pipe(links, v.description('The cable of every node: the underlay\'s MTU, latency, loss, and whether it carries IPv4 fragments.'))),
+  memoryMb: v.optional(v.pipe(
+    v.picklist(NODE_MEMORY_SIZES, `must be one of: ${NODE_MEMORY_SIZES.join(', ')} (MB)`),
+    v.description(`Every node's memory in MB: ${DEFAULT_NODE_MEMORY_MB} by default. Ask for more only when a node needs it (the real kubectl in /run takes 40 MB): each size is a snapshot of its own, downloaded once, and a browser tab holds every node's memory.`),
+  )),
 });
 
 /** A lab with the Kubernetes control plane: the objects it starts with, as YAML manifests (data, applied by the API server). */

@@ -19,12 +19,31 @@ export interface NodeSpec {
   podCidr?: string;
 }
 
+/**
+ * The guest memory sizes a lab may give its nodes, in MB (Topology.memoryMb). A saved state
+ * only restores into a machine of its own size, so each size has a base snapshot of its own.
+ */
+export const NODE_MEMORY_SIZES = [128, 256] as const;
+/** A node's memory unless its lab asks for more: the smallest size at which every lab's solution passes. */
+export const DEFAULT_NODE_MEMORY_MB = 128;
+/** The largest size: the bound on what a node's saved state may hold. */
+export const MAX_NODE_MEMORY_MB = Math.max(...NODE_MEMORY_SIZES);
+
 export interface LinkSpec { latencyMs?: number; lossProbability?: number; mtu?: number; dropFragments?: boolean }
 
 export interface Topology {
   nodes: NodeSpec[];
   segments?: SegmentSpec[];
   links?: LinkSpec;
+  /** Every node's memory in MB, one of NODE_MEMORY_SIZES; DEFAULT_NODE_MEMORY_MB when absent. */
+  memoryMb?: number;
+}
+
+/** The memory every node of `topology` has, in MB. */
+export function nodeMemoryOf(topology: Pick<Topology, 'memoryMb'>): number {
+  const memoryMb = topology.memoryMb ?? DEFAULT_NODE_MEMORY_MB;
+  if (!(NODE_MEMORY_SIZES as readonly number[]).includes(memoryMb)) throw new Error(`a node has ${NODE_MEMORY_SIZES.join(' or ')} MB of memory, not ${memoryMb}`);
+  return memoryMb;
 }
 
 export interface ResolvedNode { name: string; segment: string; address: string; podCidr: string; mac: string; gateway: string }

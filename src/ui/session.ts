@@ -16,6 +16,7 @@ import type { StepReport } from '../harness/report.js';
 import type { Walk, WalkRequest } from '../harness/walk.js';
 import type { Snapshot } from '../kube/store.js';
 import type { Lab } from '../lab/types.js';
+import { nodeMemoryOf } from '../topology/topology.js';
 import { loadWebAssets, type DownloadProgress, type LoadedAssets } from '../vm/assets-web.js';
 
 /** How far the node image has come down, for the views (which do not import the runtime). */
@@ -54,16 +55,21 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07/g;
 /** What LabSession.open is doing, as a key of the page's words (`lab.status.<key>`). */
 export type OpeningStatus = 'resumingSaved' | 'startingFromSetup' | 'startingNodes' | 'runningSetup';
 
-let assets: Promise<LoadedAssets> | undefined;
+/** Per memory size (a lab's topology.memoryMb): most labs share the smallest. */
+const assetsBySize = new Map<number, Promise<LoadedAssets>>();
 const progressListeners = new Set<(p: DownloadProgress) => void>();
 
-/** The firmware and base snapshot, loaded once per page for every lab and node. */
-export function nodeAssets(onProgress?: (p: DownloadProgress) => void): Promise<LoadedAssets> {
+/** The firmware and the base snapshot for nodes of `memoryMb`, loaded once per page for every lab and node of that size. */
+export function nodeAssets(memoryMb: number, onProgress?: (p: DownloadProgress) => void): Promise<LoadedAssets> {
   if (onProgress) progressListeners.add(onProgress);
-  assets ??= loadWebAssets((p) => { for (const listener of progressListeners) listener(p); }).catch((error) => {
-    assets = undefined;
-    throw error;
-  });
+  let assets = assetsBySize.get(memoryMb);
+  if (!assets) {
+    assets = loadWebAssets(memoryMb, (p) => { for (const listener of progressListeners) listener(p); }).catch((error) => {
+      assetsBySize.delete(memoryMb);
+      throw error;
+    });
+    assetsBySize.set(memoryMb, assets);
+  }
   return assets.finally(() => { if (onProgress) progressListeners.delete(onProgress); });
 }
 
@@ -71,7 +77,7 @@ export function nodeAssets(onProgress?: (p: DownloadProgress) => void): Promise<
 function startKey(lab: Lab, loaded: LoadedAssets, stepIndex = 0): string {
   const text = JSON.stringify(stepIndex ? [lab.topology, lab.setup, lab.steps.slice(0, stepIndex).map((step) => step.solution)] : [lab.topology, lab.setup]);
   const hash = [...text].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7).toString(36);
-  return `${loaded.manifest.key}/${hash}`;
+  return `${loaded.key}/${hash}`;
 }
 
 /** Which variant of the lab a saved cluster ran: its values when a seed picked them, '' for the defaults. */
@@ -199,7 +205,7 @@ export class LabSession {
     const kube = kubeInSetup(lab) ? await import('./kube.js') : undefined;
     kube?.pageKubectl().catch(() => undefined); // the starter asks again, and says why if it failed
     const kubeStarter = lab.kubernetes ? kube?.webKubeStarter ?? lazyKubeStarter : undefined;
-    const loaded = await nodeAssets(options.onProgress);
+    const loaded = await nodeAssets(nodeMemoryOf(lab.topology), options.onProgress);
     // Where the opening's time went, for whoever profiles the page (the bench reads it).
     console.debug(`podwire: node assets ready in ${Math.round(performance.now() - began)} ms`);
     if (options.fresh) new Journal(lab.id).clear();
@@ -210,7 +216,7 @@ export class LabSession {
       new Journal(lab.id).clear();
       saved = undefined;
     }
-    if (saved?.snapshotKey === loaded.manifest.key) {
+    if (saved?.snapshotKey === loaded.key) {
       options.onStatus?.('resumingSaved');
       const session = await LabSession.restoreFrom(lab, loaded, saved, true, say, kubeStarter);
       if (session) return session.replayJournal();
@@ -597,7 +603,7 @@ export class LabSession {
         this.pendingStart = states;
         this.keepAsStart = false;
       }
-      const record: SavedCluster = { lab: this.lab.id, snapshotKey: this.loaded.manifest.key, variant: variantKey(this.lab), savedAt: startedAt, states, consoles, journalSeq, openLines, ...(kubeObjects ? { kube: kubeObjects } : {}) };
+      const record: SavedCluster = { lab: this.lab.id, snapshotKey: this.loaded.key, variant: variantKey(this.lab), savedAt: startedAt, states, consoles, journalSeq, openLines, ...(kubeObjects ? { kube: kubeObjects } : {}) };
       await this.withRoom(() => saveCluster(record));
       this.stored = { states, consoles, journalSeq, openLines };
       this.recordStale = false;

@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { imageFor, type ImageManifest } from '../../images/build.js';
 import { pruneCache, statesDir } from '../../images/build/cache.js';
-import { NODE_MEMORY_MB, type BootAssets } from './emulator.js';
+import type { BootAssets } from './emulator.js';
+import { DEFAULT_NODE_MEMORY_MB, nodeMemoryOf, NODE_MEMORY_SIZES } from '../topology/topology.js';
 import { VmNode } from './node.js';
 import { nodeWorkerHost } from './host-node.js';
 import { execFileSync } from 'node:child_process';
@@ -25,10 +26,11 @@ export function loadImage(): { dir: string; manifest: ImageManifest } {
   return imageFor(recipeDir);
 }
 
-/** What every machine needs, booted or restored: the emulator and its firmware. */
-function machineAssets(): BootAssets {
+/** What every machine needs, booted or restored: the emulator, its firmware and its memory size. */
+function machineAssets(memoryMb: number): BootAssets {
   const { dir, manifest } = loadImage();
   return {
+    memoryMb,
     wasm: require.resolve('v86/build/v86.wasm'),
     bios: arrayBuffer(join(dir, manifest.artefacts.bios.file)),
     vgabios: arrayBuffer(join(dir, manifest.artefacts.vgabios.file)),
@@ -38,38 +40,40 @@ function machineAssets(): BootAssets {
 }
 
 /** Everything a cold boot needs: the machine, plus the kernel and the initramfs. */
-export function coldBootAssets(): BootAssets {
+export function coldBootAssets(memoryMb: number = DEFAULT_NODE_MEMORY_MB): BootAssets {
   const { dir, manifest } = loadImage();
   return {
-    ...machineAssets(),
+    ...machineAssets(memoryMb),
     bzimage: arrayBuffer(join(dir, manifest.artefacts.bzimage.file)),
     initrd: arrayBuffer(join(dir, manifest.artefacts.initrd.file)),
   };
 }
 
-/** A saved state only fits the same image, v86 version and machine options. */
-export function snapshotKey(): string {
+/** A saved state only fits the same image, v86 version and machine options, memory size included. */
+export function snapshotKey(memoryMb: number): string {
   const { manifest } = loadImage();
-  return `${manifest.key}-v86-${v86Version}-${NODE_MEMORY_MB}m`;
+  return `${manifest.key}-v86-${v86Version}-${memoryMb}m`;
 }
 
 /** The shipped form of the snapshot, zstd-compressed, the file a browser downloads. */
-export function snapshotFile(): string {
-  return join(statesDir(), `${snapshotKey()}.state.zst`);
+export function snapshotFile(memoryMb: number): string {
+  return join(statesDir(), `${snapshotKey(memoryMb)}.state.zst`);
 }
 
 /**
  * The base state: a node booted once, its caches dropped so the state stays small,
  * saved and kept in the cache twice: raw, so a cluster starts without unpacking it,
- * and compressed with zstd, the form a browser downloads. Made on first use.
+ * and compressed with zstd, the form a browser downloads. Made on first use, one per
+ * memory size (a lab's topology.memoryMb).
  */
-export async function snapshotAssets(): Promise<BootAssets & { state: SharedArrayBuffer }> {
-  const file = snapshotFile();
+export async function snapshotAssets(memoryMb: number): Promise<BootAssets & { state: SharedArrayBuffer }> {
+  nodeMemoryOf({ memoryMb });
+  const file = snapshotFile(memoryMb);
   const raw = file.replace(/\.zst$/, '');
   if (!existsSync(file) || !existsSync(raw)) {
     const node = new VmNode({ name: 'node', mac: '02:00:00:00:00:01', address: '10.0.0.1/24', podCidr: '10.244.0.0/24' }, nodeWorkerHost);
     try {
-      await node.start(coldBootAssets());
+      await node.start(coldBootAssets(memoryMb));
       // Back to the anonymous node the snapshot should be, then drop what the kernel can rebuild.
       await node.exec('hostname node; echo node >/etc/hostname; ip addr flush dev eth0; ip link set eth0 down; rm -f /etc/podwire/node.env; sync; echo 3 >/proc/sys/vm/drop_caches');
       const state = new Uint8Array(await node.snapshot());
@@ -82,24 +86,29 @@ export async function snapshotAssets(): Promise<BootAssets & { state: SharedArra
       execFileSync('zstd', ['-9', '--long=27', '-T2', '-q', '-f', `${raw}${tmp}`, '-o', `${file}${tmp}`]);
       renameSync(`${raw}${tmp}`, raw);
       renameSync(`${file}${tmp}`, file);
-      await pruneCache(statesDir(), 16, file); // 8 images, raw and compressed
+      await pruneCache(statesDir(), 8 * 2 * NODE_MEMORY_SIZES.length, file); // 8 images, each size raw and compressed
     } finally {
       await node.stop();
     }
   }
   // A restore needs no kernel or initramfs: reading them on every start would be 23 MB for nothing.
-  return { ...machineAssets(), state: sharedSnapshot(raw) };
+  return { ...machineAssets(memoryMb), state: sharedSnapshot(raw) };
 }
 
-let shared: { file: string; state: SharedArrayBuffer } | undefined;
+const shared = new Map<string, SharedArrayBuffer>();
 /**
  * The raw snapshot, read once per process into memory every node worker can read: each
  * worker copies it into a buffer of its own, side by side, instead of this thread copying
  * 110 MB per node one after another (0.4 s each, over a second with three starting).
  */
 function sharedSnapshot(file: string): SharedArrayBuffer {
-  if (shared?.file !== file) shared = { file, state: readSnapshot(file) };
-  return shared.state;
+  let state = shared.get(file);
+  if (!state) {
+    // A process keeps the snapshots of the sizes it uses, and only of this image.
+    for (const kept of shared.keys()) if (!NODE_MEMORY_SIZES.some((size) => kept === snapshotFile(size).replace(/\.zst$/, ''))) shared.delete(kept);
+    shared.set(file, state = readSnapshot(file));
+  }
+  return state;
 }
 
 /** A raw state file, read into shared memory. */
@@ -115,18 +124,21 @@ export function readSnapshot(file: string): SharedArrayBuffer {
   return state;
 }
 
-/** Where the files a browser needs are, for the site build (src/vm/assets-vite.ts). */
-export interface WebAssetSources { key: string; cmdline: string; bios: string; vgabios: string; state: string; stateRaw: string }
+/** Where the files a browser needs are, for the site build (src/vm/assets-vite.ts): the firmware, and a snapshot per memory size. */
+export interface WebAssetSources {
+  cmdline: string; bios: string; vgabios: string;
+  snapshots: { memoryMb: number; key: string; state: string; stateRaw: string }[];
+}
 
 export async function webAssetSources(): Promise<WebAssetSources> {
-  await snapshotAssets();
+  const snapshots = [];
+  for (const memoryMb of NODE_MEMORY_SIZES) {
+    await snapshotAssets(memoryMb);
+    const state = snapshotFile(memoryMb);
+    snapshots.push({ memoryMb, key: snapshotKey(memoryMb), state, stateRaw: state.replace(/\.zst$/, '') });
+  }
   const { dir, manifest } = loadImage();
-  const state = snapshotFile();
-  return {
-    key: snapshotKey(), cmdline: manifest.cmdline,
-    bios: join(dir, manifest.artefacts.bios.file), vgabios: join(dir, manifest.artefacts.vgabios.file),
-    state, stateRaw: state.replace(/\.zst$/, ''),
-  };
+  return { cmdline: manifest.cmdline, bios: join(dir, manifest.artefacts.bios.file), vgabios: join(dir, manifest.artefacts.vgabios.file), snapshots };
 }
 
 // `tsx src/vm/assets-node.ts [--json]`: make sure the image and the snapshot exist (setup runs
@@ -136,6 +148,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = Date.now();
   const sources = await webAssetSources();
   if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(sources)}\n`);
-  else process.stderr.write(`snapshot: ready (${snapshotFile()}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  else process.stderr.write(`snapshots: ready (${sources.snapshots.map((s) => s.state).join(', ')}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   process.exit(0);
 }

@@ -18,13 +18,21 @@ function sources(): WebAssetSources {
 }
 
 function manifestOf(src: WebAssetSources): { manifest: WebAssetManifest; files: Record<string, string> } {
-  const entry = (name: string, file: string) => ({ url: `${src.key}/${name}`, size: statSync(file).size });
-  const manifest: WebAssetManifest = {
-    key: src.key, cmdline: src.cmdline,
-    bios: entry('bios.bin', src.bios), vgabios: entry('vgabios.bin', src.vgabios),
-    state: { ...entry('state.zst', src.state), rawSize: statSync(src.stateRaw).size },
+  const files: Record<string, string> = {};
+  const entry = (url: string, file: string) => {
+    files[url] = file;
+    return { url, size: statSync(file).size };
   };
-  const files = { [manifest.bios.url]: src.bios, [manifest.vgabios.url]: src.vgabios, [manifest.state.url]: src.state };
+  // Every snapshot is of the same image: the firmware lives beside the first.
+  const firmwareDir = src.snapshots[0]!.key;
+  const manifest: WebAssetManifest = {
+    cmdline: src.cmdline,
+    bios: entry(`${firmwareDir}/bios.bin`, src.bios), vgabios: entry(`${firmwareDir}/vgabios.bin`, src.vgabios),
+    snapshots: src.snapshots.map((snapshot) => ({
+      memoryMb: snapshot.memoryMb, key: snapshot.key,
+      state: { ...entry(`${snapshot.key}/state.zst`, snapshot.state), rawSize: statSync(snapshot.stateRaw).size },
+    })),
+  };
   return { manifest, files };
 }
 

@@ -11,13 +11,20 @@ import type { BootAssets } from './emulator.js';
 import { findStateFile, keepStateFile, type StateFile } from './state-file.js';
 
 export interface WebAssetFile { url: string; size: number }
-export interface WebAssetManifest {
+export interface WebAssetSnapshot {
+  /** The guest memory the snapshot's machine has (a lab's topology.memoryMb). */
+  memoryMb: number;
+  /** Image, v86 version and memory size: what saved states are kept under (src/vm/assets-node.ts snapshotKey). */
   key: string;
+  /** zstd-compressed; rawSize is its size unpacked. */
+  state: WebAssetFile & { rawSize: number };
+}
+export interface WebAssetManifest {
   cmdline: string;
   bios: WebAssetFile;
   vgabios: WebAssetFile;
-  /** The base snapshot, zstd-compressed; rawSize is its size unpacked. */
-  state: WebAssetFile & { rawSize: number };
+  /** The base snapshots, one per memory size; a page downloads only those its labs use. */
+  snapshots: WebAssetSnapshot[];
 }
 
 export interface DownloadProgress {
@@ -50,14 +57,15 @@ async function fetchWithProgress(url: string, size: number, what: string, onProg
 }
 
 /** The snapshot: downloaded, then unpacked (zstd, in WebAssembly) in one go. */
-async function downloadState(base: URL, manifest: WebAssetManifest, onProgress: (p: DownloadProgress) => void): Promise<ArrayBuffer> {
-  const packed = await fetchWithProgress(new URL(manifest.state.url, base).href, manifest.state.size, 'snapshot', onProgress);
-  onProgress({ what: 'unpacking', loaded: 0, total: manifest.state.rawSize });
+async function downloadState(base: URL, snapshot: WebAssetSnapshot, onProgress: (p: DownloadProgress) => void): Promise<ArrayBuffer> {
+  const { state } = snapshot;
+  const packed = await fetchWithProgress(new URL(state.url, base).href, state.size, 'snapshot', onProgress);
+  onProgress({ what: 'unpacking', loaded: 0, total: state.rawSize });
   const decoder = new ZSTDDecoder();
   await decoder.init();
-  const raw = decoder.decode(packed, manifest.state.rawSize);
-  if (raw.byteLength !== manifest.state.rawSize) throw new Error(`the snapshot unpacked to ${raw.byteLength} bytes, expected ${manifest.state.rawSize}`);
-  onProgress({ what: 'unpacking', loaded: raw.byteLength, total: manifest.state.rawSize });
+  const raw = decoder.decode(packed, state.rawSize);
+  if (raw.byteLength !== state.rawSize) throw new Error(`the snapshot unpacked to ${raw.byteLength} bytes, expected ${state.rawSize}`);
+  onProgress({ what: 'unpacking', loaded: raw.byteLength, total: state.rawSize });
   return buffer(raw);
 }
 
@@ -82,27 +90,30 @@ function buffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer as ArrayBuffer : bytes.slice().buffer;
 }
 
-export interface LoadedAssets { assets: BootAssets & { state: ArrayBuffer | SharedArrayBuffer | StateFile }; manifest: WebAssetManifest }
+/** What a node of one memory size starts from, and the snapshot's key (what saved states are kept under). */
+export interface LoadedAssets { assets: BootAssets & { state: ArrayBuffer | SharedArrayBuffer | StateFile }; key: string }
 
-/** Everything a node needs to start from the base snapshot. */
-export async function loadWebAssets(onProgress: (p: DownloadProgress) => void = () => {}): Promise<LoadedAssets> {
+/** Everything a node with `memoryMb` of memory needs to start from its base snapshot. */
+export async function loadWebAssets(memoryMb: number, onProgress: (p: DownloadProgress) => void = () => {}): Promise<LoadedAssets> {
   const base = new URL('node/', document.baseURI);
   const manifestResponse = await fetch(new URL('manifest.json', base));
   if (!manifestResponse.ok) throw new Error(`no node assets at ${base.href} (HTTP ${manifestResponse.status}); was the site built with npm run build?`);
   const manifest = await manifestResponse.json() as WebAssetManifest;
+  const snapshot = manifest.snapshots.find((s) => s.memoryMb === memoryMb);
+  if (!snapshot) throw new Error(`the site has no snapshot of a node with ${memoryMb} MB of memory (it has ${manifest.snapshots.map((s) => s.memoryMb).join(', ')} MB); was it built from this version?`);
   const firmware = async (file: WebAssetFile, what: string) => buffer(await fetchWithProgress(new URL(file.url, base).href, file.size, what, onProgress));
   const [bios, vgabios] = await Promise.all([firmware(manifest.bios, 'BIOS'), firmware(manifest.vgabios, 'VGA BIOS')]);
 
-  const fileName = `${manifest.key}.state`;
-  let state: ArrayBuffer | SharedArrayBuffer | StateFile | undefined = await findStateFile(fileName, manifest.state.rawSize);
+  const fileName = `${snapshot.key}.state`;
+  let state: ArrayBuffer | SharedArrayBuffer | StateFile | undefined = await findStateFile(fileName, snapshot.state.rawSize);
   if (state) {
     onProgress({ what: 'snapshot', loaded: state.byteLength, total: state.byteLength });
   } else {
-    const unpacked = await downloadState(base, manifest, onProgress);
+    const unpacked = await downloadState(base, snapshot, onProgress);
     if ('caches' in globalThis) await caches.delete(OLD_CACHE).catch(() => false);
     // Kept for the next visit, and read from the file from now on. Where it cannot be kept
     // (the storage is full), the nodes share the unpacked copy in memory.
-    state = await keepStateFile(fileName, new Uint8Array(unpacked));
+    state = await keepStateFile(fileName, new Uint8Array(unpacked), manifest.snapshots.map((s) => `${s.key}.state`));
     if (state) discard(unpacked);
     else {
       state = shareable(unpacked);
@@ -115,5 +126,5 @@ export async function loadWebAssets(onProgress: (p: DownloadProgress) => void = 
   // starved the nodes: a packet walk took 5-10 s with the JIT and 2-2.6 s without, and
   // checks, restores and throughput gained too (npm run bench). `?jit=1` turns it back on.
   const jit = new URLSearchParams(globalThis.location?.search ?? '').get('jit') === '1';
-  return { assets: { wasm: wasmUrl, bios, vgabios, cmdline: manifest.cmdline, state, jit }, manifest };
+  return { assets: { memoryMb, wasm: wasmUrl, bios, vgabios, cmdline: manifest.cmdline, state, jit }, key: snapshot.key };
 }

@@ -3,8 +3,8 @@
 import { snapshotAssets } from './assets-node.js';
 import { Cluster } from './cluster.js';
 import { nodeWorkerHost } from './host-node.js';
-import type { Topology } from '../topology/topology.js';
+import { nodeMemoryOf, type Topology } from '../topology/topology.js';
 
 export async function startCluster(topology: Topology): Promise<Cluster> {
-  return Cluster.up(topology, nodeWorkerHost, await snapshotAssets());
+  return Cluster.up(topology, nodeWorkerHost, await snapshotAssets(nodeMemoryOf(topology)));
 }

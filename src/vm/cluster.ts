@@ -8,7 +8,7 @@ import { LearningSwitch } from '../net/switch.js';
 import { isNodeFailure } from './agent-client.js';
 import type { BootAssets } from './emulator.js';
 import { VmNode, type WorkerHost } from './node.js';
-import { resolveTopology, type ResolvedTopology, type Topology } from '../topology/topology.js';
+import { nodeMemoryOf, resolveTopology, type ResolvedTopology, type Topology } from '../topology/topology.js';
 
 export class Cluster {
   readonly nodes = new Map<string, VmNode>();
@@ -36,6 +36,8 @@ export class Cluster {
    */
   static async up(topology: Topology, host: WorkerHost, assets: BootAssets, resume: Record<string, ArrayBuffer> = {}, options: { front?: string } = {}): Promise<Cluster> {
     const cluster = new Cluster(resolveTopology(topology));
+    const memoryMb = nodeMemoryOf(topology);
+    if (assets.memoryMb !== memoryMb) throw new Error(`the topology's nodes have ${memoryMb} MB of memory, and the snapshot given is of a node with ${assets.memoryMb} MB`);
     const startNode = (node: VmNode) => {
       const state = resume[node.name];
       return state ? node.restore(state, assets) : node.start(assets);

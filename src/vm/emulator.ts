@@ -4,9 +4,10 @@
 import { V86 } from 'v86';
 import type { StateFile } from './state-file.js';
 
-export const NODE_MEMORY_MB = 256;
 
 export interface BootAssets {
+  /** The guest's memory in MB: the size the state (or the boot) is for. */
+  memoryMb: number;
   /** Path (Node) or URL (browser) of v86.wasm. */
   wasm: string;
   bios: ArrayBuffer;
@@ -40,7 +41,7 @@ export function isSharedState(state: unknown): state is SharedArrayBuffer {
 export function createEmulator(assets: BootAssets & { state?: ArrayBuffer | SharedArrayBuffer }): V86 {
   return new V86({
     wasm_path: assets.wasm,
-    memory_size: NODE_MEMORY_MB << 20,
+    memory_size: assets.memoryMb << 20,
     vga_memory_size: 2 << 20,
     bios: { buffer: assets.bios },
     vga_bios: { buffer: assets.vgabios },

@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import { AgentClient, NodeFailure, isNodeFailure, nodeFailureToData, type ExecOptions, type ExecResult, type NodeFailureData } from './agent-client.js';
 import { gunzip, gzip, isGzip } from './compress.js';
-import { createEmulator, isSharedState, NODE_MEMORY_MB, type BootAssets } from './emulator.js';
+import { createEmulator, isSharedState, type BootAssets } from './emulator.js';
 import { discard } from './buffers.js';
 import { digestState, isDelta, packState, planDeltaRestore, planRestore, type BaseDigest, type RestorePlan, type StateSource } from './state-delta.js';
 import { isStateFile, openStateFile, type StateFile } from './state-file.js';
@@ -67,7 +67,7 @@ export class NodeWorker {
     const { base: _base, state: _state, ...assets } = given;
     const unpackBegan = performance.now();
     const opened: (StateSource & { close(): void })[] = [];
-    const plan = given.state && await this.planRestore(given.state, given.base, opened).catch((error: unknown) => {
+    const plan = given.state && await this.planRestore(given.state, given.base, given.memoryMb, opened).catch((error: unknown) => {
       for (const file of opened) file.close();
       throw error;
     });
@@ -129,7 +129,7 @@ export class NodeWorker {
    * the guest's memory is made on the way (state-delta.ts RestorePlan). Also takes what
    * later saves need of the base (see deltaBase).
    */
-  private async planRestore(given: NonNullable<BootAssets['state']>, base: BootAssets['base'], opened: (StateSource & { close(): void })[]): Promise<RestorePlan> {
+  private async planRestore(given: NonNullable<BootAssets['state']>, base: BootAssets['base'], memoryMb: number, opened: (StateSource & { close(): void })[]): Promise<RestorePlan> {
     const open = async (kept: StateFile) => {
       const file = await openStateFile(kept);
       opened.push(file);
@@ -150,7 +150,7 @@ export class NodeWorker {
         plan = planRestore(bytes);
       }
     }
-    if (plan.memoryBytes > NODE_MEMORY_MB << 20) throw new Error(`node ${this.nodeName}: its saved state holds ${plan.memoryBytes >> 20} MB of guest memory, a node has ${NODE_MEMORY_MB} MB`);
+    if (plan.memoryBytes > memoryMb << 20) throw new Error(`node ${this.nodeName}: its saved state holds ${plan.memoryBytes >> 20} MB of guest memory, this node has ${memoryMb} MB`);
     // Without a base given, a raw state is the base itself (a start from the snapshot).
     const from = base ?? (gzipped ? undefined : given);
     // A shared or kept base stays readable for free: digest it when the first save needs it.

@@ -43,18 +43,19 @@ export async function findStateFile(name: string, byteLength: number): Promise<S
 }
 
 /**
- * Keep `bytes` as the file `name`, and remove every other file of the folder (the snapshots
- * of older builds). Undefined when it could not be kept (the storage is full, or there is no
- * such file system): nothing half-written is left behind.
+ * Keep `bytes` as the file `name`, and remove every file of the folder not named in `current`
+ * (the snapshots of older builds; this build's other memory sizes stay). Undefined when it
+ * could not be kept (the storage is full, or there is no such file system): nothing
+ * half-written is left behind.
  */
-export async function keepStateFile(name: string, bytes: Uint8Array): Promise<StateFile | undefined> {
+export async function keepStateFile(name: string, bytes: Uint8Array, current: readonly string[] = [name]): Promise<StateFile | undefined> {
   if (!canKeepFiles()) return undefined;
   let kept: FileSystemDirectoryHandle | undefined;
   try {
     kept = await folder();
     const names: string[] = [];
     for await (const entry of (kept as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(entry);
-    for (const old of names) if (old !== name) await kept.removeEntry(old).catch(() => undefined);
+    for (const old of names) if (old !== name && !current.includes(old)) await kept.removeEntry(old).catch(() => undefined);
     // A writable stream writes to a copy of its own and replaces the file only when it closes,
     // so a write cut short by a full storage leaves no partial snapshot to be taken for one.
     const writable = await (await kept.getFileHandle(name, { create: true })).createWritable();

@@ -88,10 +88,10 @@ export function consoleInputWaiting(emulator: V86): number {
 }
 
 /**
- * A restore first zeroes all of the guest's memory (256 MB), then copies the saved
+ * A restore first zeroes all of the guest's memory (128 or 256 MB), then copies the saved
  * non-zero pages in. In a machine just made, the memory comes from freshly grown wasm
  * memory, which is zero already, except for what WRITTEN_BEFORE_RESTORE names. Writing
- * 256 MB of zeros over it makes the host back every page: about 1 s of CPU per node on
+ * all those zeros over it makes the host back every page: about 1 s of CPU per node on
  * a machine where first touches are slow, and pages the guest never uses stay resident.
  * So the restore that follows the machine's making clears only that first part; the
  * memory ends up exactly as v86 would leave it. When v86's heap was already larger than

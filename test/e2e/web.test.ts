@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findLab } from '../../src/lab/load.js';
+import { nodeMemoryOf } from '../../src/topology/topology.js';
+import type { WebAssetManifest } from '../../src/vm/assets-web.js';
 import { launchBrowser, serveStatic } from './browser.js';
 import { check, keptSnapshotFiles, terminalText, typeInTerminal, waitForTerminals } from './page.js';
 
@@ -140,9 +142,13 @@ describe('the web lab', () => {
     // private file system) by itself, whatever ran before this test.
     await page.goto(`${server.url}#/lab/bridge`);
     await waitForTerminals(page);
-    // One snapshot kept, as a file the nodes read from (vm/state-file.ts), of this build's key.
-    const manifest = await (await fetch(`${server.url}node/manifest.json`)).json() as { key: string };
-    expect(await keptSnapshotFiles(page)).toEqual([`${manifest.key}.state`]);
+    // The snapshot kept as a file the nodes read from (vm/state-file.ts): this build's for the lab's
+    // memory size, beside this build's of the other size if an earlier test opened a lab of that size.
+    const manifest = await (await fetch(`${server.url}node/manifest.json`)).json() as WebAssetManifest;
+    const snapshot = manifest.snapshots.find((s) => s.memoryMb === nodeMemoryOf(findLab('bridge').topology));
+    const kept = await keptSnapshotFiles(page);
+    expect(kept).toContain(`${snapshot?.key}.state`);
+    expect(kept.filter((file) => !manifest.snapshots.some((s) => file === `${s.key}.state`)), 'only this build\'s snapshots').toEqual([]);
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     // The service worker keeps the site in the background after the first load; wait until it has.
     await expect.poll(() => page.evaluate(async () => (await caches.keys()).some((k) => k.startsWith('podwire-site-'))), { timeout: 60_000 }).toBe(true);

@@ -14,6 +14,7 @@ import { withLab } from '../../src/harness/run-lab.js';
 import { findLab } from '../../src/lab/load.js';
 import { snapshotKey } from '../../src/vm/assets-node.js';
 import { isDelta } from '../../src/vm/state-delta.js';
+import { nodeMemoryOf } from '../../src/topology/topology.js';
 
 describe('classroom grading', () => {
   let saved: Record<string, Uint8Array> | undefined;
@@ -36,9 +37,9 @@ describe('classroom grading', () => {
       passed: step.checks.length, total: step.checks.length,
       results: step.checks.map((check, index) => ({ id: resultId(check.name, index), passed: true })),
     }]));
-    const manifest: SubmissionManifest = { lab: lab.id, snapshotKey: snapshotKey(), savedAt: Date.now(), claimed };
+    const manifest: SubmissionManifest = { lab: lab.id, snapshotKey: snapshotKey(nodeMemoryOf(lab.topology)), savedAt: Date.now(), claimed };
     const zip = buildSubmission(manifest, states);
-    const submission = readSubmission(zip, { snapshotKey: snapshotKey(), labs: [lab.id], nodesOf: () => lab.topology.nodes.map((n) => n.name) });
+    const submission = readSubmission(zip, { snapshotKey: snapshotKey(nodeMemoryOf(lab.topology)), labs: [lab.id], nodesOf: () => lab.topology.nodes.map((n) => n.name) });
     expect(submission.manifest).toEqual(manifest);
     saved = submission.states;
 
@@ -78,8 +79,8 @@ describe('classroom grading', () => {
     const { [KUBE_STATE]: objects, ...nodes } = states;
     expect(objects, 'the objects are saved beside the nodes').toBeDefined();
     const claimed = { [lab.steps[0]!.id]: { passed: 1, total: 1, results: [] } };
-    const zip = buildSubmission({ lab: lab.id, snapshotKey: snapshotKey(), savedAt: Date.now(), claimed }, nodes, new Uint8Array(objects!));
-    const submission = readSubmission(zip, { snapshotKey: snapshotKey(), labs: [lab.id], nodesOf: () => lab.topology.nodes.map((n) => n.name) });
+    const zip = buildSubmission({ lab: lab.id, snapshotKey: snapshotKey(nodeMemoryOf(lab.topology)), savedAt: Date.now(), claimed }, nodes, new Uint8Array(objects!));
+    const submission = readSubmission(zip, { snapshotKey: snapshotKey(nodeMemoryOf(lab.topology)), labs: [lab.id], nodesOf: () => lab.topology.nodes.map((n) => n.name) });
     expect(submission.kube).toBeDefined();
     const report = await gradeIsolated({ lab, states: submission.states, kube: submission.kube! });
     const verified = verifiedSteps(report);

@@ -15,6 +15,7 @@ import { startCluster } from '../../src/vm/cluster-node.js';
 import { AgentClient, type ExecResult } from '../../src/vm/agent-client.js';
 import { createEmulator } from '../../src/vm/emulator.js';
 import { releaseStateAfterRestore, restoreWithoutZeroingFreshMemory, wake } from '../../src/vm/v86-seams.js';
+import { DEFAULT_NODE_MEMORY_MB } from '../../src/topology/topology.js';
 
 describe('a three-node cluster from the snapshot', () => {
   let cluster: Cluster;
@@ -88,7 +89,7 @@ describe('a three-node cluster from the snapshot', () => {
     const states = Object.fromEntries(await Promise.all(['node1', 'node2', 'node3'].map(async (name) => [name, await cluster.node(name).snapshot()] as const)));
     // node3's state is garbage: its start fails in the background, and says so.
     states.node3 = new Uint8Array(4096).fill(7).buffer;
-    const again = await Cluster.up(topology, nodeWorkerHost, await snapshotAssets(), states, { front: 'node2' });
+    const again = await Cluster.up(topology, nodeWorkerHost, await snapshotAssets(DEFAULT_NODE_MEMORY_MB), states, { front: 'node2' });
     try {
       expect(again.node('node2').lastStartPhases.afterRestore, 'the front node is up when up() returns').toBeGreaterThan(0);
       // Keys typed now reach node1's shell once it is up, not lost.
@@ -144,6 +145,62 @@ describe('a three-node cluster from the snapshot', () => {
     expect(after.stdout).toMatch(/^node3\n\d+\n$/);
     expect(Number(after.stdout.split('\n')[1])).toBeLessThan(20);
   });
+
+  it('keeps answering when the console fills the root filesystem, a ramfs that counts against the console\'s memory, and a new shell can free it', async () => {
+    const node = cluster.node('node2');
+    // More than the node's whole memory, written to / from the learner's shell.
+    node.type('dd if=/dev/zero of=/filler bs=1M count=300\r');
+    const deadline = Date.now() + 90_000;
+    let events = '';
+    while (!/^max [1-9]/m.test(events) && Date.now() < deadline) {
+      events = (await node.exec('cat /sys/fs/cgroup/console/memory.events', { timeout: 90 })).stdout;
+    }
+    expect(events, 'the console reached its memory cap').toMatch(/^max [1-9]/m);
+    const during = await node.exec("cat /sys/fs/cgroup/console/memory.max; stat -c %s /filler; awk '/^MemAvailable:/ { print $2 }' /proc/meminfo", { timeout: 90 });
+    const [cap, filled, availableKb] = during.stdout.trim().split('\n').map(Number) as [number, number, number];
+    expect(filled).toBeGreaterThan(0);
+    expect(filled, 'the file stopped at the cap').toBeLessThanOrEqual(cap);
+    expect(availableKb, 'memory is left for the agent and the kernel').toBeGreaterThan(4096);
+    // The console's shell was killed with the writer; a new one comes, and can give the memory back.
+    let removed = false;
+    for (let attempt = 0; attempt < 30 && !removed; attempt++) {
+      node.type('\rrm -f /filler\r');
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      removed = (await node.exec('test -e /filler || echo gone', { timeout: 30 })).stdout === 'gone\n';
+    }
+    expect(removed, 'a new shell on the console removed the file').toBe(true);
+    await node.reset();
+  });
+});
+
+describe('the memory a topology gives its nodes', () => {
+  const memTotalMiB = async (cluster: Cluster) => {
+    const { stdout } = await cluster.node('node1').exec("awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo");
+    return Number(stdout);
+  };
+
+  it('is the default snapshot\'s size unless the lab asks for more, and then a snapshot of that size', async () => {
+    // The BIOS and the kernel keep about 30 MB of any size for themselves (the top 16 MB are
+    // reserved in the memory map), so MemTotal is under the machine's size by about that.
+    const small = await startCluster({ nodes: [{ name: 'node1' }] });
+    let smallTotal: number;
+    try {
+      smallTotal = await memTotalMiB(small);
+      expect(smallTotal).toBeGreaterThan(DEFAULT_NODE_MEMORY_MB - 40);
+      expect(smallTotal).toBeLessThanOrEqual(DEFAULT_NODE_MEMORY_MB);
+    } finally {
+      await small.down();
+    }
+    const large = await startCluster({ nodes: [{ name: 'node1' }], memoryMb: 256 });
+    try {
+      const total = await memTotalMiB(large);
+      expect(total - smallTotal, 'the kernel sees the 128 MB more').toBeGreaterThan(120);
+      expect(total).toBeLessThanOrEqual(256);
+      expect((await large.node('node1').exec('hostname')).stdout).toBe('node1\n');
+    } finally {
+      await large.down();
+    }
+  });
 });
 
 describe('two segments joined by the router', () => {
@@ -167,7 +224,7 @@ describe('two segments joined by the router', () => {
 
 describe('a machine restored from the snapshot', () => {
   it('lets go of the state it was restored from, and runs on without it', async () => {
-    const assets = await snapshotAssets();
+    const assets = await snapshotAssets(DEFAULT_NODE_MEMORY_MB);
     // As a node's worker does: a private copy of the shared snapshot for v86 to restore.
     const state = new Uint8Array(assets.state).slice().buffer;
     const emulator = createEmulator({ ...assets, state });

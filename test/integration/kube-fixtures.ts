@@ -15,7 +15,8 @@ END`;
 const indent = (text: string, spaces: number) => text.split('\n').join(`\n${' '.repeat(spaces)}`);
 
 /**
- * node1 (10.244.1.0/24) and node2 (10.244.2.0/24), with a `client` node beside them if asked;
+ * node1 (10.244.1.0/24) and node2 (10.244.2.0/24), with a `client` node beside them if asked,
+ * of 256 MB as the labs with the control plane (kubectl in a node takes 40 MB);
  * `steps` (YAML, indented as list items under `steps:`) and `sections` (their lesson text)
  * follow a first step that always passes.
  */
@@ -27,6 +28,7 @@ summary: test cluster
 level: beginner
 time: 5 min
 topology:
+  memoryMb: 256
   nodes:
     - name: node1
       podCidr: 10.244.1.0/24

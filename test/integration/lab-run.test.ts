@@ -77,6 +77,7 @@ summary: A control plane from the second step
 level: beginner
 time: 5 min
 topology:
+  memoryMb: 256
   nodes:
     - name: node1
       podCidr: 10.244.1.0/24

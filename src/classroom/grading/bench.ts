@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import PQueue from 'p-queue';
 import { withLab } from '../../harness/run-lab.js';
 import { findLab } from '../../lab/load.js';
+import { nodeMemoryOf } from '../../topology/topology.js';
 import { snapshotKey } from '../../vm/assets-node.js';
 import { buildSubmission } from './bundle.js';
 import { readSubmission } from './submission.js';
@@ -35,7 +36,7 @@ export async function benchGradings(options: { submissions?: number; pool?: numb
   const lab = findLab(options.lab ?? 'netns-veth');
   const submissions = options.submissions ?? 10;
   const pool = options.pool ?? graderPoolSize();
-  const key = snapshotKey();
+  const key = snapshotKey(nodeMemoryOf(lab.topology));
   // One student's work: step 1 solved, the later steps not.
   const states = await withLab(lab, async (run) => {
     await run.applySolutions(1);

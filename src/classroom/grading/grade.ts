@@ -11,6 +11,7 @@ import { labReport, type LabReport, type StepReport } from '../../harness/report
 import { snapshotAssets } from '../../vm/assets-node.js';
 import { nodeWorkerHost } from '../../vm/host-node.js';
 import { defaultLimits, SubmissionError, verifyState } from './submission.js';
+import { nodeMemoryOf } from '../../topology/topology.js';
 
 /** The whole of one grading: unpacking, restoring, every step's checks. */
 export const GRADING_TIMEOUT_MS = 5 * 60_000;
@@ -59,7 +60,7 @@ export async function gradeSubmission(job: GradingJob, options: GradingOptions =
     // The base snapshot too: the page saves each node as a delta against it (vm/state-delta.ts).
     // The control plane, for a lab with one: with the submitted objects if it ran in the page; else it starts afresh at its step.
     if (job.kube) states[KUBE_STATE] = ownBuffer(job.kube);
-    opening = LabRun.open(lab, { host: nodeWorkerHost, assets: await snapshotAssets(), states, ...(lab.kubernetes ? { kube: kubeLabStarter(nodeKubectl) } : {}) });
+    opening = LabRun.open(lab, { host: nodeWorkerHost, assets: await snapshotAssets(nodeMemoryOf(lab.topology)), states, ...(lab.kubernetes ? { kube: kubeLabStarter(nodeKubectl) } : {}) });
     const run = await opening;
     const total = lab.steps.length;
     options.onProgress?.(0, total);

@@ -13,7 +13,7 @@ import { Gunzip, Unzip, UnzipInflate, strFromU8 } from 'fflate';
 import * as v from 'valibot';
 import { KUBE_FILE, MANIFEST_FILE, MAX_SUBMISSION_NODES, NODE_NAME, SubmissionManifestSchema, type SubmissionManifest } from './bundle.js';
 import { LIMITS } from '../protocol.js';
-import { NODE_MEMORY_MB } from '../../vm/emulator.js';
+import { MAX_NODE_MEMORY_MB } from '../../topology/topology.js';
 import { DELTA_HEADER_BYTES, DELTA_VERSION, deltaHeader, isDelta } from '../../vm/state-delta.js';
 
 export type { SubmissionManifest } from './bundle.js';
@@ -47,8 +47,8 @@ export function defaultLimits(env: Record<string, string | undefined> = process.
     maxManifestBytes: 1 * MiB,
     maxKubeBytes: 4 * MiB,
     maxUnzippedBytes: maxZipBytes + 1 * MiB,
-    maxStateBytes: (NODE_MEMORY_MB + 64) * MiB,
-    maxTotalStateBytes: MAX_SUBMISSION_NODES * (NODE_MEMORY_MB + 64) * MiB,
+    maxStateBytes: (MAX_NODE_MEMORY_MB + 64) * MiB,
+    maxTotalStateBytes: MAX_SUBMISSION_NODES * (MAX_NODE_MEMORY_MB + 64) * MiB,
   };
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { labsDir, loadLabs } from '../../../src/lab/load.js';
 import { LabError, parseLab } from '../../../src/lab/parse.js';
+import { DEFAULT_NODE_MEMORY_MB, nodeMemoryOf } from '../../../src/topology/topology.js';
 
 const good = `---
 id: tiny
@@ -102,6 +103,15 @@ describe('lab files', () => {
     const withLinks = good.replace('    - name: node1\n', '    - name: node1\n  links: { mtu: 1400, dropFragments: true }\n');
     expect(parseLab('labs/x/lab.md', withLinks).topology.links).toEqual({ mtu: 1400, dropFragments: true });
     expect(errorOf(good.replace('    - name: node1\n', '    - name: node1\n  links: { jumbo: true }\n')).message).toMatch(/unknown field 'jumbo'/);
+  });
+
+  it('reads the memory a lab asks for its nodes, and names the line of a size there is no snapshot of', () => {
+    expect(parseLab('labs/x/lab.md', good).topology.memoryMb).toBeUndefined();
+    expect(nodeMemoryOf(parseLab('labs/x/lab.md', good).topology)).toBe(DEFAULT_NODE_MEMORY_MB);
+    const asking = (mb: number) => good.replace('    - name: node1\n', `    - name: node1\n  memoryMb: ${mb}\n`);
+    expect(nodeMemoryOf(parseLab('labs/x/lab.md', asking(256)).topology)).toBe(256);
+    const error = errorOf(asking(200));
+    expect(error.message).toMatch(/^labs\/x\/lab\.md:10: .*memoryMb.*must be one of: 128, 256/);
   });
 
   const cases: [string, string, number, RegExp][] = [

@@ -7,9 +7,10 @@ import { NodeFailure } from '../../../src/vm/agent-client.js';
 import type { BootAssets } from '../../../src/vm/emulator.js';
 import { nodeWorkerHost, nodeWorkerSeam } from '../../../src/vm/host-node.js';
 import { VmNode, type WorkerHost } from '../../../src/vm/node.js';
+import { Cluster } from '../../../src/vm/cluster.js';
 
 const identity = { name: 'node1', mac: '02:00:00:00:00:01', address: '10.0.0.11/24', podCidr: '10.244.1.0/24' };
-const assets = { wasm: '', bios: new ArrayBuffer(0), vgabios: new ArrayBuffer(0), cmdline: '' } satisfies BootAssets;
+const assets = { memoryMb: 128, wasm: '', bios: new ArrayBuffer(0), vgabios: new ArrayBuffer(0), cmdline: '' } satisfies BootAssets;
 
 /** A host whose workers run `code` instead of a node. */
 function hostRunning(code: string): WorkerHost {
@@ -48,5 +49,16 @@ describe('a node whose worker misbehaves', () => {
     const failure = await starting;
     expect(failure).toMatchObject({ reason: 'stopped', message: 'node node1 was stopped (reset or shut down) while running a command' });
     expect(await failureOf(node.exec('true'))).toMatchObject({ reason: 'stopped', message: 'node node1 is not running' });
+  });
+});
+
+describe('a cluster given the snapshot of another memory size', () => {
+  it('refuses before it starts a worker: a state restores only into a machine of its own size', async () => {
+    let spawned = 0;
+    const host: WorkerHost = { spawn: () => { spawned++; return nodeWorkerHost.spawn(); }, channel: nodeWorkerHost.channel };
+    await expect(Cluster.up({ nodes: [{ name: 'node1' }], memoryMb: 256 }, host, assets))
+      .rejects.toThrow("the topology's nodes have 256 MB of memory, and the snapshot given is of a node with 128 MB");
+    await expect(Cluster.up({ nodes: [{ name: 'node1' }], memoryMb: 96 }, host, assets)).rejects.toThrow('a node has 128 or 256 MB of memory, not 96');
+    expect(spawned).toBe(0);
   });
 });
