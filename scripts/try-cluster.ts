@@ -1,7 +1,8 @@
 import { startCluster } from '../src/vm/cluster-node.js';
+import { DEFAULT_NODE_MEMORY_MB } from '../src/topology/topology.js';
 let t = Date.now();
 const { snapshotAssets } = await import('../src/vm/assets-node.js');
-await snapshotAssets(128);
+await snapshotAssets(DEFAULT_NODE_MEMORY_MB);
 console.log('snapshot ready', Date.now() - t); t = Date.now();
 const c = await startCluster({ nodes: [{ name: 'node1' }, { name: 'node2' }, { name: 'node3' }] });
 console.log('cluster up', Date.now() - t);

@@ -67,7 +67,7 @@ export function snapshotFile(memoryMb: number): string {
  * memory size (a lab's topology.memoryMb).
  */
 export async function snapshotAssets(memoryMb: number): Promise<BootAssets & { state: SharedArrayBuffer }> {
-  nodeMemoryOf({ memoryMb });
+  nodeMemoryOf({ memoryMb }); // throws for a size there is no snapshot of (src/topology)
   const file = snapshotFile(memoryMb);
   const raw = file.replace(/\.zst$/, '');
   if (!existsSync(file) || !existsSync(raw)) {
