@@ -64,9 +64,9 @@ export function snapshotFile(memoryMb: number): string {
  * The base state: a node booted once, its caches dropped so the state stays small,
  * saved and kept in the cache twice: raw, so a cluster starts without unpacking it,
  * and compressed with zstd, the form a browser downloads. Made on first use, one per
- * memory size (a lab's topology.memoryMb).
+ * memory size (a lab's topology.memoryMb). Says where the raw state is.
  */
-export async function snapshotAssets(memoryMb: number): Promise<BootAssets & { state: SharedArrayBuffer }> {
+async function ensureSnapshot(memoryMb: number): Promise<string> {
   nodeMemoryOf({ memoryMb }); // throws for a size there is no snapshot of (src/topology)
   const file = snapshotFile(memoryMb);
   const raw = file.replace(/\.zst$/, '');
@@ -91,24 +91,27 @@ export async function snapshotAssets(memoryMb: number): Promise<BootAssets & { s
       await node.stop();
     }
   }
-  // A restore needs no kernel or initramfs: reading them on every start would be 23 MB for nothing.
-  return { ...machineAssets(memoryMb), state: sharedSnapshot(raw) };
+  return raw;
 }
 
-const shared = new Map<string, SharedArrayBuffer>();
+/** What a node of `memoryMb` starts from: the machine and the base state (made on first use). */
+export async function snapshotAssets(memoryMb: number): Promise<BootAssets & { state: SharedArrayBuffer }> {
+  const raw = await ensureSnapshot(memoryMb);
+  // A restore needs no kernel or initramfs: reading them on every start would be 23 MB for nothing.
+  return { ...machineAssets(memoryMb), state: sharedSnapshot(memoryMb, raw) };
+}
+
+/** Per memory size, the raw snapshot this process read last. */
+const shared = new Map<number, { file: string; state: SharedArrayBuffer }>();
 /**
  * The raw snapshot, read once per process into memory every node worker can read: each
  * worker copies it into a buffer of its own, side by side, instead of this thread copying
  * 110 MB per node one after another (0.4 s each, over a second with three starting).
  */
-function sharedSnapshot(file: string): SharedArrayBuffer {
-  let state = shared.get(file);
-  if (!state) {
-    // A process keeps the snapshots of the sizes it uses, and only of this image.
-    for (const kept of shared.keys()) if (!NODE_MEMORY_SIZES.some((size) => kept === snapshotFile(size).replace(/\.zst$/, ''))) shared.delete(kept);
-    shared.set(file, state = readSnapshot(file));
-  }
-  return state;
+function sharedSnapshot(memoryMb: number, file: string): SharedArrayBuffer {
+  let kept = shared.get(memoryMb);
+  if (kept?.file !== file) shared.set(memoryMb, kept = { file, state: readSnapshot(file) });
+  return kept.state;
 }
 
 /** A raw state file, read into shared memory. */
@@ -132,10 +135,10 @@ export interface WebAssetSources {
 
 export async function webAssetSources(): Promise<WebAssetSources> {
   const snapshots = [];
+  // Only made if missing, not read: the site build needs the files, not 77 MB each in memory.
   for (const memoryMb of NODE_MEMORY_SIZES) {
-    await snapshotAssets(memoryMb);
-    const state = snapshotFile(memoryMb);
-    snapshots.push({ memoryMb, key: snapshotKey(memoryMb), state, stateRaw: state.replace(/\.zst$/, '') });
+    const stateRaw = await ensureSnapshot(memoryMb);
+    snapshots.push({ memoryMb, key: snapshotKey(memoryMb), state: snapshotFile(memoryMb), stateRaw });
   }
   const { dir, manifest } = loadImage();
   return { cmdline: manifest.cmdline, bios: join(dir, manifest.artefacts.bios.file), vgabios: join(dir, manifest.artefacts.vgabios.file), snapshots };
