@@ -2,9 +2,12 @@
 // the built site for offline use (the dev server has none).
 import { mount } from 'svelte';
 import App from './App.svelte';
+import { prepareNodeCode } from '../vm/assets-web.js';
 import './style.css';
 
 mount(App, { target: document.getElementById('app')! });
+// Most visits open a lab: its nodes' code compiles while the page draws.
+prepareNodeCode();
 
 if (import.meta.env.PROD && 'serviceWorker' in navigator) {
   navigator.serviceWorker.register('./sw.js').catch((error) => console.warn('podwire: no offline support:', error));

@@ -90,6 +90,33 @@ function buffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer as ArrayBuffer : bytes.slice().buffer;
 }
 
+/**
+ * v86.wasm compiled once for the page, and handed to every node's worker as the module
+ * (emulator.ts). Each worker compiling it from its URL (v86's own loader) starts on the
+ * baseline code of a quick compile and optimises its hot functions again on the
+ * background threads, while the guest's first requests run slowly: three nodes, three
+ * times. One module shares its optimised code with every instance. Compiled from the
+ * response as it streams, the browser may also keep the compiled code with the cached
+ * file for the next visit.
+ */
+let compiledWasm: Promise<WebAssembly.Module> | undefined;
+function v86Module(): Promise<WebAssembly.Module> {
+  compiledWasm ??= (async () => {
+    const response = await fetch(wasmUrl);
+    if (!response.ok) throw new Error(`could not load ${wasmUrl}: HTTP ${response.status}`);
+    // Streaming needs the application/wasm type; a server that sends another gets the plain compile.
+    if (response.headers.get('content-type')?.startsWith('application/wasm')) return WebAssembly.compileStreaming(response);
+    return WebAssembly.compile(await response.arrayBuffer());
+  })();
+  compiledWasm.catch(() => { compiledWasm = undefined; }); // a failed fetch is tried again next time
+  return compiledWasm;
+}
+
+/** Start compiling v86.wasm now, so that the first lab opened finds it ready. */
+export function prepareNodeCode(): void {
+  v86Module().catch(() => undefined); // loadWebAssets asks again, and says why if it fails
+}
+
 /** What a node of one memory size starts from, and the snapshot's key (what saved states are kept under). */
 export interface LoadedAssets { assets: BootAssets & { state: ArrayBuffer | SharedArrayBuffer | StateFile }; key: string }
 
@@ -102,7 +129,7 @@ export async function loadWebAssets(memoryMb: number, onProgress: (p: DownloadPr
   const snapshot = manifest.snapshots.find((s) => s.memoryMb === memoryMb);
   if (!snapshot) throw new Error(`the site has no snapshot of a node with ${memoryMb} MB of memory (it has ${manifest.snapshots.map((s) => s.memoryMb).join(', ')} MB); was it built from this version?`);
   const firmware = async (file: WebAssetFile, what: string) => buffer(await fetchWithProgress(new URL(file.url, base).href, file.size, what, onProgress));
-  const [bios, vgabios] = await Promise.all([firmware(manifest.bios, 'BIOS'), firmware(manifest.vgabios, 'VGA BIOS')]);
+  const [bios, vgabios, wasm] = await Promise.all([firmware(manifest.bios, 'BIOS'), firmware(manifest.vgabios, 'VGA BIOS'), v86Module()]);
 
   const fileName = `${snapshot.key}.state`;
   let state: ArrayBuffer | SharedArrayBuffer | StateFile | undefined = await findStateFile(fileName, snapshot.state.rawSize);
@@ -126,5 +153,5 @@ export async function loadWebAssets(memoryMb: number, onProgress: (p: DownloadPr
   // starved the nodes: a packet walk took 5-10 s with the JIT and 2-2.6 s without, and
   // checks, restores and throughput gained too (npm run bench). `?jit=1` turns it back on.
   const jit = new URLSearchParams(globalThis.location?.search ?? '').get('jit') === '1';
-  return { assets: { memoryMb, wasm: wasmUrl, bios, vgabios, cmdline: manifest.cmdline, state, jit }, key: snapshot.key };
+  return { assets: { memoryMb, wasm, bios, vgabios, cmdline: manifest.cmdline, state, jit }, key: snapshot.key };
 }

@@ -32,21 +32,22 @@ export class Cluster {
    * With `front`, that node starts first and alone, and `up` resolves once it answers: on
    * two cores, three nodes starting together each get two thirds of one. The others start
    * after it, in the background (`settled`); a command, a save or a key for one of them
-   * waits for its start.
+   * waits for its start. With `restAfter` too, they start once it settles: a page lets the
+   * front node draw its first prompt before the others take the cores.
    */
-  static async up(topology: Topology, host: WorkerHost, assets: BootAssets, resume: Record<string, ArrayBuffer> = {}, options: { front?: string } = {}): Promise<Cluster> {
+  static async up(topology: Topology, host: WorkerHost, assets: BootAssets, resume: Record<string, ArrayBuffer> = {}, options: { front?: string; restAfter?: Promise<unknown> } = {}): Promise<Cluster> {
     const cluster = new Cluster(resolveTopology(topology));
     const memoryMb = nodeMemoryOf(topology);
     if (assets.memoryMb !== memoryMb) throw new Error(`the topology's nodes have ${memoryMb} MB of memory, and the snapshot given is of a node with ${assets.memoryMb} MB`);
-    const startNode = (node: VmNode) => {
+    const startNode = (node: VmNode, after?: Promise<unknown>) => {
       const state = resume[node.name];
-      return state ? node.restore(state, assets) : node.start(assets);
+      return state ? node.restore(state, assets, { after }) : node.start(assets, { after });
     };
     const front = options.front !== undefined ? cluster.topology.nodes.find((n) => n.name === options.front)?.name : undefined;
     try {
       await cluster.wire(host);
       if (front === undefined) {
-        await Promise.all([...cluster.nodes.values()].map(startNode));
+        await Promise.all([...cluster.nodes.values()].map((node) => startNode(node)));
         return cluster;
       }
       await startNode(cluster.node(front));
@@ -56,7 +57,7 @@ export class Cluster {
     }
     const failed = new Map<string, Error>();
     const rest = [...cluster.nodes.values()].filter((node) => node.name !== front);
-    cluster.settled = Promise.all(rest.map((node) => startNode(node).catch(async (error: unknown) => {
+    cluster.settled = Promise.all(rest.map((node) => startNode(node, options.restAfter).catch(async (error: unknown) => {
       // Stopped on purpose (the cluster taken down, or the node reset meanwhile): not a failure.
       if (isNodeFailure(error) && error.reason === 'stopped') return;
       failed.set(node.name, error instanceof Error ? error : new Error(String(error)));

@@ -8,8 +8,11 @@ import type { StateFile } from './state-file.js';
 export interface BootAssets {
   /** The guest's memory in MB: the size the state (or the boot) is for. */
   memoryMb: number;
-  /** Path (Node) or URL (browser) of v86.wasm. */
-  wasm: string;
+  /**
+   * v86.wasm: its path (Node) or URL, or the module compiled once for every node of a page
+   * (assets-web.ts), which each node's worker instantiates without compiling it again.
+   */
+  wasm: string | WebAssembly.Module;
   bios: ArrayBuffer;
   vgabios: ArrayBuffer;
   cmdline: string;
@@ -37,10 +40,17 @@ export function isSharedState(state: unknown): state is SharedArrayBuffer {
   return typeof SharedArrayBuffer !== 'undefined' && state instanceof SharedArrayBuffer;
 }
 
+/** An instance of a compiled v86.wasm: what v86 asks its `wasm_fn` for is the exports. */
+async function instantiated(module: WebAssembly.Module, imports: WebAssembly.Imports): Promise<WebAssembly.Exports> {
+  return (await WebAssembly.instantiate(module, imports)).exports;
+}
+
 /** The machine for `assets`; a state must be in memory by now (the worker's restore plan). */
 export function createEmulator(assets: BootAssets & { state?: ArrayBuffer | SharedArrayBuffer }): V86 {
   return new V86({
-    wasm_path: assets.wasm,
+    ...(typeof assets.wasm === 'string'
+      ? { wasm_path: assets.wasm }
+      : { wasm_fn: (imports: WebAssembly.Imports) => instantiated(assets.wasm as WebAssembly.Module, imports) }),
     memory_size: assets.memoryMb << 20,
     vga_memory_size: 2 << 20,
     bios: { buffer: assets.bios },

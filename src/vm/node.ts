@@ -58,6 +58,14 @@ export interface NodeIdentity {
 
 type ConsoleListener = (text: string) => void;
 
+export interface StartOptions {
+  timeoutSeconds?: number;
+  /** False: the state is this node's own and keeps its identity. */
+  identity?: boolean;
+  /** Start once this settles; until then the node counts as starting (commands wait), and a stop cancels the start. */
+  after?: Promise<unknown>;
+}
+
 /**
  * A start's phases, in milliseconds: the worker up and wired; the state made ready in the
  * worker (copied, unpacked, a delta rebuilt on its base); the machine restored (or booted)
@@ -76,6 +84,8 @@ export class VmNode {
   private peer: FramePort | null = null;
   private consoleListeners = new Set<ConsoleListener>();
   private startedFrom: BootAssets | null = null;
+  /** How many times the node was stopped: a start that waited sees whether it was stopped meanwhile. */
+  private stops = 0;
   /** The start under way, if any: commands, saves and keys wait for it (a cluster may start a node in the background). */
   private starting: Promise<void> | null = null;
   /** The NIC as a network port: frames delivered here go into the guest. */
@@ -101,7 +111,7 @@ export class VmNode {
    * Boot (cold, or from a saved state) and give the node its identity. A state saved
    * from this very node already has it: `identity: false` leaves it as it was.
    */
-  async start(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean } = {}): Promise<void> {
+  async start(assets: BootAssets, options: StartOptions = {}): Promise<void> {
     const run = this.startNow(assets, options);
     this.starting = run;
     try {
@@ -116,7 +126,12 @@ export class VmNode {
     while (this.starting) await this.starting.catch(() => undefined);
   }
 
-  private async startNow(assets: BootAssets, options: { timeoutSeconds?: number; identity?: boolean }): Promise<void> {
+  private async startNow(assets: BootAssets, options: StartOptions): Promise<void> {
+    if (options.after) {
+      const stops = this.stops;
+      await options.after.catch(() => undefined);
+      if (this.stops !== stops) throw new NodeFailure(this.name, 'stopped', `node ${this.name} was stopped before it started`);
+    }
     const began = performance.now();
     const phases: StartPhases = {};
     /** Ends a phase begun at `from`; returns now, where the next one begins. */
@@ -246,13 +261,13 @@ export class VmNode {
    * Put the node back into a state saved from it. The state keeps its own identity:
    * applying it again would take eth0 down and lose the routes the learner made.
    */
-  async restore(state: ArrayBuffer, base?: BootAssets): Promise<void> {
+  async restore(state: ArrayBuffer, base?: BootAssets, options: Pick<StartOptions, 'after'> = {}): Promise<void> {
     const assets = base ?? this.startedFrom;
     if (!assets) throw new Error(`node ${this.name} was never started`);
     // The base goes along: a delta is rebuilt on it, and the node's next saves are made against it.
     // What it was started from is the base, even when the state would not load: a reset then starts it from there.
     try {
-      await this.start({ ...assets, state, base: assets.state }, { identity: false });
+      await this.start({ ...assets, state, base: assets.state }, { identity: false, after: options.after });
     } finally {
       this.startedFrom = assets;
     }
@@ -265,6 +280,7 @@ export class VmNode {
   }
 
   async stop(): Promise<void> {
+    this.stops++;
     const remote = this.remote;
     this.remote = null;
     this.life?.end(new NodeFailure(this.name, 'stopped', `node ${this.name} was stopped (reset or shut down) while running a command`));

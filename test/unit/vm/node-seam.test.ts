@@ -62,3 +62,35 @@ describe('a cluster given the snapshot of another memory size', () => {
     expect(spawned).toBe(0);
   });
 });
+
+describe('a node told to start after something else', () => {
+  it('counts as starting meanwhile, so a command waits for it; it starts once that settles', async () => {
+    let spawned = 0;
+    const host = hostRunning(`require('node:worker_threads').parentPort.once('message', () => process.exit(3));`);
+    const counting: WorkerHost = { spawn: () => { spawned++; return host.spawn(); }, channel: host.channel };
+    const node = new VmNode(identity, counting);
+    let go = () => {};
+    const starting = failureOf(node.start(assets, { after: new Promise<void>((resolve) => { go = resolve; }) }));
+    const command = failureOf(node.exec('true'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(spawned).toBe(0);
+    go();
+    expect((await starting).message).toBe('node1 crashed (its worker exited with code 3)');
+    // The command waited for that start, and fails as it did, instead of "not running" at once.
+    expect((await command).message).toBe('node1 crashed (its worker exited with code 3)');
+    expect(spawned).toBe(1);
+    await node.stop();
+  });
+
+  it('does not start at all when stopped while it waits', async () => {
+    let spawned = 0;
+    const counting: WorkerHost = { spawn: () => { spawned++; return nodeWorkerHost.spawn(); }, channel: nodeWorkerHost.channel };
+    const node = new VmNode(identity, counting);
+    let go = () => {};
+    const starting = failureOf(node.start(assets, { after: new Promise<void>((resolve) => { go = resolve; }) }));
+    await node.stop();
+    go();
+    expect(await starting).toMatchObject({ reason: 'stopped', message: 'node node1 was stopped before it started' });
+    expect(spawned).toBe(0);
+  });
+});
