@@ -240,6 +240,7 @@ export async function benchBrowser(options: { runs: number; log: (line: string) 
       options.log(`  run ${run + 1}, fresh start phases: ${cachedPhases.join('; ')}`);
       options.log(`  run ${run + 1}, fresh start marks (s): ${cached.marks}; Playwright saw the first prompt at ${cached.observed.first.toFixed(2)} s, every one at ${cached.observed.all.toFixed(2)} s`);
       options.log(`  run ${run + 1}, resumed phases: ${resumedPhases.join('; ')}`);
+      options.log(`  run ${run + 1}, resumed marks (s): ${resumed.marks}; Playwright saw the first prompt at ${resumed.observed.first.toFixed(2)} s`);
       options.log(`  run ${run + 1}: first visit ${first.all.toFixed(1)} s, first run of the lab ${firstRun.first.toFixed(2)} s, fresh start ${cached.first.toFixed(2)} s (all ${cached.all.toFixed(2)} s), resumed ${resumed.first.toFixed(2)} s, topology ${topology.toFixed(2)} s (live ${figures.topologyLiveSeconds.at(-1)!.toFixed(2)} s)`);
     }
   } finally {
