@@ -50,8 +50,11 @@ async function pageWithQuota(bytes: number): Promise<{ own: BrowserContext; page
 /** The node's routes to a prefix, as `ip route` prints them. */
 async function routeTo(page: Page, prefix: string): Promise<string> {
   const label = `route-${prefix.replace(/\W/g, '')}`;
-  await typeInTerminal(page, 'node1', `echo "${label}: $(ip route show ${prefix})"`);
-  const route = await echoed(page, 'node1', label);
+  // Between < and >: keys typed while a resumed node is still replaying its journal are
+  // echoed by the tty and again by readline, and twice in CI (2026-12-05) the output's row
+  // kept the last two characters of a longer line drawn there before (" -", " e").
+  await typeInTerminal(page, 'node1', `echo "${label}: <$(ip route show ${prefix})>"`);
+  const route = /<(.*)>/.exec(await echoed(page, 'node1', label))?.[1]?.trim() ?? '';
   if (!route) console.error(`routeTo: ${prefix} is gone; node1's screen:\n${await terminalText(page, 'node1')}`);
   return route;
 }
