@@ -47,10 +47,9 @@ async function instantiated(module: WebAssembly.Module, imports: WebAssembly.Imp
 
 /** The machine for `assets`; a state must be in memory by now (the worker's restore plan). */
 export function createEmulator(assets: BootAssets & { state?: ArrayBuffer | SharedArrayBuffer }): V86 {
+  const { wasm } = assets;
   return new V86({
-    ...(typeof assets.wasm === 'string'
-      ? { wasm_path: assets.wasm }
-      : { wasm_fn: (imports: WebAssembly.Imports) => instantiated(assets.wasm as WebAssembly.Module, imports) }),
+    ...(typeof wasm === 'string' ? { wasm_path: wasm } : { wasm_fn: (imports: WebAssembly.Imports) => instantiated(wasm, imports) }),
     memory_size: assets.memoryMb << 20,
     vga_memory_size: 2 << 20,
     bios: { buffer: assets.bios },
