@@ -61,9 +61,21 @@ if ! ls "$cache"/kubectl-1.20-i386/kubectl-* >/dev/null 2>&1; then
   rm -rf "$apt_dir"
 fi
 
-# npm packages, exactly as locked.
+# npm packages, exactly as locked. better-sqlite3 finds no prebuilt binary it can download from
+# this kind of machine, so npm compiles it (SQLite itself: about a minute on two cores). The
+# result is kept in the cache, named as prebuild-install names a release's binary (version, Node's
+# ABI, platform, architecture), and its local-prebuilds option finds it on the next clean install.
+# A kept binary that does not load is ignored: prebuild-install fails and npm compiles again,
+# as it does if a later npm stops passing this setting on (npm warns that it is not its own).
+prebuilds="${PODWIRE_CACHE:-$HOME/.cache/podwire}/prebuilds"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm_config_better_sqlite3_local_prebuilds="$prebuilds" npm ci --no-audit --no-fund
+fi
+sqlite_addon=node_modules/better-sqlite3/build/Release/better_sqlite3.node
+kept_addon="$prebuilds/better-sqlite3-v$(node -p 'require("./node_modules/better-sqlite3/package.json").version')-node-v$(node -p 'process.versions.modules + "-" + process.platform + "-" + process.arch').tar.gz"
+if [ -f "$sqlite_addon" ] && [ ! -f "$kept_addon" ]; then
+  mkdir -p "$prebuilds"
+  tar -C node_modules/better-sqlite3 -czf "$kept_addon.tmp" build/Release/better_sqlite3.node && mv "$kept_addon.tmp" "$kept_addon"
 fi
 
 # The node image: from Debian i386 packages into ~/.cache/podwire, keyed by the recipe's hash.
