@@ -9,7 +9,7 @@ import { pruneCache, statesDir } from '../../images/build/cache.js';
 import type { BootAssets } from './emulator.js';
 import { DEFAULT_NODE_MEMORY_MB, nodeMemoryOf, NODE_MEMORY_SIZES } from '../topology/topology.js';
 import { VmNode } from './node.js';
-import { nodeWorkerHost } from './host-node.js';
+import { compiledV86, nodeWorkerHost } from './host-node.js';
 import { execFileSync } from 'node:child_process';
 
 const recipeDir = join(dirname(fileURLToPath(import.meta.url)), '../../images');
@@ -31,7 +31,7 @@ function machineAssets(memoryMb: number): BootAssets {
   const { dir, manifest } = loadImage();
   return {
     memoryMb,
-    wasm: require.resolve('v86/build/v86.wasm'),
+    wasm: compiledV86(require.resolve('v86/build/v86.wasm')),
     bios: arrayBuffer(join(dir, manifest.artefacts.bios.file)),
     vgabios: arrayBuffer(join(dir, manifest.artefacts.vgabios.file)),
     cmdline: manifest.cmdline,

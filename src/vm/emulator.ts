@@ -9,8 +9,9 @@ export interface BootAssets {
   /** The guest's memory in MB: the size the state (or the boot) is for. */
   memoryMb: number;
   /**
-   * v86.wasm: its path (Node) or URL, or the module compiled once for every node of a page
-   * (assets-web.ts), which each node's worker instantiates without compiling it again.
+   * v86.wasm: its path or URL, or the module compiled once for every node of a page
+   * (assets-web.ts) or of a Node process (host-node.ts), which each node's worker
+   * instantiates without compiling it again.
    */
   wasm: string | WebAssembly.Module;
   bios: ArrayBuffer;

@@ -3,7 +3,7 @@
 // through tsx instead took 0.6 s per worker alone and 1.4 s with three starting at once.
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,7 +18,34 @@ import type { SpawnedWorker, WorkerHost } from './node.js';
 // walk took 0.9-1.9 s instead of 3.6-6.3 s, and idle nodes half the CPU (npm run bench
 // shows the rest). V8's flags are per process, so this holds for every node worker, and
 // must be set before the first module is compiled. PODWIRE_WASM_TIER_UP=1 keeps V8's default.
-if (process.env.PODWIRE_WASM_TIER_UP !== '1') setFlagsFromString('--liftoff-only');
+const tierUp = process.env.PODWIRE_WASM_TIER_UP === '1';
+if (!tierUp) setFlagsFromString('--liftoff-only');
+
+let v86Module: WebAssembly.Module | undefined;
+
+/**
+ * v86.wasm itself, compiled once per process by the optimising compiler, for every node worker
+ * to share. It is one module that runs all the time, unlike the JIT's thousands: the emulator's
+ * own interpreter, page walks, devices and interrupts. Compiled by Liftoff alone, as the flag
+ * above would have it, a fork in a node took 7.2 ms and the agent's round trip 17 ms (p50);
+ * compiled by TurboFan, 5.7 and 13.6 ms. That compile takes 0.7 s, eagerly, once: lazily,
+ * each function would be compiled on its first call, under the flag again.
+ */
+export function compiledV86(path: string): WebAssembly.Module {
+  if (!v86Module) {
+    setFlagsFromString('--no-liftoff-only');
+    setFlagsFromString('--no-liftoff');
+    setFlagsFromString('--no-wasm-lazy-compilation');
+    try {
+      v86Module = new WebAssembly.Module(readFileSync(path));
+    } finally {
+      setFlagsFromString('--liftoff');
+      setFlagsFromString('--wasm-lazy-compilation');
+      if (!tierUp) setFlagsFromString('--liftoff-only');
+    }
+  }
+  return v86Module;
+}
 
 const fromSource = import.meta.url.endsWith('.ts');
 let entry: URL | undefined;
