@@ -557,7 +557,6 @@ async function benchChecks(bench: BenchRun): Promise<void> {
  */
 async function benchWalk(bench: BenchRun): Promise<void> {
   await bench.attempt('packet walk', [FIGURES.walkCrossNode, FIGURES.walkService], async () => {
-    const { assets } = await bench.restorable();
     const labs = loadLabs();
     const cases = [
       { lab: 'vxlan', steps: 2, figure: FIGURES.walkCrossNode, request: (values: Record<string, string>) => ({ from: 'pod-a', to: hostOf(values.pods2!, 2), probe: 'icmp' as const }) },
@@ -567,7 +566,8 @@ async function benchWalk(bench: BenchRun): Promise<void> {
     for (const { lab: id, steps, figure, request } of cases) {
       const lab = labs.find((l) => l.id === id);
       if (!lab) throw new Error(`no lab ${id}`);
-      const run = await LabRun.open(lab, { host: nodeWorkerHost, assets });
+      // As `podwire walk` opens it: at the lab's memory size, with its control plane if it has one.
+      const run = await openLab(lab);
       try {
         await run.applySolutions(steps);
         const times: number[] = [];

@@ -3,11 +3,12 @@
 // so the key of everything stored for it) is made of where it came from and a hash of
 // what it holds, never the id its file claims, so it can never read or overwrite a
 // shipped lab's progress or saved cluster, whatever id it reuses.
-import { bundledLabs, labFromFiles, labFromUrl } from '../lab/load-web.js';
+import { bundledLab, bundledLabs, labFromFiles, labFromUrl } from '../lab/load-web.js';
 import type { Lab } from '../lab/types.js';
 import { bytesToHex } from '../net/decode/read.js';
 
-export const shipped: Lab[] = bundledLabs();
+/** Every shipped lab, for the catalogue: parsed on first use, not when the page loads. */
+export const shippedLabs = (): Lab[] => bundledLabs();
 const opened = new Map<string, Lab>();
 /** Where each outside lab came from, shown on its page; by key, since the page may hold the lab behind a reactive proxy. */
 const origins = new Map<string, { origin: string; claimedId: string }>();
@@ -17,7 +18,7 @@ export const EXTERNAL_PREFIX = 'external:';
 
 export function labById(id: string): Lab | undefined {
   // Shipped labs first: nothing opened can stand in for one.
-  return shipped.find((lab) => lab.id === id) ?? opened.get(id);
+  return (id.startsWith(EXTERNAL_PREFIX) ? undefined : bundledLab(id)) ?? opened.get(id);
 }
 
 /** Where an outside lab came from (an origin, or "a file"), or undefined for a shipped lab. */

@@ -1,9 +1,10 @@
 // Labs from outside get their own key: origin and content, never a shipped lab's id.
 import { describe, expect, it } from 'vitest';
-import { EXTERNAL_PREFIX, externalSource, keptApart, labById, shipped } from '../../../src/ui/labs.js';
+import { bundledLab } from '../../../src/lab/load-web.js';
+import { EXTERNAL_PREFIX, externalSource, keptApart, labById, shippedLabs } from '../../../src/ui/labs.js';
 
 describe('labs from outside', () => {
-  const original = shipped.find((lab) => lab.id === 'netns-veth')!;
+  const original = shippedLabs().find((lab) => lab.id === 'netns-veth')!;
 
   it('are stored under their origin and content hash, and never stand in for the shipped lab whose id they claim', async () => {
     const copy = await keptApart({ ...original, title: 'A copy' }, 'https://labs.example');
@@ -25,6 +26,19 @@ describe('labs from outside', () => {
   });
 
   it('cannot take a shipped id even by naming one: shipped ids have no colon', () => {
-    for (const lab of shipped) expect(lab.id).not.toContain(':');
+    for (const lab of shippedLabs()) expect(lab.id).not.toContain(':');
+  });
+});
+
+describe('shipped labs', () => {
+  it('are found by id from their own folder, named NN-<id>, so that opening one parses only it', () => {
+    const all = shippedLabs();
+    expect(all.length).toBeGreaterThan(20);
+    for (const lab of all) {
+      expect(lab.source, `${lab.id}'s folder is named after it`).toMatch(new RegExp(`^labs/\\d+-${lab.id}/lab\\.md$`));
+      expect(bundledLab(lab.id)).toBe(lab);
+      expect(labById(lab.id)).toBe(lab);
+    }
+    expect(bundledLab('no-such-lab')).toBeUndefined();
   });
 });
