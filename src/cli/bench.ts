@@ -137,7 +137,10 @@ async function pingTimes(node: VmNode, target: string, netns?: string): Promise<
   return times;
 }
 
-async function iperf(client: VmNode, target: string): Promise<{ mbits: number; retransmits: number | undefined }> {
+/** One iperf3 transfer: its throughput, and the sender's retransmits if it says. */
+interface Transfer { mbits: number; retransmits: number | undefined }
+
+async function iperf(client: VmNode, target: string): Promise<Transfer> {
   const stdout = await must(client, `iperf3 -c ${target} -t 5 -J`, 40);
   const report = JSON.parse(stdout) as {
     end?: { sum_received?: { bits_per_second?: number }; sum_sent?: { retransmits?: number } };
@@ -437,11 +440,11 @@ async function benchNetwork(bench: BenchRun): Promise<void> {
       // in turn, `runs` times each, so that both see the same moments of a busy machine.
       const paths = { underlay: NODE2_IP, ...(vxlanReady ? { vxlan: '10.42.0.2' } : {}) };
       for (const target of Object.values(paths)) await must(node1, `iperf3 -c ${target} -t 3`, 30);
-      const transfers: Record<string, Awaited<ReturnType<typeof iperf>>[]> = { underlay: [], vxlan: [] };
+      const transfers: Record<string, Transfer[]> = { underlay: [], vxlan: [] };
       for (let run = 0; run < bench.runs; run++) {
         for (const [path, target] of Object.entries(paths)) transfers[path]!.push(await iperf(node1, target));
       }
-      const throughput = (figure: FigureSpec, runs: Awaited<ReturnType<typeof iperf>>[]) => {
+      const throughput = (figure: FigureSpec, runs: Transfer[]) => {
         const mbits = median(runs.map((r) => r.mbits));
         bench.record(figure, round(mbits), { note: `median of ${runs.length}: ${runs.map((r) => r.mbits.toFixed(1)).join(', ')}; 5 s each, end.sum_received; retransmits ${runs.map((r) => r.retransmits ?? '?').join(', ')}` });
         return mbits;

@@ -1,7 +1,7 @@
 // Labs in the browser: the ones in labs/ are bundled into the site at build time;
 // others come from a file, a folder or a URL the learner gives. Either way a lab is
 // data: parsed, checked, and its Markdown sanitized when shown (src/ui/markdown.ts).
-import { LabError, parseLab } from './parse.js';
+import { LabError, labIdOfFolder, parseLab } from './parse.js';
 import type { Lab } from './types.js';
 
 const bundled = import.meta.glob('../../labs/*/lab*.md', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
@@ -52,7 +52,7 @@ export function bundledLabs(): Lab[] {
 
 /** A shipped lab by id: from its folder (named `NN-<id>`, as findLab looks in Node) if that holds it, else from all of them. */
 export function bundledLab(id: string): Lab | undefined {
-  const folder = [...bundledFolders.keys()].find((name) => name.replace(/^\d+-/, '') === id);
+  const folder = [...bundledFolders.keys()].find((name) => labIdOfFolder(name) === id);
   const lab = folder === undefined ? undefined : bundledFolder(folder);
   return lab?.id === id ? lab : bundledLabs().find((candidate) => candidate.id === id);
 }

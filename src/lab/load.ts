@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LabError, parseLab } from './parse.js';
+import { LabError, labIdOfFolder, parseLab } from './parse.js';
 import type { Lab } from './types.js';
 
 export const labsDir = fileURLToPath(new URL('../../labs', import.meta.url));
@@ -33,7 +33,7 @@ export function loadLabs(dir = labsDir): Lab[] {
 export function findLab(name: string, dir = labsDir): Lab {
   if (existsSync(join(name, 'lab.md'))) return loadLabFolder(name);
   const folders = readdirSync(dir).sort();
-  const folder = folders.find((f) => f === name || f.replace(/^\d+-/, '') === name);
+  const folder = folders.find((f) => f === name || labIdOfFolder(f) === name);
   if (folder) return loadLabFolder(join(dir, folder));
   const labs = loadLabs(dir);
   const lab = labs.find((l) => l.id === name);

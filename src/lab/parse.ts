@@ -13,6 +13,9 @@ import { labFrontMatter, labVariables, localeFrontMatter, MAX_LAB_BYTES } from '
 import { checkDomain, fillTemplate, onlyPlaceholder, outsideDomain, valuesOf, VariableProblem, type Variable } from './template.js';
 import type { KubeManifest, Lab, NodeCommands, Step } from './types.js';
 
+/** The lab id a folder's name gives: labs/NN-<id>, so that a lab can be found without parsing the others. */
+export const labIdOfFolder = (folder: string): string => folder.replace(/^\d+-/, '');
+
 export class LabError extends Error {
   constructor(readonly file: string, readonly line: number, readonly problem: string) {
     super(`${file}:${line}: ${problem}`);

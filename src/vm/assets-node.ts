@@ -31,7 +31,7 @@ function machineAssets(memoryMb: number): BootAssets {
   const { dir, manifest } = loadImage();
   return {
     memoryMb,
-    wasm: compiledV86(require.resolve('v86/build/v86.wasm')),
+    wasm: compiledV86(),
     bios: arrayBuffer(join(dir, manifest.artefacts.bios.file)),
     vgabios: arrayBuffer(join(dir, manifest.artefacts.vgabios.file)),
     cmdline: manifest.cmdline,

@@ -31,13 +31,13 @@ let v86Module: WebAssembly.Module | undefined;
  * compiled by TurboFan, 5.7 and 13.6 ms. That compile takes 0.7 s, eagerly, once: lazily,
  * each function would be compiled on its first call, under the flag again.
  */
-export function compiledV86(path: string): WebAssembly.Module {
+export function compiledV86(): WebAssembly.Module {
   if (!v86Module) {
     setFlagsFromString('--no-liftoff-only');
     setFlagsFromString('--no-liftoff');
     setFlagsFromString('--no-wasm-lazy-compilation');
     try {
-      v86Module = new WebAssembly.Module(readFileSync(path));
+      v86Module = new WebAssembly.Module(readFileSync(createRequire(import.meta.url).resolve('v86/build/v86.wasm')));
     } finally {
       setFlagsFromString('--liftoff');
       setFlagsFromString('--wasm-lazy-compilation');
