@@ -332,7 +332,7 @@ export class AgentClient {
     const send = async (kind: 'C' | 'I', pieces: string[]) => {
       for (const piece of pieces) {
         const acked = this.expect('A', id, GRACE_SECONDS * 2, what);
-        this.write(utf8.encode(`${kind} ${id} ${piece}\n`));
+        this.write(utf8.encode(`${kind} ${id} ${timeout} ${piece}\n`));
         await acked;
       }
     };
