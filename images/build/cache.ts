@@ -26,4 +26,19 @@ export async function pruneCache(dir: string, keep: number, protect: string): Pr
   for (const entry of entries.slice(keep)) {
     if (entry.path !== protect && !/\.work\.|\.tmp\./.test(entry.path)) rmSync(entry.path, { recursive: true, force: true });
   }
+  // A build's work folder (NAME.work.PID) is removed when the build ends; one whose process
+  // is gone (it failed, or was killed) would stay for good, and one can hold gigabytes.
+  for (const { path } of entries) {
+    const pid = /\.work\.(\d+)$/.exec(path)?.[1];
+    if (pid && !processAlive(Number(pid))) rmSync(path, { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
