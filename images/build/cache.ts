@@ -34,7 +34,8 @@ export async function pruneCache(dir: string, keep: number, protect: string): Pr
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, and belongs to someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll } from 'vitest';
+import { processAlive } from '../../images/build/cache.js';
 
 const lock = join(tmpdir(), `podwire-e2e-${createHash('sha256').update(process.cwd()).digest('hex').slice(0, 12)}.lock`);
 const holderFile = join(lock, 'pid');
@@ -18,13 +19,7 @@ function holderAlive(): boolean {
   } catch {
     return true; // being made or removed right now: look again shortly
   }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return Number.isInteger(pid) && pid > 0 && processAlive(pid);
 }
 
 async function acquire(): Promise<void> {
