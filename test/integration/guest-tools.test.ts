@@ -43,6 +43,10 @@ describe('guest tools', () => {
     const served = await node.exec(`ip netns add hand && ip -n hand link set lo up && podctl serve hand 80 && podctl serve hand 9000 'echo nine' && ip netns exec hand socat -T 3 - TCP:127.0.0.1:80 </dev/null && ip netns exec hand socat -T 3 - TCP:127.0.0.1:9000 </dev/null`, { timeout: 60 });
     expect(served.exitCode, served.stderr).toBe(0);
     expect(served.stdout).toMatch(/\r\n\r\nhand\nnine\n$/);
+    // -6: on IPv6, and IPv4 clients are taken too.
+    const six = await node.exec(`ip -n hand addr add ::1/128 dev lo 2>/dev/null; podctl serve -6 hand 8080 'echo six' && ip netns exec hand socat -T 3 - 'TCP6:[::1]:8080' </dev/null && ip netns exec hand socat -T 3 - TCP:127.0.0.1:8080 </dev/null`, { timeout: 60 });
+    expect(six.exitCode, six.stderr).toBe(0);
+    expect(six.stdout).toBe('six\nsix\n');
     // A port already held by another server: this one's socat exits, and serve says why.
     const taken = await node.exec(`podctl serve hand 80 'echo second'`, { timeout: 60 });
     expect(taken.exitCode).toBe(1);
