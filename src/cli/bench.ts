@@ -181,7 +181,6 @@ async function makeVxlan(node: VmNode, ownIp: string, peerIp: string, overlayAdd
 
 type FigureSpec = Omit<Figure, 'value' | 'met' | 'note' | 'error'>;
 
-/** Every figure the benchmark can report, each with its goal, written once. The section orders the table. */
 /**
  * Issue 14's starting point for the guest programs' start ("each start ≥ 2× faster than
  * today"): the first run that timed them inside the node with $EPOCHREALTIME, 2026-12-03
@@ -191,6 +190,7 @@ type FigureSpec = Omit<Figure, 'value' | 'met' | 'note' | 'error'>;
  */
 const ISSUE_14_START_MS = { jq: 786.9, ipJson: 96.8, iptablesSave: 43.2, iptablesSaveKube: 126.9 } as const;
 
+/** Every figure the benchmark can report, each with its goal, written once. The section orders the table. */
 const FIGURES = {
   restore: { section: 1, name: '3-node cluster ready, from snapshot', unit: 's', goal: { comparison: '<', value: 5 } },
   restoreRead: { section: 1, name: '… of which reading the snapshot', unit: 's' },

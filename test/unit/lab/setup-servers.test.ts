@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadLabs } from '../../../src/lab/load.js';
 
 /** Lines of a setup script that start a TCP server in the background with nothing after them that waits for it. */
-export function unwaitedServers(script: string): string[] {
+function unwaitedServers(script: string): string[] {
   const lines = script.split('\n').map((line) => line.trim()).filter(Boolean);
   return lines.filter((line, index) => /\bsocat\b.*\bTCP[46]?-LISTEN:/.test(line) && /&$/.test(line)
     && !/\b(nc -z|ss -l\w*)\b/.test(lines[index + 1] ?? ''));
