@@ -225,9 +225,19 @@ export class LabSession {
     }
     if (saved?.snapshotKey === loaded.key) {
       options.onStatus?.('resumingSaved');
-      const session = await LabSession.restoreFrom(lab, loaded, saved, true, say, kubeStarter);
+      let lost: Error | undefined;
+      const session = await LabSession.restoreFrom(lab, loaded, saved, true, say, kubeStarter, (error) => { lost = error; });
       if (session) return session.replayJournal();
+      // It would not load (damaged, cut short): the lab starts again, and the learner is told.
+      const again = await LabSession.startAgain(lab, loaded, options, say, kubeStarter);
+      if (lost) again.savedClusterLost(lost);
+      return again;
     }
+    return LabSession.startAgain(lab, loaded, options, say, kubeStarter);
+  }
+
+  /** The lab as it began: from its start states if kept, else from the base snapshot and its setup; the journal typed again. */
+  private static async startAgain(lab: Lab, loaded: LoadedAssets, options: { onStatus?: (s: OpeningStatus) => void; fresh?: boolean }, say: (said: Words) => string, kubeStarter?: KubeStarter): Promise<LabSession> {
     const hasSetup = Object.keys(lab.setup).length > 0;
     const labStart = options.fresh || !hasSetup ? undefined : await loadStart(lab.id).catch(() => undefined);
     if (labStart?.snapshotKey === startKey(lab, loaded)) {
@@ -251,8 +261,8 @@ export class LabSession {
     return session.replayJournal();
   }
 
-  /** A session on nodes restored from saved states, or undefined (and a warning) if they would not load. */
-  private static async restoreFrom(lab: Lab, loaded: LoadedAssets, saved: SavedCluster, resumed: boolean, say: (said: Words) => string, kube?: KubeStarter): Promise<LabSession | undefined> {
+  /** A session on nodes restored from saved states, or undefined (and a warning, and `failed` told why) if they would not load. */
+  private static async restoreFrom(lab: Lab, loaded: LoadedAssets, saved: SavedCluster, resumed: boolean, say: (said: Words) => string, kube?: KubeStarter, failed?: (error: Error) => void): Promise<LabSession | undefined> {
     // Saved before a lab's objects were kept with its nodes: its pods would have no API.
     if (kubeInSetup(lab) && !saved.kube) return undefined;
     let letOthersStart = () => {};
@@ -288,6 +298,7 @@ export class LabSession {
     } catch (error) {
       letOthersStart(); // whatever waits for them sees they were stopped
       console.warn(`podwire: the ${resumed ? 'saved cluster' : "lab's start states"} did not load, starting afresh`, error);
+      failed?.(error instanceof Error ? error : new Error(String(error)));
       return undefined;
     }
   }
@@ -444,6 +455,14 @@ export class LabSession {
       return [node, ...pods.map((pod) => `${node}/${pod}`)];
     }));
     return perNode.flat();
+  }
+
+  /** Why the cluster saved last time did not load, when it did not (this session started the lab again). */
+  savedLost: string | undefined;
+
+  private savedClusterLost(error: Error): void {
+    this.savedLost = error.message.slice(0, 300);
+    for (const name of this.nodeNames) this.note(name, this.say(words('session.savedLost', { node: name, error: this.savedLost })));
   }
 
   /** A line in a node's terminal from the page itself (not from the guest). */
