@@ -142,7 +142,8 @@ export class NodeWorker {
     } else {
       let bytes = new Uint8Array(given);
       gzipped = isGzip(bytes);
-      if (gzipped) bytes = await gunzip(bytes);
+      // A state cut short or damaged on disk fails here: say which node's, and that it is damaged.
+      if (gzipped) bytes = await gunzip(bytes).catch((error: unknown) => { throw new Error(`node ${this.nodeName}: its saved state is damaged (${(error as Error).message})`); });
       if (isDelta(bytes)) {
         if (!base) throw new Error(`node ${this.nodeName}: its saved state is a delta, and no base snapshot was given to rebuild it on`);
         plan = planDeltaRestore(isStateFile(base) ? await open(base) : new Uint8Array(base), bytes);

@@ -322,7 +322,7 @@ describe('a saved cluster that will not load', () => {
     await page.goto(`${server.url}#/lab/netns-veth`);
     await waitForTerminals(page);
     await expect.poll(() => statusText(page), { timeout: 60_000 }).toContain('would not load');
-    expect(await terminalText(page, 'node1')).toContain('the cluster saved last time would not load');
+    expect(await terminalText(page, 'node1')).toContain('the cluster saved last time would not load (node node1: its saved state is damaged');
     // The lab works, and the command the journal held was typed again on the new node.
     expect(await routeTo(page, '10.92.0.0/24')).toBe('10.92.0.0/24 dev lo scope link');
   });
