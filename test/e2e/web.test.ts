@@ -9,7 +9,7 @@ import { findLab } from '../../src/lab/load.js';
 import { nodeMemoryOf } from '../../src/topology/topology.js';
 import type { WebAssetManifest } from '../../src/vm/assets-web.js';
 import { launchBrowser, serveStatic } from './browser.js';
-import { check, keptSnapshotFiles, terminalText, typeInTerminal, waitForTerminals } from './page.js';
+import { check, keptSnapshotFiles, statusText, terminalText, typeInTerminal, waitForTerminals } from './page.js';
 
 const shots = process.env.PODWIRE_SCREENSHOTS ?? 'test-results/screenshots';
 mkdirSync(shots, { recursive: true });
@@ -134,6 +134,44 @@ describe('the web lab', () => {
     await expect.poll(() => page.locator('[data-testid="status"]').textContent(), { timeout: 120_000 }).not.toMatch(/resetting/);
     await typeInTerminal(page, 'node1', namespaces('after'));
     expect(await terminalText(page, 'node1')).toMatch(/after:\s+client\s+web-1\s+web-2\s*$/m);
+  });
+
+  it('lays out no topology while the nodes start: elkjs\'s worker comes after every node has started, and the picture after that', async () => {
+    const page = await newPage();
+    // When each worker is made, and when the page logs that every node's start has ended (LabSession.afterBackgroundStarts).
+    await page.addInitScript(() => {
+      const seen: [string, number][] = [];
+      Object.assign(window, { podwireSeen: seen });
+      const NativeWorker = window.Worker;
+      window.Worker = class extends NativeWorker {
+        constructor(url: string | URL, options?: WorkerOptions) {
+          super(url, options);
+          seen.push([`worker ${String(url)}`, performance.now()]);
+        }
+      };
+      const debug = console.debug.bind(console);
+      console.debug = (...args: unknown[]) => {
+        if (String(args[0]).includes('node starts')) seen.push(['nodes started', performance.now()]);
+        debug(...args);
+      };
+    });
+    const lab = findLab('secondary-networks');
+    await page.goto(`${server.url}#/lab/${lab.id}`);
+    await waitForTerminals(page);
+    // Its first run saves its start states; a lab already saved here (a retry) resumes instead.
+    await expect.poll(async () => await page.locator('[data-testid="saved"]').isVisible() || /resumed/.test(await statusText(page)), { timeout: 120_000 }).toBe(true);
+    // Reopened, the lab's three nodes start from their saved states, the front one first and the others after its prompt.
+    await page.reload();
+    await waitForTerminals(page);
+    const seen = () => page.evaluate(() => (window as unknown as { podwireSeen: [string, number][] }).podwireSeen);
+    await expect.poll(async () => (await seen()).some(([what]) => /elk-worker/.test(what)), { timeout: 60_000 }).toBe(true);
+    const events = await seen();
+    const at = (pattern: RegExp) => events.find(([what]) => pattern.test(what))?.[1];
+    expect(at(/nodes started/) ?? Number.POSITIVE_INFINITY, `elkjs's worker was made before every node had started: ${JSON.stringify(events)}`).toBeLessThan(at(/elk-worker/)!);
+    // One worker per node was made, restored from the saved states.
+    expect(events.filter(([what]) => /worker-entry/.test(what)).length, JSON.stringify(events)).toBe(lab.topology.nodes.length);
+    await page.click('[data-testid="view-topology"]');
+    await page.locator('[data-testid="topology-pod"][data-pod="app"]').waitFor({ timeout: 60_000 });
   });
 
   it('works with the network cut once it has loaded', async () => {
