@@ -289,6 +289,8 @@ export interface LayoutOptions {
   engine: LayoutEngine;
   /** Show lo and the idle default devices too. */
   showAll?: boolean;
+  /** A picture already placed: when the new one would show the same, it is returned as it is, and elkjs is not asked. */
+  unlessSameAs?: TopologyModel;
 }
 
 const PAD = 12;
@@ -534,6 +536,7 @@ function place(engine: LayoutEngine, graph: ElkNode): Promise<ElkNode> {
  */
 export async function layoutTopology(topology: TopologyInput, states: Record<string, NodeState>, options: LayoutOptions): Promise<TopologyModel> {
   const scene = buildScene(topology, states, options.showAll ?? false);
+  if (options.unlessSameAs && contentOfPicture(options.unlessSameAs) === contentOfScene(scene)) return options.unlessSameAs;
   const laid = await place(options.engine, scene.root);
 
   const boxes: Box[] = [];
@@ -565,6 +568,32 @@ export async function layoutTopology(topology: TopologyInput, states: Record<str
     return { ...edge, points: scene.reversed.has(edge.id) ? points.reverse() : points };
   });
   return { width: round(laid.width ?? 0), height: round(laid.height ?? 0), boxes, edges };
+}
+
+/**
+ * What a picture shows, without where: its boxes in the order the layout visits them and its
+ * lines, all but their places. elkjs places the same graph the same way, so a scene with the
+ * same content as a picture would be placed as that picture is.
+ */
+function contentOf(boxes: Iterable<Box>, edges: readonly Edge[]): string {
+  // Field by field, in one order: a kept picture comes back from storage with its fields in the schema's order.
+  return JSON.stringify([
+    [...boxes].map((box) => [box.id, box.kind, box.title, box.lines, box.tags, box.node ?? null, box.pod ?? null]),
+    edges.map((edge) => [edge.id, edge.kind, edge.from, edge.to, edge.down ?? null]),
+  ]);
+}
+
+const contentOfPicture = (picture: TopologyModel) => contentOf(picture.boxes, picture.edges);
+
+function contentOfScene(scene: Scene): string {
+  const inLayoutOrder: Box[] = [];
+  const visit = (elk: ElkNode) => {
+    const box = scene.boxes.get(elk.id);
+    if (box) inLayoutOrder.push(box);
+    for (const child of elk.children ?? []) visit(child);
+  };
+  visit(scene.root);
+  return contentOf(inLayoutOrder, scene.edges);
 }
 
 // ---------------------------------------------------------------------------------------------

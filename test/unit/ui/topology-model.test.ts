@@ -34,6 +34,19 @@ const everyNode = (): Record<string, NodeState> => ({ node1: { facts: node1 }, n
 const overlaps = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 const inside = (inner: Box, outer: Box) => inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.w <= outer.x + outer.w && inner.y + inner.h <= outer.y + outer.h;
 
+/** A Storage over a Map, as the page's localStorage behaves (including a quota). */
+const storage = (quota = Infinity): Storage => {
+  const items = new Map<string, string>();
+  return {
+    get length() { return items.size; },
+    key: (i) => [...items.keys()][i] ?? null,
+    getItem: (k) => items.get(k) ?? null,
+    setItem: (k, v) => { if (v.length > quota) throw new DOMException('full', 'QuotaExceededError'); items.set(k, String(v)); },
+    removeItem: (k) => { items.delete(k); },
+    clear: () => items.clear(),
+  };
+};
+
 describe('describeNode', () => {
   it('finds node1: cni0 with two veths, each to its pod, and flannel.1 (VNI 1, local 10.0.0.11)', () => {
     const view = describeNode(node1);
@@ -163,6 +176,25 @@ describe('layoutTopology', () => {
     expect(await layoutTopology(topology, everyNode(), { engine })).toEqual(model);
   });
 
+  it('asks elkjs nothing when the picture would show what one already placed shows, a kept one too', async () => {
+    let asked = 0;
+    const counting = { layout: (graph: Parameters<typeof engine.layout>[0], args?: Parameters<typeof engine.layout>[1]) => { asked++; return engine.layout(graph, args); } };
+    expect(await layoutTopology(topology, everyNode(), { engine: counting, unlessSameAs: model })).toBe(model);
+    const store = storage();
+    keepPicture(store, 'p', ['node1', 'node2'], model);
+    const kept = readKeptPicture(store, 'p', ['node1', 'node2'])!;
+    expect(await layoutTopology(topology, everyNode(), { engine: counting, unlessSameAs: kept })).toBe(kept);
+    expect(asked).toBe(0);
+    // What the picture shows changed (node1 stopped answering): placed anew.
+    const changed = await layoutTopology(topology, { ...everyNode(), node1: { error: 'agent timed out' } }, { engine: counting, unlessSameAs: model });
+    expect(asked).toBe(1);
+    expect(changed).not.toBe(model);
+    expect(changed.boxes.find((b) => b.id === 'node:node1')!.tags).toEqual(['not-answering']);
+    // Showing the idle devices too is another picture.
+    await layoutTopology(topology, everyNode(), { engine: counting, unlessSameAs: model, showAll: true });
+    expect(asked).toBe(2);
+  });
+
   it('draws a node that does not answer, and one not read yet, without facts', async () => {
     const partial = await layoutTopology(topology, { node1: { error: 'agent timed out' }, node2: { facts: node2, error: 'agent timed out' } }, { engine });
     expect(partial.boxes.find((b) => b.id === 'node:node1')).toMatchObject({ tags: ['not-answering'], lines: ['eth0 10.0.0.11/24', 'not answering: agent timed out'] });
@@ -273,18 +305,6 @@ describe('TOPOLOGY_SECTIONS', () => {
 });
 
 describe('the kept look (a lab opened again draws its last picture at once)', () => {
-  /** A Storage over a Map, as the page's localStorage behaves (including a quota). */
-  const storage = (quota = Infinity): Storage => {
-    const items = new Map<string, string>();
-    return {
-      get length() { return items.size; },
-      key: (i) => [...items.keys()][i] ?? null,
-      getItem: (k) => items.get(k) ?? null,
-      setItem: (k, v) => { if (v.length > quota) throw new DOMException('full', 'QuotaExceededError'); items.set(k, String(v)); },
-      removeItem: (k) => { items.delete(k); },
-      clear: () => items.clear(),
-    };
-  };
 
   it('gives back the facts and times it kept, for the nodes asked, without errors', () => {
     const store = storage();
