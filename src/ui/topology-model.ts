@@ -540,12 +540,7 @@ export async function layoutTopology(topology: TopologyInput, states: Record<str
   const laid = await place(options.engine, scene.root);
 
   const boxes: Box[] = [];
-  const visit = (elk: ElkNode) => {
-    const box = scene.boxes.get(elk.id);
-    if (box) boxes.push({ ...box, x: round(elk.x ?? 0), y: round(elk.y ?? 0), w: round(elk.width ?? box.w), h: round(elk.height ?? box.h) });
-    for (const child of elk.children ?? []) visit(child);
-  };
-  visit(laid);
+  eachBox(scene, laid, (box, elk) => boxes.push({ ...box, x: round(elk.x ?? 0), y: round(elk.y ?? 0), w: round(elk.width ?? box.w), h: round(elk.height ?? box.h) }));
 
   const routes = new Map<string, [number, number][]>();
   const collect = (elk: ElkNode) => {
@@ -587,13 +582,15 @@ const contentOfPicture = (picture: TopologyModel) => contentOf(picture.boxes, pi
 
 function contentOfScene(scene: Scene): string {
   const inLayoutOrder: Box[] = [];
-  const visit = (elk: ElkNode) => {
-    const box = scene.boxes.get(elk.id);
-    if (box) inLayoutOrder.push(box);
-    for (const child of elk.children ?? []) visit(child);
-  };
-  visit(scene.root);
+  eachBox(scene, scene.root, (box) => inLayoutOrder.push(box));
   return contentOf(inLayoutOrder, scene.edges);
+}
+
+/** The scene's boxes in the order the layout visits them (depth first), each with its node of `tree` (the graph given to elkjs, or the one it placed). */
+function eachBox(scene: Scene, tree: ElkNode, use: (box: Box, elk: ElkNode) => void): void {
+  const box = scene.boxes.get(tree.id);
+  if (box) use(box, tree);
+  for (const child of tree.children ?? []) eachBox(scene, child, use);
 }
 
 // ---------------------------------------------------------------------------------------------
